@@ -1,0 +1,23 @@
+/**
+ * `task.report.generate`: build a report file from the platform's statistics.
+ *
+ * Published by gateway and scheduler; consumed by report-worker from `report-worker.tasks`.
+ * `report_type` is free text as in the original: unknown names still yield a report.
+ */
+import { z } from 'zod';
+import { CommandEnvelope } from '../envelope';
+import { commandKey } from '../routing-keys';
+
+export const REPORT_GENERATE = commandKey('report', 'generate');
+
+export const ReportGeneratePayload = z.looseObject({
+  report_type: z.string().min(1).max(100),
+  params: z.record(z.string(), z.unknown()).default({}),
+});
+export type ReportGeneratePayload = z.infer<typeof ReportGeneratePayload>;
+
+export const ReportGenerateCommand = CommandEnvelope.extend({
+  type: z.literal(REPORT_GENERATE),
+  payload: ReportGeneratePayload,
+});
+export type ReportGenerateCommand = z.infer<typeof ReportGenerateCommand>;

@@ -1,0 +1,86 @@
+/**
+ * State events, worker heartbeats and control messages (DESIGN §4, §6, §7).
+ *
+ * Workers (and the gateway, for PENDING and REVOKED) produce state events on the `events`
+ * exchange; the status-store applies them in order of (attempt, state rank, seq).
+ */
+import { z } from 'zod';
+import { SCHEMA_VERSION } from './envelope';
+import { TaskState } from './task-state';
+
+export const TaskProgress = z.looseObject({
+  current: z.number().int().min(0),
+  total: z.number().int().min(1),
+  status: z.string().optional(),
+});
+export type TaskProgress = z.infer<typeof TaskProgress>;
+
+export const StateEvent = z.looseObject({
+  v: z.number().int().positive().default(SCHEMA_VERSION),
+  task_id: z.string().min(1).max(200),
+  /** The command routing key, e.g. `task.email.send`. */
+  type: z.string().min(1),
+  state: TaskState,
+  /** 1 on the first attempt (DESIGN §7); 0 for PENDING, before any attempt. */
+  attempt: z.number().int().min(0),
+  /** Orders events of one run of one attempt. */
+  seq: z.number().int().min(0),
+  at: z.iso.datetime({ offset: true }),
+  /** Worker instance name, or the producing service. */
+  worker: z.string(),
+  progress: TaskProgress.optional(),
+  result: z.unknown().optional(),
+  error: z.string().optional(),
+  next_retry_at: z.iso.datetime({ offset: true }).optional(),
+  /** PENDING only. */
+  eta: z.iso.datetime({ offset: true }).optional(),
+  created_at: z.iso.datetime({ offset: true }).optional(),
+  priority: z.number().int().min(0).max(9).optional(),
+  /** Run time of the attempt in milliseconds, on terminal and RETRY events. */
+  runtime_ms: z.number().min(0).optional(),
+});
+export type StateEvent = z.infer<typeof StateEvent>;
+
+/** One AMQP message on the events exchange carries one event or a batch of them. */
+export const StateEventMessage = z.union([StateEvent, z.array(StateEvent).min(1)]);
+export type StateEventMessage = z.infer<typeof StateEventMessage>;
+
+export const TaskRef = z.looseObject({
+  task_id: z.string(),
+  type: z.string(),
+  started_at: z.string().optional(),
+  attempt: z.number().int().optional(),
+});
+export type TaskRef = z.infer<typeof TaskRef>;
+
+export const WorkerHeartbeat = z.looseObject({
+  worker: z.string().min(1),
+  service: z.string().min(1),
+  hostname: z.string(),
+  pid: z.number().int(),
+  task_types: z.array(z.string()),
+  at: z.iso.datetime({ offset: true }),
+  interval_ms: z.number().int().positive(),
+  active: z.array(TaskRef),
+  reserved: z.array(TaskRef),
+  processed: z.number().int().min(0),
+  concurrency: z.number().int().positive(),
+  /** Worker-specific health, e.g. a circuit breaker's state. */
+  details: z.record(z.string(), z.unknown()).optional(),
+});
+export type WorkerHeartbeat = z.infer<typeof WorkerHeartbeat>;
+
+export const WorkerOffline = z.looseObject({
+  worker: z.string().min(1),
+  service: z.string().min(1),
+  at: z.iso.datetime({ offset: true }),
+});
+export type WorkerOffline = z.infer<typeof WorkerOffline>;
+
+export const RevokeControl = z.looseObject({
+  kind: z.literal('revoke'),
+  task_id: z.string().min(1),
+  at: z.iso.datetime({ offset: true }),
+});
+export const ControlMessage = z.discriminatedUnion('kind', [RevokeControl]);
+export type ControlMessage = z.infer<typeof ControlMessage>;

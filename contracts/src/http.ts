@@ -1,0 +1,94 @@
+/**
+ * HTTP bodies of the gateway (DESIGN §8, CONTRACT.md): snake_case field names as the original.
+ * Request bodies drop unknown fields (no mass assignment); responses may carry extra fields.
+ */
+import { z } from 'zod';
+import { DataProcessPayload } from './commands/data-process';
+import { EmailSendPayload } from './commands/email-send';
+import { ReportGeneratePayload } from './commands/report-generate';
+import { TaskProgress } from './events';
+import { TaskState } from './task-state';
+
+/** Options every create endpoint takes besides the task's own fields. */
+export const TaskOptionsShape = {
+  priority: z.number().int().min(0).max(9).optional().describe('0-9, 9 runs first; default 0'),
+  countdown: z.number().min(0).optional().describe('Run no earlier than this many seconds from now'),
+  eta: z.iso.datetime({ offset: true }).optional().describe('Run no earlier than this ISO time'),
+};
+export const TASK_OPTION_KEYS = Object.keys(TaskOptionsShape) as (keyof typeof TaskOptionsShape)[];
+
+export const EmailTaskRequest = z.object({ ...EmailSendPayload.shape, ...TaskOptionsShape });
+export type EmailTaskRequest = z.infer<typeof EmailTaskRequest>;
+
+export const ProcessTaskRequest = z.object({ ...DataProcessPayload.shape, ...TaskOptionsShape });
+export type ProcessTaskRequest = z.infer<typeof ProcessTaskRequest>;
+
+export const ReportTaskRequest = z.object({ ...ReportGeneratePayload.shape, ...TaskOptionsShape });
+export type ReportTaskRequest = z.infer<typeof ReportTaskRequest>;
+
+export const TaskCreatedResponse = z.object({
+  task_id: z.string(),
+  status: z.literal('queued'),
+  message: z.string(),
+});
+export type TaskCreatedResponse = z.infer<typeof TaskCreatedResponse>;
+
+export const TaskStatusResponse = z.looseObject({
+  task_id: z.string(),
+  status: TaskState,
+  result: z.union([z.record(z.string(), z.unknown()), TaskProgress]).nullable(),
+  error: z.string().nullable(),
+  task_type: z.string().optional(),
+  attempt: z.number().int().optional(),
+  created_at: z.string().nullable().optional(),
+  updated_at: z.string().nullable().optional(),
+  eta: z.string().nullable().optional(),
+  next_retry_at: z.string().nullable().optional(),
+  worker: z.string().nullable().optional(),
+});
+export type TaskStatusResponse = z.infer<typeof TaskStatusResponse>;
+
+export const CancelResponse = z.object({
+  message: z.string(),
+  previous_status: TaskState,
+});
+export type CancelResponse = z.infer<typeof CancelResponse>;
+
+const TaskListing = z.record(z.string(), z.array(z.looseObject({ task_id: z.string() })));
+export const ActiveTasksResponse = z.object({
+  active: TaskListing,
+  scheduled: TaskListing,
+  reserved: TaskListing,
+});
+export type ActiveTasksResponse = z.infer<typeof ActiveTasksResponse>;
+
+export const HealthResponse = z.object({
+  status: z.enum(['healthy', 'degraded', 'unhealthy']),
+  api: z.literal('running'),
+  workers: z.number().int().min(0),
+  worker_details: z.record(z.string(), z.looseObject({})),
+  broker: z.string().optional(),
+  store: z.string().optional(),
+});
+export type HealthResponse = z.infer<typeof HealthResponse>;
+
+export const RootResponse = z.object({
+  message: z.string(),
+  endpoints: z.record(z.string(), z.string()),
+});
+export type RootResponse = z.infer<typeof RootResponse>;
+
+/** `{detail: "..."}`, FastAPI's shape for every error but validation. */
+export const ErrorResponse = z.object({ detail: z.string() });
+export type ErrorResponse = z.infer<typeof ErrorResponse>;
+
+export const ValidationIssue = z.object({
+  loc: z.array(z.union([z.string(), z.number()])),
+  msg: z.string(),
+  type: z.string(),
+});
+export type ValidationIssue = z.infer<typeof ValidationIssue>;
+
+/** 422 `{detail: [{loc, msg, type}]}`, FastAPI's validation error shape. */
+export const ValidationErrorResponse = z.object({ detail: z.array(ValidationIssue) });
+export type ValidationErrorResponse = z.infer<typeof ValidationErrorResponse>;

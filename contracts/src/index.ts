@@ -1,0 +1,83 @@
+/** Wire contracts of the task platform: schemas, routing keys, topology as data. No I/O. */
+export {
+  DATA_PROCESS,
+  DataProcessCommand,
+  DataProcessPayload,
+  DataRecords,
+} from './commands/data-process';
+export { EMAIL_SEND, EmailSendCommand, EmailSendPayload } from './commands/email-send';
+export {
+  REPORT_GENERATE,
+  ReportGenerateCommand,
+  ReportGeneratePayload,
+} from './commands/report-generate';
+export {
+  type DelayOptions,
+  delayRoutingKey,
+  delayUnits,
+  levelPattern,
+  maxDelayMs,
+} from './delay-levels';
+export { CommandEnvelope, SCHEMA_VERSION, WorkflowRef } from './envelope';
+export {
+  ControlMessage,
+  RevokeControl,
+  StateEvent,
+  StateEventMessage,
+  TaskProgress,
+  TaskRef,
+  WorkerHeartbeat,
+  WorkerOffline,
+} from './events';
+export {
+  ActiveTasksResponse,
+  CancelResponse,
+  EmailTaskRequest,
+  ErrorResponse,
+  HealthResponse,
+  ProcessTaskRequest,
+  ReportTaskRequest,
+  RootResponse,
+  TASK_OPTION_KEYS,
+  TaskCreatedResponse,
+  TaskOptionsShape,
+  TaskStatusResponse,
+  ValidationErrorResponse,
+  ValidationIssue,
+} from './http';
+export { API_MAX_PRIORITY, BROKER_PRIORITY_LEVELS, brokerPriority } from './priority';
+export {
+  commandKey,
+  domainOf,
+  eventKey,
+  WORKER_HEARTBEAT_KEY,
+  WORKER_OFFLINE_KEY,
+} from './routing-keys';
+export {
+  type EventPosition,
+  isNewer,
+  isTerminal,
+  stateRank,
+  TASK_STATES,
+  TaskState,
+  TERMINAL_STATES,
+} from './task-state';
+export {
+  routingKeysOf,
+  TASK_TYPES,
+  type TaskApiName,
+  taskTypeByRoutingKey,
+  type TaskTypeSpec,
+  WORKER_SERVICES,
+  type WorkerServiceName,
+} from './task-types';
+export {
+  type BindingSpec,
+  buildTopology,
+  deadRoutingKey,
+  type ExchangeSpec,
+  type QueueSpec,
+  type Topology,
+  type TopologyOptions,
+  TopologyNames,
+} from './topology';

@@ -1,0 +1,58 @@
+/**
+ * The task types the platform knows: the API's name for each, its command routing key, the
+ * service that consumes it, and its payload schema. The gateway, the workers and the topology are
+ * all driven from this table.
+ */
+import type { z } from 'zod';
+import { DATA_PROCESS, DataProcessPayload } from './commands/data-process';
+import { EMAIL_SEND, EmailSendPayload } from './commands/email-send';
+import { REPORT_GENERATE, ReportGeneratePayload } from './commands/report-generate';
+
+export interface TaskTypeSpec {
+  /** The name in the HTTP API: `POST /tasks/<apiName>`. */
+  readonly apiName: string;
+  readonly routingKey: string;
+  /** The worker service that consumes it; its queue is `<service>.tasks`. */
+  readonly service: WorkerServiceName;
+  readonly payload: z.ZodType<Record<string, unknown>>;
+}
+
+export const WORKER_SERVICES = ['email-worker', 'processing-worker', 'report-worker'] as const;
+export type WorkerServiceName = (typeof WORKER_SERVICES)[number];
+
+export const TASK_TYPES = {
+  email: {
+    apiName: 'email',
+    routingKey: EMAIL_SEND,
+    service: 'email-worker',
+    payload: EmailSendPayload,
+  },
+  process: {
+    apiName: 'process',
+    routingKey: DATA_PROCESS,
+    service: 'processing-worker',
+    payload: DataProcessPayload,
+  },
+  report: {
+    apiName: 'report',
+    routingKey: REPORT_GENERATE,
+    service: 'report-worker',
+    payload: ReportGeneratePayload,
+  },
+} as const satisfies Record<string, TaskTypeSpec>;
+
+export type TaskApiName = keyof typeof TASK_TYPES;
+
+const BY_ROUTING_KEY: ReadonlyMap<string, TaskTypeSpec> = new Map(
+  Object.values(TASK_TYPES).map((spec) => [spec.routingKey, spec]),
+);
+
+/** The spec of a command routing key, or undefined for a type the platform does not know. */
+export const taskTypeByRoutingKey = (routingKey: string): TaskTypeSpec | undefined =>
+  BY_ROUTING_KEY.get(routingKey);
+
+/** Every command routing key a worker service consumes. */
+export const routingKeysOf = (service: WorkerServiceName): string[] =>
+  Object.values(TASK_TYPES)
+    .filter((spec) => spec.service === service)
+    .map((spec) => spec.routingKey);

@@ -1,0 +1,41 @@
+/**
+ * Three jest projects (STYLE "Tests"): unit (no I/O), integration (real RabbitMQ and Redis on
+ * 127.0.0.1, each file in its own prefix), system (every service as a real process).
+ * Tests import packages from source; system tests start the built services (npm test builds).
+ */
+const transform = {
+  '^.+\\.ts$': [
+    '@swc/jest',
+    { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' }, module: { type: 'commonjs' } },
+  ],
+};
+const moduleNameMapper = {
+  '^@tasks/contracts$': '<rootDir>/contracts/src/index.ts',
+  '^@tasks/runtime$': '<rootDir>/runtime/src/index.ts',
+  '^@tasks/runtime/testing$': '<rootDir>/runtime/src/testing/index.ts',
+};
+const packages = '<rootDir>/{contracts,runtime,launcher,services/*}';
+const common = { rootDir: __dirname, transform, moduleNameMapper, testEnvironment: 'node' };
+
+module.exports = {
+  projects: [
+    {
+      ...common,
+      displayName: 'unit',
+      testMatch: [`${packages}/test/**/*.test.ts`],
+      testPathIgnorePatterns: ['\\.int\\.test\\.ts$', '/node_modules/'],
+    },
+    {
+      ...common,
+      displayName: 'integration',
+      testMatch: [`${packages}/test/**/*.int.test.ts`],
+      slowTestThreshold: 30,
+    },
+    {
+      ...common,
+      displayName: 'system',
+      testMatch: ['<rootDir>/system-test/**/*.test.ts'],
+      slowTestThreshold: 60,
+    },
+  ],
+};

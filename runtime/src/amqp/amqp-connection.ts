@@ -1,0 +1,103 @@
+/**
+ * One AMQP connection that reconnects by itself (amqp-connection-manager over amqplib) and
+ * declares the topology on every (re)connect, before any channel of it is used.
+ *
+ * A service that consumes and publishes opens two of these: a memory or disk alarm blocks every
+ * publishing connection, and must not stop the consumer's acks (DESIGN §5).
+ */
+import type { Topology } from '@tasks/contracts';
+import * as amqpManager from 'amqp-connection-manager';
+import type { Channel, ConfirmChannel } from 'amqplib';
+import { censorUrl, type Logger } from '../logging/logger';
+import { declareTopology } from './declare-topology';
+
+export interface AmqpConnectionOptions {
+  readonly url: string;
+  /** Shown in the management UI as the connection name, e.g. `gateway.publish`. */
+  readonly name: string;
+  readonly heartbeatS: number;
+  readonly log: Logger;
+  /** Declared on every connect when given. */
+  readonly topology?: Topology;
+}
+
+/** AMQP reply codes that mean a bug or a misconfiguration, not a passing fault. */
+const IRRECOVERABLE_REPLY_CODES = new Set([403, 404, 406]);
+
+export class AmqpConnection {
+  readonly manager: amqpManager.AmqpConnectionManager;
+  private blocked = false;
+  private topologyReady = new WeakMap<object, Promise<void>>();
+  private closing: Promise<void> | undefined;
+
+  constructor(private readonly options: AmqpConnectionOptions) {
+    const log = options.log.child({ connection: options.name });
+    this.manager = amqpManager.connect([options.url], {
+      heartbeatIntervalInSeconds: options.heartbeatS,
+      reconnectTimeInSeconds: 1,
+      connectionOptions: { clientProperties: { connection_name: options.name } },
+    });
+    this.manager.on('connect', () => {
+      this.blocked = false;
+      log.info('amqp connected', { url: censorUrl(options.url) });
+    });
+    this.manager.on('disconnect', ({ err }) => {
+      log.warn('amqp disconnected', { err: err?.message });
+    });
+    this.manager.on('connectFailed', ({ err }) => {
+      log.warn('amqp connect failed', { err: err?.message, url: censorUrl(options.url) });
+    });
+    this.manager.on('blocked', ({ reason }) => {
+      this.blocked = true;
+      log.warn('amqp connection blocked by the broker', { reason });
+    });
+    this.manager.on('unblocked', () => {
+      this.blocked = false;
+      log.info('amqp connection unblocked');
+    });
+  }
+
+  get name(): string {
+    return this.options.name;
+  }
+
+  isConnected(): boolean {
+    return this.manager.isConnected();
+  }
+
+  /** True while the broker blocks this connection's publishes (memory or disk alarm). */
+  isBlocked(): boolean {
+    return this.blocked;
+  }
+
+  /**
+   * Declares the topology once per underlying connection; channels call it first in their setup,
+   * so nothing consumes or publishes before the queues exist.
+   */
+  async ensureTopology(channel: Channel | ConfirmChannel): Promise<void> {
+    const topology = this.options.topology;
+    const current = this.manager.connection;
+    if (!topology || !current) return;
+    let ready = this.topologyReady.get(current);
+    if (!ready) {
+      ready = declareTopology(channel, topology);
+      this.topologyReady.set(current, ready);
+      ready.catch(() => this.topologyReady.delete(current));
+    }
+    await ready;
+  }
+
+  /** True for channel errors that reconnecting cannot fix (403, 404, 406). */
+  static isIrrecoverable(err: unknown): boolean {
+    const code = (err as { code?: unknown } | undefined)?.code;
+    return typeof code === 'number' && IRRECOVERABLE_REPLY_CODES.has(code);
+  }
+
+  /** Closes the connection; idempotent. */
+  close(): Promise<void> {
+    this.closing ??= this.manager.close().catch((err: unknown) => {
+      this.options.log.warn('amqp close failed', { err: String(err) });
+    });
+    return this.closing;
+  }
+}

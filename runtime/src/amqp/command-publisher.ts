@@ -1,0 +1,75 @@
+/**
+ * Publishes commands: straight to the `tasks` exchange, or through the delay levels when they
+ * must wait (countdown, eta, retry backoff). Every command carries the AMQP properties of
+ * DESIGN §4 and is confirmed before the promise resolves.
+ */
+import {
+  brokerPriority,
+  type CommandEnvelope,
+  type DelayOptions,
+  delayRoutingKey,
+  delayUnits,
+  taskTypeByRoutingKey,
+  type TopologyNames,
+} from '@tasks/contracts';
+import { PermanentError } from '../errors';
+import type { ConfirmPublisher } from './confirm-publisher';
+import { MessageHeaders } from './message-headers';
+
+export interface CommandMeta {
+  readonly taskId: string;
+  /** The command routing key, e.g. `task.email.send`. */
+  readonly type: string;
+  /** API priority 0-9. */
+  readonly priority: number;
+  /** 1 for the first attempt. */
+  readonly attempt: number;
+  /** Wait before delivery; 0 or absent publishes straight to the work exchange. */
+  readonly delayMs?: number;
+  /** Extra headers (trace context, correlation, parking history). */
+  readonly headers?: Readonly<Record<string, unknown>>;
+  readonly failFast?: boolean;
+}
+
+export class CommandPublisher {
+  constructor(
+    private readonly publisher: ConfirmPublisher,
+    private readonly names: TopologyNames,
+    private readonly delay: DelayOptions,
+  ) {}
+
+  /** Serialises and publishes a command envelope. */
+  publish(command: CommandEnvelope, meta: Omit<CommandMeta, 'taskId' | 'type' | 'priority'>): Promise<void> {
+    return this.publishContent(Buffer.from(JSON.stringify(command)), {
+      ...meta,
+      taskId: command.task_id,
+      type: command.type,
+      priority: command.priority,
+    });
+  }
+
+  /**
+   * Publishes an already serialised command (a retry re-sends the bytes it received).
+   *
+   * @throws PermanentError for a task type no service consumes
+   */
+  async publishContent(content: Buffer, meta: CommandMeta): Promise<void> {
+    const spec = taskTypeByRoutingKey(meta.type);
+    if (!spec) throw new PermanentError(`no service consumes task type "${meta.type}"`);
+    const units = delayUnits(meta.delayMs ?? 0, this.delay);
+    const [exchange, routingKey] =
+      units > 0
+        ? [
+            this.names.delayEntryExchange(this.delay.levels),
+            delayRoutingKey(units, this.names.workQueue(spec.service), this.delay),
+          ]
+        : [this.names.tasksExchange, meta.type];
+    await this.publisher.publish(exchange, routingKey, content, {
+      messageId: meta.taskId,
+      type: meta.type,
+      priority: brokerPriority(meta.priority),
+      headers: { ...meta.headers, [MessageHeaders.attempt]: meta.attempt },
+      failFast: meta.failFast,
+    });
+  }
+}

@@ -1,0 +1,125 @@
+/**
+ * Consumes one queue with manual acks and a bounded prefetch, on a channel that is set up again
+ * after every reconnect. Each delivery remembers the channel that delivered it: an ack is sent
+ * only on that channel, and dropped when it has closed (the broker redelivers the message), never
+ * sent on a newer channel where the delivery tag means something else (amqp-connection-manager
+ * issue #297).
+ */
+import type { ChannelWrapper } from 'amqp-connection-manager';
+import type { Channel, ConsumeMessage } from 'amqplib';
+import type { Logger } from '../logging/logger';
+import type { AmqpConnection } from './amqp-connection';
+
+/** One message and the channel that delivered it. */
+export class Delivery {
+  private settled = false;
+
+  constructor(
+    readonly message: ConsumeMessage,
+    private readonly channel: Channel,
+    private readonly isOpen: () => boolean,
+  ) {}
+
+  /** False once the delivering channel closed: settling it would be meaningless. */
+  get live(): boolean {
+    return this.isOpen();
+  }
+
+  /** Acks on the delivering channel; a no-op (returns false) when that channel has closed. */
+  ack(): boolean {
+    return this.settle(() => this.channel.ack(this.message));
+  }
+
+  /** Nacks on the delivering channel; `requeue` false dead-letters by the queue's DLX. */
+  nack(requeue: boolean): boolean {
+    return this.settle(() => this.channel.nack(this.message, false, requeue));
+  }
+
+  private settle(action: () => void): boolean {
+    if (this.settled || !this.isOpen()) return false;
+    this.settled = true;
+    action();
+    return true;
+  }
+}
+
+export interface QueueConsumerOptions {
+  readonly queue: string;
+  readonly prefetch: number;
+  readonly onDelivery: (delivery: Delivery) => void;
+  readonly log: Logger;
+  /** Exclusive consumer-owned queue declared by the setup (e.g. a control queue). */
+  readonly declare?: (channel: Channel) => Promise<string>;
+  readonly noAck?: boolean;
+}
+
+export class QueueConsumer {
+  private readonly wrapper: ChannelWrapper;
+  private current: { channel: Channel; consumerTag: string } | undefined;
+  private cancelled = false;
+  private closing: Promise<void> | undefined;
+
+  constructor(
+    connection: AmqpConnection,
+    private readonly options: QueueConsumerOptions,
+  ) {
+    this.wrapper = connection.manager.createChannel({
+      name: `${connection.name}.consume.${options.queue || 'exclusive'}`,
+      confirm: false,
+      json: false,
+      setup: async (channel: Channel) => {
+        await connection.ensureTopology(channel);
+        if (this.cancelled) return;
+        const queue = options.declare ? await options.declare(channel) : options.queue;
+        let open = true;
+        channel.once('close', () => {
+          open = false;
+        });
+        await channel.prefetch(options.prefetch);
+        const { consumerTag } = await channel.consume(
+          queue,
+          (message) => {
+            if (message === null) {
+              // The broker cancelled us (queue deleted): reopen, which declares it again.
+              options.log.warn('consumer cancelled by the broker', { queue });
+              channel.close().catch(() => undefined);
+              return;
+            }
+            options.onDelivery(new Delivery(message, channel, () => open));
+          },
+          { noAck: options.noAck ?? false },
+        );
+        this.current = { channel, consumerTag };
+      },
+    });
+  }
+
+  /** Resolves once the first consumer is registered. */
+  waitForReady(): Promise<void> {
+    return this.wrapper.waitForConnect();
+  }
+
+  /** Stops new deliveries; in-flight ones can still be acked on their channel. */
+  async cancel(): Promise<void> {
+    this.cancelled = true;
+    const current = this.current;
+    this.current = undefined;
+    if (!current) return;
+    try {
+      await current.channel.cancel(current.consumerTag);
+    } catch (err) {
+      this.options.log.warn('consumer cancel failed', { err: String(err) });
+    }
+  }
+
+  /** Cancels, then closes the channel (unacked messages go back to the queue). Idempotent. */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      await this.cancel();
+      await this.wrapper.close().catch((err: unknown) => {
+        this.options.log.warn('consumer channel close failed', { err: String(err) });
+      });
+    })();
+    return this.closing;
+  }
+}

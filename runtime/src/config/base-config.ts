@@ -1,0 +1,71 @@
+/**
+ * Settings every service shares (DESIGN §9). Each service extends this schema with its own;
+ * every variable has a description and a default, and docs/configuration.md lists them all
+ * (config-docs.test.ts keeps the two in step).
+ */
+import { z } from 'zod';
+
+/** A positive integer from an env string. */
+export const envInt = (min = 1) => z.coerce.number().int().min(min);
+
+/** `true/false/1/0/yes/no` from an env string. */
+export const envBool = () =>
+  z
+    .enum(['true', 'false', '1', '0', 'yes', 'no'])
+    .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+export const BaseServiceConfig = z.object({
+  AMQP_URL: z
+    .string()
+    .regex(/^amqps?:\/\//, 'must be an amqp:// or amqps:// URL')
+    .default('amqp://guest:guest@127.0.0.1:5672')
+    .describe('RabbitMQ connection URL (with vhost, e.g. amqp://user:pass@host:5672/tasks)'),
+  AMQP_PREFIX: z
+    .string()
+    .regex(/^[a-zA-Z0-9_-]*$/, 'may hold only letters, digits, - and _')
+    .default('')
+    .describe('Prefix of every exchange and queue name (isolates test runs); empty in production'),
+  AMQP_HEARTBEAT_S: envInt()
+    .default(5)
+    .describe('AMQP heartbeat in seconds; a dead connection is noticed after about 3 of them'),
+  AMQP_DECLARE_TOPOLOGY: envBool()
+    .default(true)
+    .describe('Declare the topology on every connect; false when a deploy user declared it'),
+  PUBLISH_TIMEOUT_MS: envInt()
+    .default(5000)
+    .describe('How long a publish waits for the broker confirm before it counts as failed'),
+  WORK_QUEUE_TYPE: z
+    .enum(['classic', 'quorum'])
+    .default('classic')
+    .describe('Queue type of the work queues: classic (priorities on 3.x) or quorum (4.x)'),
+  DELAY_UNIT_MS: envInt()
+    .default(100)
+    .describe('Wait of the shortest delay level, in ms: delays are rounded up to a multiple'),
+  DELAY_LEVELS: envInt()
+    .max(32)
+    .default(24)
+    .describe('Number of binary delay levels; the longest delay is DELAY_UNIT_MS * (2^levels - 1)'),
+  REDIS_URL: z
+    .string()
+    .regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL')
+    .default('redis://127.0.0.1:6379')
+    .describe('Redis connection URL'),
+  REDIS_PREFIX: z
+    .string()
+    .default('tasks:')
+    .describe('Prefix of every Redis key this platform writes'),
+  RESULT_TTL_S: envInt()
+    .default(3600)
+    .describe('How long a task record is kept after its last change, in seconds (Celery: 1 h)'),
+  LOG_LEVEL: z
+    .enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'])
+    .default('info')
+    .describe('Log level of the JSON log lines'),
+  SHUTDOWN_GRACE_MS: envInt()
+    .default(25000)
+    .describe('On SIGTERM, how long in-flight work may finish before it is handed back'),
+  WORKER_HEARTBEAT_MS: envInt()
+    .default(5000)
+    .describe('Interval of worker heartbeats; a worker silent for 3 of them is offline'),
+});
+export type BaseServiceConfig = z.infer<typeof BaseServiceConfig>;

@@ -1,0 +1,53 @@
+/** The shared service runtime: config, logs, AMQP, Redis, the worker loop, shutdown. */
+export { AmqpConnection, type AmqpConnectionOptions } from './amqp/amqp-connection';
+export { CommandPublisher, type CommandMeta } from './amqp/command-publisher';
+export { ConfirmPublisher, type PublishOptions } from './amqp/confirm-publisher';
+export { declareTopology, deleteTopology } from './amqp/declare-topology';
+export { attemptOf, MessageHeaders } from './amqp/message-headers';
+export { Delivery, QueueConsumer, type QueueConsumerOptions } from './amqp/queue-consumer';
+export { BaseServiceConfig, envBool, envInt } from './config/base-config';
+export { describeConfig, parseConfig } from './config/parse-config';
+export { WorkerServiceConfig } from './config/worker-config';
+export {
+  BrokerUnavailableError,
+  ConfigError,
+  DeferError,
+  describeError,
+  errorCode,
+  IllegalStateError,
+  PermanentError,
+  PlatformError,
+  type PlatformErrorCode,
+  PoisonMessageError,
+  PublishNackedError,
+  PublishTimeoutError,
+  RevokedError,
+  ShutdownError,
+  SoftTimeLimitError,
+  StoreUnavailableError,
+  type TaskErrorCode,
+  TimeLimitError,
+} from './errors';
+export { censorUrl, createLogger, type Logger, type LoggerOptions, LogKeys } from './logging/logger';
+export { closeRedis, createRedis, type Redis, type RedisClientOptions } from './redis/redis-client';
+export { type BrokerSetup, brokerSetup, topologyOptions } from './service/broker-setup';
+export { type Closeable, runService, type ServiceFrameOptions } from './service/run-service';
+export {
+  type RunningWorkerService,
+  startWorkerService,
+  type WorkerServiceOptions,
+} from './service/worker-service';
+export { RedisKeys } from './store/redis-keys';
+export { type TaskRecord, TaskStore, type TaskStoreOptions } from './store/task-store';
+export { type WorkerEntry, WorkerRegistry } from './store/worker-registry';
+export { backoffMs, classify, type Outcome, type RetryPolicyConfig } from './worker/retry-policy';
+export {
+  defaultWorkerName,
+  Worker,
+  type WorkerDeps,
+  type WorkerOptions,
+  type WorkerState,
+} from './worker/run-worker';
+export { EVENT_BATCH_KEY, StateEventPublisher } from './worker/state-event-publisher';
+export type { TaskContext, TaskHandler } from './worker/task-context';
+export { defineTask, type RegisteredTask, type TaskDefinition } from './worker/task-definition';

@@ -1,0 +1,84 @@
+/**
+ * JSON-lines logging (pino): a constant message plus a fields object, never ids interpolated
+ * into the message. Credentials are redacted by path and censored inside URLs.
+ */
+import pino from 'pino';
+
+type LogFn = (msg: string, fields?: Record<string, unknown>) => void;
+
+/** The logger every module takes: `log.info('message', { fields })`. */
+export interface Logger {
+  readonly trace: LogFn;
+  readonly debug: LogFn;
+  readonly info: LogFn;
+  readonly warn: LogFn;
+  readonly error: LogFn;
+  readonly fatal: LogFn;
+  child(bindings: Record<string, unknown>): Logger;
+  isLevelEnabled(level: string): boolean;
+  flush(): void;
+}
+
+/** Log keys used across services; one place, so dashboards and tests agree. */
+export const LogKeys = {
+  taskId: 'task_id',
+  taskType: 'task_type',
+  attempt: 'attempt',
+  worker: 'worker',
+  service: 'service',
+} as const;
+
+export interface LoggerOptions {
+  readonly service: string;
+  readonly level: string;
+  /** Where lines go; stdout by default. */
+  readonly destination?: pino.DestinationStream;
+}
+
+/** A root logger for one service. */
+export function createLogger(options: LoggerOptions): Logger {
+  const pinoOptions: pino.LoggerOptions = {
+      level: options.level,
+      base: { service: options.service, pid: process.pid },
+      messageKey: 'msg',
+      redact: {
+        paths: [
+          'password',
+          '*.password',
+          'authorization',
+          '*.authorization',
+          'headers.authorization',
+          'headers["x-api-key"]',
+          'apiKey',
+          '*.apiKey',
+        ],
+        censor: '[redacted]',
+      },
+    formatters: { level: (label, number) => ({ level: number, level_name: label }) },
+    hooks: {
+      // House style is log.info('message', { fields }); pino wants (fields, message).
+      logMethod(args, method) {
+        const [first, second, ...rest] = args as unknown[];
+        if (typeof first === 'string' && typeof second === 'object' && second !== null) {
+          return method.apply(this, [second, first, ...rest] as Parameters<typeof method>);
+        }
+        return method.apply(this, args);
+      },
+    },
+  };
+  // Synchronous stdout (pino's default): no line is lost when the process exits.
+  const logger = options.destination ? pino(pinoOptions, options.destination) : pino(pinoOptions);
+  // The logMethod hook above makes pino's (fields, msg) order accept ours.
+  return logger as unknown as Logger;
+}
+
+/** A URL with its password replaced, safe to log: `amqp://user:***@host:5672/`. */
+export function censorUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return '[unparseable url]';
+  }
+}

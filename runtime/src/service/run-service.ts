@@ -1,0 +1,80 @@
+/**
+ * The entry point's frame: names the process `tasks-<service>`, starts the service, and on
+ * SIGTERM/SIGINT closes it within its grace time. Only this function exits the process.
+ */
+import { errorCode } from '../errors';
+import { createLogger, type Logger } from '../logging/logger';
+
+/** Anything a service starts and must stop. */
+export interface Closeable {
+  close(): Promise<void>;
+}
+
+export interface ServiceFrameOptions {
+  readonly service: string;
+  /** Starts the service; throws ConfigError for bad settings (printed, exit 1). */
+  readonly start: (log: Logger) => Promise<Closeable>;
+  /** Hard stop after a signal if close() hangs; default 30 s. */
+  readonly forceExitMs?: number;
+}
+
+export function runService(options: ServiceFrameOptions): void {
+  process.title = `tasks-${options.service}`;
+  const log = createLogger({ service: options.service, level: process.env.LOG_LEVEL || 'info' });
+  let running: Closeable | undefined;
+  let stopping = false;
+
+  const exit = (code: number): void => {
+    log.flush();
+    process.exit(code);
+  };
+
+  const stop = (signal: string): void => {
+    if (stopping) {
+      log.warn('second signal; exiting now', { signal });
+      exit(1);
+      return;
+    }
+    stopping = true;
+    log.info('stopping', { signal });
+    const force = setTimeout(() => {
+      log.error('close did not finish in time; exiting');
+      exit(1);
+    }, options.forceExitMs ?? 30_000);
+    force.unref();
+    void (running?.close() ?? Promise.resolve())
+      .then(() => {
+        log.info('stopped');
+        exit(0);
+      })
+      .catch((err: unknown) => {
+        log.error('close failed', { err: String(err) });
+        exit(1);
+      });
+  };
+
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('uncaughtException', (err) => {
+    log.fatal('uncaught exception', { err: err.stack ?? String(err) });
+    exit(1);
+  });
+  process.on('unhandledRejection', (reason) => {
+    log.fatal('unhandled rejection', { err: reason instanceof Error ? (reason.stack ?? reason.message) : String(reason) });
+    exit(1);
+  });
+
+  options
+    .start(log)
+    .then((service) => {
+      running = service;
+    })
+    .catch((err: unknown) => {
+      if (errorCode(err) === 'CONFIG_INVALID') {
+        log.fatal('configuration invalid', { err: (err as Error).message });
+      } else {
+        log.fatal('start failed', { err: err instanceof Error ? (err.stack ?? err.message) : String(err) });
+      }
+      exit(1);
+    });
+}

@@ -1,0 +1,88 @@
+/**
+ * Everything a worker service needs, wired from its config: two AMQP connections (consume and
+ * publish, DESIGN §5), a confirm publisher, Redis, and the worker loop. A worker's main.ts only
+ * names its tasks.
+ */
+import type { WorkerServiceName } from '@tasks/contracts';
+import { ConfirmPublisher } from '../amqp/confirm-publisher';
+import type { WorkerServiceConfig } from '../config/worker-config';
+import type { Logger } from '../logging/logger';
+import { closeRedis, createRedis, type Redis } from '../redis/redis-client';
+import { TaskStore } from '../store/task-store';
+import { defaultWorkerName, Worker } from '../worker/run-worker';
+import type { RegisteredTask } from '../worker/task-definition';
+import { brokerSetup } from './broker-setup';
+import type { Closeable } from './run-service';
+
+export interface WorkerServiceOptions {
+  readonly service: WorkerServiceName;
+  readonly config: WorkerServiceConfig;
+  readonly log: Logger;
+  /** Built with the service's Redis client, so handlers can keep idempotency records. */
+  readonly tasks: (deps: { redis: Redis; store: TaskStore }) => readonly RegisteredTask[];
+  readonly details?: () => Record<string, unknown>;
+  /** Closes the service's own resources, after the worker drained. */
+  readonly onClose?: () => Promise<void>;
+}
+
+export interface RunningWorkerService extends Closeable {
+  readonly worker: Worker;
+}
+
+export async function startWorkerService(options: WorkerServiceOptions): Promise<RunningWorkerService> {
+  const { config, log, service } = options;
+  const broker = brokerSetup(config, log);
+  const consumeConnection = broker.connect(`${service}.consume`);
+  const publishConnection = broker.connect(`${service}.publish`);
+  const publisher = new ConfirmPublisher(publishConnection, {
+    publishTimeoutMs: config.PUBLISH_TIMEOUT_MS,
+    appId: service,
+    log,
+  });
+  const redis = createRedis({ url: config.REDIS_URL, name: service, log });
+  const store = new TaskStore(redis, { prefix: config.REDIS_PREFIX, resultTtlS: config.RESULT_TTL_S });
+  const worker = new Worker(
+    { consumeConnection, publisher, store, names: broker.names, delay: broker.delay, log },
+    {
+      service,
+      name: config.WORKER_NAME ?? defaultWorkerName(service),
+      tasks: options.tasks({ redis, store }),
+      concurrency: config.CONCURRENCY,
+      prefetch: config.PREFETCH ?? config.CONCURRENCY,
+      retry: {
+        baseMs: config.RETRY_BASE_MS,
+        factor: config.RETRY_FACTOR,
+        jitter: config.RETRY_JITTER,
+        maxDelayMs: config.RETRY_MAX_DELAY_MS,
+        maxRetries: config.MAX_RETRIES,
+      },
+      maxDeliveries: config.MAX_DELIVERIES,
+      timeLimitMs: config.TIME_LIMIT_MS,
+      softTimeLimitMs: config.SOFT_TIME_LIMIT_MS,
+      drainTimeoutMs: config.SHUTDOWN_GRACE_MS,
+      heartbeatMs: config.WORKER_HEARTBEAT_MS,
+      details: options.details,
+    },
+  );
+  await publisher.waitForReady();
+  await worker.start();
+
+  let closing: Promise<void> | undefined;
+  return {
+    worker,
+    close: () =>
+      (closing ??= (async () => {
+        const steps: [string, () => Promise<void>][] = [
+          ['worker', () => worker.close()],
+          ['service resources', () => options.onClose?.() ?? Promise.resolve()],
+          ['publisher', () => publisher.close()],
+          ['consume connection', () => consumeConnection.close()],
+          ['publish connection', () => publishConnection.close()],
+          ['redis', () => closeRedis(redis)],
+        ];
+        for (const [name, step] of steps) {
+          await step().catch((err: unknown) => log.error('close step failed', { step: name, err: String(err) }));
+        }
+      })()),
+  };
+}

@@ -1,0 +1,221 @@
+/**
+ * The task read model in Redis: one hash per task, written only through the apply-event script,
+ * plus revocations, delivery counters and the scheduled set. The status-store writes events; the
+ * gateway registers PENDING and REVOKED through the same script and reads records.
+ */
+import {
+  isTerminal,
+  type StateEvent,
+  stateRank,
+  type TaskState,
+  TaskState as TaskStateSchema,
+} from '@tasks/contracts';
+import type { Redis } from '../redis/redis-client';
+import { APPLY_EVENT_LUA } from './apply-event-script';
+import { RedisKeys } from './redis-keys';
+
+/** A task as stored, with JSON fields parsed. */
+export interface TaskRecord {
+  readonly task_id: string;
+  readonly state: TaskState;
+  readonly attempt: number;
+  readonly type: string | null;
+  readonly result: unknown;
+  readonly error: string | null;
+  readonly created_at: string | null;
+  readonly updated_at: string | null;
+  readonly started_at: string | null;
+  readonly completed_at: string | null;
+  readonly eta: string | null;
+  readonly next_retry_at: string | null;
+  readonly worker: string | null;
+  readonly priority: number | null;
+}
+
+export interface TaskStoreOptions {
+  readonly prefix: string;
+  /** Record lifetime after its last change (RESULT_TTL_S), extended by any pending delay. */
+  readonly resultTtlS: number;
+  /** Lifetime of the daily statistics counters. */
+  readonly statsTtlS?: number;
+}
+
+type ApplyEventCommand = (
+  taskKey: string,
+  scheduledKey: string,
+  statsKey: string,
+  ...argv: string[]
+) => Promise<number>;
+
+const STATS_TTL_S = 400 * 24 * 3600;
+
+export class TaskStore {
+  readonly keys: RedisKeys;
+
+  constructor(
+    readonly redis: Redis,
+    private readonly options: TaskStoreOptions,
+  ) {
+    this.keys = new RedisKeys(options.prefix);
+    if (!('applyTaskEvent' in redis)) {
+      redis.defineCommand('applyTaskEvent', { numberOfKeys: 3, lua: APPLY_EVENT_LUA });
+    }
+  }
+
+  /** Applies one event; true when it moved the task forward. */
+  async apply(event: StateEvent): Promise<boolean> {
+    const command = (this.redis as unknown as { applyTaskEvent: ApplyEventCommand }).applyTaskEvent;
+    const applied = await command.call(this.redis, ...this.applyArgs(event));
+    return applied === 1;
+  }
+
+  /** Applies events in one pipeline, in order; resolves once every one was written. */
+  async applyAll(events: readonly StateEvent[]): Promise<boolean[]> {
+    if (events.length === 1 && events[0]) return [await this.apply(events[0])];
+    const pipeline = this.redis.pipeline();
+    for (const event of events) {
+      const [taskKey, scheduledKey, statsKey, ...argv] = this.applyArgs(event);
+      (pipeline as unknown as { applyTaskEvent: (...a: string[]) => void }).applyTaskEvent(
+        taskKey,
+        scheduledKey,
+        statsKey,
+        ...argv,
+      );
+    }
+    const replies = (await pipeline.exec()) ?? [];
+    return replies.map(([err, applied]) => {
+      if (err) throw err;
+      return applied === 1;
+    });
+  }
+
+  private applyArgs(event: StateEvent): [string, string, string, ...string[]] {
+    const terminal = isTerminal(event.state);
+    const dueAt = event.state === 'PENDING' ? event.eta : event.state === 'RETRY' ? event.next_retry_at : undefined;
+    const dueMs = dueAt ? Date.parse(dueAt) : NaN;
+    const waitS = Number.isFinite(dueMs) ? Math.max(0, Math.ceil((dueMs - Date.now()) / 1000)) : 0;
+    const fields: string[] = [
+      'task_id',
+      event.task_id,
+      'type',
+      event.type,
+      'updated_at',
+      event.at,
+      'worker',
+      event.worker,
+      'result',
+      JSON.stringify(resultOf(event)),
+      'error',
+      event.error ?? '',
+      'next_retry_at',
+      event.next_retry_at ?? '',
+    ];
+    if (event.state === 'PENDING') {
+      fields.push('created_at', event.created_at ?? event.at, 'eta', event.eta ?? '');
+      if (event.priority !== undefined) fields.push('priority', String(event.priority));
+    }
+    if (event.state === 'STARTED') fields.push('started_at', event.at);
+    if (terminal) fields.push('completed_at', event.at);
+    return [
+      this.keys.task(event.task_id),
+      this.keys.scheduled,
+      this.keys.statsDay(event.at.slice(0, 10)),
+      event.state,
+      String(stateRank(event.state)),
+      String(event.attempt),
+      String(event.seq),
+      terminal ? '1' : '0',
+      String(this.options.resultTtlS + waitS),
+      event.task_id,
+      Number.isFinite(dueMs) ? String(dueMs) : '',
+      event.type,
+      String(this.options.statsTtlS ?? STATS_TTL_S),
+      ...fields,
+    ];
+  }
+
+  /** The stored record, or undefined when the id is unknown or expired. */
+  async get(taskId: string): Promise<TaskRecord | undefined> {
+    const hash = await this.redis.hgetall(this.keys.task(taskId));
+    return parseRecord(taskId, hash);
+  }
+
+  /** Removes a record the client was never told about (its command was not confirmed). */
+  async forget(taskId: string): Promise<void> {
+    await this.redis
+      .multi()
+      .del(this.keys.task(taskId))
+      .zrem(this.keys.scheduled, taskId)
+      .exec();
+  }
+
+  /** Marks a task revoked, so a worker skips it on delivery, across restarts. */
+  async revoke(taskId: string, ttlS: number): Promise<void> {
+    await this.redis.set(this.keys.revoked(taskId), '1', 'EX', ttlS);
+  }
+
+  async isRevoked(taskId: string): Promise<boolean> {
+    return (await this.redis.exists(this.keys.revoked(taskId))) === 1;
+  }
+
+  /** Counts a (re)delivery of one attempt; the count parks crash loops (classic queues). */
+  async countDelivery(taskId: string, attempt: number): Promise<number> {
+    const key = this.keys.deliveries(taskId, attempt);
+    const [[, count]] = (await this.redis.multi().incr(key).expire(key, 86_400).exec()) as [
+      [Error | null, number],
+      ...unknown[],
+    ];
+    return count;
+  }
+
+  /** Task ids due later (countdown, eta, retry wait), soonest first, with their due time. */
+  async scheduled(limit = 1000): Promise<{ taskId: string; dueAtMs: number }[]> {
+    const flat = await this.redis.zrange(this.keys.scheduled, 0, limit - 1, 'WITHSCORES');
+    const out: { taskId: string; dueAtMs: number }[] = [];
+    for (let i = 0; i + 1 < flat.length; i += 2) {
+      out.push({ taskId: flat[i] as string, dueAtMs: Number(flat[i + 1]) });
+    }
+    return out;
+  }
+
+  /** Drops scheduled entries whose records expired. */
+  async unschedule(taskIds: readonly string[]): Promise<void> {
+    if (taskIds.length > 0) await this.redis.zrem(this.keys.scheduled, ...taskIds);
+  }
+}
+
+function resultOf(event: StateEvent): unknown {
+  if (event.state === 'PROGRESS') return event.progress ?? null;
+  if (event.state === 'SUCCESS') return event.result ?? null;
+  return null;
+}
+
+const orNull = (value: string | undefined): string | null =>
+  value === undefined || value === '' ? null : value;
+
+function parseRecord(taskId: string, hash: Record<string, string>): TaskRecord | undefined {
+  const state = TaskStateSchema.safeParse(hash.state);
+  if (!state.success) return undefined;
+  let result: unknown = null;
+  try {
+    result = hash.result ? JSON.parse(hash.result) : null;
+  } catch {
+    result = null;
+  }
+  return {
+    task_id: taskId,
+    state: state.data,
+    attempt: Number(hash.attempt ?? 0),
+    type: orNull(hash.type),
+    result,
+    error: orNull(hash.error),
+    created_at: orNull(hash.created_at),
+    updated_at: orNull(hash.updated_at),
+    started_at: orNull(hash.started_at),
+    completed_at: orNull(hash.completed_at),
+    eta: orNull(hash.eta),
+    next_retry_at: orNull(hash.next_retry_at),
+    worker: orNull(hash.worker),
+    priority: hash.priority ? Number(hash.priority) : null,
+  };
+}

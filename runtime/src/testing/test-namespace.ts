@@ -1,0 +1,140 @@
+/**
+ * An isolated namespace on the shared RabbitMQ and Redis for one test file or system test:
+ * a fresh prefix, the topology declared under it, and `destroy()` deleting everything under it.
+ */
+import { randomUUID } from 'node:crypto';
+import { buildTopology, type Topology, type TopologyOptions, TopologyNames } from '@tasks/contracts';
+import * as amqplib from 'amqplib';
+import Redis from 'ioredis';
+import { declareTopology, deleteTopology } from '../amqp/declare-topology';
+
+export const TEST_AMQP_URL = process.env.AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
+export const TEST_REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+export interface TestNamespaceOptions {
+  readonly delayUnitMs?: number;
+  readonly delayLevels?: number;
+}
+
+export class TestNamespace {
+  readonly prefix: string;
+  readonly redisPrefix: string;
+  readonly names: TopologyNames;
+  readonly topologyOptions: TopologyOptions;
+  readonly topology: Topology;
+  private connection: amqplib.ChannelModel | undefined;
+  private channel: amqplib.ConfirmChannel | undefined;
+  private redisClient: Redis | undefined;
+
+  constructor(options: TestNamespaceOptions = {}) {
+    this.prefix = `t-${randomUUID().slice(0, 8)}`;
+    this.redisPrefix = `${this.prefix}:`;
+    this.names = new TopologyNames(this.prefix);
+    this.topologyOptions = {
+      prefix: this.prefix,
+      unitMs: options.delayUnitMs ?? 20,
+      levels: options.delayLevels ?? 12,
+      workQueueType: 'classic',
+    };
+    this.topology = buildTopology(this.topologyOptions);
+  }
+
+  /** Environment for services started in this namespace. */
+  env(): Record<string, string> {
+    return {
+      AMQP_URL: TEST_AMQP_URL,
+      REDIS_URL: TEST_REDIS_URL,
+      AMQP_PREFIX: this.prefix,
+      REDIS_PREFIX: this.redisPrefix,
+      DELAY_UNIT_MS: String(this.topologyOptions.unitMs),
+      DELAY_LEVELS: String(this.topologyOptions.levels),
+    };
+  }
+
+  /** Connects and declares the topology. Fails with the start command when a server is down. */
+  async setup(): Promise<this> {
+    try {
+      this.connection = await amqplib.connect(TEST_AMQP_URL);
+    } catch (err) {
+      throw new Error(
+        `RabbitMQ is not reachable at ${TEST_AMQP_URL} (${String(err)}). Start it: ` +
+          '`rabbitmq-server -detached` or `docker compose up -d rabbitmq redis`',
+      );
+    }
+    this.channel = await this.connection.createConfirmChannel();
+    await declareTopology(this.channel, this.topology);
+    this.redisClient = new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: 1, lazyConnect: true });
+    try {
+      await this.redisClient.connect();
+    } catch (err) {
+      throw new Error(
+        `Redis is not reachable at ${TEST_REDIS_URL} (${String(err)}). Start it: ` +
+          '`redis-server --daemonize yes --port 6379` or `docker compose up -d rabbitmq redis`',
+      );
+    }
+    return this;
+  }
+
+  get amqp(): amqplib.ConfirmChannel {
+    if (!this.channel) throw new Error('TestNamespace.setup() was not called');
+    return this.channel;
+  }
+
+  get redis(): Redis {
+    if (!this.redisClient) throw new Error('TestNamespace.setup() was not called');
+    return this.redisClient;
+  }
+
+  /** Publishes raw bytes and waits for the confirm. */
+  async publish(exchange: string, routingKey: string, content: Buffer | string, options: amqplib.Options.Publish = {}): Promise<void> {
+    const body = typeof content === 'string' ? Buffer.from(content) : content;
+    await new Promise<void>((resolve, reject) => {
+      this.amqp.publish(exchange, routingKey, body, { persistent: true, ...options }, (err) =>
+        err ? reject(err instanceof Error ? err : new Error(String(err))) : resolve(),
+      );
+    });
+  }
+
+  /** Messages ready in a queue. */
+  async depth(queue: string): Promise<number> {
+    const { messageCount } = await this.amqp.checkQueue(queue);
+    return messageCount;
+  }
+
+  /** Takes every message currently in a queue (acking them). */
+  async drain(queue: string): Promise<amqplib.GetMessage[]> {
+    const out: amqplib.GetMessage[] = [];
+    for (;;) {
+      const message = await this.amqp.get(queue, { noAck: true });
+      if (!message) return out;
+      out.push(message);
+    }
+  }
+
+  /** Deletes every queue, exchange and Redis key under the prefix, then disconnects. */
+  async destroy(): Promise<void> {
+    const errors: unknown[] = [];
+    if (this.channel) {
+      await deleteTopology(this.channel, this.topology).catch((err: unknown) => errors.push(err));
+      await this.channel.close().catch(() => undefined);
+    }
+    await this.connection?.close().catch(() => undefined);
+    if (this.redisClient) {
+      await deleteKeys(this.redisClient, `${this.redisPrefix}*`).catch((err: unknown) => errors.push(err));
+      await this.redisClient.quit().catch(() => undefined);
+    }
+    if (errors.length > 0) throw new Error(`namespace cleanup failed: ${errors.map(String).join('; ')}`);
+  }
+}
+
+/** Deletes keys matching `pattern` with SCAN (never KEYS or FLUSHALL on a shared Redis). */
+export async function deleteKeys(redis: Redis, pattern: string): Promise<number> {
+  let cursor = '0';
+  let deleted = 0;
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 500);
+    cursor = next;
+    if (keys.length > 0) deleted += await redis.unlink(...keys);
+  } while (cursor !== '0');
+  return deleted;
+}

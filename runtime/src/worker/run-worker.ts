@@ -1,0 +1,582 @@
+/**
+ * The worker loop (DESIGN §5, §7). Consumes `<service>.tasks` until closed, then drains.
+ *
+ * Per delivery: parse (failure → park, never requeue); count redeliveries and park crash loops;
+ * skip if revoked; run the handler with a per-task AbortSignal and time limits; publish its
+ * events with confirms; only then ack, on the channel that delivered it. Transient errors go
+ * through the delay levels back to this service's queue; PermanentError and exhausted retries
+ * end in FAILURE. See docs/ARCHITECTURE.md, "Delivery".
+ */
+import { hostname } from 'node:os';
+import {
+  CommandEnvelope,
+  ControlMessage,
+  deadRoutingKey,
+  type DelayOptions,
+  type StateEvent,
+  type TaskRef,
+  type TaskState,
+  type TopologyNames,
+  WORKER_HEARTBEAT_KEY,
+  WORKER_OFFLINE_KEY,
+  type WorkerHeartbeat,
+} from '@tasks/contracts';
+import type { z } from 'zod';
+import type { AmqpConnection } from '../amqp/amqp-connection';
+import { CommandPublisher } from '../amqp/command-publisher';
+import type { ConfirmPublisher } from '../amqp/confirm-publisher';
+import { attemptOf, MessageHeaders } from '../amqp/message-headers';
+import { type Delivery, QueueConsumer } from '../amqp/queue-consumer';
+import {
+  describeError,
+  IllegalStateError,
+  RevokedError,
+  ShutdownError,
+  SoftTimeLimitError,
+  TimeLimitError,
+} from '../errors';
+import type { Logger } from '../logging/logger';
+import type { TaskStore } from '../store/task-store';
+import { classify, type Outcome, type RetryPolicyConfig } from './retry-policy';
+import { StateEventPublisher } from './state-event-publisher';
+import type { TaskContext } from './task-context';
+import type { RegisteredTask } from './task-definition';
+
+export interface WorkerOptions {
+  /** The service name, e.g. `email-worker`; its queue is `<service>.tasks`. */
+  readonly service: string;
+  /** This instance's name, unique among live workers. */
+  readonly name: string;
+  readonly tasks: readonly RegisteredTask[];
+  /** Handlers running at once. */
+  readonly concurrency: number;
+  /** Unacked deliveries held at once (>= concurrency); the rest are `reserved`. */
+  readonly prefetch: number;
+  readonly retry: RetryPolicyConfig;
+  /** Deliveries of one attempt before it is parked as a crash loop. */
+  readonly maxDeliveries: number;
+  /** Defaults for tasks without their own limits; 0 means none. */
+  readonly timeLimitMs: number;
+  readonly softTimeLimitMs: number;
+  /** On close, how long in-flight tasks may finish before they are handed back. */
+  readonly drainTimeoutMs: number;
+  readonly heartbeatMs: number;
+  /** Extra health shown in the heartbeat (e.g. a circuit breaker's state). */
+  readonly details?: () => Record<string, unknown>;
+}
+
+export interface WorkerDeps {
+  readonly consumeConnection: AmqpConnection;
+  /** On its own connection: an alarm that blocks publishing must not block acks. */
+  readonly publisher: ConfirmPublisher;
+  readonly store: TaskStore;
+  readonly names: TopologyNames;
+  readonly delay: DelayOptions;
+  readonly log: Logger;
+}
+
+export type WorkerState = 'created' | 'starting' | 'running' | 'draining' | 'stopped';
+
+interface Run {
+  readonly taskId: string;
+  readonly type: string;
+  readonly attempt: number;
+  readonly startedAt: string;
+  readonly controller: AbortController;
+  seq: number;
+}
+
+type Decoded =
+  | {
+      readonly ok: true;
+      readonly command: CommandEnvelope;
+      readonly payload: unknown;
+      readonly task: RegisteredTask;
+      readonly attempt: number;
+    }
+  | {
+      readonly ok: false;
+      readonly reason: string;
+      readonly taskId?: string;
+      readonly type?: string;
+      readonly attempt: number;
+    };
+
+export class Worker {
+  private state: WorkerState = 'created';
+  private readonly tasks: ReadonlyMap<string, RegisteredTask>;
+  private readonly events: StateEventPublisher;
+  private readonly commands: CommandPublisher;
+  private readonly running = new Map<string, Run>();
+  private readonly inFlight = new Set<Promise<void>>();
+  private reserved: Delivery[] = [];
+  private consumer: QueueConsumer | undefined;
+  private control: QueueConsumer | undefined;
+  private heartbeatTimer: NodeJS.Timeout | undefined;
+  private processed = 0;
+  private closing: Promise<void> | undefined;
+
+  constructor(
+    private readonly deps: WorkerDeps,
+    private readonly options: WorkerOptions,
+  ) {
+    this.tasks = new Map(options.tasks.map((t) => [t.routingKey, t]));
+    this.events = new StateEventPublisher(deps.publisher, deps.names.eventsExchange);
+    this.commands = new CommandPublisher(deps.publisher, deps.names, deps.delay);
+  }
+
+  get lifecycle(): WorkerState {
+    return this.state;
+  }
+
+  /** Starts consuming; resolves once the consumers are registered. */
+  async start(): Promise<void> {
+    if (this.state !== 'created') {
+      throw new IllegalStateError(`worker cannot start in state ${this.state}`);
+    }
+    this.state = 'starting';
+    const { consumeConnection, names, log } = this.deps;
+    this.consumer = new QueueConsumer(consumeConnection, {
+      queue: names.workQueue(this.options.service),
+      prefetch: Math.max(this.options.prefetch, this.options.concurrency),
+      onDelivery: (delivery) => this.onDelivery(delivery),
+      log,
+    });
+    this.control = new QueueConsumer(consumeConnection, {
+      queue: '',
+      prefetch: 100,
+      noAck: true,
+      declare: async (channel) => {
+        const { queue } = await channel.assertQueue('', { exclusive: true, autoDelete: true });
+        await channel.bindQueue(queue, names.controlExchange, '');
+        return queue;
+      },
+      onDelivery: (delivery) => this.onControl(delivery),
+      log,
+    });
+    await Promise.all([this.consumer.waitForReady(), this.control.waitForReady()]);
+    this.state = 'running';
+    this.heartbeatTimer = setInterval(() => void this.heartbeat(), this.options.heartbeatMs);
+    this.heartbeatTimer.unref();
+    void this.heartbeat();
+    log.info('worker started', {
+      worker: this.options.name,
+      queue: names.workQueue(this.options.service),
+      concurrency: this.options.concurrency,
+    });
+  }
+
+  /** Active and reserved tasks, for heartbeats and tests. */
+  snapshot(): { active: TaskRef[]; reserved: TaskRef[]; processed: number } {
+    return {
+      active: [...this.running.values()].map((r) => ({
+        task_id: r.taskId,
+        type: r.type,
+        started_at: r.startedAt,
+        attempt: r.attempt,
+      })),
+      reserved: this.reserved.map((d) => ({
+        task_id: String(d.message.properties.messageId ?? ''),
+        type: String(d.message.properties.type ?? ''),
+      })),
+      processed: this.processed,
+    };
+  }
+
+  private onDelivery(delivery: Delivery): void {
+    if (this.state !== 'running') {
+      delivery.nack(true);
+      return;
+    }
+    if (this.inFlight.size >= this.options.concurrency) {
+      this.reserved.push(delivery);
+      return;
+    }
+    this.launch(delivery);
+  }
+
+  private launch(delivery: Delivery): void {
+    const work = this.process(delivery)
+      .catch((err: unknown) => {
+        this.deps.log.error('delivery handling failed; message handed back', {
+          err: describeError(err),
+        });
+        delivery.nack(true);
+      })
+      .finally(() => {
+        this.inFlight.delete(work);
+        this.pump();
+      });
+    this.inFlight.add(work);
+  }
+
+  /** Starts reserved deliveries while there is room. */
+  private pump(): void {
+    while (this.state === 'running' && this.inFlight.size < this.options.concurrency) {
+      const next = this.reserved.shift();
+      if (!next) return;
+      this.launch(next);
+    }
+  }
+
+  private async process(delivery: Delivery): Promise<void> {
+    const decoded = this.decode(delivery);
+    if (!decoded.ok) {
+      await this.park(delivery, decoded.reason, decoded);
+      return;
+    }
+    const taskId = decoded.command.task_id;
+    if (delivery.message.fields.redelivered) {
+      const count = await this.deps.store.countDelivery(taskId, decoded.attempt).catch(() => 0);
+      if (count > this.options.maxDeliveries) {
+        await this.park(
+          delivery,
+          `delivered ${count} times without finishing (the handler may be crashing its worker)`,
+          { taskId, type: decoded.command.type, attempt: decoded.attempt },
+        );
+        return;
+      }
+    }
+    // Registered before the revocation check, so a revoke broadcast from now on reaches it.
+    const run: Run = {
+      taskId,
+      type: decoded.command.type,
+      attempt: decoded.attempt,
+      startedAt: new Date().toISOString(),
+      controller: new AbortController(),
+      seq: 0,
+    };
+    this.running.set(taskId, run);
+    try {
+      const revoked = await this.deps.store.isRevoked(taskId).catch((err: unknown) => {
+        this.deps.log.warn('revocation check failed; running the task', {
+          task_id: taskId,
+          err: describeError(err),
+        });
+        return false;
+      });
+      if (revoked || run.controller.signal.aborted) {
+        delivery.ack();
+        return;
+      }
+      await this.run(delivery, decoded, run);
+    } finally {
+      this.running.delete(taskId);
+    }
+  }
+
+  private decode(delivery: Delivery): Decoded {
+    const { message } = delivery;
+    const attempt = attemptOf(message.properties.headers);
+    const fallbackId = stringOr(message.properties.messageId);
+    let body: unknown;
+    try {
+      body = JSON.parse(message.content.toString('utf8'));
+    } catch (err) {
+      return { ok: false, reason: `unparseable JSON: ${describeError(err)}`, taskId: fallbackId, attempt };
+    }
+    const record = typeof body === 'object' && body !== null ? (body as Record<string, unknown>) : {};
+    const taskId = stringOr(record.task_id) ?? fallbackId;
+    const type = stringOr(record.type) ?? stringOr(message.properties.type);
+    const task = type ? this.tasks.get(type) : undefined;
+    if (!task) {
+      return { ok: false, reason: `unknown task type "${type ?? ''}"`, taskId, type, attempt };
+    }
+    const envelope = CommandEnvelope.safeParse(body);
+    if (!envelope.success) {
+      return { ok: false, reason: `invalid command: ${issues(envelope.error)}`, taskId, type, attempt };
+    }
+    const payload = task.parse(envelope.data.payload);
+    if (!payload.success) {
+      return { ok: false, reason: `invalid payload: ${issues(payload.error)}`, taskId, type, attempt };
+    }
+    return { ok: true, command: envelope.data, payload: payload.data, task, attempt };
+  }
+
+  private async run(delivery: Delivery, job: Extract<Decoded, { ok: true }>, run: Run): Promise<void> {
+    const { command, task, attempt } = job;
+    const log = this.deps.log.child({ task_id: command.task_id, task_type: command.type, attempt });
+    const confirms: Promise<void>[] = [];
+    const emit = (state: TaskState, extra: Partial<StateEvent> = {}): Promise<void> => {
+      const confirmed = this.events.emit({
+        v: 1,
+        task_id: run.taskId,
+        type: run.type,
+        state,
+        attempt,
+        seq: (run.seq += 1),
+        at: new Date().toISOString(),
+        worker: this.options.name,
+        ...extra,
+      });
+      confirms.push(confirmed);
+      return confirmed;
+    };
+    const ctx: TaskContext = {
+      taskId: run.taskId,
+      type: run.type,
+      attempt,
+      signal: run.controller.signal,
+      log,
+      progress: (current, total, status) =>
+        emit('PROGRESS', { progress: status === undefined ? { current, total } : { current, total, status } }),
+    };
+
+    void emit('STARTED').catch(() => undefined);
+    const started = performance.now();
+    let outcome: Outcome | { kind: 'success'; result: unknown };
+    let failure: unknown;
+    try {
+      const result = await this.withLimits(task, run, () => task.run(job.payload, ctx));
+      outcome = isRevokedReason(run.controller.signal.reason)
+        ? { kind: 'revoked' }
+        : { kind: 'success', result };
+    } catch (err) {
+      failure = err;
+      const policy = { ...this.options.retry, ...task.retry };
+      outcome = classify(err, attempt, policy, run.controller.signal.aborted ? run.controller.signal.reason : undefined);
+    }
+    const runtimeMs = Math.round(performance.now() - started);
+    const error = failure === undefined ? undefined : describeError(failure);
+
+    switch (outcome.kind) {
+      case 'success':
+        void emit('SUCCESS', { result: outcome.result ?? null, runtime_ms: runtimeMs }).catch(() => undefined);
+        break;
+      case 'revoked':
+        void emit('REVOKED', { error: 'revoked', runtime_ms: runtimeMs }).catch(() => undefined);
+        break;
+      case 'retry': {
+        const nextAt = new Date(Date.now() + outcome.delayMs).toISOString();
+        await this.commands.publishContent(delivery.message.content, {
+          taskId: run.taskId,
+          type: run.type,
+          priority: command.priority,
+          attempt: attempt + 1,
+          delayMs: outcome.delayMs,
+          headers: carriedHeaders(delivery),
+        });
+        log.warn('task failed; retrying', { err: error, delay_ms: outcome.delayMs });
+        void emit('RETRY', { error, next_retry_at: nextAt, runtime_ms: runtimeMs }).catch(() => undefined);
+        break;
+      }
+      case 'defer': {
+        const headers = carriedHeaders(delivery);
+        const deferrals = Number(headers[MessageHeaders.deferrals] ?? 0) + 1;
+        await this.commands.publishContent(delivery.message.content, {
+          taskId: run.taskId,
+          type: run.type,
+          priority: command.priority,
+          attempt,
+          delayMs: outcome.delayMs,
+          headers: { ...headers, [MessageHeaders.deferrals]: deferrals },
+        });
+        log.info('task deferred without counting an attempt', { err: error, delay_ms: outcome.delayMs });
+        break;
+      }
+      case 'fail':
+        if (outcome.exhausted) {
+          await this.publishParked(delivery, `failed after ${attempt} attempts: ${error ?? ''}`);
+        }
+        log.warn('task failed', { err: error, exhausted: outcome.exhausted });
+        void emit('FAILURE', { error, runtime_ms: runtimeMs }).catch(() => undefined);
+        break;
+      case 'park':
+        await this.publishParked(delivery, error ?? 'poison message');
+        void emit('FAILURE', { error, runtime_ms: runtimeMs }).catch(() => undefined);
+        break;
+      case 'requeue':
+        await Promise.allSettled(confirms);
+        delivery.nack(true);
+        return;
+    }
+    await Promise.all(confirms);
+    this.processed += 1;
+    if (!delivery.ack()) log.warn('ack dropped: its channel closed; the broker redelivers');
+  }
+
+  /** Runs `fn` under the task's soft and hard time limits. */
+  private async withLimits<T>(task: RegisteredTask, run: Run, fn: () => Promise<T>): Promise<T> {
+    const softMs = task.softTimeLimitMs ?? this.options.softTimeLimitMs;
+    const hardMs = task.timeLimitMs ?? this.options.timeLimitMs;
+    const timers: NodeJS.Timeout[] = [];
+    try {
+      if (softMs > 0) {
+        timers.push(setTimeout(() => run.controller.abort(new SoftTimeLimitError(softMs)), softMs));
+      }
+      if (hardMs <= 0) return await fn();
+      const running = fn();
+      const limit = new Promise<never>((_, reject) => {
+        timers.push(
+          setTimeout(() => {
+            const err = new TimeLimitError(hardMs);
+            run.controller.abort(err);
+            reject(err);
+          }, hardMs),
+        );
+      });
+      running.catch(() => undefined); // its outcome no longer matters once the limit passed
+      return await Promise.race([running, limit]);
+    } finally {
+      timers.forEach(clearTimeout);
+    }
+  }
+
+  /** Parks a message that can never be processed, marks its task FAILURE, then acks. */
+  private async park(
+    delivery: Delivery,
+    reason: string,
+    meta: { taskId?: string; type?: string; attempt: number },
+  ): Promise<void> {
+    await this.publishParked(delivery, reason);
+    this.deps.log.error('message parked', { task_id: meta.taskId, reason });
+    if (meta.taskId) {
+      await this.events.emit({
+        v: 1,
+        task_id: meta.taskId,
+        type: meta.type ?? 'unknown',
+        state: 'FAILURE',
+        attempt: meta.attempt,
+        seq: 0,
+        at: new Date().toISOString(),
+        worker: this.options.name,
+        error: reason,
+      });
+    }
+    delivery.ack();
+  }
+
+  /** Publishes a copy of the message to this service's parking queue, with the reason. */
+  private async publishParked(delivery: Delivery, reason: string): Promise<void> {
+    const { message } = delivery;
+    const { names } = this.deps;
+    await this.deps.publisher.publish(names.deadExchange, deadRoutingKey(this.options.service), message.content, {
+      messageId: message.properties.messageId as string | undefined,
+      type: message.properties.type as string | undefined,
+      priority: message.properties.priority as number | undefined,
+      headers: {
+        ...message.properties.headers,
+        [MessageHeaders.parkReason]: reason.slice(0, 1000),
+        [MessageHeaders.parkedAt]: new Date().toISOString(),
+        [MessageHeaders.parkedBy]: this.options.name,
+        [MessageHeaders.originalQueue]: names.workQueue(this.options.service),
+        [MessageHeaders.originalRoutingKey]: message.fields.routingKey,
+      },
+    });
+  }
+
+  private onControl(delivery: Delivery): void {
+    let parsed: ControlMessage;
+    try {
+      parsed = ControlMessage.parse(JSON.parse(delivery.message.content.toString('utf8')));
+    } catch (err) {
+      this.deps.log.warn('ignored malformed control message', { err: describeError(err) });
+      return;
+    }
+    const run = this.running.get(parsed.task_id);
+    if (run && !run.controller.signal.aborted) {
+      this.deps.log.info('revoking running task', { task_id: parsed.task_id });
+      run.controller.abort(new RevokedError(parsed.task_id));
+    }
+  }
+
+  private async heartbeat(): Promise<void> {
+    const snapshot = this.snapshot();
+    const beat: WorkerHeartbeat = {
+      worker: this.options.name,
+      service: this.options.service,
+      hostname: hostname(),
+      pid: process.pid,
+      task_types: [...this.tasks.keys()],
+      at: new Date().toISOString(),
+      interval_ms: this.options.heartbeatMs,
+      concurrency: this.options.concurrency,
+      ...snapshot,
+      details: this.options.details?.(),
+    };
+    try {
+      await this.deps.publisher.publishJson(this.deps.names.eventsExchange, WORKER_HEARTBEAT_KEY, beat, {
+        persistent: false,
+        type: WORKER_HEARTBEAT_KEY,
+        expiration: String(this.options.heartbeatMs * 3),
+      });
+    } catch (err) {
+      this.deps.log.warn('heartbeat not published', { err: describeError(err) });
+    }
+  }
+
+  /**
+   * Stops consuming, lets in-flight tasks finish within the drain time, hands the rest back
+   * (their signals abort with ShutdownError, their messages are nacked to the queue), says
+   * goodbye on the events exchange. Idempotent; the connections belong to the caller.
+   */
+  close(): Promise<void> {
+    this.closing ??= this.drain();
+    return this.closing;
+  }
+
+  private async drain(): Promise<void> {
+    const { log } = this.deps;
+    this.state = 'draining';
+    if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
+    await this.consumer?.cancel();
+    for (const delivery of this.reserved) delivery.nack(true);
+    this.reserved = [];
+    const drained = await settleWithin([...this.inFlight], this.options.drainTimeoutMs);
+    if (!drained) {
+      log.warn('drain time passed; handing in-flight tasks back', { running: this.running.size });
+      for (const run of this.running.values()) run.controller.abort(new ShutdownError());
+      await settleWithin([...this.inFlight], Math.min(5000, this.options.drainTimeoutMs));
+    }
+    try {
+      await this.deps.publisher.publishJson(
+        this.deps.names.eventsExchange,
+        WORKER_OFFLINE_KEY,
+        { worker: this.options.name, service: this.options.service, at: new Date().toISOString() },
+        { persistent: false, type: WORKER_OFFLINE_KEY },
+      );
+    } catch (err) {
+      log.warn('offline notice not published', { err: describeError(err) });
+    }
+    await Promise.all([this.consumer?.close(), this.control?.close()]);
+    this.state = 'stopped';
+    log.info('worker stopped', { worker: this.options.name, processed: this.processed });
+  }
+}
+
+/** Default instance name: `<service>@<host>-<pid>`. */
+export const defaultWorkerName = (service: string): string => `${service}@${hostname()}-${process.pid}`;
+
+function isRevokedReason(reason: unknown): boolean {
+  return (reason as { code?: unknown } | undefined)?.code === 'TASK_REVOKED';
+}
+
+function stringOr(value: unknown): string | undefined {
+  return typeof value === 'string' && value.length > 0 ? value : undefined;
+}
+
+function issues(error: z.ZodError): string {
+  return error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+}
+
+/** Headers a retried or deferred command keeps (trace context, correlation). */
+function carriedHeaders(delivery: Delivery): Record<string, unknown> {
+  const { [MessageHeaders.attempt]: _attempt, ...rest } = (delivery.message.properties.headers ?? {}) as Record<
+    string,
+    unknown
+  >;
+  return rest;
+}
+
+/** True when every promise settled within `ms`. */
+async function settleWithin(promises: Promise<unknown>[], ms: number): Promise<boolean> {
+  if (promises.length === 0) return true;
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  const all = Promise.allSettled(promises).then(() => true as const);
+  const settled = await Promise.race([all, timeout]);
+  clearTimeout(timer);
+  return settled;
+}

@@ -1,0 +1,16 @@
+import { BaseServiceConfig, envInt, parseConfig } from '@tasks/runtime';
+import type { z } from 'zod';
+
+/** Every variable is listed in docs/configuration.md; config-docs.test.ts keeps the two in step. */
+export const StatusStoreConfig = BaseServiceConfig.extend({
+  STATUS_PREFETCH: envInt()
+    .max(10_000)
+    .default(500)
+    .describe('Unacked events held at once; they are written to Redis in pipelined batches'),
+  STATUS_BATCH_MAX: envInt().max(5_000).default(500).describe('Most events written in one Redis pipeline'),
+});
+export type StatusStoreConfig = z.infer<typeof StatusStoreConfig>;
+
+/** Throws ConfigError naming the first bad variable; main.ts prints it and exits 1. */
+export const loadConfig = (env: NodeJS.ProcessEnv = process.env): StatusStoreConfig =>
+  parseConfig(StatusStoreConfig, env);

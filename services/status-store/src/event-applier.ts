@@ -1,0 +1,198 @@
+/**
+ * Applies state events to Redis and records worker heartbeats (DESIGN §3, §6).
+ *
+ * Deliveries are collected for one turn of the event loop and written in one pipeline, in
+ * arrival order; each is acked only after its write succeeded. While Redis is down the batch is
+ * retried with backoff and held unacked (the prefetch bounds how much waits), so no event is
+ * acked unwritten. A message that fails its schema is parked with the reason.
+ */
+import {
+  deadRoutingKey,
+  StateEventMessage,
+  type StateEvent,
+  type TopologyNames,
+  WORKER_HEARTBEAT_KEY,
+  WORKER_OFFLINE_KEY,
+  WorkerHeartbeat,
+  WorkerOffline,
+} from '@tasks/contracts';
+import {
+  type AmqpConnection,
+  type ConfirmPublisher,
+  type Delivery,
+  describeError,
+  type Logger,
+  MessageHeaders,
+  QueueConsumer,
+  type TaskStore,
+  type WorkerRegistry,
+} from '@tasks/runtime';
+
+export interface EventApplierDeps {
+  readonly connection: AmqpConnection;
+  /** For parking poison events, on its own connection. */
+  readonly publisher: ConfirmPublisher;
+  readonly store: TaskStore;
+  readonly registry: WorkerRegistry;
+  readonly names: TopologyNames;
+  readonly log: Logger;
+}
+
+export interface EventApplierOptions {
+  readonly prefetch: number;
+  readonly batchMax: number;
+}
+
+type Parsed =
+  | { kind: 'events'; delivery: Delivery; events: StateEvent[] }
+  | { kind: 'heartbeat'; delivery: Delivery; beat: WorkerHeartbeat }
+  | { kind: 'offline'; delivery: Delivery; offline: WorkerOffline }
+  | { kind: 'poison'; delivery: Delivery; reason: string };
+
+const RETRY_MIN_MS = 100;
+const RETRY_MAX_MS = 5_000;
+
+export class EventApplier {
+  private readonly consumer: QueueConsumer;
+  private buffer: Delivery[] = [];
+  private flushScheduled = false;
+  /** Batches are written one after another, so events keep their arrival order. */
+  private chain: Promise<void> = Promise.resolve();
+  private stopping = false;
+  private closing: Promise<void> | undefined;
+  applied = 0;
+
+  constructor(
+    private readonly deps: EventApplierDeps,
+    private readonly options: EventApplierOptions,
+  ) {
+    this.consumer = new QueueConsumer(deps.connection, {
+      queue: deps.names.statusEventsQueue,
+      prefetch: options.prefetch,
+      onDelivery: (delivery) => this.onDelivery(delivery),
+      log: deps.log,
+    });
+  }
+
+  waitForReady(): Promise<void> {
+    return this.consumer.waitForReady();
+  }
+
+  private onDelivery(delivery: Delivery): void {
+    this.buffer.push(delivery);
+    if (this.buffer.length >= this.options.batchMax) {
+      this.flush();
+    } else if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(() => this.flush());
+    }
+  }
+
+  private flush(): void {
+    this.flushScheduled = false;
+    const batch = this.buffer;
+    this.buffer = [];
+    if (batch.length === 0) return;
+    this.chain = this.chain.then(() => this.write(batch.map(parse)));
+  }
+
+  private async write(batch: Parsed[]): Promise<void> {
+    for (const item of batch) {
+      if (item.kind === 'poison') await this.park(item.delivery, item.reason);
+    }
+    const writable = batch.filter((item) => item.kind !== 'poison');
+    for (let failures = 0; ; failures += 1) {
+      try {
+        await this.apply(writable);
+        break;
+      } catch (err) {
+        if (this.stopping) {
+          writable.forEach((item) => item.delivery.nack(true));
+          return;
+        }
+        const waitMs = Math.min(RETRY_MIN_MS * 2 ** failures, RETRY_MAX_MS);
+        this.deps.log.warn('event write failed; retrying', { err: describeError(err), wait_ms: waitMs });
+        await new Promise((resolve) => setTimeout(resolve, waitMs));
+      }
+    }
+    for (const item of writable) item.delivery.ack();
+  }
+
+  private async apply(items: Parsed[]): Promise<void> {
+    const events = items.flatMap((item) => (item.kind === 'events' ? item.events : []));
+    const writes: Promise<unknown>[] = [];
+    if (events.length > 0) writes.push(this.deps.store.applyAll(events));
+    for (const item of items) {
+      if (item.kind === 'heartbeat') writes.push(this.deps.registry.record(item.beat));
+      if (item.kind === 'offline') writes.push(this.deps.registry.markOffline(item.offline));
+    }
+    await Promise.all(writes);
+    this.applied += events.length;
+  }
+
+  private async park(delivery: Delivery, reason: string): Promise<void> {
+    const { message } = delivery;
+    this.deps.log.error('event parked', { reason });
+    try {
+      await this.deps.publisher.publish(this.deps.names.deadExchange, deadRoutingKey('status-store'), message.content, {
+        headers: {
+          ...message.properties.headers,
+          [MessageHeaders.parkReason]: reason.slice(0, 1000),
+          [MessageHeaders.parkedAt]: new Date().toISOString(),
+          [MessageHeaders.parkedBy]: 'status-store',
+          [MessageHeaders.originalQueue]: this.deps.names.statusEventsQueue,
+          [MessageHeaders.originalRoutingKey]: message.fields.routingKey,
+        },
+      });
+      delivery.ack();
+    } catch (err) {
+      // Not parked: leave it to the broker's redelivery rather than lose it.
+      this.deps.log.error('parking failed; event handed back', { err: describeError(err) });
+      delivery.nack(true);
+    }
+  }
+
+  /** Stops consuming, writes what was received, then closes. Idempotent. */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      await this.consumer.cancel();
+      this.flush();
+      this.stopping = true;
+      await this.chain;
+      await this.consumer.close();
+    })();
+    return this.closing;
+  }
+}
+
+function parse(delivery: Delivery): Parsed {
+  const { message } = delivery;
+  let body: unknown;
+  try {
+    body = JSON.parse(message.content.toString('utf8'));
+  } catch (err) {
+    return { kind: 'poison', delivery, reason: `unparseable JSON: ${describeError(err)}` };
+  }
+  const key = message.fields.routingKey;
+  if (key === WORKER_HEARTBEAT_KEY) {
+    const beat = WorkerHeartbeat.safeParse(body);
+    return beat.success
+      ? { kind: 'heartbeat', delivery, beat: beat.data }
+      : { kind: 'poison', delivery, reason: `invalid heartbeat: ${beat.error.message}` };
+  }
+  if (key === WORKER_OFFLINE_KEY) {
+    const offline = WorkerOffline.safeParse(body);
+    return offline.success
+      ? { kind: 'offline', delivery, offline: offline.data }
+      : { kind: 'poison', delivery, reason: `invalid offline notice: ${offline.error.message}` };
+  }
+  const events = StateEventMessage.safeParse(body);
+  if (!events.success) {
+    return {
+      kind: 'poison',
+      delivery,
+      reason: `invalid state event: ${events.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+    };
+  }
+  return { kind: 'events', delivery, events: Array.isArray(events.data) ? events.data : [events.data] };
+}
