@@ -12,7 +12,11 @@ import { TaskState } from './task-state';
 /** Options every create endpoint takes besides the task's own fields. */
 export const TaskOptionsShape = {
   priority: z.number().int().min(0).max(9).optional().describe('0-9, 9 runs first; default 0'),
-  countdown: z.number().min(0).optional().describe('Run no earlier than this many seconds from now'),
+  countdown: z
+    .number()
+    .min(0)
+    .optional()
+    .describe('Run no earlier than this many seconds from now'),
   eta: z.iso.datetime({ offset: true }).optional().describe('Run no earlier than this ISO time'),
 };
 export const TASK_OPTION_KEYS = Object.keys(TaskOptionsShape) as (keyof typeof TaskOptionsShape)[];

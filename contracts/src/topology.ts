@@ -119,7 +119,12 @@ export function buildTopology(o: TopologyOptions): Topology {
     const queue = names.workQueue(service);
     queues.push({ name: queue, arguments: workQueueArguments(service, names, o) });
     for (const key of routingKeysOf(service)) {
-      bindings.push({ kind: 'queue', source: names.tasksExchange, destination: queue, pattern: key });
+      bindings.push({
+        kind: 'queue',
+        source: names.tasksExchange,
+        destination: queue,
+        pattern: key,
+      });
     }
     bindings.push({
       kind: 'queue',

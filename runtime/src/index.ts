@@ -28,7 +28,13 @@ export {
   type TaskErrorCode,
   TimeLimitError,
 } from './errors';
-export { censorUrl, createLogger, type Logger, type LoggerOptions, LogKeys } from './logging/logger';
+export {
+  censorUrl,
+  createLogger,
+  type Logger,
+  type LoggerOptions,
+  LogKeys,
+} from './logging/logger';
 export { closeRedis, createRedis, type Redis, type RedisClientOptions } from './redis/redis-client';
 export { type BrokerSetup, brokerSetup, topologyOptions } from './service/broker-setup';
 export { type Closeable, runService, type ServiceFrameOptions } from './service/run-service';
@@ -48,6 +54,7 @@ export {
   type WorkerOptions,
   type WorkerState,
 } from './worker/run-worker';
+export { EffectLedger, type EffectLedgerOptions, type Reservation } from './worker/effect-ledger';
 export { EVENT_BATCH_KEY, StateEventPublisher } from './worker/state-event-publisher';
 export type { TaskContext, TaskHandler } from './worker/task-context';
 export { defineTask, type RegisteredTask, type TaskDefinition } from './worker/task-definition';

@@ -39,7 +39,10 @@ export class CommandPublisher {
   ) {}
 
   /** Serialises and publishes a command envelope. */
-  publish(command: CommandEnvelope, meta: Omit<CommandMeta, 'taskId' | 'type' | 'priority'>): Promise<void> {
+  publish(
+    command: CommandEnvelope,
+    meta: Omit<CommandMeta, 'taskId' | 'type' | 'priority'>,
+  ): Promise<void> {
     return this.publishContent(Buffer.from(JSON.stringify(command)), {
       ...meta,
       taskId: command.task_id,

@@ -11,7 +11,9 @@ export async function declareTopology(channel: Channel, topology: Topology): Pro
     topology.exchanges.map((e) => channel.assertExchange(e.name, e.type, { durable: true })),
   );
   await Promise.all(
-    topology.queues.map((q) => channel.assertQueue(q.name, { durable: true, arguments: q.arguments })),
+    topology.queues.map((q) =>
+      channel.assertQueue(q.name, { durable: true, arguments: q.arguments }),
+    ),
   );
   await Promise.all(
     topology.bindings.map((b) =>

@@ -13,17 +13,30 @@ export const WorkerServiceConfig = BaseServiceConfig.extend({
     .max(10000)
     .optional()
     .describe('Unacked deliveries held at once; default CONCURRENCY (keeps priorities honest)'),
-  MAX_RETRIES: envInt(0).default(3).describe('Retries after a transient failure (attempts = 1 + this)'),
+  MAX_RETRIES: envInt(0)
+    .default(3)
+    .describe('Retries after a transient failure (attempts = 1 + this)'),
   RETRY_BASE_MS: envInt().default(10000).describe('Wait before the 2nd attempt, in ms'),
-  RETRY_FACTOR: z.coerce.number().min(1).default(2).describe('Each further wait is this many times longer'),
-  RETRY_JITTER: z.coerce.number().min(0).max(1).default(0.1).describe('Up to this fraction is added at random to each wait'),
+  RETRY_FACTOR: z.coerce
+    .number()
+    .min(1)
+    .default(2)
+    .describe('Each further wait is this many times longer'),
+  RETRY_JITTER: z.coerce
+    .number()
+    .min(0)
+    .max(1)
+    .default(0.1)
+    .describe('Up to this fraction is added at random to each wait'),
   RETRY_MAX_DELAY_MS: envInt().default(3_600_000).describe('Longest wait between attempts, in ms'),
   MAX_DELIVERIES: envInt()
     .default(5)
     .describe('Deliveries of one attempt before it is parked as a crash loop'),
   TIME_LIMIT_MS: envInt(0)
     .default(0)
-    .describe('Hard time limit of an attempt in ms (0: none); keep below consumer_timeout (30 min)'),
+    .describe(
+      'Hard time limit of an attempt in ms (0: none); keep below consumer_timeout (30 min)',
+    ),
   SOFT_TIME_LIMIT_MS: envInt(0)
     .default(0)
     .describe('Soft time limit in ms (0: none): aborts the handler signal so it can clean up'),

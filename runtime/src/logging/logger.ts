@@ -38,22 +38,22 @@ export interface LoggerOptions {
 /** A root logger for one service. */
 export function createLogger(options: LoggerOptions): Logger {
   const pinoOptions: pino.LoggerOptions = {
-      level: options.level,
-      base: { service: options.service, pid: process.pid },
-      messageKey: 'msg',
-      redact: {
-        paths: [
-          'password',
-          '*.password',
-          'authorization',
-          '*.authorization',
-          'headers.authorization',
-          'headers["x-api-key"]',
-          'apiKey',
-          '*.apiKey',
-        ],
-        censor: '[redacted]',
-      },
+    level: options.level,
+    base: { service: options.service, pid: process.pid },
+    messageKey: 'msg',
+    redact: {
+      paths: [
+        'password',
+        '*.password',
+        'authorization',
+        '*.authorization',
+        'headers.authorization',
+        'headers["x-api-key"]',
+        'apiKey',
+        '*.apiKey',
+      ],
+      censor: '[redacted]',
+    },
     formatters: { level: (label, number) => ({ level: number, level_name: label }) },
     hooks: {
       // House style is log.info('message', { fields }); pino wants (fields, message).

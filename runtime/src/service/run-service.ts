@@ -60,7 +60,9 @@ export function runService(options: ServiceFrameOptions): void {
     exit(1);
   });
   process.on('unhandledRejection', (reason) => {
-    log.fatal('unhandled rejection', { err: reason instanceof Error ? (reason.stack ?? reason.message) : String(reason) });
+    log.fatal('unhandled rejection', {
+      err: reason instanceof Error ? (reason.stack ?? reason.message) : String(reason),
+    });
     exit(1);
   });
 
@@ -73,7 +75,9 @@ export function runService(options: ServiceFrameOptions): void {
       if (errorCode(err) === 'CONFIG_INVALID') {
         log.fatal('configuration invalid', { err: (err as Error).message });
       } else {
-        log.fatal('start failed', { err: err instanceof Error ? (err.stack ?? err.message) : String(err) });
+        log.fatal('start failed', {
+          err: err instanceof Error ? (err.stack ?? err.message) : String(err),
+        });
       }
       exit(1);
     });

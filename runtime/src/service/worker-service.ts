@@ -29,7 +29,9 @@ export interface RunningWorkerService extends Closeable {
   readonly worker: Worker;
 }
 
-export async function startWorkerService(options: WorkerServiceOptions): Promise<RunningWorkerService> {
+export async function startWorkerService(
+  options: WorkerServiceOptions,
+): Promise<RunningWorkerService> {
   const { config, log, service } = options;
   const broker = brokerSetup(config, log);
   const consumeConnection = broker.connect(`${service}.consume`);
@@ -40,7 +42,10 @@ export async function startWorkerService(options: WorkerServiceOptions): Promise
     log,
   });
   const redis = createRedis({ url: config.REDIS_URL, name: service, log });
-  const store = new TaskStore(redis, { prefix: config.REDIS_PREFIX, resultTtlS: config.RESULT_TTL_S });
+  const store = new TaskStore(redis, {
+    prefix: config.REDIS_PREFIX,
+    resultTtlS: config.RESULT_TTL_S,
+  });
   const worker = new Worker(
     { consumeConnection, publisher, store, names: broker.names, delay: broker.delay, log },
     {
@@ -81,7 +86,9 @@ export async function startWorkerService(options: WorkerServiceOptions): Promise
           ['redis', () => closeRedis(redis)],
         ];
         for (const [name, step] of steps) {
-          await step().catch((err: unknown) => log.error('close step failed', { step: name, err: String(err) }));
+          await step().catch((err: unknown) =>
+            log.error('close step failed', { step: name, err: String(err) }),
+          );
         }
       })()),
   };

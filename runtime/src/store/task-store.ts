@@ -91,7 +91,12 @@ export class TaskStore {
 
   private applyArgs(event: StateEvent): [string, string, string, ...string[]] {
     const terminal = isTerminal(event.state);
-    const dueAt = event.state === 'PENDING' ? event.eta : event.state === 'RETRY' ? event.next_retry_at : undefined;
+    const dueAt =
+      event.state === 'PENDING'
+        ? event.eta
+        : event.state === 'RETRY'
+          ? event.next_retry_at
+          : undefined;
     const dueMs = dueAt ? Date.parse(dueAt) : NaN;
     const waitS = Number.isFinite(dueMs) ? Math.max(0, Math.ceil((dueMs - Date.now()) / 1000)) : 0;
     const fields: string[] = [
@@ -142,11 +147,7 @@ export class TaskStore {
 
   /** Removes a record the client was never told about (its command was not confirmed). */
   async forget(taskId: string): Promise<void> {
-    await this.redis
-      .multi()
-      .del(this.keys.task(taskId))
-      .zrem(this.keys.scheduled, taskId)
-      .exec();
+    await this.redis.multi().del(this.keys.task(taskId)).zrem(this.keys.scheduled, taskId).exec();
   }
 
   /** Marks a task revoked, so a worker skips it on delivery, across restarts. */
@@ -175,6 +176,27 @@ export class TaskStore {
     for (let i = 0; i + 1 < flat.length; i += 2) {
       out.push({ taskId: flat[i] as string, dueAtMs: Number(flat[i + 1]) });
     }
+    return out;
+  }
+
+  /**
+   * The daily counters of the given days (`YYYY-MM-DD`): for each day, `<task type>|<state>` →
+   * number of tasks that reached that state (terminal states and RETRY).
+   */
+  async dailyStats(days: readonly string[]): Promise<Map<string, Record<string, number>>> {
+    const pipeline = this.redis.pipeline();
+    for (const day of days) pipeline.hgetall(this.keys.statsDay(day));
+    const replies = (await pipeline.exec()) ?? [];
+    const out = new Map<string, Record<string, number>>();
+    days.forEach((day, i) => {
+      const [err, hash] = replies[i] ?? [null, {}];
+      if (err) throw err;
+      const counts: Record<string, number> = {};
+      for (const [field, value] of Object.entries((hash ?? {}) as Record<string, string>)) {
+        counts[field] = Number(value);
+      }
+      out.set(day, counts);
+    });
     return out;
   }
 

@@ -1,3 +1,9 @@
 /** Test helpers: isolated namespaces on the real broker and Redis, and condition waits. */
-export { deleteKeys, TEST_AMQP_URL, TEST_REDIS_URL, TestNamespace, type TestNamespaceOptions } from './test-namespace';
+export {
+  deleteKeys,
+  TEST_AMQP_URL,
+  TEST_REDIS_URL,
+  TestNamespace,
+  type TestNamespaceOptions,
+} from './test-namespace';
 export { waitFor } from './wait-for';

@@ -3,7 +3,12 @@
  * a fresh prefix, the topology declared under it, and `destroy()` deleting everything under it.
  */
 import { randomUUID } from 'node:crypto';
-import { buildTopology, type Topology, type TopologyOptions, TopologyNames } from '@tasks/contracts';
+import {
+  buildTopology,
+  type Topology,
+  type TopologyOptions,
+  TopologyNames,
+} from '@tasks/contracts';
 import * as amqplib from 'amqplib';
 import Redis from 'ioredis';
 import { declareTopology, deleteTopology } from '../amqp/declare-topology';
@@ -86,7 +91,12 @@ export class TestNamespace {
   }
 
   /** Publishes raw bytes and waits for the confirm. */
-  async publish(exchange: string, routingKey: string, content: Buffer | string, options: amqplib.Options.Publish = {}): Promise<void> {
+  async publish(
+    exchange: string,
+    routingKey: string,
+    content: Buffer | string,
+    options: amqplib.Options.Publish = {},
+  ): Promise<void> {
     const body = typeof content === 'string' ? Buffer.from(content) : content;
     await new Promise<void>((resolve, reject) => {
       this.amqp.publish(exchange, routingKey, body, { persistent: true, ...options }, (err) =>
@@ -120,10 +130,13 @@ export class TestNamespace {
     }
     await this.connection?.close().catch(() => undefined);
     if (this.redisClient) {
-      await deleteKeys(this.redisClient, `${this.redisPrefix}*`).catch((err: unknown) => errors.push(err));
+      await deleteKeys(this.redisClient, `${this.redisPrefix}*`).catch((err: unknown) =>
+        errors.push(err),
+      );
       await this.redisClient.quit().catch(() => undefined);
     }
-    if (errors.length > 0) throw new Error(`namespace cleanup failed: ${errors.map(String).join('; ')}`);
+    if (errors.length > 0)
+      throw new Error(`namespace cleanup failed: ${errors.map(String).join('; ')}`);
   }
 }
 

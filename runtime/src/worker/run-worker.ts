@@ -273,9 +273,15 @@ export class Worker {
     try {
       body = JSON.parse(message.content.toString('utf8'));
     } catch (err) {
-      return { ok: false, reason: `unparseable JSON: ${describeError(err)}`, taskId: fallbackId, attempt };
+      return {
+        ok: false,
+        reason: `unparseable JSON: ${describeError(err)}`,
+        taskId: fallbackId,
+        attempt,
+      };
     }
-    const record = typeof body === 'object' && body !== null ? (body as Record<string, unknown>) : {};
+    const record =
+      typeof body === 'object' && body !== null ? (body as Record<string, unknown>) : {};
     const taskId = stringOr(record.task_id) ?? fallbackId;
     const type = stringOr(record.type) ?? stringOr(message.properties.type);
     const task = type ? this.tasks.get(type) : undefined;
@@ -284,16 +290,32 @@ export class Worker {
     }
     const envelope = CommandEnvelope.safeParse(body);
     if (!envelope.success) {
-      return { ok: false, reason: `invalid command: ${issues(envelope.error)}`, taskId, type, attempt };
+      return {
+        ok: false,
+        reason: `invalid command: ${issues(envelope.error)}`,
+        taskId,
+        type,
+        attempt,
+      };
     }
     const payload = task.parse(envelope.data.payload);
     if (!payload.success) {
-      return { ok: false, reason: `invalid payload: ${issues(payload.error)}`, taskId, type, attempt };
+      return {
+        ok: false,
+        reason: `invalid payload: ${issues(payload.error)}`,
+        taskId,
+        type,
+        attempt,
+      };
     }
     return { ok: true, command: envelope.data, payload: payload.data, task, attempt };
   }
 
-  private async run(delivery: Delivery, job: Extract<Decoded, { ok: true }>, run: Run): Promise<void> {
+  private async run(
+    delivery: Delivery,
+    job: Extract<Decoded, { ok: true }>,
+    run: Run,
+  ): Promise<void> {
     const { command, task, attempt } = job;
     const log = this.deps.log.child({ task_id: command.task_id, task_type: command.type, attempt });
     const confirms: Promise<void>[] = [];
@@ -319,7 +341,9 @@ export class Worker {
       signal: run.controller.signal,
       log,
       progress: (current, total, status) =>
-        emit('PROGRESS', { progress: status === undefined ? { current, total } : { current, total, status } }),
+        emit('PROGRESS', {
+          progress: status === undefined ? { current, total } : { current, total, status },
+        }),
     };
 
     void emit('STARTED').catch(() => undefined);
@@ -334,14 +358,21 @@ export class Worker {
     } catch (err) {
       failure = err;
       const policy = { ...this.options.retry, ...task.retry };
-      outcome = classify(err, attempt, policy, run.controller.signal.aborted ? run.controller.signal.reason : undefined);
+      outcome = classify(
+        err,
+        attempt,
+        policy,
+        run.controller.signal.aborted ? run.controller.signal.reason : undefined,
+      );
     }
     const runtimeMs = Math.round(performance.now() - started);
     const error = failure === undefined ? undefined : describeError(failure);
 
     switch (outcome.kind) {
       case 'success':
-        void emit('SUCCESS', { result: outcome.result ?? null, runtime_ms: runtimeMs }).catch(() => undefined);
+        void emit('SUCCESS', { result: outcome.result ?? null, runtime_ms: runtimeMs }).catch(
+          () => undefined,
+        );
         break;
       case 'revoked':
         void emit('REVOKED', { error: 'revoked', runtime_ms: runtimeMs }).catch(() => undefined);
@@ -357,7 +388,9 @@ export class Worker {
           headers: carriedHeaders(delivery),
         });
         log.warn('task failed; retrying', { err: error, delay_ms: outcome.delayMs });
-        void emit('RETRY', { error, next_retry_at: nextAt, runtime_ms: runtimeMs }).catch(() => undefined);
+        void emit('RETRY', { error, next_retry_at: nextAt, runtime_ms: runtimeMs }).catch(
+          () => undefined,
+        );
         break;
       }
       case 'defer': {
@@ -371,7 +404,10 @@ export class Worker {
           delayMs: outcome.delayMs,
           headers: { ...headers, [MessageHeaders.deferrals]: deferrals },
         });
-        log.info('task deferred without counting an attempt', { err: error, delay_ms: outcome.delayMs });
+        log.info('task deferred without counting an attempt', {
+          err: error,
+          delay_ms: outcome.delayMs,
+        });
         break;
       }
       case 'fail':
@@ -450,19 +486,24 @@ export class Worker {
   private async publishParked(delivery: Delivery, reason: string): Promise<void> {
     const { message } = delivery;
     const { names } = this.deps;
-    await this.deps.publisher.publish(names.deadExchange, deadRoutingKey(this.options.service), message.content, {
-      messageId: message.properties.messageId as string | undefined,
-      type: message.properties.type as string | undefined,
-      priority: message.properties.priority as number | undefined,
-      headers: {
-        ...message.properties.headers,
-        [MessageHeaders.parkReason]: reason.slice(0, 1000),
-        [MessageHeaders.parkedAt]: new Date().toISOString(),
-        [MessageHeaders.parkedBy]: this.options.name,
-        [MessageHeaders.originalQueue]: names.workQueue(this.options.service),
-        [MessageHeaders.originalRoutingKey]: message.fields.routingKey,
+    await this.deps.publisher.publish(
+      names.deadExchange,
+      deadRoutingKey(this.options.service),
+      message.content,
+      {
+        messageId: message.properties.messageId as string | undefined,
+        type: message.properties.type as string | undefined,
+        priority: message.properties.priority as number | undefined,
+        headers: {
+          ...message.properties.headers,
+          [MessageHeaders.parkReason]: reason.slice(0, 1000),
+          [MessageHeaders.parkedAt]: new Date().toISOString(),
+          [MessageHeaders.parkedBy]: this.options.name,
+          [MessageHeaders.originalQueue]: names.workQueue(this.options.service),
+          [MessageHeaders.originalRoutingKey]: message.fields.routingKey,
+        },
       },
-    });
+    );
   }
 
   private onControl(delivery: Delivery): void {
@@ -495,11 +536,16 @@ export class Worker {
       details: this.options.details?.(),
     };
     try {
-      await this.deps.publisher.publishJson(this.deps.names.eventsExchange, WORKER_HEARTBEAT_KEY, beat, {
-        persistent: false,
-        type: WORKER_HEARTBEAT_KEY,
-        expiration: String(this.options.heartbeatMs * 3),
-      });
+      await this.deps.publisher.publishJson(
+        this.deps.names.eventsExchange,
+        WORKER_HEARTBEAT_KEY,
+        beat,
+        {
+          persistent: false,
+          type: WORKER_HEARTBEAT_KEY,
+          expiration: String(this.options.heartbeatMs * 3),
+        },
+      );
     } catch (err) {
       this.deps.log.warn('heartbeat not published', { err: describeError(err) });
     }
@@ -545,7 +591,8 @@ export class Worker {
 }
 
 /** Default instance name: `<service>@<host>-<pid>`. */
-export const defaultWorkerName = (service: string): string => `${service}@${hostname()}-${process.pid}`;
+export const defaultWorkerName = (service: string): string =>
+  `${service}@${hostname()}-${process.pid}`;
 
 function isRevokedReason(reason: unknown): boolean {
   return (reason as { code?: unknown } | undefined)?.code === 'TASK_REVOKED';
@@ -561,10 +608,8 @@ function issues(error: z.ZodError): string {
 
 /** Headers a retried or deferred command keeps (trace context, correlation). */
 function carriedHeaders(delivery: Delivery): Record<string, unknown> {
-  const { [MessageHeaders.attempt]: _attempt, ...rest } = (delivery.message.properties.headers ?? {}) as Record<
-    string,
-    unknown
-  >;
+  const { [MessageHeaders.attempt]: _attempt, ...rest } = (delivery.message.properties.headers ??
+    {}) as Record<string, unknown>;
   return rest;
 }
 

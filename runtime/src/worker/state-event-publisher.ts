@@ -52,11 +52,15 @@ export class StateEventPublisher {
     if (!first) return;
     const single = batch.length === 1;
     const body = single ? first.event : batch.map((p) => p.event);
-    const routingKey = single ? eventKey(first.event.state, domainOf(first.event.type)) : EVENT_BATCH_KEY;
+    const routingKey = single
+      ? eventKey(first.event.state, domainOf(first.event.type))
+      : EVENT_BATCH_KEY;
     this.publisher
       .publish(this.exchange, routingKey, Buffer.from(JSON.stringify(body)), {
         type: single ? 'task.event' : 'task.event.batch',
-        messageId: single ? `${first.event.task_id}:${first.event.attempt}:${first.event.seq}` : undefined,
+        messageId: single
+          ? `${first.event.task_id}:${first.event.attempt}:${first.event.seq}`
+          : undefined,
       })
       .then(
         () => batch.forEach((p) => p.resolve()),

@@ -16,4 +16,7 @@ export interface TaskContext {
 }
 
 /** A worker handler: a plain async function of the payload and the context. */
-export type TaskHandler<TPayload, TResult> = (payload: TPayload, ctx: TaskContext) => Promise<TResult>;
+export type TaskHandler<TPayload, TResult> = (
+  payload: TPayload,
+  ctx: TaskContext,
+) => Promise<TResult>;

@@ -16,7 +16,10 @@ runService({
         defineTask({
           routingKey: DATA_PROCESS,
           payload: DataProcessPayload,
-          handler: createProcessData({ steps: config.PROCESS_STEPS, stepMs: config.PROCESS_STEP_MS }),
+          handler: createProcessData({
+            steps: config.PROCESS_STEPS,
+            stepMs: config.PROCESS_STEP_MS,
+          }),
         }),
       ],
     });

@@ -7,7 +7,10 @@ export const StatusStoreConfig = BaseServiceConfig.extend({
     .max(10_000)
     .default(500)
     .describe('Unacked events held at once; they are written to Redis in pipelined batches'),
-  STATUS_BATCH_MAX: envInt().max(5_000).default(500).describe('Most events written in one Redis pipeline'),
+  STATUS_BATCH_MAX: envInt()
+    .max(5_000)
+    .default(500)
+    .describe('Most events written in one Redis pipeline'),
 });
 export type StatusStoreConfig = z.infer<typeof StatusStoreConfig>;
 

@@ -111,7 +111,10 @@ export class EventApplier {
           return;
         }
         const waitMs = Math.min(RETRY_MIN_MS * 2 ** failures, RETRY_MAX_MS);
-        this.deps.log.warn('event write failed; retrying', { err: describeError(err), wait_ms: waitMs });
+        this.deps.log.warn('event write failed; retrying', {
+          err: describeError(err),
+          wait_ms: waitMs,
+        });
         await new Promise((resolve) => setTimeout(resolve, waitMs));
       }
     }
@@ -134,16 +137,21 @@ export class EventApplier {
     const { message } = delivery;
     this.deps.log.error('event parked', { reason });
     try {
-      await this.deps.publisher.publish(this.deps.names.deadExchange, deadRoutingKey('status-store'), message.content, {
-        headers: {
-          ...message.properties.headers,
-          [MessageHeaders.parkReason]: reason.slice(0, 1000),
-          [MessageHeaders.parkedAt]: new Date().toISOString(),
-          [MessageHeaders.parkedBy]: 'status-store',
-          [MessageHeaders.originalQueue]: this.deps.names.statusEventsQueue,
-          [MessageHeaders.originalRoutingKey]: message.fields.routingKey,
+      await this.deps.publisher.publish(
+        this.deps.names.deadExchange,
+        deadRoutingKey('status-store'),
+        message.content,
+        {
+          headers: {
+            ...message.properties.headers,
+            [MessageHeaders.parkReason]: reason.slice(0, 1000),
+            [MessageHeaders.parkedAt]: new Date().toISOString(),
+            [MessageHeaders.parkedBy]: 'status-store',
+            [MessageHeaders.originalQueue]: this.deps.names.statusEventsQueue,
+            [MessageHeaders.originalRoutingKey]: message.fields.routingKey,
+          },
         },
-      });
+      );
       delivery.ack();
     } catch (err) {
       // Not parked: leave it to the broker's redelivery rather than lose it.
@@ -194,5 +202,9 @@ function parse(delivery: Delivery): Parsed {
       reason: `invalid state event: ${events.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
     };
   }
-  return { kind: 'events', delivery, events: Array.isArray(events.data) ? events.data : [events.data] };
+  return {
+    kind: 'events',
+    delivery,
+    events: Array.isArray(events.data) ? events.data : [events.data],
+  };
 }

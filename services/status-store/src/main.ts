@@ -24,7 +24,10 @@ runService({
       log,
     });
     const redis = createRedis({ url: config.REDIS_URL, name: 'status-store', log });
-    const store = new TaskStore(redis, { prefix: config.REDIS_PREFIX, resultTtlS: config.RESULT_TTL_S });
+    const store = new TaskStore(redis, {
+      prefix: config.REDIS_PREFIX,
+      resultTtlS: config.RESULT_TTL_S,
+    });
     const registry = new WorkerRegistry(redis, config.REDIS_PREFIX);
     const applier = new EventApplier(
       { connection: consumeConnection, publisher, store, registry, names: broker.names, log },

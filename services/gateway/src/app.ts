@@ -1,0 +1,64 @@
+/**
+ * The express application: JSON in and out, FastAPI's error shapes, every route of CONTRACT.md.
+ * Built from its dependencies so tests can run it on port 0.
+ */
+import express, { type ErrorRequestHandler } from 'express';
+import type { Logger } from '@tasks/runtime';
+import { HttpError, toHttpError } from './http-error';
+import { buildOpenApi } from './openapi';
+import { reportRoutes } from './routes/reports';
+import { systemRoutes } from './routes/system';
+import { taskRoutes, type TaskRoutesDeps } from './routes/tasks';
+
+export interface AppDeps extends TaskRoutesDeps {
+  readonly log: Logger;
+  readonly reportsDir: string;
+  readonly maxBodyBytes: number;
+}
+
+export function createApp(deps: AppDeps): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  app.use(
+    express.json({ limit: deps.maxBodyBytes, type: ['application/json', 'application/*+json'] }),
+  );
+  app.use(systemRoutes({ monitoring: deps.monitoring, openApi: buildOpenApi() }));
+  app.use(taskRoutes(deps));
+  app.use(reportRoutes(deps.reportsDir));
+  app.use((_req, _res, next) => next(new HttpError(404, 'Not Found')));
+  app.use(errorHandler(deps.log));
+  return app;
+}
+
+function errorHandler(log: Logger): ErrorRequestHandler {
+  return (err: unknown, req, res, _next) => {
+    const bodyError = bodyParserError(err);
+    const httpError = bodyError ?? toHttpError(err);
+    if (httpError.status >= 500) {
+      log.error('request failed', {
+        method: req.method,
+        path: req.path,
+        status: httpError.status,
+        err: String(err),
+      });
+    }
+    res.status(httpError.status).set(httpError.headers).json({ detail: httpError.detail });
+  };
+}
+
+/** express.json's errors, in FastAPI's shapes: malformed JSON is 422, too large is 413. */
+function bodyParserError(err: unknown): HttpError | undefined {
+  const type = (err as { type?: unknown } | undefined)?.type;
+  if (type === 'entity.parse.failed') {
+    const message = err instanceof Error ? err.message : 'invalid JSON';
+    return new HttpError(422, [
+      { loc: ['body'], msg: `JSON decode error: ${message}`, type: 'json_invalid' },
+    ]);
+  }
+  if (type === 'entity.too.large') return new HttpError(413, 'Request body too large');
+  if (type === 'encoding.unsupported' || type === 'charset.unsupported') {
+    return new HttpError(415, 'Unsupported body encoding');
+  }
+  return undefined;
+}

@@ -1,0 +1,34 @@
+import { BaseServiceConfig, envInt, parseConfig } from '@tasks/runtime';
+import { z } from 'zod';
+
+/** Every variable is listed in docs/configuration.md; config-docs.test.ts keeps the two in step. */
+export const GatewayConfig = BaseServiceConfig.extend({
+  GATEWAY_HOST: z
+    .string()
+    .min(1)
+    .default('127.0.0.1')
+    .describe('Interface the HTTP API listens on'),
+  GATEWAY_PORT: envInt(0)
+    .max(65_535)
+    .default(8000)
+    .describe('Port of the HTTP API (0: any free port)'),
+  REPORTS_DIR: z
+    .string()
+    .min(1)
+    .default('var/reports')
+    .describe('Folder the report worker writes and the gateway serves'),
+  MAX_BODY_BYTES: envInt()
+    .default(1_048_576)
+    .describe('Largest accepted JSON body, in bytes (larger: 413)'),
+  IDEMPOTENCY_TTL_S: envInt()
+    .default(86_400)
+    .describe('How long an Idempotency-Key is remembered, in seconds'),
+  REVOKE_TTL_S: envInt()
+    .default(30 * 86_400)
+    .describe('How long a revocation is remembered (must outlast the longest countdown)'),
+});
+export type GatewayConfig = z.infer<typeof GatewayConfig>;
+
+/** Throws ConfigError naming the first bad variable; main.ts prints it and exits 1. */
+export const loadConfig = (env: NodeJS.ProcessEnv = process.env): GatewayConfig =>
+  parseConfig(GatewayConfig, env);

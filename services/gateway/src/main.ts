@@ -1,0 +1,81 @@
+/** gateway: the HTTP API (CONTRACT.md), publishing commands with confirms. */
+import type { Server } from 'node:http';
+import {
+  brokerSetup,
+  closeRedis,
+  CommandPublisher,
+  ConfirmPublisher,
+  createRedis,
+  runService,
+  TaskStore,
+  WorkerRegistry,
+} from '@tasks/runtime';
+import { createApp } from './app';
+import { loadConfig } from './config';
+import { Monitoring } from './monitoring';
+import { TaskCanceller } from './task-canceller';
+import { TaskSubmitter } from './task-submitter';
+
+runService({
+  service: 'gateway',
+  start: async (log) => {
+    const config = loadConfig();
+    const broker = brokerSetup(config, log);
+    const connection = broker.connect('gateway.publish');
+    const publisher = new ConfirmPublisher(connection, {
+      publishTimeoutMs: config.PUBLISH_TIMEOUT_MS,
+      appId: 'gateway',
+      log,
+    });
+    const redis = createRedis({ url: config.REDIS_URL, name: 'gateway', log });
+    const store = new TaskStore(redis, {
+      prefix: config.REDIS_PREFIX,
+      resultTtlS: config.RESULT_TTL_S,
+    });
+    const registry = new WorkerRegistry(redis, config.REDIS_PREFIX);
+    const app = createApp({
+      log,
+      reportsDir: config.REPORTS_DIR,
+      maxBodyBytes: config.MAX_BODY_BYTES,
+      store,
+      monitoring: new Monitoring({ store, registry, connection }),
+      submitter: new TaskSubmitter({
+        store,
+        redis,
+        commands: new CommandPublisher(publisher, broker.names, broker.delay),
+        delay: broker.delay,
+        idempotencyTtlS: config.IDEMPOTENCY_TTL_S,
+      }),
+      canceller: new TaskCanceller({
+        store,
+        publisher,
+        names: broker.names,
+        revokeTtlS: config.REVOKE_TTL_S,
+        log,
+      }),
+    });
+    // Listen at once: reads work while the broker is still connecting; publishes answer 503.
+    const server: Server = await new Promise((resolve, reject) => {
+      const s = app.listen(config.GATEWAY_PORT, config.GATEWAY_HOST, () => resolve(s));
+      s.once('error', reject);
+    });
+    server.keepAliveTimeout = 65_000;
+    const address = server.address();
+    const port = typeof address === 'object' && address ? address.port : config.GATEWAY_PORT;
+    log.info('gateway listening', {
+      url: `http://${config.GATEWAY_HOST}:${port}`,
+      docs: `http://${config.GATEWAY_HOST}:${port}/docs`,
+    });
+    return {
+      close: async () => {
+        await new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeIdleConnections();
+        });
+        await publisher.close();
+        await connection.close();
+        await closeRedis(redis);
+      },
+    };
+  },
+});

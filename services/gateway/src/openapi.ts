@@ -1,0 +1,136 @@
+/**
+ * The OpenAPI 3.1 document, generated from the same zod schemas the routes validate with
+ * (zod's own JSON Schema output), never written by hand.
+ */
+import {
+  ActiveTasksResponse,
+  CancelResponse,
+  ErrorResponse,
+  HealthResponse,
+  RootResponse,
+  TaskCreatedResponse,
+  TaskStatusResponse,
+  ValidationErrorResponse,
+} from '@tasks/contracts';
+import { z } from 'zod';
+import { TASK_REQUESTS } from './task-requests';
+
+type JsonObject = Record<string, unknown>;
+
+const jsonSchema = (schema: z.ZodType, io: 'input' | 'output' = 'output'): JsonObject =>
+  z.toJSONSchema(schema, { io, unrepresentable: 'any' }) as JsonObject;
+
+const json = (description: string, schema: z.ZodType): JsonObject => ({
+  description,
+  content: { 'application/json': { schema: jsonSchema(schema) } },
+});
+
+const errors = {
+  '422': json(
+    'Validation error: `detail` lists each bad field as `{loc, msg, type}`',
+    ValidationErrorResponse,
+  ),
+  '503': json('Broker or store unavailable; retry after the `Retry-After` header', ErrorResponse),
+};
+
+const taskIdParam = { name: 'task_id', in: 'path', required: true, schema: { type: 'string' } };
+
+export function buildOpenApi(): JsonObject {
+  const paths: JsonObject = {
+    '/': {
+      get: {
+        summary: 'API discovery',
+        operationId: 'root',
+        responses: { '200': json('Service name and its endpoints', RootResponse) },
+      },
+    },
+    '/tasks/{task_id}': {
+      get: {
+        summary: 'Read a task',
+        operationId: 'get_task_status',
+        parameters: [taskIdParam],
+        responses: {
+          '200': json(
+            'The task: Celery state names, result object or null, error string or null',
+            TaskStatusResponse,
+          ),
+          '404': json('No task with this id was ever issued (or it expired)', ErrorResponse),
+        },
+      },
+      delete: {
+        summary: 'Cancel a task (pending, waiting to retry, or running)',
+        operationId: 'cancel_task',
+        parameters: [taskIdParam],
+        responses: {
+          '200': json('Cancelled; the task ends REVOKED', CancelResponse),
+          '400': json('The task is already finished', ErrorResponse),
+          '404': json('Unknown task id', ErrorResponse),
+        },
+      },
+    },
+    '/tasks/active/list': {
+      get: {
+        summary: 'Tasks running, reserved and scheduled, per worker',
+        operationId: 'list_active_tasks',
+        responses: { '200': json('Tasks per worker', ActiveTasksResponse) },
+      },
+    },
+    '/health': {
+      get: {
+        summary: 'Health of the API and the live workers',
+        operationId: 'health',
+        responses: {
+          '200': json('healthy / degraded / unhealthy, with worker details', HealthResponse),
+        },
+      },
+    },
+    '/reports/{file}': {
+      get: {
+        summary: 'Download a generated report',
+        operationId: 'download_report',
+        parameters: [{ name: 'file', in: 'path', required: true, schema: { type: 'string' } }],
+        responses: {
+          '200': { description: 'The report file (text/csv or application/pdf)' },
+          '404': json('No such report', ErrorResponse),
+        },
+      },
+    },
+  };
+  for (const spec of TASK_REQUESTS) {
+    paths[`/tasks/${spec.apiName}`] = {
+      post: {
+        summary: spec.summary,
+        operationId: `create_${spec.apiName}_task`,
+        parameters: [
+          {
+            name: 'Idempotency-Key',
+            in: 'header',
+            required: false,
+            description:
+              'Same key and body within 24 h: the same task id; same key, other body: 422',
+            schema: { type: 'string', maxLength: 255 },
+          },
+        ],
+        requestBody: {
+          required: true,
+          content: { 'application/json': { schema: jsonSchema(spec.schema, 'input') } },
+        },
+        responses: {
+          '202': json('Accepted: the broker confirmed the command', TaskCreatedResponse),
+          ...errors,
+        },
+      },
+    };
+  }
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'Task platform API',
+      version: '1.0.0',
+      description:
+        'Background tasks over RabbitMQ. Keeps the FastAPI + Celery service contract: ' +
+        'snake_case fields, Celery state names, FastAPI error shapes.',
+    },
+    paths,
+  };
+}

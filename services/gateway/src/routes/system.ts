@@ -1,0 +1,42 @@
+import { Router } from 'express';
+import swaggerUi from 'swagger-ui-express';
+import type { Monitoring } from '../monitoring';
+
+/** The original's discovery keys, each `"METHOD /path"` (CONTRACT.md), then ours. */
+export const ENDPOINTS = {
+  create_email_task: 'POST /tasks/email',
+  create_process_task: 'POST /tasks/process',
+  create_report_task: 'POST /tasks/report',
+  get_task_status: 'GET /tasks/{task_id}',
+  cancel_task: 'DELETE /tasks/{task_id}',
+  list_active_tasks: 'GET /tasks/active/list',
+  health: 'GET /health',
+  download_report: 'GET /reports/{file}',
+  docs: 'GET /docs',
+  openapi: 'GET /openapi.json',
+} as const;
+
+export function systemRoutes(deps: {
+  monitoring: Monitoring;
+  openApi: Record<string, unknown>;
+}): Router {
+  const router = Router();
+  router.get('/', (_req, res) => {
+    res.json({
+      message: 'Task platform API: background tasks over RabbitMQ',
+      endpoints: ENDPOINTS,
+    });
+  });
+  router.get('/health', async (_req, res) => {
+    res.json(await deps.monitoring.health());
+  });
+  router.get('/openapi.json', (_req, res) => {
+    res.json(deps.openApi);
+  });
+  router.use(
+    '/docs',
+    swaggerUi.serve,
+    swaggerUi.setup(deps.openApi, { customSiteTitle: 'Task platform API' }),
+  );
+  return router;
+}

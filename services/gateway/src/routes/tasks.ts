@@ -1,0 +1,38 @@
+import { Router } from 'express';
+import type { TaskStore } from '@tasks/runtime';
+import { HttpError } from '../http-error';
+import type { TaskCanceller } from '../task-canceller';
+import { TASK_REQUESTS } from '../task-requests';
+import type { TaskSubmitter } from '../task-submitter';
+import { toStatusResponse } from '../task-view';
+import type { Monitoring } from '../monitoring';
+
+export interface TaskRoutesDeps {
+  readonly submitter: TaskSubmitter;
+  readonly canceller: TaskCanceller;
+  readonly store: TaskStore;
+  readonly monitoring: Monitoring;
+}
+
+/** The task endpoints of CONTRACT.md. */
+export function taskRoutes(deps: TaskRoutesDeps): Router {
+  const router = Router();
+  for (const spec of TASK_REQUESTS) {
+    router.post(`/tasks/${spec.apiName}`, async (req, res) => {
+      const created = await deps.submitter.submit(spec, req.body, req.get('Idempotency-Key'));
+      res.status(202).json(created);
+    });
+  }
+  router.get('/tasks/active/list', async (_req, res) => {
+    res.json(await deps.monitoring.activeTasks());
+  });
+  router.get('/tasks/:task_id', async (req, res) => {
+    const record = await deps.store.get(req.params.task_id);
+    if (!record) throw new HttpError(404, 'Task not found');
+    res.json(toStatusResponse(record));
+  });
+  router.delete('/tasks/:task_id', async (req, res) => {
+    res.json(await deps.canceller.cancel(req.params.task_id));
+  });
+  return router;
+}

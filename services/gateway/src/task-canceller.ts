@@ -1,0 +1,67 @@
+/**
+ * Cancels a task (DESIGN §7). The revocation is kept in Redis, so a queued or delay-waiting task
+ * is skipped when a worker receives it, even after restarts; a running one is told through the
+ * `control` exchange and stops at its next signal check. The record turns REVOKED at once, and
+ * being terminal, later events of the stopped run cannot change it.
+ */
+import { type CancelResponse, isTerminal, type TopologyNames } from '@tasks/contracts';
+import { type ConfirmPublisher, describeError, type Logger, type TaskStore } from '@tasks/runtime';
+import { HttpError } from './http-error';
+
+export interface TaskCancellerDeps {
+  readonly store: TaskStore;
+  readonly publisher: ConfirmPublisher;
+  readonly names: TopologyNames;
+  readonly revokeTtlS: number;
+  readonly log: Logger;
+}
+
+/** Seq of the gateway's REVOKED event: above any seq a worker's run reaches. */
+const REVOKE_SEQ = Number.MAX_SAFE_INTEGER;
+
+export class TaskCanceller {
+  constructor(private readonly deps: TaskCancellerDeps) {}
+
+  async cancel(taskId: string): Promise<CancelResponse> {
+    const { store } = this.deps;
+    const record = await store.get(taskId);
+    if (!record) throw new HttpError(404, 'Task not found');
+    if (isTerminal(record.state)) {
+      throw new HttpError(400, `Task cannot be cancelled: it is already ${record.state}`);
+    }
+    await store.revoke(taskId, this.deps.revokeTtlS);
+    const applied = await store.apply({
+      v: 1,
+      task_id: taskId,
+      type: record.type ?? 'unknown',
+      state: 'REVOKED',
+      attempt: record.attempt,
+      seq: REVOKE_SEQ,
+      at: new Date().toISOString(),
+      worker: 'gateway',
+      error: 'Task was revoked',
+    });
+    if (!applied) {
+      const now = await store.get(taskId);
+      throw new HttpError(
+        400,
+        `Task cannot be cancelled: it is already ${now?.state ?? 'finished'}`,
+      );
+    }
+    // Always broadcast: a task read as PENDING may be starting right now.
+    await this.deps.publisher
+      .publishJson(
+        this.deps.names.controlExchange,
+        '',
+        { kind: 'revoke', task_id: taskId, at: new Date().toISOString() },
+        { persistent: false, failFast: true },
+      )
+      .catch((err: unknown) => {
+        this.deps.log.warn('revoke broadcast failed; the task stops at its next delivery check', {
+          task_id: taskId,
+          err: describeError(err),
+        });
+      });
+    return { message: `Task ${taskId} cancelled`, previous_status: record.state };
+  }
+}
