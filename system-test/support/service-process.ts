@@ -1,0 +1,108 @@
+/**
+ * One platform service as a real child process (`node services/<name>/dist/main.js`), with its
+ * JSON log lines collected so tests can wait on them.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { waitFor } from '@tasks/runtime/testing';
+
+export const SERVICE_NAMES = [
+  'status-store',
+  'gateway',
+  'email-worker',
+  'processing-worker',
+  'report-worker',
+  'scheduler',
+] as const;
+export type ServiceName = (typeof SERVICE_NAMES)[number];
+
+export const REPO_ROOT = join(__dirname, '..', '..');
+
+export interface LogLine {
+  readonly msg?: string;
+  readonly level?: number;
+  readonly [key: string]: unknown;
+}
+
+export class ServiceProcess {
+  readonly child: ChildProcess;
+  readonly lines: LogLine[] = [];
+  readonly raw: string[] = [];
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  private exitInfo: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+
+  constructor(
+    readonly name: ServiceName,
+    env: Record<string, string>,
+  ) {
+    this.child = spawn(process.execPath, ['--enable-source-maps', join(REPO_ROOT, 'services', name, 'dist', 'main.js')], {
+      cwd: REPO_ROOT,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const collect = (stream: NodeJS.ReadableStream | null): void => {
+      let buffer = '';
+      stream?.on('data', (chunk: Buffer) => {
+        buffer += chunk.toString('utf8');
+        let newline = buffer.indexOf('\n');
+        while (newline >= 0) {
+          const line = buffer.slice(0, newline);
+          buffer = buffer.slice(newline + 1);
+          this.raw.push(line);
+          try {
+            this.lines.push(JSON.parse(line) as LogLine);
+          } catch {
+            // not a JSON line (e.g. a Node warning): kept in `raw` only
+          }
+          newline = buffer.indexOf('\n');
+        }
+      });
+    };
+    collect(this.child.stdout);
+    collect(this.child.stderr);
+    this.exited = new Promise((resolve) => {
+      this.child.once('exit', (code, signal) => {
+        this.exitInfo = { code, signal };
+        resolve(this.exitInfo);
+      });
+    });
+  }
+
+  get pid(): number {
+    return this.child.pid ?? -1;
+  }
+
+  get running(): boolean {
+    return this.exitInfo === undefined;
+  }
+
+  /** Waits for a log line whose `msg` equals `msg` (and matches `fields`, when given). */
+  waitForLog(msg: string, options: { timeoutMs?: number; fields?: Record<string, unknown> } = {}): Promise<LogLine> {
+    return waitFor(
+      () =>
+        this.lines.find(
+          (line) =>
+            line.msg === msg &&
+            Object.entries(options.fields ?? {}).every(([key, value]) => line[key] === value),
+        ),
+      { timeoutMs: options.timeoutMs ?? 15_000, message: `${this.name} logs "${msg}"` },
+    );
+  }
+
+  /** Sends a signal and waits for the exit. */
+  async stop(signal: NodeJS.Signals = 'SIGTERM', timeoutMs = 30_000): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+    if (!this.running) return this.exitInfo!;
+    this.child.kill(signal);
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), timeoutMs);
+    try {
+      return await this.exited;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Log lines at error level or above, for diagnosing a failed test. */
+  errors(): LogLine[] {
+    return this.lines.filter((line) => (line.level ?? 0) >= 50);
+  }
+}
