@@ -1,0 +1,30 @@
+/**
+ * Where a service's compiled entry point lives, and the check that it was built.
+ */
+import { existsSync } from 'node:fs';
+import * as path from 'node:path';
+import { NotBuiltError } from './errors';
+import type { ServiceName } from './services';
+
+/** `<rootDir>/services/<service>/dist/main.js`. */
+export function serviceEntryPath(rootDir: string, service: ServiceName): string {
+  return path.join(rootDir, 'services', service, 'dist', 'main.js');
+}
+
+/**
+ * @throws NotBuiltError listing every service of `services` whose entry point is missing.
+ */
+export function assertBuilt(
+  rootDir: string,
+  services: readonly ServiceName[],
+  exists: (file: string) => boolean = existsSync,
+): void {
+  const missing = services.map((s) => serviceEntryPath(rootDir, s)).filter((file) => !exists(file));
+  if (missing.length === 0) return;
+  const shown = missing.map((file) => `  ${path.relative(rootDir, file)}`).join('\n');
+  throw new NotBuiltError(
+    missing,
+    `not built: these entry points do not exist under ${rootDir}:\n${shown}\n` +
+      'build with `npm run build` (`npm start` runs the build first through prestart)',
+  );
+}
