@@ -96,3 +96,31 @@ export type ValidationIssue = z.infer<typeof ValidationIssue>;
 /** 422 `{detail: [{loc, msg, type}]}`, FastAPI's validation error shape. */
 export const ValidationErrorResponse = z.object({ detail: z.array(ValidationIssue) });
 export type ValidationErrorResponse = z.infer<typeof ValidationErrorResponse>;
+
+export const DeadLetterView = z.looseObject({
+  task_id: z.string(),
+  service: z.string(),
+  type: z.string().nullable(),
+  reason: z.string(),
+  parked_at: z.string(),
+  attempt: z.number().int(),
+  payload: z.unknown().nullable(),
+});
+export type DeadLetterView = z.infer<typeof DeadLetterView>;
+
+export const DeadLetterListResponse = z.object({
+  total: z.number().int().min(0),
+  dead_letters: z.array(DeadLetterView),
+});
+export type DeadLetterListResponse = z.infer<typeof DeadLetterListResponse>;
+
+export const ReplayResponse = z.object({
+  task_id: z.string(),
+  status: z.literal('queued'),
+  message: z.string(),
+  attempt: z.number().int().min(1),
+});
+export type ReplayResponse = z.infer<typeof ReplayResponse>;
+
+export const MessageResponse = z.object({ message: z.string() });
+export type MessageResponse = z.infer<typeof MessageResponse>;

@@ -32,10 +32,14 @@ export {
 export {
   ActiveTasksResponse,
   CancelResponse,
+  DeadLetterListResponse,
+  DeadLetterView,
   EmailTaskRequest,
   ErrorResponse,
   HealthResponse,
+  MessageResponse,
   ProcessTaskRequest,
+  ReplayResponse,
   ReportTaskRequest,
   RootResponse,
   TASK_OPTION_KEYS,
@@ -74,6 +78,7 @@ export {
 export {
   type BindingSpec,
   buildTopology,
+  DEAD_LETTER_TTL_MS,
   deadRoutingKey,
   type ExchangeSpec,
   type QueueSpec,

@@ -24,7 +24,8 @@ export const isTerminal = (state: TaskState): boolean => TERMINAL_STATES.has(sta
 
 /**
  * Rank of a state within one attempt: PENDING < STARTED < PROGRESS < RETRY < terminal.
- * Events are ordered by (attempt, rank, seq); a terminal state beats any non-terminal one.
+ * Events are ordered by (attempt, rank, seq), so within an attempt a terminal state beats any
+ * other; a later attempt beats everything of an earlier one.
  */
 export function stateRank(state: TaskState): number {
   switch (state) {
@@ -49,14 +50,14 @@ export interface EventPosition {
 }
 
 /**
- * Whether `next` moves a task forward from `current` (DESIGN §6): never out of a terminal state;
- * a terminal state beats any non-terminal one; otherwise (attempt, rank, seq) compared in order.
- * The Lua script in the runtime applies the same rule atomically; a unit test keeps them in step.
+ * Whether `next` moves a task forward from `current` (DESIGN §6): never out of a terminal state
+ * (a dead-letter replay reopens the task explicitly, see the runtime's TaskStore.reopen);
+ * otherwise (attempt, rank, seq) compared in order. The Lua script in the runtime applies the
+ * same rule atomically; an integration test keeps the two in step.
  */
 export function isNewer(current: EventPosition | undefined, next: EventPosition): boolean {
   if (!current) return true;
   if (isTerminal(current.state)) return false;
-  if (isTerminal(next.state)) return true;
   if (next.attempt !== current.attempt) return next.attempt > current.attempt;
   const rankDiff = stateRank(next.state) - stateRank(current.state);
   if (rankDiff !== 0) return rankDiff > 0;

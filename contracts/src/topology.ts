@@ -89,6 +89,9 @@ export class TopologyNames {
   }
 }
 
+/** How long a parked message stays in its parking queue (the dead-letter API's retention). */
+export const DEAD_LETTER_TTL_MS = 14 * 86_400_000;
+
 /** Routing key of the dead-letter exchange for a consumer's parked messages. */
 export const deadRoutingKey = (consumer: string): string => consumer;
 
@@ -106,7 +109,10 @@ export function buildTopology(o: TopologyOptions): Topology {
   const bindings: BindingSpec[] = [];
 
   const parkingFor = (consumer: string): void => {
-    queues.push({ name: names.deadQueue(consumer), arguments: { 'x-queue-type': 'classic' } });
+    queues.push({
+      name: names.deadQueue(consumer),
+      arguments: { 'x-queue-type': 'classic', 'x-message-ttl': DEAD_LETTER_TTL_MS },
+    });
     bindings.push({
       kind: 'queue',
       source: names.deadExchange,

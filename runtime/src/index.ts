@@ -43,6 +43,7 @@ export {
   startWorkerService,
   type WorkerServiceOptions,
 } from './service/worker-service';
+export { type DeadLetter, DeadLetterStore } from './store/dead-letter-store';
 export { RedisKeys } from './store/redis-keys';
 export { type TaskRecord, TaskStore, type TaskStoreOptions } from './store/task-store';
 export { type WorkerEntry, WorkerRegistry } from './store/worker-registry';

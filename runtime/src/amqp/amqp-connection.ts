@@ -87,6 +87,12 @@ export class AmqpConnection {
     await ready;
   }
 
+  /** Forgets that the topology was declared, so the next channel setup declares it again. */
+  invalidateTopology(): void {
+    const current = this.manager.connection;
+    if (current) this.topologyReady.delete(current);
+  }
+
   /** True for channel errors that reconnecting cannot fix (403, 404, 406). */
   static isIrrecoverable(err: unknown): boolean {
     const code = (err as { code?: unknown } | undefined)?.code;

@@ -82,6 +82,7 @@ export class QueueConsumer {
             if (message === null) {
               // The broker cancelled us (queue deleted): reopen, which declares it again.
               options.log.warn('consumer cancelled by the broker', { queue });
+              connection.invalidateTopology();
               channel.close().catch(() => undefined);
               return;
             }

@@ -1,30 +1,29 @@
 /**
  * The status-store's write rule in one atomic Lua script (DESIGN §6): apply an event only if it
- * moves the task forward — never out of a terminal state; a terminal state beats any other;
- * else (attempt, rank, seq) compared in order. `isNewer` in contracts states the same rule in
- * TypeScript, and apply-event.int.test.ts checks the two agree.
+ * moves the task forward — never out of a terminal state, else (attempt, rank, seq) compared in
+ * order. `isNewer` in contracts states the same rule in TypeScript, and apply-event.int.test.ts
+ * checks the two agree. The one exception, `reopen` = '1', is a dead-letter replay: it starts
+ * a new attempt of a finished task, and must carry a higher attempt than the record's.
  *
  * KEYS: task hash, scheduled zset, stats hash of the day.
  * ARGV: state, rank, attempt, seq, terminal, ttl_s, task_id, scheduled_score ('' = none),
- *       stats_field_prefix, stats_ttl_s, then field/value pairs to set.
+ *       stats_field_prefix, stats_ttl_s, reopen, then field/value pairs to set.
  * Returns 1 when applied, 0 when ignored.
  */
 export const APPLY_EVENT_LUA = `
 local cur = redis.call('HMGET', KEYS[1], 'state', 'attempt', 'rank', 'seq', 'terminal')
 if cur[1] then
-  if cur[5] == '1' then return 0 end
-  if ARGV[5] ~= '1' then
-    local ca, cr, cs = tonumber(cur[2]), tonumber(cur[3]), tonumber(cur[4])
-    local na, nr, ns = tonumber(ARGV[3]), tonumber(ARGV[2]), tonumber(ARGV[4])
-    if na < ca then return 0 end
-    if na == ca then
-      if nr < cr then return 0 end
-      if nr == cr and ns <= cs then return 0 end
-    end
+  local ca, cr, cs = tonumber(cur[2]), tonumber(cur[3]), tonumber(cur[4])
+  local na, nr, ns = tonumber(ARGV[3]), tonumber(ARGV[2]), tonumber(ARGV[4])
+  if cur[5] == '1' and not (ARGV[11] == '1' and na > ca) then return 0 end
+  if na < ca then return 0 end
+  if na == ca then
+    if nr < cr then return 0 end
+    if nr == cr and ns <= cs then return 0 end
   end
 end
 local fields = {'state', ARGV[1], 'rank', ARGV[2], 'attempt', ARGV[3], 'seq', ARGV[4], 'terminal', ARGV[5]}
-for i = 11, #ARGV do fields[#fields + 1] = ARGV[i] end
+for i = 12, #ARGV do fields[#fields + 1] = ARGV[i] end
 redis.call('HSET', KEYS[1], unpack(fields))
 redis.call('EXPIRE', KEYS[1], ARGV[6])
 if ARGV[8] ~= '' then

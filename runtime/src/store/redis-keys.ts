@@ -25,6 +25,14 @@ export class RedisKeys {
   idempotency(key: string): string {
     return `${this.prefix}idem:${key}`;
   }
+  /** Parked commands by task id (JSON), for the dead-letter API. */
+  get deadLetters(): string {
+    return `${this.prefix}dead`;
+  }
+  /** Parked task ids scored by when they were parked (ms), newest last. */
+  get deadLetterIndex(): string {
+    return `${this.prefix}dead:index`;
+  }
   /** Effect reservations of idempotent handlers, e.g. `effect:email:<task id>`. */
   effect(kind: string, taskId: string): string {
     return `${this.prefix}effect:${kind}:${taskId}`;

@@ -64,8 +64,20 @@ export class TaskStore {
 
   /** Applies one event; true when it moved the task forward. */
   async apply(event: StateEvent): Promise<boolean> {
+    return this.applyWith(event, false);
+  }
+
+  /**
+   * Reopens a finished task for a dead-letter replay: `event` (PENDING, with an attempt above the
+   * record's) is applied even though the record is terminal. True when applied.
+   */
+  async reopen(event: StateEvent): Promise<boolean> {
+    return this.applyWith(event, true);
+  }
+
+  private async applyWith(event: StateEvent, reopen: boolean): Promise<boolean> {
     const command = (this.redis as unknown as { applyTaskEvent: ApplyEventCommand }).applyTaskEvent;
-    const applied = await command.call(this.redis, ...this.applyArgs(event));
+    const applied = await command.call(this.redis, ...this.applyArgs(event, reopen));
     return applied === 1;
   }
 
@@ -89,7 +101,7 @@ export class TaskStore {
     });
   }
 
-  private applyArgs(event: StateEvent): [string, string, string, ...string[]] {
+  private applyArgs(event: StateEvent, reopen = false): [string, string, string, ...string[]] {
     const terminal = isTerminal(event.state);
     const dueAt =
       event.state === 'PENDING'
@@ -117,6 +129,7 @@ export class TaskStore {
     ];
     if (event.state === 'PENDING') {
       fields.push('created_at', event.created_at ?? event.at, 'eta', event.eta ?? '');
+      fields.push('started_at', '', 'completed_at', '');
       if (event.priority !== undefined) fields.push('priority', String(event.priority));
     }
     if (event.state === 'STARTED') fields.push('started_at', event.at);
@@ -135,6 +148,7 @@ export class TaskStore {
       Number.isFinite(dueMs) ? String(dueMs) : '',
       event.type,
       String(this.options.statsTtlS ?? STATS_TTL_S),
+      reopen ? '1' : '0',
       ...fields,
     ];
   }

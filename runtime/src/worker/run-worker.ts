@@ -36,6 +36,7 @@ import {
   TimeLimitError,
 } from '../errors';
 import type { Logger } from '../logging/logger';
+import { DeadLetterStore } from '../store/dead-letter-store';
 import type { TaskStore } from '../store/task-store';
 import { classify, type Outcome, type RetryPolicyConfig } from './retry-policy';
 import { StateEventPublisher } from './state-event-publisher';
@@ -107,6 +108,7 @@ export class Worker {
   private readonly tasks: ReadonlyMap<string, RegisteredTask>;
   private readonly events: StateEventPublisher;
   private readonly commands: CommandPublisher;
+  private readonly deadLetters: DeadLetterStore;
   private readonly running = new Map<string, Run>();
   private readonly inFlight = new Set<Promise<void>>();
   private reserved: Delivery[] = [];
@@ -123,6 +125,7 @@ export class Worker {
     this.tasks = new Map(options.tasks.map((t) => [t.routingKey, t]));
     this.events = new StateEventPublisher(deps.publisher, deps.names.eventsExchange);
     this.commands = new CommandPublisher(deps.publisher, deps.names, deps.delay);
+    this.deadLetters = new DeadLetterStore(deps.store.redis, deps.store.keys.prefix);
   }
 
   get lifecycle(): WorkerState {
@@ -412,13 +415,21 @@ export class Worker {
       }
       case 'fail':
         if (outcome.exhausted) {
-          await this.publishParked(delivery, `failed after ${attempt} attempts: ${error ?? ''}`);
+          await this.publishParked(delivery, `failed after ${attempt} attempts: ${error ?? ''}`, {
+            taskId: run.taskId,
+            type: run.type,
+            attempt,
+          });
         }
         log.warn('task failed', { err: error, exhausted: outcome.exhausted });
         void emit('FAILURE', { error, runtime_ms: runtimeMs }).catch(() => undefined);
         break;
       case 'park':
-        await this.publishParked(delivery, error ?? 'poison message');
+        await this.publishParked(delivery, error ?? 'poison message', {
+          taskId: run.taskId,
+          type: run.type,
+          attempt,
+        });
         void emit('FAILURE', { error, runtime_ms: runtimeMs }).catch(() => undefined);
         break;
       case 'requeue':
@@ -464,7 +475,7 @@ export class Worker {
     reason: string,
     meta: { taskId?: string; type?: string; attempt: number },
   ): Promise<void> {
-    await this.publishParked(delivery, reason);
+    await this.publishParked(delivery, reason, meta);
     this.deps.log.error('message parked', { task_id: meta.taskId, reason });
     if (meta.taskId) {
       await this.events.emit({
@@ -482,10 +493,26 @@ export class Worker {
     delivery.ack();
   }
 
-  /** Publishes a copy of the message to this service's parking queue, with the reason. */
-  private async publishParked(delivery: Delivery, reason: string): Promise<void> {
+  /**
+   * Publishes a copy of the message to this service's parking queue, with the reason, then
+   * indexes it for the dead-letter API (best effort: the queue holds the durable copy).
+   */
+  private async publishParked(
+    delivery: Delivery,
+    reason: string,
+    meta: { taskId?: string; type?: string; attempt: number },
+  ): Promise<void> {
     const { message } = delivery;
     const { names } = this.deps;
+    const parkedAt = new Date().toISOString();
+    const headers = {
+      ...message.properties.headers,
+      [MessageHeaders.parkReason]: reason.slice(0, 1000),
+      [MessageHeaders.parkedAt]: parkedAt,
+      [MessageHeaders.parkedBy]: this.options.name,
+      [MessageHeaders.originalQueue]: names.workQueue(this.options.service),
+      [MessageHeaders.originalRoutingKey]: message.fields.routingKey,
+    };
     await this.deps.publisher.publish(
       names.deadExchange,
       deadRoutingKey(this.options.service),
@@ -596,6 +623,16 @@ export const defaultWorkerName = (service: string): string =>
 
 function isRevokedReason(reason: unknown): boolean {
   return (reason as { code?: unknown } | undefined)?.code === 'TASK_REVOKED';
+}
+
+/** The API priority in a command body, 0 when unreadable. */
+function priorityOf(content: Buffer): number {
+  try {
+    const priority = (JSON.parse(content.toString('utf8')) as { priority?: unknown }).priority;
+    return typeof priority === 'number' ? priority : 0;
+  } catch {
+    return 0;
+  }
 }
 
 function stringOr(value: unknown): string | undefined {

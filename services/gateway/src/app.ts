@@ -5,7 +5,9 @@
 import express, { type ErrorRequestHandler } from 'express';
 import type { Logger } from '@tasks/runtime';
 import { HttpError, toHttpError } from './http-error';
+import type { DeadLetters } from './dead-letters';
 import { buildOpenApi } from './openapi';
+import { deadLetterRoutes } from './routes/dead-letters';
 import { reportRoutes } from './routes/reports';
 import { systemRoutes } from './routes/system';
 import { taskRoutes, type TaskRoutesDeps } from './routes/tasks';
@@ -14,6 +16,7 @@ export interface AppDeps extends TaskRoutesDeps {
   readonly log: Logger;
   readonly reportsDir: string;
   readonly maxBodyBytes: number;
+  readonly deadLetters: DeadLetters;
 }
 
 export function createApp(deps: AppDeps): express.Express {
@@ -26,6 +29,7 @@ export function createApp(deps: AppDeps): express.Express {
   app.use(systemRoutes({ monitoring: deps.monitoring, openApi: buildOpenApi() }));
   app.use(taskRoutes(deps));
   app.use(reportRoutes(deps.reportsDir));
+  app.use(deadLetterRoutes(deps.deadLetters));
   app.use((_req, _res, next) => next(new HttpError(404, 'Not Found')));
   app.use(errorHandler(deps.log));
   return app;

@@ -6,12 +6,14 @@ import {
   CommandPublisher,
   ConfirmPublisher,
   createRedis,
+  DeadLetterStore,
   runService,
   TaskStore,
   WorkerRegistry,
 } from '@tasks/runtime';
 import { createApp } from './app';
 import { loadConfig } from './config';
+import { DeadLetters } from './dead-letters';
 import { Monitoring } from './monitoring';
 import { TaskCanceller } from './task-canceller';
 import { TaskSubmitter } from './task-submitter';
@@ -33,6 +35,7 @@ runService({
       resultTtlS: config.RESULT_TTL_S,
     });
     const registry = new WorkerRegistry(redis, config.REDIS_PREFIX);
+    const commands = new CommandPublisher(publisher, broker.names, broker.delay);
     const app = createApp({
       log,
       reportsDir: config.REPORTS_DIR,
@@ -42,10 +45,11 @@ runService({
       submitter: new TaskSubmitter({
         store,
         redis,
-        commands: new CommandPublisher(publisher, broker.names, broker.delay),
+        commands,
         delay: broker.delay,
         idempotencyTtlS: config.IDEMPOTENCY_TTL_S,
       }),
+      deadLetters: new DeadLetters({ deadLetters: new DeadLetterStore(redis, config.REDIS_PREFIX), store, commands }),
       canceller: new TaskCanceller({
         store,
         publisher,

@@ -5,8 +5,11 @@
 import {
   ActiveTasksResponse,
   CancelResponse,
+  DeadLetterListResponse,
   ErrorResponse,
   HealthResponse,
+  MessageResponse,
+  ReplayResponse,
   RootResponse,
   TaskCreatedResponse,
   TaskStatusResponse,
@@ -81,6 +84,41 @@ export function buildOpenApi(): JsonObject {
         operationId: 'health',
         responses: {
           '200': json('healthy / degraded / unhealthy, with worker details', HealthResponse),
+        },
+      },
+    },
+    '/dead-letters': {
+      get: {
+        summary: 'Parked commands (poison, crash loops, out of retries), newest first',
+        operationId: 'list_dead_letters',
+        parameters: [
+          { name: 'limit', in: 'query', required: false, schema: { type: 'integer', minimum: 1, maximum: 1000 } },
+          { name: 'offset', in: 'query', required: false, schema: { type: 'integer', minimum: 0 } },
+        ],
+        responses: { '200': json('Dead letters with their reasons', DeadLetterListResponse) },
+      },
+    },
+    '/dead-letters/{task_id}/replay': {
+      post: {
+        summary: 'Replay a dead letter as a new attempt of the same task',
+        operationId: 'replay_dead_letter',
+        parameters: [taskIdParam],
+        responses: {
+          '202': json('Published again; the task is PENDING with the next attempt', ReplayResponse),
+          '404': json('No such dead letter', ErrorResponse),
+          '409': json('Cannot be replayed (unreadable task type)', ErrorResponse),
+          '503': errors['503'],
+        },
+      },
+    },
+    '/dead-letters/{task_id}': {
+      delete: {
+        summary: 'Drop a dead letter',
+        operationId: 'drop_dead_letter',
+        parameters: [taskIdParam],
+        responses: {
+          '200': json('Dropped', MessageResponse),
+          '404': json('No such dead letter', ErrorResponse),
         },
       },
     },

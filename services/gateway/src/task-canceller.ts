@@ -24,29 +24,30 @@ export class TaskCanceller {
 
   async cancel(taskId: string): Promise<CancelResponse> {
     const { store } = this.deps;
-    const record = await store.get(taskId);
+    let record = await store.get(taskId);
     if (!record) throw new HttpError(404, 'Task not found');
-    if (isTerminal(record.state)) {
-      throw new HttpError(400, `Task cannot be cancelled: it is already ${record.state}`);
-    }
+    const previous = record.state;
     await store.revoke(taskId, this.deps.revokeTtlS);
-    const applied = await store.apply({
-      v: 1,
-      task_id: taskId,
-      type: record.type ?? 'unknown',
-      state: 'REVOKED',
-      attempt: record.attempt,
-      seq: REVOKE_SEQ,
-      at: new Date().toISOString(),
-      worker: 'gateway',
-      error: 'Task was revoked',
-    });
-    if (!applied) {
-      const now = await store.get(taskId);
-      throw new HttpError(
-        400,
-        `Task cannot be cancelled: it is already ${now?.state ?? 'finished'}`,
-      );
+    // A worker may move the task to a new attempt between our read and our write; read again.
+    for (let tries = 0; ; tries += 1) {
+      if (isTerminal(record.state)) {
+        throw new HttpError(400, `Task cannot be cancelled: it is already ${record.state}`);
+      }
+      const applied = await store.apply({
+        v: 1,
+        task_id: taskId,
+        type: record.type ?? 'unknown',
+        state: 'REVOKED',
+        attempt: record.attempt,
+        seq: REVOKE_SEQ,
+        at: new Date().toISOString(),
+        worker: 'gateway',
+        error: 'Task was revoked',
+      });
+      if (applied) break;
+      const again = await store.get(taskId);
+      if (!again || tries >= 3) throw new HttpError(409, 'Task changed while being cancelled; try again');
+      record = again;
     }
     // Always broadcast: a task read as PENDING may be starting right now.
     await this.deps.publisher
@@ -62,6 +63,6 @@ export class TaskCanceller {
           err: describeError(err),
         });
       });
-    return { message: `Task ${taskId} cancelled`, previous_status: record.state };
+    return { message: `Task ${taskId} cancelled`, previous_status: previous };
   }
 }

@@ -1,5 +1,5 @@
 import { envInt, parseConfig, WorkerServiceConfig } from '@tasks/runtime';
-import type { z } from 'zod';
+import { z } from 'zod';
 
 /** Every variable is listed in docs/configuration.md; config-docs.test.ts keeps the two in step. */
 export const ProcessingWorkerConfig = WorkerServiceConfig.extend({
@@ -7,6 +7,11 @@ export const ProcessingWorkerConfig = WorkerServiceConfig.extend({
   PROCESS_STEP_MS: envInt(0)
     .default(1000)
     .describe('Time each step takes, in ms (the original slept 1 s); 0: no waiting'),
+  PROCESS_CRASH_MARKER: z
+    .string()
+    .min(1)
+    .optional()
+    .describe('Failure injection: a task whose description equals this kills its worker process (crash-loop tests)'),
 });
 export type ProcessingWorkerConfig = z.infer<typeof ProcessingWorkerConfig>;
 

@@ -1,6 +1,6 @@
 /** processing-worker: runs `task.data.process` with progress and cooperative cancellation. */
 import { DATA_PROCESS, DataProcessPayload } from '@tasks/contracts';
-import { defineTask, runService, startWorkerService } from '@tasks/runtime';
+import { defineTask, runService, startWorkerService, type TaskHandler } from '@tasks/runtime';
 import { loadConfig } from './config';
 import { createProcessData } from './process-data';
 
@@ -25,3 +25,18 @@ runService({
     });
   },
 });
+
+/**
+ * PROCESS_CRASH_MARKER (tests, demos): a task whose description equals the marker kills this
+ * process, as an out-of-memory crash would, so crash-loop parking can be shown with real code.
+ */
+function withCrashInjection<P extends { description?: string }, R>(
+  handler: TaskHandler<P, R>,
+  marker: string | undefined,
+): TaskHandler<P, R> {
+  if (!marker) return handler;
+  return (payload, ctx) => {
+    if (payload.description === marker) process.kill(process.pid, 'SIGKILL');
+    return handler(payload, ctx);
+  };
+}

@@ -12,6 +12,9 @@ export const ENDPOINTS = {
   list_active_tasks: 'GET /tasks/active/list',
   health: 'GET /health',
   download_report: 'GET /reports/{file}',
+  list_dead_letters: 'GET /dead-letters',
+  replay_dead_letter: 'POST /dead-letters/{task_id}/replay',
+  drop_dead_letter: 'DELETE /dead-letters/{task_id}',
   docs: 'GET /docs',
   openapi: 'GET /openapi.json',
 } as const;
