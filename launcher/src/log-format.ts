@@ -96,7 +96,7 @@ export function formatLogRecord(
     let shown = value;
     if (isObject(value) && typeof value.stack === 'string') {
       const { stack, ...rest } = value;
-      stacks.push(stack as string);
+      stacks.push(stack);
       shown = rest;
     }
     head.push(`${paint(`${key}=`, 'dim', color)}${formatValue(shown)}`);
@@ -134,7 +134,8 @@ function formatValue(value: unknown): string {
   if (value === null || typeof value === 'number' || typeof value === 'boolean') {
     return String(value);
   }
-  return JSON.stringify(value) ?? String(value);
+  // JSON.stringify gives undefined for functions and symbols.
+  return JSON.stringify(value) ?? typeof value;
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

@@ -69,7 +69,7 @@ export function createLogger(options: LoggerOptions): Logger {
   // Synchronous stdout (pino's default): no line is lost when the process exits.
   const logger = options.destination ? pino(pinoOptions, options.destination) : pino(pinoOptions);
   // The logMethod hook above makes pino's (fields, msg) order accept ours.
-  return logger as unknown as Logger;
+  return logger;
 }
 
 /** A URL with its password replaced, safe to log: `amqp://user:***@host:5672/`. */

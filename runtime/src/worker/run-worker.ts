@@ -521,16 +521,29 @@ export class Worker {
         messageId: message.properties.messageId as string | undefined,
         type: message.properties.type as string | undefined,
         priority: message.properties.priority as number | undefined,
-        headers: {
-          ...message.properties.headers,
-          [MessageHeaders.parkReason]: reason.slice(0, 1000),
-          [MessageHeaders.parkedAt]: new Date().toISOString(),
-          [MessageHeaders.parkedBy]: this.options.name,
-          [MessageHeaders.originalQueue]: names.workQueue(this.options.service),
-          [MessageHeaders.originalRoutingKey]: message.fields.routingKey,
-        },
+        headers,
       },
     );
+    if (!meta.taskId) return;
+    await this.deadLetters
+      .record({
+        task_id: meta.taskId,
+        service: this.options.service,
+        type: meta.type ?? null,
+        reason: reason.slice(0, 1000),
+        parked_at: parkedAt,
+        parked_by: this.options.name,
+        attempt: meta.attempt,
+        priority: priorityOf(message.content),
+        content: message.content.toString('utf8'),
+        headers,
+      })
+      .catch((err: unknown) => {
+        this.deps.log.warn('dead letter not indexed; it stays in the parking queue', {
+          task_id: meta.taskId,
+          err: describeError(err),
+        });
+      });
   }
 
   private onControl(delivery: Delivery): void {

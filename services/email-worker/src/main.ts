@@ -45,7 +45,10 @@ runService({
           }),
         }),
       ],
-      onClose: async () => mailer.close(),
+      onClose: () => {
+        mailer.close();
+        return Promise.resolve();
+      },
     });
   },
 });

@@ -21,7 +21,7 @@ import { TASK_REQUESTS } from './task-requests';
 type JsonObject = Record<string, unknown>;
 
 const jsonSchema = (schema: z.ZodType, io: 'input' | 'output' = 'output'): JsonObject =>
-  z.toJSONSchema(schema, { io, unrepresentable: 'any' }) as JsonObject;
+  z.toJSONSchema(schema, { io, unrepresentable: 'any' });
 
 const json = (description: string, schema: z.ZodType): JsonObject => ({
   description,

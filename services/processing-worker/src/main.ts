@@ -16,10 +16,10 @@ runService({
         defineTask({
           routingKey: DATA_PROCESS,
           payload: DataProcessPayload,
-          handler: createProcessData({
-            steps: config.PROCESS_STEPS,
-            stepMs: config.PROCESS_STEP_MS,
-          }),
+          handler: withCrashInjection(
+            createProcessData({ steps: config.PROCESS_STEPS, stepMs: config.PROCESS_STEP_MS }),
+            config.PROCESS_CRASH_MARKER,
+          ),
         }),
       ],
     });
