@@ -18,6 +18,11 @@ export {
   levelPattern,
   maxDelayMs,
 } from './delay-levels';
+export {
+  MAINTENANCE_CLEANUP,
+  MaintenanceCleanupCommand,
+  MaintenanceCleanupPayload,
+} from './commands/maintenance-cleanup';
 export { CommandEnvelope, SCHEMA_VERSION, WorkflowRef } from './envelope';
 export {
   ControlMessage,
@@ -50,6 +55,15 @@ export {
   ValidationIssue,
 } from './http';
 export { API_MAX_PRIORITY, BROKER_PRIORITY_LEVELS, brokerPriority } from './priority';
+export {
+  CatchUpPolicy,
+  IntervalSpec,
+  ScheduleFile,
+  ScheduleListResponse,
+  SchedulePatchRequest,
+  ScheduleSpec,
+  ScheduleView,
+} from './schedules';
 export {
   commandKey,
   domainOf,

@@ -6,6 +6,7 @@
 import type { z } from 'zod';
 import { DATA_PROCESS, DataProcessPayload } from './commands/data-process';
 import { EMAIL_SEND, EmailSendPayload } from './commands/email-send';
+import { MAINTENANCE_CLEANUP, MaintenanceCleanupPayload } from './commands/maintenance-cleanup';
 import { REPORT_GENERATE, ReportGeneratePayload } from './commands/report-generate';
 
 export interface TaskTypeSpec {
@@ -38,6 +39,12 @@ export const TASK_TYPES = {
     routingKey: REPORT_GENERATE,
     service: 'report-worker',
     payload: ReportGeneratePayload,
+  },
+  cleanup: {
+    apiName: 'cleanup',
+    routingKey: MAINTENANCE_CLEANUP,
+    service: 'report-worker',
+    payload: MaintenanceCleanupPayload,
   },
 } as const satisfies Record<string, TaskTypeSpec>;
 

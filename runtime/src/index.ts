@@ -45,6 +45,12 @@ export {
 } from './service/worker-service';
 export { type DeadLetter, DeadLetterStore } from './store/dead-letter-store';
 export { RedisKeys } from './store/redis-keys';
+export {
+  type ScheduleDefinition,
+  type ScheduleFiring,
+  ScheduleStore,
+} from './store/schedule-store';
+export { type EnqueueRequest, TaskEnqueuer } from './tasks/task-enqueuer';
 export { type TaskRecord, TaskStore, type TaskStoreOptions } from './store/task-store';
 export { type WorkerEntry, WorkerRegistry } from './store/worker-registry';
 export { backoffMs, classify, type Outcome, type RetryPolicyConfig } from './worker/retry-policy';

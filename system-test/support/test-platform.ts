@@ -78,7 +78,7 @@ export class TestPlatform {
         : name === 'status-store'
           ? 'status-store started'
           : name === 'scheduler'
-            ? undefined
+            ? 'scheduler started'
             : 'worker started';
     if (ready) {
       const line = await service.waitForLog(ready, { timeoutMs: 20_000 }).catch((err: unknown) => {

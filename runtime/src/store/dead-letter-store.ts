@@ -76,7 +76,11 @@ export class DeadLetterStore {
   async removeOlderThan(beforeMs: number): Promise<number> {
     const ids = await this.redis.zrangebyscore(this.keys.deadLetterIndex, 0, beforeMs);
     if (ids.length === 0) return 0;
-    await this.redis.multi().hdel(this.keys.deadLetters, ...ids).zrem(this.keys.deadLetterIndex, ...ids).exec();
+    await this.redis
+      .multi()
+      .hdel(this.keys.deadLetters, ...ids)
+      .zrem(this.keys.deadLetterIndex, ...ids)
+      .exec();
     return ids.length;
   }
 }

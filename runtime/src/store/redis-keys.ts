@@ -33,6 +33,27 @@ export class RedisKeys {
   get deadLetterIndex(): string {
     return `${this.prefix}dead:index`;
   }
+  /** Schedules as the scheduler loaded them (JSON per name), for the admin API. */
+  get scheduleDefinitions(): string {
+    return `${this.prefix}sched:defs`;
+  }
+  /** `enabled` overrides set through the API, kept over the schedule file's defaults. */
+  get scheduleEnabled(): string {
+    return `${this.prefix}sched:enabled`;
+  }
+  scheduleState(name: string): string {
+    return `${this.prefix}sched:state:${name}`;
+  }
+  /** Claimed once per (schedule, due time): a failover or restart never fires a tick twice. */
+  scheduleTick(name: string, dueMs: number): string {
+    return `${this.prefix}sched:fired:${name}:${dueMs}`;
+  }
+  get schedulerLeader(): string {
+    return `${this.prefix}sched:leader`;
+  }
+  get schedulerEpoch(): string {
+    return `${this.prefix}sched:epoch`;
+  }
   /** Effect reservations of idempotent handlers, e.g. `effect:email:<task id>`. */
   effect(kind: string, taskId: string): string {
     return `${this.prefix}effect:${kind}:${taskId}`;

@@ -44,6 +44,22 @@ export class WorkerRegistry {
     );
   }
 
+  /** Removes workers silent for longer than `silentMs`; returns how many. */
+  async removeSilent(silentMs: number, now = Date.now()): Promise<number> {
+    const all = await this.redis.hgetall(this.keys.workers);
+    const stale = Object.entries(all)
+      .filter(([, raw]) => {
+        try {
+          return now - Date.parse((JSON.parse(raw) as { at: string }).at) > silentMs;
+        } catch {
+          return true;
+        }
+      })
+      .map(([name]) => name);
+    if (stale.length > 0) await this.redis.hdel(this.keys.workers, ...stale);
+    return stale.length;
+  }
+
   /** Every known worker with its liveness; forgets long-silent ones. */
   async list(now = Date.now()): Promise<WorkerEntry[]> {
     const all = await this.redis.hgetall(this.keys.workers);

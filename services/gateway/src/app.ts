@@ -8,6 +8,8 @@ import { HttpError, toHttpError } from './http-error';
 import type { DeadLetters } from './dead-letters';
 import { buildOpenApi } from './openapi';
 import { deadLetterRoutes } from './routes/dead-letters';
+import { scheduleRoutes } from './routes/schedules';
+import type { Schedules } from './schedules';
 import { reportRoutes } from './routes/reports';
 import { systemRoutes } from './routes/system';
 import { taskRoutes, type TaskRoutesDeps } from './routes/tasks';
@@ -17,6 +19,7 @@ export interface AppDeps extends TaskRoutesDeps {
   readonly reportsDir: string;
   readonly maxBodyBytes: number;
   readonly deadLetters: DeadLetters;
+  readonly schedules: Schedules;
 }
 
 export function createApp(deps: AppDeps): express.Express {
@@ -30,6 +33,7 @@ export function createApp(deps: AppDeps): express.Express {
   app.use(taskRoutes(deps));
   app.use(reportRoutes(deps.reportsDir));
   app.use(deadLetterRoutes(deps.deadLetters));
+  app.use(scheduleRoutes(deps.schedules));
   app.use((_req, _res, next) => next(new HttpError(404, 'Not Found')));
   app.use(errorHandler(deps.log));
   return app;

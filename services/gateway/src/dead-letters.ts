@@ -6,7 +6,12 @@
  * state), the parked bytes are published again with that attempt, then the entry is removed.
  * Clients keep following the id they already have.
  */
-import type { DeadLetterListResponse, DeadLetterView, MessageResponse, ReplayResponse } from '@tasks/contracts';
+import type {
+  DeadLetterListResponse,
+  DeadLetterView,
+  MessageResponse,
+  ReplayResponse,
+} from '@tasks/contracts';
 import {
   type CommandPublisher,
   type DeadLetter,
@@ -43,7 +48,8 @@ export class DeadLetters {
   async replay(taskId: string): Promise<ReplayResponse> {
     const entry = await this.deps.deadLetters.get(taskId);
     if (!entry) throw new HttpError(404, 'Dead letter not found');
-    if (!entry.type) throw new HttpError(409, 'Dead letter cannot be replayed: its task type is unreadable');
+    if (!entry.type)
+      throw new HttpError(409, 'Dead letter cannot be replayed: its task type is unreadable');
     const record = await this.deps.store.get(taskId);
     const attempt = Math.max(entry.attempt, record?.attempt ?? 0) + 1;
     const now = new Date().toISOString();
@@ -60,7 +66,9 @@ export class DeadLetters {
       created_at: record?.created_at ?? now,
       priority: entry.priority,
     });
-    const headers = Object.fromEntries(Object.entries(entry.headers).filter(([key]) => !PARKING_HEADERS.has(key)));
+    const headers = Object.fromEntries(
+      Object.entries(entry.headers).filter(([key]) => !PARKING_HEADERS.has(key)),
+    );
     try {
       await this.deps.commands.publishContent(Buffer.from(entry.content, 'utf8'), {
         taskId,
@@ -77,11 +85,17 @@ export class DeadLetters {
       throw err;
     }
     await this.deps.deadLetters.remove(taskId);
-    return { task_id: taskId, status: 'queued', message: 'Dead letter replayed as a new attempt', attempt };
+    return {
+      task_id: taskId,
+      status: 'queued',
+      message: 'Dead letter replayed as a new attempt',
+      attempt,
+    };
   }
 
   async drop(taskId: string): Promise<MessageResponse> {
-    if (!(await this.deps.deadLetters.remove(taskId))) throw new HttpError(404, 'Dead letter not found');
+    if (!(await this.deps.deadLetters.remove(taskId)))
+      throw new HttpError(404, 'Dead letter not found');
     return { message: `Dead letter ${taskId} dropped` };
   }
 }

@@ -8,6 +8,8 @@ import {
   createRedis,
   DeadLetterStore,
   runService,
+  ScheduleStore,
+  TaskEnqueuer,
   TaskStore,
   WorkerRegistry,
 } from '@tasks/runtime';
@@ -15,6 +17,7 @@ import { createApp } from './app';
 import { loadConfig } from './config';
 import { DeadLetters } from './dead-letters';
 import { Monitoring } from './monitoring';
+import { Schedules } from './schedules';
 import { TaskCanceller } from './task-canceller';
 import { TaskSubmitter } from './task-submitter';
 
@@ -36,6 +39,7 @@ runService({
     });
     const registry = new WorkerRegistry(redis, config.REDIS_PREFIX);
     const commands = new CommandPublisher(publisher, broker.names, broker.delay);
+    const enqueuer = new TaskEnqueuer(store, commands);
     const app = createApp({
       log,
       reportsDir: config.REPORTS_DIR,
@@ -45,11 +49,16 @@ runService({
       submitter: new TaskSubmitter({
         store,
         redis,
-        commands,
+        enqueuer,
         delay: broker.delay,
         idempotencyTtlS: config.IDEMPOTENCY_TTL_S,
       }),
-      deadLetters: new DeadLetters({ deadLetters: new DeadLetterStore(redis, config.REDIS_PREFIX), store, commands }),
+      schedules: new Schedules({ store: new ScheduleStore(redis, config.REDIS_PREFIX), enqueuer }),
+      deadLetters: new DeadLetters({
+        deadLetters: new DeadLetterStore(redis, config.REDIS_PREFIX),
+        store,
+        commands,
+      }),
       canceller: new TaskCanceller({
         store,
         publisher,

@@ -11,6 +11,9 @@ import {
   MessageResponse,
   ReplayResponse,
   RootResponse,
+  ScheduleListResponse,
+  SchedulePatchRequest,
+  ScheduleView,
   TaskCreatedResponse,
   TaskStatusResponse,
   ValidationErrorResponse,
@@ -36,6 +39,7 @@ const errors = {
   '503': json('Broker or store unavailable; retry after the `Retry-After` header', ErrorResponse),
 };
 
+const nameParam = { name: 'name', in: 'path', required: true, schema: { type: 'string' } };
 const taskIdParam = { name: 'task_id', in: 'path', required: true, schema: { type: 'string' } };
 
 export function buildOpenApi(): JsonObject {
@@ -92,7 +96,12 @@ export function buildOpenApi(): JsonObject {
         summary: 'Parked commands (poison, crash loops, out of retries), newest first',
         operationId: 'list_dead_letters',
         parameters: [
-          { name: 'limit', in: 'query', required: false, schema: { type: 'integer', minimum: 1, maximum: 1000 } },
+          {
+            name: 'limit',
+            in: 'query',
+            required: false,
+            schema: { type: 'integer', minimum: 1, maximum: 1000 },
+          },
           { name: 'offset', in: 'query', required: false, schema: { type: 'integer', minimum: 0 } },
         ],
         responses: { '200': json('Dead letters with their reasons', DeadLetterListResponse) },
@@ -119,6 +128,41 @@ export function buildOpenApi(): JsonObject {
         responses: {
           '200': json('Dropped', MessageResponse),
           '404': json('No such dead letter', ErrorResponse),
+        },
+      },
+    },
+    '/schedules': {
+      get: {
+        summary: 'Periodic schedules with their next and last runs',
+        operationId: 'list_schedules',
+        responses: { '200': json('Every schedule the scheduler runs', ScheduleListResponse) },
+      },
+    },
+    '/schedules/{name}/run': {
+      post: {
+        summary: 'Fire a schedule now',
+        operationId: 'run_schedule',
+        parameters: [nameParam],
+        responses: {
+          '202': json('The task it published', TaskCreatedResponse),
+          '404': json('No such schedule', ErrorResponse),
+          '503': errors['503'],
+        },
+      },
+    },
+    '/schedules/{name}': {
+      patch: {
+        summary: 'Enable or disable a schedule (persists over the schedule file)',
+        operationId: 'update_schedule',
+        parameters: [nameParam],
+        requestBody: {
+          required: true,
+          content: { 'application/json': { schema: jsonSchema(SchedulePatchRequest, 'input') } },
+        },
+        responses: {
+          '200': json('The schedule', ScheduleView),
+          '404': json('No such schedule', ErrorResponse),
+          '422': errors['422'],
         },
       },
     },

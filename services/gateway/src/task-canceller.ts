@@ -46,7 +46,8 @@ export class TaskCanceller {
       });
       if (applied) break;
       const again = await store.get(taskId);
-      if (!again || tries >= 3) throw new HttpError(409, 'Task changed while being cancelled; try again');
+      if (!again || tries >= 3)
+        throw new HttpError(409, 'Task changed while being cancelled; try again');
       record = again;
     }
     // Always broadcast: a task read as PENDING may be starting right now.

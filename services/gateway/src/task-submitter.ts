@@ -1,20 +1,15 @@
 /**
- * Accepts a task (DESIGN §3): validate → register PENDING (so the id is readable at once) →
- * publish the command and wait for the broker's confirm → 202. A command the broker did not
- * confirm is never answered 202: its record is removed and the client gets 503.
+ * Accepts a task (DESIGN §3): validate → TaskEnqueuer (register PENDING, publish, wait for the
+ * broker's confirm) → 202. A command the broker did not confirm is never answered 202: its record
+ * is removed and the client gets 503.
  *
  * With an Idempotency-Key, the same key and body within IDEMPOTENCY_TTL_S answer the same task
  * id; the same key with another body is 422. A key whose first request never got its confirm
  * (crash, broker down) publishes the same task id again: workers are idempotent on it.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import {
-  type CommandEnvelope,
-  maxDelayMs,
-  TASK_OPTION_KEYS,
-  type TaskCreatedResponse,
-} from '@tasks/contracts';
-import type { CommandPublisher, Redis, TaskStore } from '@tasks/runtime';
+import { maxDelayMs, TASK_OPTION_KEYS, type TaskCreatedResponse } from '@tasks/contracts';
+import type { Redis, TaskEnqueuer, TaskStore } from '@tasks/runtime';
 import { unprocessable } from './http-error';
 import type { TaskRequestSpec } from './task-requests';
 import { parseBody } from './validation';
@@ -22,7 +17,7 @@ import { parseBody } from './validation';
 export interface TaskSubmitterDeps {
   readonly store: TaskStore;
   readonly redis: Redis;
-  readonly commands: CommandPublisher;
+  readonly enqueuer: TaskEnqueuer;
   readonly delay: { readonly unitMs: number; readonly levels: number };
   readonly idempotencyTtlS: number;
 }
@@ -77,40 +72,15 @@ export class TaskSubmitter {
       taskId = claimed.task_id;
     }
 
-    const now = new Date();
-    const command: CommandEnvelope = {
-      v: 1,
-      task_id: taskId,
+    await this.deps.enqueuer.enqueue({
       type: spec.routingKey,
       payload,
       priority,
-      created_at: now.toISOString(),
-      ...(notBefore ? { not_before: notBefore.toISOString() } : {}),
-      ...(idempotencyKey ? { idempotency_key: idempotencyKey } : {}),
-    };
-    await this.deps.store.apply({
-      v: 1,
-      task_id: taskId,
-      type: spec.routingKey,
-      state: 'PENDING',
-      attempt: 0,
-      seq: 0,
-      at: now.toISOString(),
-      worker: 'gateway',
-      created_at: now.toISOString(),
-      priority,
-      ...(notBefore ? { eta: notBefore.toISOString() } : {}),
+      notBefore,
+      taskId,
+      idempotencyKey,
+      producer: 'gateway',
     });
-    try {
-      await this.deps.commands.publish(command, {
-        attempt: 1,
-        delayMs: notBefore ? notBefore.getTime() - now.getTime() : 0,
-        failFast: true,
-      });
-    } catch (err) {
-      await this.deps.store.forget(taskId).catch(() => undefined);
-      throw err;
-    }
     if (idemKey) await this.confirmKey(idemKey, taskId);
     return this.accepted(spec, taskId);
   }

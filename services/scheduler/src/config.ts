@@ -1,8 +1,29 @@
-import { BaseServiceConfig, parseConfig } from '@tasks/runtime';
-import type { z } from 'zod';
+import { BaseServiceConfig, envInt, parseConfig } from '@tasks/runtime';
+import { z } from 'zod';
 
 /** Every variable is listed in docs/configuration.md; config-docs.test.ts keeps the two in step. */
-export const SchedulerConfig = BaseServiceConfig.extend({});
+export const SchedulerConfig = BaseServiceConfig.extend({
+  SCHEDULES_FILE: z
+    .string()
+    .min(1)
+    .optional()
+    .describe(
+      'YAML or JSON file of schedules; unset: the defaults (hourly cleanup, daily report at 09:00 Europe/Kyiv)',
+    ),
+  SCHEDULER_TICK_MS: envInt(100)
+    .max(60_000)
+    .default(1000)
+    .describe('How often due schedules are checked, in ms'),
+  SCHEDULER_LEASE_MS: envInt(500)
+    .max(300_000)
+    .default(3000)
+    .describe('Leader lease; a standby takes over within about this long after the leader dies'),
+  SCHEDULER_ID: z
+    .string()
+    .min(1)
+    .optional()
+    .describe('This instance in the leader lease; default <host>-<pid>'),
+});
 export type SchedulerConfig = z.infer<typeof SchedulerConfig>;
 
 /** Throws ConfigError naming the first bad variable; main.ts prints it and exits 1. */

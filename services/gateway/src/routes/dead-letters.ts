@@ -19,7 +19,13 @@ export function deadLetterRoutes(deadLetters: DeadLetters): Router {
   return router;
 }
 
-function queryInt(value: unknown, name: string, fallback: number, min: number, max: number): number {
+function queryInt(
+  value: unknown,
+  name: string,
+  fallback: number,
+  min: number,
+  max: number,
+): number {
   if (value === undefined) return fallback;
   const n = Number(value);
   if (!Number.isInteger(n) || n < min || n > max) {

@@ -15,6 +15,9 @@ export const ENDPOINTS = {
   list_dead_letters: 'GET /dead-letters',
   replay_dead_letter: 'POST /dead-letters/{task_id}/replay',
   drop_dead_letter: 'DELETE /dead-letters/{task_id}',
+  list_schedules: 'GET /schedules',
+  run_schedule: 'POST /schedules/{name}/run',
+  update_schedule: 'PATCH /schedules/{name}',
   docs: 'GET /docs',
   openapi: 'GET /openapi.json',
 } as const;

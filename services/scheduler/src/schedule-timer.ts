@@ -1,0 +1,55 @@
+/**
+ * When a schedule is due. `cron` (5 or 6 fields, `@hourly`-style aliases) in its IANA time zone,
+ * computed by croner; `every` as multiples of the interval since the Unix epoch, so every instance
+ * and every restart agrees on the due times.
+ *
+ * DST (croner's behaviour, tested): a time that a spring-forward skips fires once, when the gap
+ * ends (02:30 in New York on the March change fires at 03:00 EDT); a time that a fall-back repeats
+ * fires once.
+ */
+import type { ScheduleSpec } from '@tasks/contracts';
+import { Cron } from 'croner';
+
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** Milliseconds of an `every` value (`30s`, `5m`, `1h`, `1d`, or a number of ms). */
+export function intervalMs(every: string | number): number {
+  if (typeof every === 'number') return every;
+  const match = /^(\d+)(ms|s|m|h|d)$/.exec(every);
+  if (!match) throw new Error(`invalid interval "${every}"`);
+  return Number(match[1]) * (UNIT_MS[match[2] ?? 'ms'] ?? 1);
+}
+
+export class ScheduleTimer {
+  private readonly cron: Cron | undefined;
+  private readonly everyMs: number | undefined;
+
+  constructor(spec: Pick<ScheduleSpec, 'cron' | 'every' | 'timezone'>) {
+    if (spec.cron !== undefined) {
+      this.cron = new Cron(spec.cron, { timezone: spec.timezone, paused: true });
+    } else if (spec.every !== undefined) {
+      this.everyMs = intervalMs(spec.every);
+    } else {
+      throw new Error('a schedule needs cron or every');
+    }
+  }
+
+  /** The first due time strictly after `after`, or null when there is none. */
+  next(after: Date): Date | null {
+    if (this.cron) return this.cron.nextRun(after);
+    const every = this.everyMs as number;
+    return new Date((Math.floor(after.getTime() / every) + 1) * every);
+  }
+
+  /** Due times in (from, to], oldest first, at most `limit` (the newest ones are kept). */
+  dueBetween(from: Date, to: Date, limit: number): Date[] {
+    const out: Date[] = [];
+    let cursor = this.next(from);
+    while (cursor && cursor.getTime() <= to.getTime()) {
+      out.push(cursor);
+      if (out.length > limit) out.shift();
+      cursor = this.next(cursor);
+    }
+    return out;
+  }
+}
