@@ -1,0 +1,42 @@
+#!/bin/sh
+# Entry point of the platform's one image (Dockerfile): $SERVICE picks the service this container
+# runs; the process then names itself tasks-$SERVICE and handles SIGTERM (graceful drain).
+set -eu
+
+case "${SERVICE:-}" in
+  gateway | status-store | email-worker | processing-worker | report-worker | scheduler) ;;
+  *)
+    echo "docker-entrypoint: SERVICE must be one of gateway, status-store, email-worker," \
+      "processing-worker, report-worker, scheduler (got '${SERVICE:-}')" >&2
+    exit 64
+    ;;
+esac
+
+# NAME_FILE=/path sets NAME to the file's content (the convention of the official database images)
+# for the variables that carry credentials: compose secrets are files, and the services read only
+# their environment. An allow-list, because other settings legitimately end in _FILE
+# (SCHEDULES_FILE). Add a new credential-bearing variable here. The file's trailing newlines are
+# dropped; setting both NAME and NAME_FILE is an error, never a silent pick.
+for name in AMQP_URL REDIS_URL SMTP_URL; do
+  eval "file=\${${name}_FILE:-}"
+  [ -n "$file" ] || continue
+  eval "direct=\${${name}:-}"
+  if [ -n "$direct" ]; then
+    echo "docker-entrypoint: both $name and ${name}_FILE are set; set only one" >&2
+    exit 64
+  fi
+  if [ ! -r "$file" ]; then
+    echo "docker-entrypoint: ${name}_FILE names $file, which cannot be read" >&2
+    exit 66
+  fi
+  value="$(cat "$file")"
+  export "$name=$value"
+  unset "${name}_FILE"
+done
+
+# The image's WORKDIR; also right when the script runs from a checkout (deploy/ is beside it).
+cd "$(dirname "$0")/.."
+
+# exec: node replaces this shell, so the signals reach the service (tini, `init: true`, or the
+# kubelet's SIGTERM), and the service's exit code is the container's.
+exec node --enable-source-maps "services/${SERVICE}/dist/main.js" "$@"

@@ -1,0 +1,56 @@
+#!/usr/bin/env node
+/**
+ * Prints the RabbitMQ definitions (vhost `tasks`, exchanges, queues, bindings) of the platform's
+ * topology, built by `buildTopology` in contracts: the very objects the runtime would declare.
+ *
+ *   npm run build && node deploy/rabbitmq/render-definitions.js > deploy/rabbitmq/definitions.json
+ *
+ * RabbitMQ imports the file at every boot (rabbitmq.conf), before it opens its listeners, so the
+ * services can run with AMQP_DECLARE_TOPOLOGY=false and no configure permission. DELAY_UNIT_MS,
+ * DELAY_LEVELS and WORK_QUEUE_TYPE must match the services' settings (docker-compose.yml,
+ * k8s/base/config.yaml); system-test/deploy/manifests.test.ts checks the file against contracts.
+ * Users and permissions are secrets: deploy/make-secrets.js writes them.
+ */
+'use strict';
+
+const path = require('node:path');
+
+const VHOST = 'tasks';
+const contracts = require(path.join(__dirname, '..', '..', 'contracts', 'dist', 'index.js'));
+
+const topology = contracts.buildTopology({
+  prefix: '',
+  unitMs: Number(process.env.DELAY_UNIT_MS ?? 100),
+  levels: Number(process.env.DELAY_LEVELS ?? 24),
+  workQueueType: process.env.WORK_QUEUE_TYPE ?? 'classic',
+});
+
+const definitions = {
+  vhosts: [{ name: VHOST }],
+  exchanges: topology.exchanges.map((e) => ({
+    name: e.name,
+    vhost: VHOST,
+    type: e.type,
+    durable: true,
+    auto_delete: false,
+    internal: false,
+    arguments: {},
+  })),
+  queues: topology.queues.map((q) => ({
+    name: q.name,
+    vhost: VHOST,
+    durable: true,
+    auto_delete: false,
+    arguments: q.arguments,
+  })),
+  bindings: topology.bindings.map((b) => ({
+    source: b.source,
+    vhost: VHOST,
+    destination: b.destination,
+    destination_type: b.kind === 'queue' ? 'queue' : 'exchange',
+    routing_key: b.pattern,
+    arguments: {},
+  })),
+};
+
+process.stdout.write(`${JSON.stringify(definitions, null, 2)}\n`);
