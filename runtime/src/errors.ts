@@ -132,7 +132,8 @@ export function errorCode(err: unknown): PlatformErrorCode | undefined {
   return undefined;
 }
 
-const ALL_CODES: ReadonlySet<string> = new Set<PlatformErrorCode>([
+/** Every {@link PlatformErrorCode}; docs/errors.md lists exactly these (errors.test.ts). */
+export const ERROR_CODES = [
   'TASK_PERMANENT',
   'TASK_POISON',
   'TASK_TIME_LIMIT',
@@ -146,7 +147,9 @@ const ALL_CODES: ReadonlySet<string> = new Set<PlatformErrorCode>([
   'BROKER_UNAVAILABLE',
   'STORE_UNAVAILABLE',
   'ILLEGAL_STATE',
-]);
+] as const satisfies readonly PlatformErrorCode[];
+
+const ALL_CODES: ReadonlySet<string> = new Set<string>(ERROR_CODES);
 
 /** A one-line description of any thrown value, for `error` fields and logs. */
 export function describeError(err: unknown): string {

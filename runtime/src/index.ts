@@ -13,6 +13,7 @@ export {
   ConfigError,
   DeferError,
   describeError,
+  ERROR_CODES,
   errorCode,
   IllegalStateError,
   PermanentError,

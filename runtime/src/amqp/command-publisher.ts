@@ -71,8 +71,25 @@ export class CommandPublisher {
       messageId: meta.taskId,
       type: meta.type,
       priority: brokerPriority(meta.priority),
-      headers: { ...meta.headers, [MessageHeaders.attempt]: meta.attempt },
+      headers: { ...withoutDeathHistory(meta.headers), [MessageHeaders.attempt]: meta.attempt },
       failFast: meta.failFast,
     });
   }
+}
+
+/**
+ * The headers without the broker's dead-letter history (`x-death`, `x-first-death-*`,
+ * `x-last-death-*`). A retried command re-sends the headers it was delivered with; if they still
+ * said it had expired from a delay level before, RabbitMQ would take its next pass through that
+ * level for a dead-letter cycle and drop the message silently.
+ */
+function withoutDeathHistory(
+  headers: Readonly<Record<string, unknown>> | undefined,
+): Record<string, unknown> {
+  return Object.fromEntries(
+    Object.entries(headers ?? {}).filter(
+      ([key]) =>
+        key !== 'x-death' && !key.startsWith('x-first-death-') && !key.startsWith('x-last-death-'),
+    ),
+  );
 }

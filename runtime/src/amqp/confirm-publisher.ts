@@ -35,6 +35,10 @@ export class ConfirmPublisher {
       publishTimeout: options.publishTimeoutMs,
       setup: (ch: Parameters<AmqpConnection['ensureTopology']>[0]) => connection.ensureTopology(ch),
     });
+    // See QueueConsumer: an unheard 'error' event from a cut-short setup would crash the process.
+    this.channel.on('error', (err: unknown) => {
+      options.log.warn('confirm channel setup failed', { err: String(err) });
+    });
   }
 
   /** Resolves once the channel is open and the topology declared. */

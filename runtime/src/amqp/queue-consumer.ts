@@ -8,7 +8,7 @@
 import type { ChannelWrapper } from 'amqp-connection-manager';
 import type { Channel, ConsumeMessage } from 'amqplib';
 import type { Logger } from '../logging/logger';
-import type { AmqpConnection } from './amqp-connection';
+import { AmqpConnection } from './amqp-connection';
 
 /** One message and the channel that delivered it. */
 export class Delivery {
@@ -92,6 +92,15 @@ export class QueueConsumer {
         );
         this.current = { channel, consumerTag };
       },
+    });
+    // A setup cut short by a connection drop is retried on the next connect; without a listener
+    // amqp-connection-manager's 'error' event would be thrown and crash the process.
+    this.wrapper.on('error', (err: unknown) => {
+      const level = AmqpConnection.isIrrecoverable(err) ? 'error' : 'warn';
+      options.log[level]('consumer channel setup failed', {
+        queue: options.queue,
+        err: String(err),
+      });
     });
   }
 

@@ -31,7 +31,7 @@ export const WorkerServiceConfig = BaseServiceConfig.extend({
   RETRY_MAX_DELAY_MS: envInt().default(3_600_000).describe('Longest wait between attempts, in ms'),
   MAX_DELIVERIES: envInt()
     .default(5)
-    .describe('Deliveries of one attempt before it is parked as a crash loop'),
+    .describe('Redeliveries of one attempt allowed before it is parked as a crash loop'),
   TIME_LIMIT_MS: envInt(0)
     .default(0)
     .describe(

@@ -7,6 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import type { CommandEnvelope } from '@tasks/contracts';
 import type { CommandPublisher } from '../amqp/command-publisher';
+import { errorCode } from '../errors';
 import type { TaskStore } from '../store/task-store';
 
 export interface EnqueueRequest {
@@ -23,6 +24,12 @@ export interface EnqueueRequest {
   /** Who registers it, shown as the record's worker until a worker picks it up. */
   readonly producer: string;
 }
+
+/**
+ * How long a command whose publish timed out stays revoked, in seconds: longer than it can wait
+ * in a blocked connection or the delay levels.
+ */
+const UNKNOWN_OUTCOME_REVOKE_TTL_S = 30 * 86_400;
 
 export class TaskEnqueuer {
   constructor(
@@ -70,6 +77,12 @@ export class TaskEnqueuer {
         failFast: true,
       });
     } catch (err) {
+      // A timeout leaves the outcome unknown: a command written as a memory alarm blocked the
+      // connection is routed once the alarm clears. Without an idempotency key no retry reuses
+      // this id, so revoke it: a late delivery is skipped, not run for a caller told it failed.
+      if (!request.idempotencyKey && errorCode(err) === 'PUBLISH_TIMEOUT') {
+        await this.store.revoke(taskId, UNKNOWN_OUTCOME_REVOKE_TTL_S).catch(() => undefined);
+      }
       await this.store.forget(taskId).catch(() => undefined);
       throw err;
     }

@@ -1,4 +1,5 @@
 /** Test helpers: isolated namespaces on the real broker and Redis, and condition waits. */
+export { PrivateRedis, type PrivateRedisOptions } from './private-redis';
 export {
   deleteKeys,
   TEST_AMQP_URL,

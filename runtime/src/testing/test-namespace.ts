@@ -19,6 +19,10 @@ export const TEST_REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 export interface TestNamespaceOptions {
   readonly delayUnitMs?: number;
   readonly delayLevels?: number;
+  /** Broker of this namespace (e.g. a private node for destructive tests). @default TEST_AMQP_URL */
+  readonly amqpUrl?: string;
+  /** Redis of this namespace (e.g. a private server for outage tests). @default TEST_REDIS_URL */
+  readonly redisUrl?: string;
 }
 
 export class TestNamespace {
@@ -27,6 +31,8 @@ export class TestNamespace {
   readonly names: TopologyNames;
   readonly topologyOptions: TopologyOptions;
   readonly topology: Topology;
+  readonly amqpUrl: string;
+  readonly redisUrl: string;
   private connection: amqplib.ChannelModel | undefined;
   private channel: amqplib.ConfirmChannel | undefined;
   private redisClient: Redis | undefined;
@@ -42,13 +48,15 @@ export class TestNamespace {
       workQueueType: 'classic',
     };
     this.topology = buildTopology(this.topologyOptions);
+    this.amqpUrl = options.amqpUrl ?? TEST_AMQP_URL;
+    this.redisUrl = options.redisUrl ?? TEST_REDIS_URL;
   }
 
   /** Environment for services started in this namespace. */
   env(): Record<string, string> {
     return {
-      AMQP_URL: TEST_AMQP_URL,
-      REDIS_URL: TEST_REDIS_URL,
+      AMQP_URL: this.amqpUrl,
+      REDIS_URL: this.redisUrl,
       AMQP_PREFIX: this.prefix,
       REDIS_PREFIX: this.redisPrefix,
       DELAY_UNIT_MS: String(this.topologyOptions.unitMs),
@@ -59,21 +67,21 @@ export class TestNamespace {
   /** Connects and declares the topology. Fails with the start command when a server is down. */
   async setup(): Promise<this> {
     try {
-      this.connection = await amqplib.connect(TEST_AMQP_URL);
+      this.connection = await amqplib.connect(this.amqpUrl);
     } catch (err) {
       throw new Error(
-        `RabbitMQ is not reachable at ${TEST_AMQP_URL} (${String(err)}). Start it: ` +
+        `RabbitMQ is not reachable at ${this.amqpUrl} (${String(err)}). Start it: ` +
           '`rabbitmq-server -detached` or `docker compose up -d rabbitmq redis`',
       );
     }
     this.channel = await this.connection.createConfirmChannel();
     await declareTopology(this.channel, this.topology);
-    this.redisClient = new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: 1, lazyConnect: true });
+    this.redisClient = new Redis(this.redisUrl, { maxRetriesPerRequest: 1, lazyConnect: true });
     try {
       await this.redisClient.connect();
     } catch (err) {
       throw new Error(
-        `Redis is not reachable at ${TEST_REDIS_URL} (${String(err)}). Start it: ` +
+        `Redis is not reachable at ${this.redisUrl} (${String(err)}). Start it: ` +
           '`redis-server --daemonize yes --port 6379` or `docker compose up -d rabbitmq redis`',
       );
     }

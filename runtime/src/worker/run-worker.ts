@@ -109,7 +109,8 @@ export class Worker {
   private readonly events: StateEventPublisher;
   private readonly commands: CommandPublisher;
   private readonly deadLetters: DeadLetterStore;
-  private readonly running = new Map<string, Run>();
+  /** Runs in progress; a set, since a redelivery may start while a stale run of it still ends. */
+  private readonly running = new Set<Run>();
   private readonly inFlight = new Set<Promise<void>>();
   private reserved: Delivery[] = [];
   private consumer: QueueConsumer | undefined;
@@ -172,7 +173,7 @@ export class Worker {
   /** Active and reserved tasks, for heartbeats and tests. */
   snapshot(): { active: TaskRef[]; reserved: TaskRef[]; processed: number } {
     return {
-      active: [...this.running.values()].map((r) => ({
+      active: [...this.running].map((r) => ({
         task_id: r.taskId,
         type: r.type,
         started_at: r.startedAt,
@@ -249,7 +250,7 @@ export class Worker {
       controller: new AbortController(),
       seq: 0,
     };
-    this.running.set(taskId, run);
+    this.running.add(run);
     try {
       const revoked = await this.deps.store.isRevoked(taskId).catch((err: unknown) => {
         this.deps.log.warn('revocation check failed; running the task', {
@@ -264,7 +265,7 @@ export class Worker {
       }
       await this.run(delivery, decoded, run);
     } finally {
-      this.running.delete(taskId);
+      this.running.delete(run);
     }
   }
 
@@ -280,6 +281,7 @@ export class Worker {
         ok: false,
         reason: `unparseable JSON: ${describeError(err)}`,
         taskId: fallbackId,
+        type: stringOr(message.properties.type),
         attempt,
       };
     }
@@ -554,8 +556,8 @@ export class Worker {
       this.deps.log.warn('ignored malformed control message', { err: describeError(err) });
       return;
     }
-    const run = this.running.get(parsed.task_id);
-    if (run && !run.controller.signal.aborted) {
+    for (const run of this.running) {
+      if (run.taskId !== parsed.task_id || run.controller.signal.aborted) continue;
       this.deps.log.info('revoking running task', { task_id: parsed.task_id });
       run.controller.abort(new RevokedError(parsed.task_id));
     }
@@ -611,7 +613,7 @@ export class Worker {
     const drained = await settleWithin([...this.inFlight], this.options.drainTimeoutMs);
     if (!drained) {
       log.warn('drain time passed; handing in-flight tasks back', { running: this.running.size });
-      for (const run of this.running.values()) run.controller.abort(new ShutdownError());
+      for (const run of this.running) run.controller.abort(new ShutdownError());
       await settleWithin([...this.inFlight], Math.min(5000, this.options.drainTimeoutMs));
     }
     try {

@@ -8,8 +8,7 @@
  */
 import {
   deadRoutingKey,
-  StateEventMessage,
-  type StateEvent,
+  StateEvent,
   type TopologyNames,
   WORKER_HEARTBEAT_KEY,
   WORKER_OFFLINE_KEY,
@@ -194,7 +193,9 @@ function parse(delivery: Delivery): Parsed {
       ? { kind: 'offline', delivery, offline: offline.data }
       : { kind: 'poison', delivery, reason: `invalid offline notice: ${offline.error.message}` };
   }
-  const events = StateEventMessage.safeParse(body);
+  // One event or a batch (StateEventMessage); parsed by shape, so the reason names the bad
+  // field instead of the union's bare "Invalid input".
+  const events = (Array.isArray(body) ? StateEvent.array().min(1) : StateEvent).safeParse(body);
   if (!events.success) {
     return {
       kind: 'poison',

@@ -1,0 +1,134 @@
+/**
+ * QueueConsumer across a reconnect (DESIGN §5, STYLE "Messaging"): a delivery is settled only on
+ * the channel that delivered it; after the connection dropped, its ack is dropped (the broker
+ * redelivers), never sent on the new channel where its delivery tag means another message.
+ *
+ * Needs RabbitMQ at AMQP_URL (default amqp://guest:guest@127.0.0.1:5672) and Redis (TestNamespace).
+ * Each test declares its own topology under a fresh prefix and deletes it afterwards.
+ */
+import { AmqpConnection, createLogger, type Delivery, QueueConsumer } from '@tasks/runtime';
+import { TEST_AMQP_URL, TestNamespace, waitFor } from '@tasks/runtime/testing';
+
+const log = createLogger({ service: 'test', level: 'silent' });
+
+describe('QueueConsumer', () => {
+  let ns: TestNamespace;
+  let connection: AmqpConnection;
+  let consumer: QueueConsumer;
+  let deliveries: Delivery[];
+  let queue: string;
+
+  const publish = (id: string): Promise<void> =>
+    ns.publish(ns.names.tasksExchange, 'task.email.send', JSON.stringify({ id }), {
+      messageId: id,
+    });
+  const idOf = (delivery: Delivery): unknown => delivery.message.properties.messageId;
+
+  /** Closes the underlying amqplib connection, as a network cut or a broker restart would. */
+  const dropConnection = async (): Promise<void> => {
+    const current = connection.manager.connection;
+    if (!current) throw new Error('not connected');
+    await current.close();
+  };
+
+  beforeEach(async () => {
+    ns = await new TestNamespace().setup();
+    queue = ns.names.workQueue('email-worker');
+    connection = new AmqpConnection({
+      url: TEST_AMQP_URL,
+      name: 'test.consume',
+      heartbeatS: 5,
+      log,
+      topology: ns.topology,
+    });
+    deliveries = [];
+    consumer = new QueueConsumer(connection, {
+      queue,
+      prefetch: 10,
+      onDelivery: (delivery) => deliveries.push(delivery),
+      log,
+    });
+    await consumer.waitForReady();
+  });
+
+  afterEach(async () => {
+    await consumer.close();
+    await connection.close();
+    await ns.destroy();
+  });
+
+  it('acks on the delivering channel', async () => {
+    await publish('m1');
+    const delivery = await waitFor(() => deliveries[0]);
+
+    expect(delivery.live).toBe(true);
+    expect(delivery.message.fields.redelivered).toBe(false);
+    expect(delivery.ack()).toBe(true);
+    expect(delivery.ack()).toBe(false); // settled once
+
+    await consumer.close();
+    expect(await ns.depth(queue)).toBe(0);
+  });
+
+  it('drops a stale ack after a reconnect instead of acking on the new channel', async () => {
+    await publish('m1');
+    const stale = await waitFor(() => deliveries[0]);
+
+    await dropConnection();
+    // The redelivery holds delivery tag 1 on the new channel: the tag the stale ack carries.
+    const fresh = await waitFor(() => deliveries[1], {
+      timeoutMs: 10_000,
+      message: 'redelivery on the new channel',
+    });
+    expect(idOf(fresh)).toBe('m1');
+    expect(fresh.message.fields.deliveryTag).toBe(stale.message.fields.deliveryTag);
+
+    expect(stale.live).toBe(false);
+    expect(stale.ack()).toBe(false);
+    expect(stale.nack(true)).toBe(false);
+
+    // Had the stale ack reached the new channel, the message would be gone; it is still there.
+    await consumer.close();
+    expect(await ns.depth(queue)).toBe(1);
+    const [left] = await ns.drain(queue);
+    expect(left?.properties.messageId).toBe('m1');
+  });
+
+  it('gets the unacked message again on the new channel and keeps consuming by itself', async () => {
+    await publish('m1');
+    const stale = await waitFor(() => deliveries[0]);
+    expect(stale.message.fields.redelivered).toBe(false);
+
+    await dropConnection();
+    const fresh = await waitFor(() => deliveries[1], {
+      timeoutMs: 10_000,
+      message: 'redelivery on the new channel',
+    });
+    expect(idOf(fresh)).toBe('m1');
+    expect(fresh.message.fields.redelivered).toBe(true);
+    expect(fresh.live).toBe(true);
+    expect(stale.ack()).toBe(false);
+    expect(fresh.ack()).toBe(true);
+
+    await publish('m2');
+    const next = await waitFor(() => deliveries[2], { message: 'a new message after reconnect' });
+    expect(idOf(next)).toBe('m2');
+    expect(next.message.fields.redelivered).toBe(false);
+    expect(next.ack()).toBe(true);
+
+    await consumer.close();
+    expect(await ns.depth(queue)).toBe(0);
+    expect(deliveries).toHaveLength(3);
+  });
+
+  it('hands unacked messages back to the queue on close', async () => {
+    await publish('m1');
+    await publish('m2');
+    await waitFor(() => deliveries.length === 2);
+
+    await consumer.close();
+
+    expect(deliveries.every((d) => !d.live)).toBe(true);
+    expect(await ns.depth(queue)).toBe(2);
+  });
+});

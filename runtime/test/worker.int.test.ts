@@ -1,0 +1,658 @@
+/**
+ * The worker loop (runtime/src/worker/run-worker.ts) against the real broker and Redis: acks
+ * after confirmed events, retries through the delay levels, parking, revocation, time limits,
+ * deferral and graceful drain (DESIGN §5, §7).
+ *
+ * Needs RabbitMQ at AMQP_URL (default amqp://guest:guest@127.0.0.1:5672) and Redis at REDIS_URL
+ * (default redis://127.0.0.1:6379). Each test declares its own topology under a fresh prefix
+ * (delay unit 20 ms, 12 levels) and deletes it afterwards. State events are collected from an
+ * exclusive queue bound to the namespace's events exchange (`task.#`).
+ */
+import {
+  type CommandEnvelope,
+  EMAIL_SEND,
+  EmailSendPayload,
+  type StateEvent,
+} from '@tasks/contracts';
+import {
+  AmqpConnection,
+  CommandPublisher,
+  ConfirmPublisher,
+  createLogger,
+  DeadLetterStore,
+  DeferError,
+  defineTask,
+  Delivery,
+  errorCode,
+  PermanentError,
+  type PublishOptions,
+  type RetryPolicyConfig,
+  ShutdownError,
+  type TaskContext,
+  TaskStore,
+  Worker,
+  type WorkerOptions,
+} from '@tasks/runtime';
+import { TEST_AMQP_URL, TestNamespace, waitFor } from '@tasks/runtime/testing';
+import * as amqplib from 'amqplib';
+
+const log = createLogger({ service: 'test', level: 'silent' });
+const DELAY = { unitMs: 20, levels: 12 };
+const SERVICE = 'email-worker';
+const PAYLOAD: EmailSendPayload = { email: 'someone@example.test', subject: 'hi', body: 'hello' };
+/** Broker hops, quorum-queue expiry and event-loop turns on top of a delay, in ms. */
+const DELAY_SLACK_MS = 400;
+
+type Received = StateEvent & { readonly receivedAt: number };
+
+interface Call {
+  readonly taskId: string;
+  readonly attempt: number;
+  readonly startedAt: number;
+  endedAt?: number;
+  abortCode?: string;
+}
+
+type Handler = (payload: EmailSendPayload, ctx: TaskContext, call: Call) => Promise<unknown>;
+
+/** A ConfirmPublisher that records confirmed state events and can hold them back. */
+class RecordingPublisher extends ConfirmPublisher {
+  /** While set, a confirmed state event is reported to the worker only once this resolves. */
+  gate: Promise<void> | undefined;
+  readonly confirmed: { at: number; events: StateEvent[] }[] = [];
+
+  constructor(
+    connection: AmqpConnection,
+    private readonly eventsExchange: string,
+  ) {
+    super(connection, { publishTimeoutMs: 5000, appId: 'test', log });
+  }
+
+  override async publish(
+    exchange: string,
+    routingKey: string,
+    content: Buffer,
+    options?: PublishOptions,
+  ): Promise<void> {
+    await super.publish(exchange, routingKey, content, options);
+    if (exchange !== this.eventsExchange || !routingKey.startsWith('task.')) return;
+    const body = JSON.parse(content.toString('utf8')) as StateEvent | StateEvent[];
+    this.confirmed.push({ at: performance.now(), events: Array.isArray(body) ? body : [body] });
+    if (this.gate) await this.gate;
+  }
+}
+
+describe('Worker', () => {
+  let raw: amqplib.ChannelModel;
+  let ns: TestNamespace;
+  let collector: amqplib.Channel;
+  let consumeConnection: AmqpConnection;
+  let publishConnection: AmqpConnection;
+  let publisher: RecordingPublisher;
+  let store: TaskStore;
+  let commands: CommandPublisher;
+  let worker: Worker | undefined;
+  let events: Received[];
+  let calls: Call[];
+  let acks: { taskId: unknown; at: number; acked: boolean }[];
+  const releases = new Set<() => void>();
+  let queue: string;
+  let deadQueue: string;
+
+  beforeAll(async () => {
+    raw = await amqplib.connect(TEST_AMQP_URL);
+  });
+
+  afterAll(async () => {
+    await raw.close();
+  });
+
+  beforeEach(async () => {
+    ns = await new TestNamespace({ delayUnitMs: DELAY.unitMs, delayLevels: DELAY.levels }).setup();
+    queue = ns.names.workQueue(SERVICE);
+    deadQueue = ns.names.deadQueue(SERVICE);
+    events = [];
+    calls = [];
+    acks = [];
+
+    collector = await raw.createChannel();
+    const { queue: eventsQueue } = await collector.assertQueue('', {
+      exclusive: true,
+      autoDelete: true,
+    });
+    await collector.bindQueue(eventsQueue, ns.names.eventsExchange, 'task.#');
+    await collector.consume(
+      eventsQueue,
+      (message) => {
+        if (!message) return;
+        const body = JSON.parse(message.content.toString('utf8')) as StateEvent | StateEvent[];
+        const receivedAt = performance.now();
+        for (const e of Array.isArray(body) ? body : [body]) events.push({ ...e, receivedAt });
+      },
+      { noAck: true },
+    );
+
+    consumeConnection = new AmqpConnection({
+      url: TEST_AMQP_URL,
+      name: 'test-worker.consume',
+      heartbeatS: 5,
+      log,
+    });
+    publishConnection = new AmqpConnection({
+      url: TEST_AMQP_URL,
+      name: 'test-worker.publish',
+      heartbeatS: 5,
+      log,
+    });
+    publisher = new RecordingPublisher(publishConnection, ns.names.eventsExchange);
+    await publisher.waitForReady();
+    store = new TaskStore(ns.redis, { prefix: ns.redisPrefix, resultTtlS: 3600 });
+    commands = new CommandPublisher(publisher, ns.names, DELAY);
+
+    const ack = Delivery.prototype.ack;
+    jest.spyOn(Delivery.prototype, 'ack').mockImplementation(function (this: Delivery) {
+      const acked = ack.call(this);
+      acks.push({ taskId: this.message.properties.messageId, at: performance.now(), acked });
+      return acked;
+    });
+  });
+
+  afterEach(async () => {
+    publisher.gate = undefined;
+    for (const release of releases) release();
+    releases.clear();
+    await worker?.close();
+    worker = undefined;
+    await publisher.close();
+    await Promise.all([consumeConnection.close(), publishConnection.close()]);
+    await collector.close();
+    await ns.destroy();
+    jest.restoreAllMocks();
+  });
+
+  interface StartOptions extends Partial<Omit<WorkerOptions, 'retry'>> {
+    readonly retry?: Partial<RetryPolicyConfig>;
+    readonly timeLimitMs?: number;
+    readonly softTimeLimitMs?: number;
+    readonly taskRetry?: Partial<RetryPolicyConfig>;
+    readonly taskTimeLimitMs?: number;
+    readonly taskSoftTimeLimitMs?: number;
+  }
+
+  /** Starts a Worker for `task.email.send` whose handler records each call. */
+  async function startWorker(handler: Handler, options: StartOptions = {}): Promise<Worker> {
+    const task = defineTask({
+      routingKey: EMAIL_SEND,
+      payload: EmailSendPayload,
+      handler: async (payload: EmailSendPayload, ctx: TaskContext) => {
+        const call: Call = {
+          taskId: ctx.taskId,
+          attempt: ctx.attempt,
+          startedAt: performance.now(),
+        };
+        calls.push(call);
+        ctx.signal.addEventListener('abort', () => {
+          call.abortCode = errorCode(ctx.signal.reason);
+        });
+        try {
+          return await handler(payload, ctx, call);
+        } finally {
+          call.endedAt = performance.now();
+        }
+      },
+      retry: options.taskRetry,
+      timeLimitMs: options.taskTimeLimitMs,
+      softTimeLimitMs: options.taskSoftTimeLimitMs,
+    });
+    const { retry, taskRetry: _r, taskTimeLimitMs: _t, taskSoftTimeLimitMs: _s, ...rest } = options;
+    worker = new Worker(
+      {
+        consumeConnection,
+        publisher,
+        store,
+        names: ns.names,
+        delay: DELAY,
+        log,
+      },
+      {
+        service: SERVICE,
+        name: 'test-worker',
+        tasks: [task],
+        concurrency: 2,
+        prefetch: 2,
+        retry: { baseMs: 200, factor: 2, jitter: 0, maxDelayMs: 10_000, maxRetries: 3, ...retry },
+        maxDeliveries: 5,
+        timeLimitMs: 0,
+        softTimeLimitMs: 0,
+        drainTimeoutMs: 2000,
+        heartbeatMs: 60_000,
+        ...rest,
+      },
+    );
+    await worker.start();
+    return worker;
+  }
+
+  const command = (taskId: string, payload: unknown = PAYLOAD): CommandEnvelope => ({
+    v: 1,
+    task_id: taskId,
+    type: EMAIL_SEND,
+    payload: payload as CommandEnvelope['payload'],
+    priority: 0,
+    created_at: new Date().toISOString(),
+  });
+
+  /** Publishes a command through the platform's CommandPublisher; resolves on its confirm. */
+  const submit = (taskId: string, delayMs?: number): Promise<void> =>
+    commands.publish(command(taskId), { attempt: 1, delayMs });
+
+  /** Publishes raw bytes to the tasks exchange as a producer outside the platform could. */
+  const submitRaw = (content: string, messageId?: string): Promise<void> =>
+    ns.publish(ns.names.tasksExchange, EMAIL_SEND, content, { messageId, type: EMAIL_SEND });
+
+  const eventsOf = (taskId: string): Received[] => events.filter((e) => e.task_id === taskId);
+  const statesOf = (taskId: string): string[] =>
+    eventsOf(taskId).map((e) => `${e.state}:${e.attempt}`);
+
+  const waitForEvent = (
+    taskId: string,
+    state: StateEvent['state'],
+    timeoutMs = 5000,
+  ): Promise<Received> =>
+    waitFor(() => eventsOf(taskId).find((e) => e.state === state), {
+      timeoutMs,
+      message: `${state} event of ${taskId} (seen: ${statesOf(taskId).join(', ') || 'none'})`,
+    });
+
+  /** Resolves when the signal aborts or the test ends. */
+  const untilAborted = (signal: AbortSignal): Promise<void> =>
+    new Promise<void>((resolve) => {
+      if (signal.aborted) return resolve();
+      signal.addEventListener('abort', () => resolve(), { once: true });
+      releases.add(resolve);
+    });
+
+  const parked = async (count: number): Promise<amqplib.GetMessage[]> => {
+    await waitFor(async () => (await ns.depth(deadQueue)) >= count, {
+      message: `${count} parked message(s) in ${deadQueue}`,
+    });
+    return ns.drain(deadQueue);
+  };
+
+  describe('success', () => {
+    it('acks a command only after its state events were confirmed', async () => {
+      publisher.gate = new Promise<void>((resolve) => releases.add(resolve));
+      await startWorker(async () => ({ status: 'sent' }));
+
+      await submit('t1');
+      const success = await waitForEvent('t1', 'SUCCESS');
+
+      // The events are on the broker (we received them), but not yet reported as confirmed.
+      expect(success).toMatchObject({ attempt: 1, result: { status: 'sent' } });
+      expect(acks).toHaveLength(0);
+      expect(await ns.depth(queue)).toBe(0); // delivered, held unacked
+
+      for (const release of releases) release();
+      const ack = await waitFor(() => acks.find((a) => a.taskId === 't1'));
+      expect(ack.acked).toBe(true);
+      const lastConfirm = Math.max(
+        ...publisher.confirmed
+          .filter((c) => c.events.some((e) => e.task_id === 't1'))
+          .map((c) => c.at),
+      );
+      expect(ack.at).toBeGreaterThanOrEqual(lastConfirm);
+      expect(statesOf('t1')).toEqual(['STARTED:1', 'SUCCESS:1']);
+
+      // Closing hands unacked messages back: nothing may be left, ready or unacked.
+      await worker!.close();
+      expect(await ns.depth(queue)).toBe(0);
+    });
+  });
+
+  describe('retries', () => {
+    it('retries a failing task with base * factor^(n-1) between attempts, then succeeds', async () => {
+      await startWorker(async (_payload, ctx) => {
+        if (ctx.attempt < 3) throw new Error(`transient failure ${ctx.attempt}`);
+        return { status: 'sent' };
+      });
+
+      await submit('t1');
+      const success = await waitForEvent('t1', 'SUCCESS', 10_000);
+
+      expect(success.attempt).toBe(3);
+      expect(calls.map((c) => c.attempt)).toEqual([1, 2, 3]);
+      const retries = eventsOf('t1').filter((e) => e.state === 'RETRY');
+      expect(retries.map((e) => [e.attempt, e.error])).toEqual([
+        [1, 'transient failure 1'],
+        [2, 'transient failure 2'],
+      ]);
+      // Announced waits: 200 then 400 ms (jitter 0).
+      // (announced before the retry's publish; the event's own time is taken after its confirm)
+      const [announced1, announced2] = retries.map(
+        (e) => Date.parse(e.next_retry_at!) - Date.parse(e.at),
+      );
+      expectWithin('announced wait 1', announced1!, 100, 200);
+      expectWithin('announced wait 2', announced2!, 300, 400);
+      // Measured waits, from the failure to the next attempt's start: never early.
+      const [first, second, third] = calls;
+      const wait1 = third && second && first ? second.startedAt - first.endedAt! : NaN;
+      const wait2 = third && second ? third.startedAt - second.endedAt! : NaN;
+      expectWithin('wait before attempt 2', wait1, 200, 200 + DELAY_SLACK_MS);
+      expectWithin('wait before attempt 3', wait2, 400, 400 + DELAY_SLACK_MS);
+      expect(wait2 - wait1).toBeGreaterThan(100);
+    });
+
+    it('retries through the same delay level more than once without losing the task', async () => {
+      // Equal waits take the same delay levels each time: a retry must not carry the broker's
+      // dead-letter history, or RabbitMQ takes the second pass for a cycle and drops it.
+      await startWorker(
+        async (_payload, ctx) => {
+          if (ctx.attempt < 4) throw new Error('transient');
+          return { status: 'sent' };
+        },
+        { retry: { baseMs: 60, factor: 1 } },
+      );
+
+      await submit('t1');
+      const success = await waitForEvent('t1', 'SUCCESS');
+
+      expect(success.attempt).toBe(4);
+      expect(calls.map((c) => c.attempt)).toEqual([1, 2, 3, 4]);
+    });
+
+    it('fails a task at once on a PermanentError, without retrying or parking it', async () => {
+      await startWorker(async () => {
+        throw new PermanentError('mailbox does not exist');
+      });
+
+      await submit('t1');
+      const failure = await waitForEvent('t1', 'FAILURE');
+
+      expect(failure).toMatchObject({ attempt: 1, error: 'mailbox does not exist' });
+      await worker!.close();
+      expect(calls).toHaveLength(1);
+      expect(statesOf('t1')).toEqual(['STARTED:1', 'FAILURE:1']);
+      expect(await ns.depth(queue)).toBe(0);
+      expect(await ns.depth(deadQueue)).toBe(0);
+    });
+
+    it('fails a task that used up its retries and parks a copy with the reason', async () => {
+      await startWorker(
+        async () => {
+          throw new Error('smtp down');
+        },
+        { taskRetry: { maxRetries: 1, baseMs: 50 } },
+      );
+
+      await submit('t1');
+      const failure = await waitForEvent('t1', 'FAILURE');
+
+      expect(failure).toMatchObject({ attempt: 2, error: 'smtp down' });
+      expect(statesOf('t1')).toEqual(['STARTED:1', 'RETRY:1', 'STARTED:2', 'FAILURE:2']);
+      const [copy, ...more] = await parked(1);
+      expect(more).toHaveLength(0);
+      expect(copy!.properties.messageId).toBe('t1');
+      expect(copy!.properties.headers).toMatchObject({
+        'x-park-reason': 'failed after 2 attempts: smtp down',
+        'x-attempt': 2,
+        'x-original-queue': queue,
+        'x-parked-by': 'test-worker',
+      });
+      expect(JSON.parse(copy!.content.toString('utf8'))).toMatchObject({ task_id: 't1' });
+      const indexed = await new DeadLetterStore(ns.redis, ns.redisPrefix).get('t1');
+      expect(indexed).toMatchObject({ service: SERVICE, attempt: 2, reason: expect.any(String) });
+      await worker!.close();
+      expect(await ns.depth(queue)).toBe(0);
+    });
+
+    it('defers a task without counting an attempt on a DeferError', async () => {
+      await startWorker(async () => {
+        if (calls.length === 1) throw new DeferError('circuit open', 150);
+        return { status: 'sent' };
+      });
+
+      await submit('t1');
+      const success = await waitForEvent('t1', 'SUCCESS');
+
+      expect(success.attempt).toBe(1);
+      expect(calls.map((c) => c.attempt)).toEqual([1, 1]);
+      // 150 ms is rounded up to whole delay units: 8 x 20 ms.
+      expectWithin('deferral', calls[1]!.startedAt - calls[0]!.endedAt!, 160, 160 + DELAY_SLACK_MS);
+      expect(eventsOf('t1').map((e) => e.state)).not.toContain('RETRY');
+      expect(eventsOf('t1').map((e) => e.state)).not.toContain('FAILURE');
+    });
+  });
+
+  describe('poison messages', () => {
+    it('parks unparseable and schema-invalid messages with the reason and keeps consuming', async () => {
+      await startWorker(async () => ({ status: 'sent' }));
+
+      await submitRaw('{"task_id": "p-json", oops', 'p-json');
+      await submitRaw(JSON.stringify(command('p-payload', { subject: 'no address' })), 'p-payload');
+      const { created_at: _missing, ...noCreatedAt } = command('p-envelope');
+      await submitRaw(JSON.stringify(noCreatedAt), 'p-envelope');
+      await submitRaw('not even json');
+      await submit('good');
+
+      await waitForEvent('good', 'SUCCESS');
+      const copies = await parked(4);
+      const reasons = new Map(
+        copies.map((m) => [
+          String(m.properties.messageId ?? '(none)'),
+          String(m.properties.headers?.['x-park-reason']),
+        ]),
+      );
+      expect(reasons.get('p-json')).toMatch(/^unparseable JSON/);
+      expect(reasons.get('p-payload')).toMatch(/^invalid payload: email/);
+      expect(reasons.get('p-envelope')).toMatch(/^invalid command: created_at/);
+      expect(reasons.get('(none)')).toMatch(/^unparseable JSON/);
+
+      for (const id of ['p-json', 'p-payload', 'p-envelope']) {
+        const failure = await waitForEvent(id, 'FAILURE');
+        expect(failure.error).toBe(reasons.get(id));
+        expect(statesOf(id)).toEqual(['FAILURE:1']);
+      }
+      expect(calls.map((c) => c.taskId)).toEqual(['good']);
+      await worker!.close();
+      expect(await ns.depth(queue)).toBe(0);
+    });
+
+    it('parks a command redelivered more than maxDeliveries times', async () => {
+      // Each run "crashes its worker": the consume connection drops before the ack, so the
+      // broker redelivers (redelivered=true), and the worker counts it.
+      await startWorker(
+        async (_payload, ctx) => {
+          void consumeConnection.manager.connection?.close().catch(() => undefined);
+          await untilAborted(ctx.signal);
+          throw new ShutdownError(); // only when the test ends: hands the message back
+        },
+        { maxDeliveries: 1, concurrency: 4, prefetch: 4 },
+      );
+
+      await submit('t1');
+      const failure = await waitForEvent('t1', 'FAILURE', 15_000);
+
+      expect(calls.map((c) => c.attempt)).toEqual([1, 1]);
+      expect(failure.error).toMatch(/^delivered 2 times without finishing/);
+      const [copy] = await parked(1);
+      expect(copy!.properties.messageId).toBe('t1');
+      expect(copy!.properties.headers?.['x-park-reason']).toBe(failure.error);
+      expect(await ns.redis.get(store.keys.deliveries('t1', 1))).toBe('2');
+      // The "crashed" runs still hang on their dead channels: end them, then close.
+      for (const release of releases) release();
+      await worker!.close();
+      expect(await ns.depth(queue)).toBe(0);
+    }, 20_000);
+  });
+
+  describe('revocation', () => {
+    it('skips a task revoked before delivery without calling its handler', async () => {
+      await startWorker(async () => ({ status: 'sent' }), { concurrency: 1, prefetch: 1 });
+
+      await store.revoke('revoked', 60);
+      await submit('revoked');
+      await submit('after');
+      await waitForEvent('after', 'SUCCESS');
+
+      expect(calls.map((c) => c.taskId)).toEqual(['after']);
+      expect(eventsOf('revoked')).toEqual([]);
+      expect(acks.find((a) => a.taskId === 'revoked')?.acked).toBe(true);
+      await worker!.close();
+      expect(await ns.depth(queue)).toBe(0);
+    });
+
+    it('aborts a running task on a revoke broadcast and ends it REVOKED', async () => {
+      await startWorker(async (_payload, ctx) => {
+        await untilAborted(ctx.signal);
+        throw ctx.signal.reason;
+      });
+
+      await submit('t1');
+      await waitFor(() => calls.length === 1);
+      await ns.publish(
+        ns.names.controlExchange,
+        '',
+        JSON.stringify({ kind: 'revoke', task_id: 't1', at: new Date().toISOString() }),
+      );
+      const revoked = await waitForEvent('t1', 'REVOKED');
+
+      expect(calls[0]!.abortCode).toBe('TASK_REVOKED');
+      expect(revoked.attempt).toBe(1);
+      expect(statesOf('t1')).toEqual(['STARTED:1', 'REVOKED:1']);
+      await worker!.close();
+      expect(await ns.depth(queue)).toBe(0);
+      expect(await ns.depth(deadQueue)).toBe(0);
+    });
+
+    it('ignores a revoke broadcast for a task it is not running', async () => {
+      await startWorker(async () => ({ status: 'sent' }));
+      await ns.publish(
+        ns.names.controlExchange,
+        '',
+        JSON.stringify({ kind: 'revoke', task_id: 'elsewhere', at: new Date().toISOString() }),
+      );
+      await ns.publish(ns.names.controlExchange, '', 'not json');
+
+      await submit('t1');
+
+      await waitForEvent('t1', 'SUCCESS');
+      expect(calls[0]!.abortCode).toBeUndefined();
+    });
+  });
+
+  describe('time limits', () => {
+    it('aborts the signal at the soft time limit and lets the handler finish', async () => {
+      await startWorker(
+        async (_payload, ctx) => {
+          await untilAborted(ctx.signal);
+          return { status: 'cleaned up' };
+        },
+        { taskSoftTimeLimitMs: 150 },
+      );
+
+      await submit('t1');
+      const success = await waitForEvent('t1', 'SUCCESS');
+
+      expect(calls[0]!.abortCode).toBe('TASK_SOFT_TIME_LIMIT');
+      expect(calls[0]!.endedAt! - calls[0]!.startedAt).toBeGreaterThanOrEqual(145);
+      expect(success).toMatchObject({ attempt: 1, result: { status: 'cleaned up' } });
+    });
+
+    it('fails the attempt at the hard time limit and retries it', async () => {
+      await startWorker(
+        async (_payload, ctx) => {
+          if (ctx.attempt === 1) await untilAborted(ctx.signal);
+          return { status: 'sent' };
+        },
+        { taskTimeLimitMs: 150, taskRetry: { maxRetries: 1, baseMs: 50 } },
+      );
+
+      await submit('t1');
+      const success = await waitForEvent('t1', 'SUCCESS');
+
+      expect(success.attempt).toBe(2);
+      expect(calls[0]!.abortCode).toBe('TASK_TIME_LIMIT');
+      const retry = eventsOf('t1').find((e) => e.state === 'RETRY');
+      expect(retry).toMatchObject({ attempt: 1, error: 'task exceeded its time limit of 150 ms' });
+      expect(retry!.runtime_ms).toBeGreaterThanOrEqual(145);
+    });
+  });
+
+  describe('delay levels', () => {
+    it('delivers a shorter delay first although it was published after a longer one', async () => {
+      await startWorker(async () => ({ status: 'sent' }));
+
+      const longPublished = performance.now();
+      await submit('long', 3000);
+      const shortPublished = performance.now();
+      await submit('short', 1000);
+
+      await waitForEvent('long', 'SUCCESS', 8000);
+
+      expect(calls.map((c) => c.taskId)).toEqual(['short', 'long']);
+      const [short, long] = calls;
+      expectWithin('short delay', short!.startedAt - shortPublished, 1000, 1000 + DELAY_SLACK_MS);
+      expectWithin('long delay', long!.startedAt - longPublished, 3000, 3000 + DELAY_SLACK_MS);
+    });
+  });
+
+  describe('graceful drain', () => {
+    it('lets an in-flight task finish within the drain time, acks it and stops consuming', async () => {
+      await startWorker(
+        async (_payload, ctx) => {
+          await new Promise((resolve) => setTimeout(resolve, 300)); // the task's own work
+          ctx.signal.throwIfAborted();
+          return { status: 'sent' };
+        },
+        { drainTimeoutMs: 3000 },
+      );
+
+      await submit('t1');
+      await waitFor(() => calls.length === 1);
+      await worker!.close();
+
+      expect(worker!.lifecycle).toBe('stopped');
+      expect(calls[0]!.abortCode).toBeUndefined();
+      expect(acks.find((a) => a.taskId === 't1')?.acked).toBe(true);
+      await waitForEvent('t1', 'SUCCESS');
+      expect(await ns.depth(queue)).toBe(0);
+
+      await submit('t2');
+      expect(await ns.depth(queue)).toBe(1); // no consumer any more
+      expect(calls).toHaveLength(1);
+    });
+
+    it('aborts a task longer than the drain time and hands its message back to the queue', async () => {
+      await startWorker(
+        async (_payload, ctx) => {
+          await untilAborted(ctx.signal);
+          throw ctx.signal.reason;
+        },
+        { drainTimeoutMs: 300 },
+      );
+
+      await submit('t1');
+      await waitFor(() => calls.length === 1);
+      const started = performance.now();
+      await worker!.close();
+
+      expectWithin('close time', performance.now() - started, 295, 2000);
+      expect(calls[0]!.abortCode).toBe('TASK_SHUTDOWN');
+      expect(acks.filter((a) => a.taskId === 't1')).toEqual([]);
+      expect(await ns.depth(queue)).toBe(1);
+      const [back] = await ns.drain(queue);
+      expect(back!.properties.messageId).toBe('t1');
+      expect(back!.fields.redelivered).toBe(true);
+      expect(back!.properties.headers?.['x-attempt']).toBe(1);
+      expect(statesOf('t1')).toEqual(['STARTED:1']);
+    });
+  });
+});
+
+/** Asserts floor <= value <= ceiling, naming what was measured. */
+function expectWithin(what: string, value: number, floor: number, ceiling: number): void {
+  expect({ [what]: value }).toEqual({ [what]: expect.any(Number) });
+  if (value < floor || value > ceiling) {
+    throw new Error(`${what} was ${value.toFixed(1)}, expected within [${floor}, ${ceiling}]`);
+  }
+}
