@@ -68,5 +68,11 @@ function bodyParserError(err: unknown): HttpError | undefined {
   if (type === 'encoding.unsupported' || type === 'charset.unsupported') {
     return new HttpError(415, 'Unsupported body encoding');
   }
+  // Other client errors express raised (a path parameter that does not decode, a body that does
+  // not inflate) keep their 4xx status instead of becoming a 500.
+  const status = (err as { status?: unknown } | undefined)?.status;
+  if (!(err instanceof HttpError) && typeof status === 'number' && status >= 400 && status < 500) {
+    return new HttpError(status, err instanceof Error ? err.message : 'Bad Request');
+  }
   return undefined;
 }

@@ -29,6 +29,10 @@ export function toIssues(error: z.ZodError, input: unknown): ValidationIssue[] {
 function issueType(issue: z.core.$ZodIssue): string {
   switch (issue.code) {
     case 'invalid_type':
+      // FastAPI's names: a body that is no object is model_attributes_type; an object field dict_type.
+      if (issue.expected === 'record' || issue.expected === 'object') {
+        return issue.path.length === 0 ? 'model_attributes_type' : 'dict_type';
+      }
       return `${issue.expected}_type`;
     case 'invalid_format':
       return issue.format === 'email' ? 'value_error' : `${issue.format}_format`;

@@ -5,7 +5,7 @@ export function toCsv(rows: readonly (readonly (string | number)[])[]): string {
 
 function csvField(value: string | number): string {
   const text = String(value);
-  // A leading = + - @ would run as a formula in a spreadsheet.
-  const safe = /^[=+\-@]/.test(text) && typeof value === 'string' ? `'${text}` : text;
+  // A leading = + - @ (or tab / CR, OWASP) would run as a formula in a spreadsheet.
+  const safe = /^[=+\-@\t\r]/.test(text) && typeof value === 'string' ? `'${text}` : text;
   return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
 }

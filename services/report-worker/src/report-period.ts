@@ -20,7 +20,9 @@ function parseDay(value: unknown, field: string): number {
   if (
     typeof value !== 'string' ||
     !/^\d{4}-\d{2}-\d{2}$/.test(value) ||
-    Number.isNaN(Date.parse(value))
+    Number.isNaN(Date.parse(value)) ||
+    // Date.parse rolls 2023-02-29 over to March 1; a real day reads back as itself.
+    isoDay(Date.parse(`${value}T00:00:00Z`)) !== value
   ) {
     throw new PermanentError(`params.${field} must be a date as YYYY-MM-DD`);
   }
@@ -31,7 +33,8 @@ function span(fromMs: number, toMs: number): ReportPeriod {
   if (toMs < fromMs) throw new PermanentError('params.to must not be before params.from');
   const days: string[] = [];
   for (let t = fromMs; t <= toMs && days.length < MAX_DAYS; t += DAY_MS) days.push(isoDay(t));
-  return { from: isoDay(fromMs), to: isoDay(toMs), days };
+  // A range longer than MAX_DAYS is cut; `to` says where it really ends.
+  return { from: isoDay(fromMs), to: days[days.length - 1] ?? isoDay(toMs), days };
 }
 
 export function reportPeriod(

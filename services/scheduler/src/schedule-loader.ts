@@ -56,7 +56,8 @@ export function validateSchedules(raw: unknown): ScheduleSpec[] {
     try {
       new ScheduleTimer(spec).next(new Date());
     } catch (err) {
-      throw new ConfigError(`SCHEDULES_FILE: ${where}.cron: ${(err as Error).message}`, [
+      const field = spec.cron !== undefined ? 'cron' : 'every';
+      throw new ConfigError(`SCHEDULES_FILE: ${where}.${field}: ${(err as Error).message}`, [
         'SCHEDULES_FILE',
       ]);
     }

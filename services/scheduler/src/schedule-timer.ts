@@ -12,12 +12,18 @@ import { Cron } from 'croner';
 
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
-/** Milliseconds of an `every` value (`30s`, `5m`, `1h`, `1d`, or a number of ms). */
+/**
+ * Milliseconds of an `every` value (`30s`, `5m`, `1h`, `1d`, or a number of ms); throws for a
+ * malformed value or one below 1 s.
+ */
 export function intervalMs(every: string | number): number {
   if (typeof every === 'number') return every;
   const match = /^(\d+)(ms|s|m|h|d)$/.exec(every);
   if (!match) throw new Error(`invalid interval "${every}"`);
-  return Number(match[1]) * (UNIT_MS[match[2] ?? 'ms'] ?? 1);
+  const ms = Number(match[1]) * (UNIT_MS[match[2] ?? 'ms'] ?? 1);
+  // As the numeric form's minimum; `0s` would make every due time an Invalid Date.
+  if (ms < 1000) throw new Error(`interval "${every}" is shorter than 1s`);
+  return ms;
 }
 
 export class ScheduleTimer {

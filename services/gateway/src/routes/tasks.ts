@@ -19,7 +19,9 @@ export function taskRoutes(deps: TaskRoutesDeps): Router {
   const router = Router();
   for (const spec of TASK_REQUESTS) {
     router.post(`/tasks/${spec.apiName}`, async (req, res) => {
-      const created = await deps.submitter.submit(spec, req.body, req.get('Idempotency-Key'));
+      // express.json reads an empty body as {}; FastAPI calls it missing (422 at ["body"]).
+      const body: unknown = req.get('content-length') === '0' ? undefined : req.body;
+      const created = await deps.submitter.submit(spec, body, req.get('Idempotency-Key'));
       res.status(202).json(created);
     });
   }

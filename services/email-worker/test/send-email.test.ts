@@ -1,0 +1,239 @@
+/**
+ * The `task.email.send` handler with a fake mailer and an in-memory effect ledger (DESIGN §7):
+ * reserve, send with Message-ID `<task id@domain>`, mark done; a done reservation returns the
+ * stored result and sends nothing; SMTP 5xx is permanent, 4xx is left to the retries.
+ */
+import type { EmailSendPayload } from '@tasks/contracts';
+import {
+  classify,
+  DeferError,
+  type EffectLedger,
+  errorCode,
+  type Logger,
+  type Reservation,
+  RevokedError,
+  type TaskContext,
+} from '@tasks/runtime';
+import { SimulatedProviderError } from '../src/failure-injector';
+import type { Mailer, OutgoingMail } from '../src/mailer';
+import { createSendEmail, type SendEmailResult } from '../src/send-email';
+
+const silentLog: Logger = {
+  trace() {},
+  debug() {},
+  info() {},
+  warn() {},
+  error() {},
+  fatal() {},
+  child: () => silentLog,
+  isLevelEnabled: () => false,
+  flush() {},
+};
+
+type Entry = { state: 'reserved' } | { state: 'done'; result: SendEmailResult };
+
+/** The EffectLedger's shape over a Map, with the same rules as the Redis one. */
+class MemoryLedger implements Pick<
+  EffectLedger<SendEmailResult>,
+  'reserve' | 'markDone' | 'release'
+> {
+  readonly entries = new Map<string, Entry>();
+
+  reserve(taskId: string): Promise<Reservation<SendEmailResult>> {
+    const entry = this.entries.get(taskId);
+    if (entry?.state === 'done') return Promise.resolve({ state: 'done', result: entry.result });
+    if (entry?.state === 'reserved') {
+      return Promise.reject(new DeferError('another attempt is performing the email effect', 100));
+    }
+    this.entries.set(taskId, { state: 'reserved' });
+    return Promise.resolve({ state: 'reserved' });
+  }
+
+  markDone(taskId: string, result: SendEmailResult): Promise<void> {
+    this.entries.set(taskId, { state: 'done', result });
+    return Promise.resolve();
+  }
+
+  release(taskId: string): Promise<void> {
+    if (this.entries.get(taskId)?.state === 'reserved') this.entries.delete(taskId);
+    return Promise.resolve();
+  }
+}
+
+const ACCEPTED_AT = new Date('2026-05-01T09:30:00.000Z');
+
+class FakeMailer implements Mailer {
+  readonly sent: OutgoingMail[] = [];
+  failWith: unknown;
+
+  send(mail: OutgoingMail): Promise<{ messageId: string; acceptedAt: Date }> {
+    if (this.failWith !== undefined) return Promise.reject(this.failWith);
+    this.sent.push(mail);
+    return Promise.resolve({ messageId: mail.messageId, acceptedAt: ACCEPTED_AT });
+  }
+
+  close(): void {}
+}
+
+/** An SMTP reply error as nodemailer raises it. */
+const smtpError = (responseCode: number, message: string): Error =>
+  Object.assign(new Error(message), { code: 'EENVELOPE', responseCode });
+
+const payload: EmailSendPayload = {
+  email: 'ada@example.com',
+  subject: 'Quarterly numbers',
+  body: 'See attached.',
+};
+
+function setup(options: { injectFailure?: (attempt: number) => void } = {}) {
+  const mailer = new FakeMailer();
+  const ledger = new MemoryLedger();
+  const injected: number[] = [];
+  const handler = createSendEmail({
+    mailer,
+    ledger: ledger as unknown as EffectLedger<SendEmailResult>,
+    injectFailure: (attempt) => {
+      injected.push(attempt);
+      options.injectFailure?.(attempt);
+    },
+    messageIdDomain: 'tasks.local',
+  });
+  const controller = new AbortController();
+  const ctx = (attempt = 1, taskId = 'c0ffee-42'): TaskContext => ({
+    taskId,
+    type: 'task.email.send',
+    attempt,
+    signal: controller.signal,
+    log: silentLog,
+    progress: () => Promise.reject(new Error('email tasks report no progress')),
+  });
+  return { mailer, ledger, handler, ctx, controller, injected };
+}
+
+describe('createSendEmail', () => {
+  it('sends the e-mail once and returns the original’s result shape', async () => {
+    const { handler, ctx, mailer } = setup();
+    const result = await handler(payload, ctx(1));
+    expect(result).toEqual({
+      status: 'sent',
+      email: 'ada@example.com',
+      subject: 'Quarterly numbers',
+      sent_at: '2026-05-01T09:30:00.000Z',
+      attempt: 1,
+      message_id: '<c0ffee-42@tasks.local>',
+    });
+    expect(mailer.sent).toEqual([
+      {
+        to: 'ada@example.com',
+        subject: 'Quarterly numbers',
+        text: 'See attached.',
+        messageId: '<c0ffee-42@tasks.local>',
+      },
+    ]);
+  });
+
+  it('gives an ISO 8601 sent_at and the attempt of the context', async () => {
+    const { handler, ctx } = setup();
+    const result = await handler(payload, ctx(3));
+    expect(result.sent_at).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/);
+    expect(result.attempt).toBe(3);
+  });
+
+  it('uses <task_id@tasks.local> as the Message-ID', async () => {
+    const { handler, ctx, mailer } = setup();
+    await handler(payload, ctx(1, '5b1e7c9a-0d2f-4e61-9a3b-7c2d1e0f9a88'));
+    expect(mailer.sent[0]?.messageId).toBe('<5b1e7c9a-0d2f-4e61-9a3b-7c2d1e0f9a88@tasks.local>');
+  });
+
+  it('marks the effect done with its result', async () => {
+    const { handler, ctx, ledger } = setup();
+    const result = await handler(payload, ctx());
+    expect(ledger.entries.get('c0ffee-42')).toEqual({ state: 'done', result });
+  });
+
+  it('returns the stored result of a done reservation and sends nothing', async () => {
+    const { handler, ctx, ledger, mailer, injected } = setup();
+    const stored: SendEmailResult = {
+      status: 'sent',
+      email: 'ada@example.com',
+      subject: 'Quarterly numbers',
+      sent_at: '2026-04-30T08:00:00.000Z',
+      attempt: 1,
+      message_id: '<c0ffee-42@tasks.local>',
+    };
+    ledger.entries.set('c0ffee-42', { state: 'done', result: stored });
+    await expect(handler(payload, ctx(2))).resolves.toBe(stored);
+    expect(mailer.sent).toEqual([]);
+    expect(injected).toEqual([]);
+  });
+
+  it('sends nothing when the same task is delivered again', async () => {
+    const { handler, ctx, mailer } = setup();
+    const first = await handler(payload, ctx(1));
+    const again = await handler(payload, ctx(1));
+    expect(again).toEqual(first);
+    expect(mailer.sent).toHaveLength(1);
+  });
+
+  it('defers while another attempt holds the reservation, keeping it', async () => {
+    const { handler, ctx, ledger, mailer } = setup();
+    ledger.entries.set('c0ffee-42', { state: 'reserved' });
+    await expect(handler(payload, ctx())).rejects.toMatchObject({ code: 'TASK_DEFER' });
+    expect(ledger.entries.get('c0ffee-42')).toEqual({ state: 'reserved' });
+    expect(mailer.sent).toEqual([]);
+  });
+
+  it('turns an SMTP 550 reply into a PermanentError and releases the reservation', async () => {
+    const { handler, ctx, mailer, ledger } = setup();
+    const refusal = smtpError(550, '550 5.1.1 mailbox unavailable');
+    mailer.failWith = refusal;
+    const err = await handler(payload, ctx()).catch((e: unknown) => e);
+    expect(errorCode(err)).toBe('TASK_PERMANENT');
+    expect((err as Error).name).toBe('PermanentError');
+    expect((err as Error).message).toContain('550 5.1.1 mailbox unavailable');
+    expect((err as Error).cause).toBe(refusal);
+    expect(ledger.entries.has('c0ffee-42')).toBe(false);
+  });
+
+  it('leaves an SMTP 421 reply retryable and releases the reservation', async () => {
+    const { handler, ctx, mailer, ledger } = setup();
+    const busy = smtpError(421, '421 4.7.0 try again later');
+    mailer.failWith = busy;
+    const err = await handler(payload, ctx()).catch((e: unknown) => e);
+    expect(err).toBe(busy);
+    const policy = { baseMs: 10_000, factor: 2, jitter: 0, maxDelayMs: 60_000, maxRetries: 3 };
+    expect(classify(err, 1, policy).kind).toBe('retry');
+    expect(ledger.entries.has('c0ffee-42')).toBe(false);
+  });
+
+  it('throws an injected failure before the mailer is called and releases the reservation', async () => {
+    const { handler, ctx, mailer, ledger, injected } = setup({
+      injectFailure: (attempt) => {
+        throw new SimulatedProviderError(attempt);
+      },
+    });
+    await expect(handler(payload, ctx(2))).rejects.toBeInstanceOf(SimulatedProviderError);
+    expect(injected).toEqual([2]);
+    expect(mailer.sent).toEqual([]);
+    expect(ledger.entries.has('c0ffee-42')).toBe(false);
+  });
+
+  it('sends on the retry after an injected failure', async () => {
+    const { handler, ctx, mailer } = setup({
+      injectFailure: (attempt) => {
+        if (attempt === 1) throw new SimulatedProviderError(attempt);
+      },
+    });
+    await expect(handler(payload, ctx(1))).rejects.toBeInstanceOf(SimulatedProviderError);
+    await expect(handler(payload, ctx(2))).resolves.toMatchObject({ status: 'sent', attempt: 2 });
+    expect(mailer.sent).toHaveLength(1);
+  });
+
+  it('sends nothing once the signal aborted, and releases the reservation', async () => {
+    const { handler, ctx, controller, mailer, ledger } = setup();
+    controller.abort(new RevokedError('c0ffee-42'));
+    await expect(handler(payload, ctx())).rejects.toMatchObject({ code: 'TASK_REVOKED' });
+    expect(mailer.sent).toEqual([]);
+    expect(ledger.entries.has('c0ffee-42')).toBe(false);
+  });
+});
