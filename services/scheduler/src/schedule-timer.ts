@@ -10,6 +10,9 @@
 import type { ScheduleSpec } from '@tasks/contracts';
 import { Cron } from 'croner';
 
+/** Longer intervals would overflow the Date range after a few steps. */
+const MAX_INTERVAL_MS = 366 * 86_400_000;
+
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
 /**
@@ -17,13 +20,16 @@ const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_00
  * malformed value or one below 1 s.
  */
 export function intervalMs(every: string | number): number {
-  if (typeof every === 'number') return every;
-  const match = /^(\d+)(ms|s|m|h|d)$/.exec(every);
-  if (!match) throw new Error(`invalid interval "${every}"`);
-  const ms = Number(match[1]) * (UNIT_MS[match[2] ?? 'ms'] ?? 1);
+  let ms = every;
+  if (typeof every === 'string') {
+    const match = /^(\d+)(ms|s|m|h|d)$/.exec(every);
+    if (!match) throw new Error(`invalid interval "${every}"`);
+    ms = Number(match[1]) * (UNIT_MS[match[2] ?? 'ms'] ?? 1);
+  }
   // As the numeric form's minimum; `0s` would make every due time an Invalid Date.
-  if (ms < 1000) throw new Error(`interval "${every}" is shorter than 1s`);
-  return ms;
+  if (Number(ms) < 1000) throw new Error(`interval "${every}" is shorter than 1s`);
+  if (Number(ms) > MAX_INTERVAL_MS) throw new Error(`interval "${every}" is longer than 366d`);
+  return Number(ms);
 }
 
 export class ScheduleTimer {

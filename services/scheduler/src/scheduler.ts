@@ -27,7 +27,8 @@ export class Scheduler {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private stopped = false;
-  private leading = false;
+  /** Undefined until the first tick, so the first role is logged too. */
+  private leading: boolean | undefined;
 
   constructor(private readonly deps: SchedulerDeps) {
     this.timers = new Map(deps.schedules.map((s) => [s.name, new ScheduleTimer(s)]));
