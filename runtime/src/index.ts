@@ -39,6 +39,7 @@ export {
 export { closeRedis, createRedis, type Redis, type RedisClientOptions } from './redis/redis-client';
 export { type BrokerSetup, brokerSetup, topologyOptions } from './service/broker-setup';
 export { type Closeable, runService, type ServiceFrameOptions } from './service/run-service';
+export { closeInOrder, openServiceClients, type ServiceClients } from './service/service-clients';
 export {
   type RunningWorkerService,
   startWorkerService,

@@ -4,15 +4,14 @@
  * names its tasks.
  */
 import type { WorkerServiceName } from '@tasks/contracts';
-import { ConfirmPublisher } from '../amqp/confirm-publisher';
 import type { WorkerServiceConfig } from '../config/worker-config';
 import type { Logger } from '../logging/logger';
-import { closeRedis, createRedis, type Redis } from '../redis/redis-client';
-import { TaskStore } from '../store/task-store';
+import type { Redis } from '../redis/redis-client';
+import type { TaskStore } from '../store/task-store';
 import { defaultWorkerName, Worker } from '../worker/run-worker';
 import type { RegisteredTask } from '../worker/task-definition';
-import { brokerSetup } from './broker-setup';
 import type { Closeable } from './run-service';
+import { closeInOrder, openServiceClients } from './service-clients';
 
 export interface WorkerServiceOptions {
   readonly service: WorkerServiceName;
@@ -33,19 +32,9 @@ export async function startWorkerService(
   options: WorkerServiceOptions,
 ): Promise<RunningWorkerService> {
   const { config, log, service } = options;
-  const broker = brokerSetup(config, log);
+  const clients = openServiceClients(service, config, log);
+  const { broker, publisher, redis, store } = clients;
   const consumeConnection = broker.connect(`${service}.consume`);
-  const publishConnection = broker.connect(`${service}.publish`);
-  const publisher = new ConfirmPublisher(publishConnection, {
-    publishTimeoutMs: config.PUBLISH_TIMEOUT_MS,
-    appId: service,
-    log,
-  });
-  const redis = createRedis({ url: config.REDIS_URL, name: service, log });
-  const store = new TaskStore(redis, {
-    prefix: config.REDIS_PREFIX,
-    resultTtlS: config.RESULT_TTL_S,
-  });
   const worker = new Worker(
     { consumeConnection, publisher, store, names: broker.names, delay: broker.delay, log },
     {
@@ -77,19 +66,12 @@ export async function startWorkerService(
     worker,
     close: () =>
       (closing ??= (async () => {
-        const steps: [string, () => Promise<void>][] = [
+        await closeInOrder(log, [
           ['worker', () => worker.close()],
           ['service resources', () => options.onClose?.() ?? Promise.resolve()],
-          ['publisher', () => publisher.close()],
           ['consume connection', () => consumeConnection.close()],
-          ['publish connection', () => publishConnection.close()],
-          ['redis', () => closeRedis(redis)],
-        ];
-        for (const [name, step] of steps) {
-          await step().catch((err: unknown) =>
-            log.error('close step failed', { step: name, err: String(err) }),
-          );
-        }
+          ['clients', () => clients.close()],
+        ]);
       })()),
   };
 }

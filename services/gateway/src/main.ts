@@ -1,16 +1,13 @@
 /** gateway: the HTTP API (CONTRACT.md), publishing commands with confirms. */
 import type { Server } from 'node:http';
 import {
-  brokerSetup,
-  closeRedis,
+  closeInOrder,
   CommandPublisher,
-  ConfirmPublisher,
-  createRedis,
   DeadLetterStore,
+  openServiceClients,
   runService,
   ScheduleStore,
   TaskEnqueuer,
-  TaskStore,
   WorkerRegistry,
 } from '@tasks/runtime';
 import { createApp } from './app';
@@ -25,18 +22,8 @@ runService({
   service: 'gateway',
   start: async (log) => {
     const config = loadConfig();
-    const broker = brokerSetup(config, log);
-    const connection = broker.connect('gateway.publish');
-    const publisher = new ConfirmPublisher(connection, {
-      publishTimeoutMs: config.PUBLISH_TIMEOUT_MS,
-      appId: 'gateway',
-      log,
-    });
-    const redis = createRedis({ url: config.REDIS_URL, name: 'gateway', log });
-    const store = new TaskStore(redis, {
-      prefix: config.REDIS_PREFIX,
-      resultTtlS: config.RESULT_TTL_S,
-    });
+    const clients = openServiceClients('gateway', config, log);
+    const { broker, publisher, redis, store, publishConnection: connection } = clients;
     const registry = new WorkerRegistry(redis, config.REDIS_PREFIX);
     const commands = new CommandPublisher(publisher, broker.names, broker.delay);
     const enqueuer = new TaskEnqueuer(store, commands);
@@ -79,16 +66,17 @@ runService({
       url: `http://${config.GATEWAY_HOST}:${port}`,
       docs: `http://${config.GATEWAY_HOST}:${port}/docs`,
     });
+    const stopListening = (): Promise<void> =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+      });
     return {
-      close: async () => {
-        await new Promise<void>((resolve) => {
-          server.close(() => resolve());
-          server.closeIdleConnections();
-        });
-        await publisher.close();
-        await connection.close();
-        await closeRedis(redis);
-      },
+      close: () =>
+        closeInOrder(log, [
+          ['http server', stopListening],
+          ['clients', () => clients.close()],
+        ]),
     };
   },
 });

@@ -5,16 +5,13 @@
  */
 import { hostname } from 'node:os';
 import {
-  brokerSetup,
-  closeRedis,
+  closeInOrder,
   CommandPublisher,
-  ConfirmPublisher,
-  createRedis,
+  openServiceClients,
   RedisKeys,
   runService,
   ScheduleStore,
   TaskEnqueuer,
-  TaskStore,
 } from '@tasks/runtime';
 import { loadConfig } from './config';
 import { LeaderLease } from './leader-lease';
@@ -26,18 +23,8 @@ runService({
   start: async (log) => {
     const config = loadConfig();
     const schedules = loadSchedules(config.SCHEDULES_FILE);
-    const broker = brokerSetup(config, log);
-    const connection = broker.connect('scheduler.publish');
-    const publisher = new ConfirmPublisher(connection, {
-      publishTimeoutMs: config.PUBLISH_TIMEOUT_MS,
-      appId: 'scheduler',
-      log,
-    });
-    const redis = createRedis({ url: config.REDIS_URL, name: 'scheduler', log });
-    const store = new TaskStore(redis, {
-      prefix: config.REDIS_PREFIX,
-      resultTtlS: config.RESULT_TTL_S,
-    });
+    const clients = openServiceClients('scheduler', config, log);
+    const { broker, publisher, redis, store } = clients;
     const instance = config.SCHEDULER_ID ?? `${hostname()}-${process.pid}`;
     const scheduler = new Scheduler({
       schedules,
@@ -59,12 +46,11 @@ runService({
     scheduler.start();
     log.info('scheduler started', { instance, schedules: schedules.map((s) => s.name) });
     return {
-      close: async () => {
-        await scheduler.close();
-        await publisher.close();
-        await connection.close();
-        await closeRedis(redis);
-      },
+      close: () =>
+        closeInOrder(log, [
+          ['scheduler', () => scheduler.close()],
+          ['clients', () => clients.close()],
+        ]),
     };
   },
 });
