@@ -473,7 +473,7 @@ describe('Worker', () => {
       const failure = await waitForEvent('t1', 'FAILURE', 15_000);
 
       expect(calls.map((c) => c.attempt)).toEqual([1, 1]);
-      expect(failure.error).toMatch(/^delivered 2 times without finishing/);
+      expect(failure.error).toMatch(/^delivered 3 times without finishing/);
       const [copy] = await parked(1);
       expect(copy!.properties.messageId).toBe('t1');
       expect(copy!.properties.headers?.['x-park-reason']).toBe(failure.error);

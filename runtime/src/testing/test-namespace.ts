@@ -74,7 +74,10 @@ export class TestNamespace {
           '`rabbitmq-server -detached` or `docker compose up -d rabbitmq redis`',
       );
     }
+    // A broker fault test kills the node under us: an unheard 'error' would crash the runner.
+    this.connection.on('error', () => undefined);
     this.channel = await this.connection.createConfirmChannel();
+    this.channel.on('error', () => undefined);
     await declareTopology(this.channel, this.topology);
     this.redisClient = new Redis(this.redisUrl, { maxRetriesPerRequest: 1, lazyConnect: true });
     try {

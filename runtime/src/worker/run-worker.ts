@@ -235,7 +235,7 @@ export class Worker {
       if (count > this.options.maxDeliveries) {
         await this.park(
           delivery,
-          `delivered ${count} times without finishing (the handler may be crashing its worker)`,
+          `delivered ${count + 1} times without finishing (the handler may be crashing its worker)`,
           { taskId, type: decoded.command.type, attempt: decoded.attempt },
         );
         return;
