@@ -2,9 +2,10 @@
  * An in-process SMTP server (smtp-server) on 127.0.0.1 that records the Message-ID of every
  * message it accepts: the "effect sink" of the fault tests (RELIABILITY §4), where a duplicate
  * delivery shows up as the same Message-ID twice. It can be told to answer every message with a
- * 4xx/5xx reply, to hold each reply for a while, or to be down (connections refused), and back.
+ * 4xx/5xx reply, to hold each reply for a while, or to be down (connections refused, or taken
+ * and dropped at once), and back. Every TCP connection to its port is counted, up or down.
  */
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, createServer, type Server, type Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import { SMTPServer, type SMTPServerError } from 'smtp-server';
 
@@ -15,6 +16,8 @@ export interface AcceptedMail {
   readonly subject: string;
   /** Epoch ms when the sink answered 250. */
   readonly at: number;
+  /** The message as received (headers and body). */
+  readonly raw: string;
 }
 
 type Mode = { kind: 'accept' } | { kind: 'reply'; code: number; message: string };
@@ -26,9 +29,15 @@ export class SmtpSink {
   refused = 0;
   /** Messages received in full whose reply is being held (see `holdReplies`). */
   holding = 0;
+  /**
+   * Epoch ms of every TCP connection the port took: SMTP sessions while up, and connections
+   * dropped while down in `'reset'` mode (a refused connection cannot be seen).
+   */
+  readonly connections: number[] = [];
   private mode: Mode = { kind: 'accept' };
   private delayMs = 0;
   private server: SMTPServer | undefined;
+  private dropper: { server: Server; sockets: Set<Socket> } | undefined;
   private port = 0;
 
   private constructor() {}
@@ -77,17 +86,36 @@ export class SmtpSink {
     this.delayMs = ms;
   }
 
-  /** Stops listening and drops open connections: clients get "connection refused". */
-  async down(): Promise<void> {
+  /**
+   * Stops the SMTP server and drops open connections. `'refuse'` (the default): nothing listens,
+   * clients get "connection refused". `'reset'`: the port still takes TCP connections, counts
+   * them in `connections` and closes each at once, before any greeting (a crashed server behind
+   * a proxy), so a test can tell whether clients still try.
+   */
+  async down(mode: 'refuse' | 'reset' = 'refuse'): Promise<void> {
     const server = this.server;
-    if (!server) return;
-    this.server = undefined;
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    if (server) {
+      this.server = undefined;
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+    if (mode === 'reset' && !this.dropper) {
+      const sockets = new Set<Socket>();
+      const dropper = createServer((socket) => {
+        this.connections.push(Date.now());
+        sockets.add(socket);
+        socket.on('error', () => undefined);
+        socket.on('close', () => sockets.delete(socket));
+        socket.destroy();
+      });
+      await this.listen(dropper);
+      this.dropper = { server: dropper, sockets };
+    }
   }
 
   /** Listens again, on the same port once one was assigned. */
   async up(): Promise<void> {
     if (this.server) return;
+    await this.stopDropper();
     const server = new SMTPServer({
       secure: false,
       authOptional: true,
@@ -96,6 +124,10 @@ export class SmtpSink {
       logger: false,
       // On down(): answer 421 and drop pooled connections quickly.
       closeTimeout: 100,
+      onConnect: (_session, callback) => {
+        this.connections.push(Date.now());
+        callback();
+      },
       onData: (stream, session, callback) => {
         void this.receive(stream).then((raw) => {
           const answer = (): void => {
@@ -112,6 +144,7 @@ export class SmtpSink {
               to: session.envelope.rcptTo.map((r) => r.address),
               subject: headers.get('subject') ?? '',
               at: Date.now(),
+              raw,
             });
             callback();
           };
@@ -127,21 +160,36 @@ export class SmtpSink {
         }, callback);
       },
     });
-    await new Promise<void>((resolve, reject) => {
+    await this.listen(server);
+    server.on('error', () => undefined); // client resets are not the sink's concern
+    this.port = (server.server.address() as AddressInfo).port;
+    this.server = server;
+  }
+
+  /** Stops the server (and the dropper of `down('reset')`). Idempotent. */
+  async close(): Promise<void> {
+    await this.down();
+    await this.stopDropper();
+  }
+
+  private listen(smtpOrNet: SMTPServer | Server): Promise<void> {
+    // Both have net.Server's listen and error event; their typings differ only in overloads.
+    const server = smtpOrNet as Server;
+    return new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(this.port, '127.0.0.1', () => {
         server.removeListener('error', reject);
         resolve();
       });
     });
-    server.on('error', () => undefined); // client resets are not the sink's concern
-    this.port = (server.server.address() as AddressInfo).port;
-    this.server = server;
   }
 
-  /** Stops the server. Idempotent. */
-  close(): Promise<void> {
-    return this.down();
+  private async stopDropper(): Promise<void> {
+    const dropper = this.dropper;
+    if (!dropper) return;
+    this.dropper = undefined;
+    for (const socket of dropper.sockets) socket.destroy();
+    await new Promise<void>((resolve) => dropper.server.close(() => resolve()));
   }
 
   private receive(stream: Readable): Promise<string> {

@@ -84,7 +84,11 @@ export class TestPlatform {
       const line = await service.waitForLog(ready, { timeoutMs: 20_000 }).catch((err: unknown) => {
         throw new Error(`${name} did not start: ${String(err)}\n${service.raw.slice(-20).join('\n')}`);
       });
-      if (name === 'gateway') this.baseUrl = String(line.url);
+      if (name === 'gateway') {
+        this.baseUrl = String(line.url);
+        // The gateway listens before its broker connection is up (reads work; creates get 503).
+        await service.waitForLog('amqp connected', { fields: { connection: 'gateway.publish' } });
+      }
     }
     return service;
   }

@@ -188,7 +188,8 @@ export class Worker {
   }
 
   private onDelivery(delivery: Delivery): void {
-    if (this.state !== 'running') {
+    // 'starting' accepts too: the first deliveries can arrive before start() resolves.
+    if (this.state === 'draining' || this.state === 'stopped') {
       delivery.nack(true);
       return;
     }
@@ -216,7 +217,10 @@ export class Worker {
 
   /** Starts reserved deliveries while there is room. */
   private pump(): void {
-    while (this.state === 'running' && this.inFlight.size < this.options.concurrency) {
+    while (
+      (this.state === 'running' || this.state === 'starting') &&
+      this.inFlight.size < this.options.concurrency
+    ) {
       const next = this.reserved.shift();
       if (!next) return;
       this.launch(next);
