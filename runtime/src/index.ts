@@ -30,22 +30,45 @@ export {
   TimeLimitError,
 } from './errors';
 export {
+  activeTraceFields,
   censorUrl,
   createLogger,
   type Logger,
   type LoggerOptions,
   LogKeys,
 } from './logging/logger';
-export { closeRedis, createRedis, type Redis, type RedisClientOptions } from './redis/redis-client';
+export {
+  closeRedis,
+  createRedis,
+  type Redis,
+  type RedisClientOptions,
+  redisReady,
+} from './redis/redis-client';
 export { type BrokerSetup, brokerSetup, topologyOptions } from './service/broker-setup';
 export { type Closeable, runService, type ServiceFrameOptions } from './service/run-service';
-export { closeInOrder, openServiceClients, type ServiceClients } from './service/service-clients';
+export {
+  closeInOrder,
+  openServiceClients,
+  type ServiceClients,
+  type ServiceClientsOptions,
+} from './service/service-clients';
 export {
   type RunningWorkerService,
   startWorkerService,
   type WorkerServiceOptions,
 } from './service/worker-service';
 export { type DeadLetter, DeadLetterStore } from './store/dead-letter-store';
+export type { Span } from '@opentelemetry/api';
+export { MessagingAttributes, TaskAttributes } from './telemetry/attributes';
+export { shutdownTelemetry } from './telemetry/telemetry-shutdown';
+export {
+  endSpan,
+  failSpan,
+  inSpan,
+  type PublishTrace,
+  startProcessSpan,
+  withContext,
+} from './telemetry/tracing';
 export { RedisKeys } from './store/redis-keys';
 export {
   type ScheduleDefinition,

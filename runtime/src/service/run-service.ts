@@ -1,9 +1,11 @@
 /**
  * The entry point's frame: names the process `tasks-<service>`, starts the service, and on
- * SIGTERM/SIGINT closes it within its grace time. Only this function exits the process.
+ * SIGTERM/SIGINT closes it within its grace time. Only this function exits the process; before
+ * it does, buffered spans are flushed (bounded, see telemetry-shutdown.ts).
  */
 import { errorCode } from '../errors';
 import { createLogger, type Logger } from '../logging/logger';
+import { shutdownTelemetry, telemetryStarted } from '../telemetry/telemetry-shutdown';
 
 /** Anything a service starts and must stop. */
 export interface Closeable {
@@ -24,15 +26,26 @@ export function runService(options: ServiceFrameOptions): void {
   let running: Closeable | undefined;
   let stopping = false;
 
-  const exit = (code: number): void => {
+  const exitNow = (code: number): void => {
     log.flush();
     process.exit(code);
+  };
+  let exiting = false;
+  /** Exits after flushing spans (at once when tracing is off). */
+  const exit = (code: number): void => {
+    if (!telemetryStarted()) {
+      exitNow(code);
+      return;
+    }
+    if (exiting) return;
+    exiting = true;
+    void shutdownTelemetry().finally(() => exitNow(code));
   };
 
   const stop = (signal: string): void => {
     if (stopping) {
       log.warn('second signal; exiting now', { signal });
-      exit(1);
+      exitNow(1);
       return;
     }
     stopping = true;

@@ -21,10 +21,16 @@ export interface ServiceClients extends Closeable {
   readonly store: TaskStore;
 }
 
+export interface ServiceClientsOptions {
+  /** See RedisClientOptions.offlineQueue; the gateway turns it off to fail fast. */
+  readonly redisOfflineQueue?: boolean;
+}
+
 export function openServiceClients(
   service: string,
   config: BaseServiceConfig,
   log: Logger,
+  options: ServiceClientsOptions = {},
 ): ServiceClients {
   const broker = brokerSetup(config, log);
   const publishConnection = broker.connect(`${service}.publish`);
@@ -33,7 +39,12 @@ export function openServiceClients(
     appId: service,
     log,
   });
-  const redis = createRedis({ url: config.REDIS_URL, name: service, log });
+  const redis = createRedis({
+    url: config.REDIS_URL,
+    name: service,
+    log,
+    offlineQueue: options.redisOfflineQueue,
+  });
   const store = new TaskStore(redis, {
     prefix: config.REDIS_PREFIX,
     resultTtlS: config.RESULT_TTL_S,

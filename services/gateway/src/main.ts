@@ -1,10 +1,13 @@
 /** gateway: the HTTP API (CONTRACT.md), publishing commands with confirms. */
+// First, so tracing patches http, express and ioredis before anything loads them.
+import '@tasks/runtime/instrumentation';
 import type { Server } from 'node:http';
 import {
   closeInOrder,
   CommandPublisher,
   DeadLetterStore,
   openServiceClients,
+  redisReady,
   runService,
   ScheduleStore,
   TaskEnqueuer,
@@ -22,7 +25,8 @@ runService({
   service: 'gateway',
   start: async (log) => {
     const config = loadConfig();
-    const clients = openServiceClients('gateway', config, log);
+    // Fail fast while Redis is away: 503 at once, and no write lands late for a failed request.
+    const clients = openServiceClients('gateway', config, log, { redisOfflineQueue: false });
     const { broker, publisher, redis, store, publishConnection: connection } = clients;
     const registry = new WorkerRegistry(redis, config.REDIS_PREFIX);
     const commands = new CommandPublisher(publisher, broker.names, broker.delay);
@@ -54,6 +58,8 @@ runService({
         log,
       }),
     });
+    // Without an offline queue the first requests would fail while Redis connects: wait briefly.
+    if (!(await redisReady(clients.redis, 2000))) log.warn('listening before Redis is ready');
     // Listen at once: reads work while the broker is still connecting; publishes answer 503.
     const server: Server = await new Promise((resolve, reject) => {
       const s = app.listen(config.GATEWAY_PORT, config.GATEWAY_HOST, () => resolve(s));
