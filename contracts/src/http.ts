@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { DataProcessPayload } from './commands/data-process';
-import { EmailSendPayload } from './commands/email-send';
+import { EmailSendPayload, withEmailContentRules } from './commands/email-send';
 import { ReportGeneratePayload } from './commands/report-generate';
 import { TaskProgress } from './events';
 import { TaskState } from './task-state';
@@ -21,7 +21,10 @@ export const TaskOptionsShape = {
 };
 export const TASK_OPTION_KEYS = Object.keys(TaskOptionsShape) as (keyof typeof TaskOptionsShape)[];
 
-export const EmailTaskRequest = z.object({ ...EmailSendPayload.shape, ...TaskOptionsShape });
+/** `.shape` drops the payload's cross-field rules (templates): they are applied again here. */
+export const EmailTaskRequest = withEmailContentRules(
+  z.object({ ...EmailSendPayload.shape, ...TaskOptionsShape }),
+);
 export type EmailTaskRequest = z.infer<typeof EmailTaskRequest>;
 
 export const ProcessTaskRequest = z.object({ ...DataProcessPayload.shape, ...TaskOptionsShape });

@@ -5,7 +5,21 @@ export {
   DataProcessPayload,
   DataRecords,
 } from './commands/data-process';
-export { EMAIL_SEND, EmailSendCommand, EmailSendPayload } from './commands/email-send';
+export {
+  checkEmailContent,
+  EMAIL_SEND,
+  EMAIL_TEMPLATE_NAMES,
+  EMAIL_TEMPLATES,
+  EmailSendCommand,
+  EmailSendPayload,
+  type EmailTemplate,
+  type EmailTemplateName,
+  EmailTemplateVariables,
+  TEMPLATE_VARIABLE,
+  templateVariables,
+  variablesIn,
+  withEmailContentRules,
+} from './commands/email-send';
 export {
   REPORT_GENERATE,
   ReportGenerateCommand,

@@ -1,14 +1,19 @@
 /**
  * Delivers `task.email.send`; idempotent on task_id (DESIGN §7).
  *
- * reserve `effect:email:<task_id>` → (simulated failure, if configured) → send with
- * Message-ID = task id → mark done with the result. A redelivery that finds "done" returns the
- * stored result and sends nothing. SMTP 5xx replies are final and become PermanentError; 4xx
- * replies and network errors are left to the runtime's retries.
+ * reserve `effect:email:<task_id>` (a done reservation returns the stored result and sends
+ * nothing) → render (template or as written) → breaker open? defer → rate-limit slot (or defer
+ * until it) → simulated failure, if configured → send with Message-ID `<task id@domain>` → mark
+ * done with the result. Deferrals (open breaker, rate limit) count no attempt. An SMTP 5xx reply
+ * is final and becomes PermanentError with the server's text; 4xx replies and connection errors
+ * are thrown as they are, for the runtime's retries (smtp-errors.ts). A failure before the server
+ * accepted the message gives the reservation up, so the next attempt may send at once.
  */
 import type { EmailSendPayload } from '@tasks/contracts';
 import { type EffectLedger, PermanentError, type TaskHandler } from '@tasks/runtime';
-import { isPermanentSmtpReply, type Mailer } from './mailer';
+import type { Mailer } from './mailer';
+import { renderEmail } from './render-email';
+import { classifySmtpError } from './smtp-errors';
 
 /** The original's result shape (CONTRACT.md), plus the Message-ID we sent with. */
 export interface SendEmailResult {
@@ -18,6 +23,13 @@ export interface SendEmailResult {
   readonly sent_at: string;
   readonly attempt: number;
   readonly message_id: string;
+  /** The template used, when there was one. */
+  readonly template?: string;
+}
+
+/** A per-domain send rate limit; throws DeferError with the wait when over it. */
+export interface SendRateLimiter {
+  acquire(address: string, taskId: string): Promise<void>;
 }
 
 export interface SendEmailDeps {
@@ -27,6 +39,8 @@ export interface SendEmailDeps {
   readonly injectFailure: (attempt: number) => void;
   /** Domain of the Message-ID: `<task id>@<domain>`. */
   readonly messageIdDomain: string;
+  /** Absent: no rate limit. */
+  readonly rateLimiter?: SendRateLimiter;
 }
 
 export function createSendEmail(
@@ -35,30 +49,42 @@ export function createSendEmail(
   return async (payload, ctx) => {
     const previous = await deps.ledger.reserve(ctx.taskId);
     if (previous.state === 'done') return previous.result;
+    let accepted = false;
     try {
+      const mail = renderEmail(payload);
+      deps.mailer.assertAvailable();
+      await deps.rateLimiter?.acquire(payload.email, ctx.taskId);
       deps.injectFailure(ctx.attempt);
       ctx.signal.throwIfAborted();
       const sent = await deps.mailer.send({
         to: payload.email,
-        subject: payload.subject,
-        text: payload.body,
+        ...mail,
         messageId: `<${ctx.taskId}@${deps.messageIdDomain}>`,
       });
+      accepted = true;
       const result: SendEmailResult = {
         status: 'sent',
         email: payload.email,
-        subject: payload.subject,
+        subject: mail.subject,
         sent_at: sent.acceptedAt.toISOString(),
         attempt: ctx.attempt,
         message_id: sent.messageId,
+        ...(payload.template !== undefined ? { template: payload.template } : {}),
       };
       await deps.ledger.markDone(ctx.taskId, result);
       return result;
     } catch (err) {
-      if ((err as { code?: unknown }).code !== 'TASK_DEFER') {
-        await deps.ledger.release(ctx.taskId).catch(() => undefined);
+      // Once the server accepted the message the reservation stays until it expires: a retry
+      // soon after must not send it again.
+      if (!accepted) {
+        await deps.ledger.release(ctx.taskId).catch((releaseErr: unknown) =>
+          ctx.log.warn('e-mail reservation not released; it expires', {
+            err: String(releaseErr),
+          }),
+        );
       }
-      if (isPermanentSmtpReply(err)) {
+      const failure = classifySmtpError(err);
+      if (failure.kind === 'permanent') {
         throw new PermanentError(`SMTP server refused the message: ${(err as Error).message}`, {
           cause: err,
         });

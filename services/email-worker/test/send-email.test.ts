@@ -1,7 +1,9 @@
 /**
  * The `task.email.send` handler with a fake mailer and an in-memory effect ledger (DESIGN §7):
  * reserve, send with Message-ID `<task id@domain>`, mark done; a done reservation returns the
- * stored result and sends nothing; SMTP 5xx is permanent, 4xx is left to the retries.
+ * stored result and sends nothing; SMTP 5xx is permanent, 4xx is left to the retries; an open
+ * breaker or the rate limit defers before anything is sent, giving the reservation up; templates
+ * are rendered before sending.
  */
 import type { EmailSendPayload } from '@tasks/contracts';
 import {
@@ -9,26 +11,14 @@ import {
   DeferError,
   type EffectLedger,
   errorCode,
-  type Logger,
   type Reservation,
   RevokedError,
   type TaskContext,
 } from '@tasks/runtime';
 import { SimulatedProviderError } from '../src/failure-injector';
 import type { Mailer, OutgoingMail } from '../src/mailer';
-import { createSendEmail, type SendEmailResult } from '../src/send-email';
-
-const silentLog: Logger = {
-  trace() {},
-  debug() {},
-  info() {},
-  warn() {},
-  error() {},
-  fatal() {},
-  child: () => silentLog,
-  isLevelEnabled: () => false,
-  flush() {},
-};
+import { createSendEmail, type SendEmailResult, type SendRateLimiter } from '../src/send-email';
+import { silentLog } from './support';
 
 type Entry = { state: 'reserved' } | { state: 'done'; result: SendEmailResult };
 
@@ -65,6 +55,8 @@ const ACCEPTED_AT = new Date('2026-05-01T09:30:00.000Z');
 class FakeMailer implements Mailer {
   readonly sent: OutgoingMail[] = [];
   failWith: unknown;
+  /** Set: the breaker is open and assertAvailable throws this. */
+  unavailable: DeferError | undefined;
 
   send(mail: OutgoingMail): Promise<{ messageId: string; acceptedAt: Date }> {
     if (this.failWith !== undefined) return Promise.reject(this.failWith);
@@ -72,7 +64,30 @@ class FakeMailer implements Mailer {
     return Promise.resolve({ messageId: mail.messageId, acceptedAt: ACCEPTED_AT });
   }
 
-  close(): void {}
+  assertAvailable(): void {
+    if (this.unavailable) throw this.unavailable;
+  }
+
+  details(): Record<string, unknown> {
+    return {};
+  }
+
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+}
+
+/** Lets every send through, or defers every one when `waitMs` is set. */
+class FakeRateLimiter implements SendRateLimiter {
+  readonly calls: [string, string][] = [];
+  waitMs = 0;
+
+  acquire(address: string, taskId: string): Promise<void> {
+    this.calls.push([address, taskId]);
+    return this.waitMs > 0
+      ? Promise.reject(new DeferError('send rate limit of example.com', this.waitMs))
+      : Promise.resolve();
+  }
 }
 
 /** An SMTP reply error as nodemailer raises it. */
@@ -88,6 +103,7 @@ const payload: EmailSendPayload = {
 function setup(options: { injectFailure?: (attempt: number) => void } = {}) {
   const mailer = new FakeMailer();
   const ledger = new MemoryLedger();
+  const rateLimiter = new FakeRateLimiter();
   const injected: number[] = [];
   const handler = createSendEmail({
     mailer,
@@ -97,6 +113,7 @@ function setup(options: { injectFailure?: (attempt: number) => void } = {}) {
       options.injectFailure?.(attempt);
     },
     messageIdDomain: 'tasks.local',
+    rateLimiter,
   });
   const controller = new AbortController();
   const ctx = (attempt = 1, taskId = 'c0ffee-42'): TaskContext => ({
@@ -107,7 +124,7 @@ function setup(options: { injectFailure?: (attempt: number) => void } = {}) {
     log: silentLog,
     progress: () => Promise.reject(new Error('email tasks report no progress')),
   });
-  return { mailer, ledger, handler, ctx, controller, injected };
+  return { mailer, ledger, handler, ctx, controller, injected, rateLimiter };
 }
 
 describe('createSendEmail', () => {
@@ -235,5 +252,85 @@ describe('createSendEmail', () => {
     await expect(handler(payload, ctx())).rejects.toMatchObject({ code: 'TASK_REVOKED' });
     expect(mailer.sent).toEqual([]);
     expect(ledger.entries.has('c0ffee-42')).toBe(false);
+  });
+  it('sends the html part along with the text', async () => {
+    const { handler, ctx, mailer } = setup();
+    await handler({ ...payload, html: '<p>See attached.</p>' }, ctx());
+    expect(mailer.sent[0]).toMatchObject({ text: 'See attached.', html: '<p>See attached.</p>' });
+  });
+
+  it('renders a template and reports its subject and name', async () => {
+    const { handler, ctx, mailer } = setup();
+    const result = await handler(
+      { email: 'ada@example.com', template: 'welcome', variables: { name: 'Ada <3' } },
+      ctx(),
+    );
+    expect(mailer.sent[0]).toMatchObject({
+      subject: 'Welcome, Ada <3',
+      text: expect.stringContaining('Hello Ada <3,') as unknown,
+      html: expect.stringContaining('Hello Ada &lt;3,') as unknown,
+    });
+    expect(result).toMatchObject({ subject: 'Welcome, Ada <3', template: 'welcome' });
+  });
+
+  it('defers without sending while the breaker is open, and releases the reservation', async () => {
+    const { handler, ctx, mailer, ledger, rateLimiter, injected } = setup();
+    mailer.unavailable = new DeferError('SMTP circuit breaker is open', 4_000);
+    const err = await handler(payload, ctx()).catch((e: unknown) => e);
+    expect(errorCode(err)).toBe('TASK_DEFER');
+    expect((err as DeferError).delayMs).toBe(4_000);
+    expect(mailer.sent).toEqual([]);
+    expect(rateLimiter.calls).toEqual([]); // no rate slot spent on a send that cannot happen
+    expect(injected).toEqual([]);
+    expect(ledger.entries.has('c0ffee-42')).toBe(false);
+  });
+
+  it('takes a rate-limit slot for the recipient and task before sending', async () => {
+    const { handler, ctx, rateLimiter, mailer } = setup();
+    await handler(payload, ctx());
+    expect(rateLimiter.calls).toEqual([['ada@example.com', 'c0ffee-42']]);
+    expect(mailer.sent).toHaveLength(1);
+  });
+
+  it('defers over the rate limit without sending or injecting, and releases the reservation', async () => {
+    const { handler, ctx, rateLimiter, mailer, ledger, injected } = setup();
+    rateLimiter.waitMs = 180;
+    const err = await handler(payload, ctx()).catch((e: unknown) => e);
+    expect(errorCode(err)).toBe('TASK_DEFER');
+    expect((err as DeferError).delayMs).toBe(180);
+    expect(mailer.sent).toEqual([]);
+    expect(injected).toEqual([]);
+    expect(ledger.entries.has('c0ffee-42')).toBe(false);
+  });
+
+  it('keeps the reservation when the send was accepted but marking it done failed', async () => {
+    const { handler, ctx, ledger, mailer } = setup();
+    ledger.markDone = () => Promise.reject(new Error('redis down'));
+    await expect(handler(payload, ctx())).rejects.toThrow('redis down');
+    expect(mailer.sent).toHaveLength(1);
+    expect(ledger.entries.get('c0ffee-42')).toEqual({ state: 'reserved' });
+  });
+
+  it('turns a 5xx at RCPT into a PermanentError naming the server text', async () => {
+    const { handler, ctx, mailer } = setup();
+    mailer.failWith = Object.assign(new Error('Recipient command failed: 553 5.1.3 bad address'), {
+      code: 'EENVELOPE',
+      responseCode: 553,
+    });
+    const err = await handler(payload, ctx()).catch((e: unknown) => e);
+    expect(errorCode(err)).toBe('TASK_PERMANENT');
+    expect((err as Error).message).toBe(
+      'SMTP server refused the message: Recipient command failed: 553 5.1.3 bad address',
+    );
+  });
+
+  it('leaves a refused connection retryable', async () => {
+    const { handler, ctx, mailer } = setup();
+    const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:25'), {
+      code: 'ESOCKET',
+      errno: -111,
+    });
+    mailer.failWith = refused;
+    await expect(handler(payload, ctx())).rejects.toBe(refused);
   });
 });

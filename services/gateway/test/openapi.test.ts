@@ -51,15 +51,13 @@ describe('buildOpenApi', () => {
     },
   );
 
-  it('requires email, subject and body for an e-mail task', () => {
+  it('requires email, and subject and body or a template, for an e-mail task', () => {
     const body = operation('POST', '/tasks/email')?.requestBody as {
-      content: Record<string, { schema: { required?: string[] } }>;
+      content: Record<string, { schema: { required?: string[]; anyOf?: unknown[] } }>;
     };
-    expect(body.content['application/json']?.schema.required?.sort()).toEqual([
-      'body',
-      'email',
-      'subject',
-    ]);
+    const schema = body.content['application/json']?.schema;
+    expect(schema?.required).toEqual(['email']);
+    expect(schema?.anyOf).toEqual([{ required: ['subject', 'body'] }, { required: ['template'] }]);
   });
 
   it('names the task_id path parameter of /tasks/{task_id}', () => {
