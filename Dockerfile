@@ -54,6 +54,8 @@ RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 COPY --from=build /src/contracts/dist contracts/dist
 COPY --from=build /src/runtime/dist runtime/dist
 COPY --from=build /src/services/gateway/dist services/gateway/dist
+# The dashboard's static page (served by the gateway; no build step).
+COPY services/gateway/static services/gateway/static
 COPY --from=build /src/services/status-store/dist services/status-store/dist
 COPY --from=build /src/services/email-worker/dist services/email-worker/dist
 COPY --from=build /src/services/processing-worker/dist services/processing-worker/dist

@@ -57,11 +57,13 @@ const RABBIT_USERS = {
     write: '.*',
     read: '.*',
   },
-  // Publishes commands (now or through the delay levels) and revoke broadcasts.
+  // Publishes commands (now or through the delay levels) and revoke broadcasts; for live
+  // progress (GET /tasks/{id}/events) declares one exclusive server-named queue bound to
+  // `events` and `control`, and consumes it.
   gateway: {
-    configure: '^$',
-    write: `^(tasks|control|${DELAY_EXCHANGES})$`,
-    read: '^$',
+    configure: `^${SERVER_NAMED}$`,
+    write: `^(tasks|control|${DELAY_EXCHANGES}|${SERVER_NAMED})$`,
+    read: `^(events|control|${SERVER_NAMED})$`,
   },
   // Consumes every state event; parks the ones it cannot apply.
   'status-store': {

@@ -11,6 +11,7 @@ import { gatewayUrl, loadConfig, type LauncherConfig } from './config';
 import { isLauncherError } from './errors';
 import { LAUNCHER_LABEL } from './label';
 import { createLauncherLog, type LauncherLog } from './launcher-log';
+import { ensureManagementUi } from './management-ui';
 import { OutputSink } from './output-sink';
 import { describePlan, planReplicas, replicaLabel, servicesOf, type ReplicaSpec } from './plan';
 import { assertPreflight, runPreflight } from './preflight';
@@ -77,6 +78,17 @@ async function main(argv: readonly string[]): Promise<number> {
   const stopped = shutdownOnSignal(supervisor, config.graceMs, log);
   sink.writeLine(LAUNCHER_LABEL, startLine(replicas, config, withGateway));
   supervisor.start();
+  // Beside the services' start, not before it: enabling the plugin takes a few seconds.
+  void ensureManagementUi({ amqpUrl: config.amqpUrl, env: process.env }).then((outcome) => {
+    if ('url' in outcome) {
+      log.info('rabbitmq management ui', { url: outcome.url, state: outcome.kind });
+    } else {
+      log[outcome.kind === 'failed' ? 'warn' : 'info']('rabbitmq management ui not enabled', {
+        reason: outcome.reason,
+        hint: outcome.hint,
+      });
+    }
+  });
   return stopped;
 }
 
@@ -89,7 +101,7 @@ function startLine(
   const parts = [`starting ${describePlan(replicas)} (${count})`];
   if (withGateway) {
     const url = gatewayUrl(config.gatewayHost, config.gatewayPort);
-    parts.push(`gateway ${url}`, `docs ${url}/docs`);
+    parts.push(`gateway ${url}`, `docs ${url}/docs`, `dashboard ${url}/dashboard`);
   }
   parts.push('Ctrl-C stops');
   return parts.join(' · ');

@@ -8,6 +8,7 @@ export { Delivery, QueueConsumer, type QueueConsumerOptions } from './amqp/queue
 export { BaseServiceConfig, envBool, envInt } from './config/base-config';
 export { describeConfig, parseConfig } from './config/parse-config';
 export { WorkerServiceConfig } from './config/worker-config';
+export { DEFAULT_PROBE_PORTS, ProbeServerConfig, probePort } from './config/probe-config';
 export {
   BrokerUnavailableError,
   ConfigError,
@@ -52,6 +53,7 @@ export {
   type ServiceClients,
   type ServiceClientsOptions,
 } from './service/service-clients';
+export { clientReadiness, startServiceProbes } from './service/service-probes';
 export {
   type RunningWorkerService,
   startWorkerService,
@@ -60,6 +62,19 @@ export {
 export { type DeadLetter, DeadLetterStore } from './store/dead-letter-store';
 export type { Span } from '@opentelemetry/api';
 export { MessagingAttributes, TaskAttributes } from './telemetry/attributes';
+export {
+  addGaugeSource,
+  collectProcessMetrics,
+  Metrics,
+  metricsRegistry,
+  renderMetrics,
+} from './telemetry/metrics';
+export {
+  type ProbeServer,
+  readinessReport,
+  type ReadinessChecks,
+  startProbeServer,
+} from './telemetry/probe-server';
 export { shutdownTelemetry } from './telemetry/telemetry-shutdown';
 export {
   endSpan,

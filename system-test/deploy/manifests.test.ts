@@ -764,7 +764,8 @@ describe('RabbitMQ definitions and the development secrets', () => {
     expect(matching(gateway?.write ?? '^$', exchanges)).toEqual(
       ['control', 'tasks', ...delayLevels].sort(),
     );
-    expect(matching(gateway?.read ?? '^$', [...exchanges, ...queues])).toEqual([]);
+    // Live progress: its own server-named queue, bound to (read on) events and control.
+    expect(matching(gateway?.read ?? '^$', [...exchanges, ...queues])).toEqual(['control', 'events']);
     const scheduler = perms.get('scheduler');
     expect(matching(scheduler?.write ?? '^$', exchanges)).toEqual(['tasks', ...delayLevels].sort());
     expect(matching(scheduler?.read ?? '^$', [...exchanges, ...queues])).toEqual([]);

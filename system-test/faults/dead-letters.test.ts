@@ -129,10 +129,11 @@ describe('dead letters: poison messages and crash loops', () => {
       expect(await watched?.exited).toEqual({ code: null, signal: 'SIGKILL' });
       restarts.push(Date.now());
       expect(restarts.length).toBeLessThanOrEqual(MAX_DELIVERIES + 1);
-      current = await platform.startService('processing-worker', {
-        ...CRASH_ENV,
-        CONCURRENCY: '1',
-      });
+      current = await platform.startService(
+        'processing-worker',
+        { ...CRASH_ENV, CONCURRENCY: '1' },
+        { waitReady: false },
+      );
     }
 
     // Delivery 1 is not counted (not redelivered); deliveries 2..MAX+1 crash; the next is parked.

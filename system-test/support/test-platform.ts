@@ -27,6 +27,8 @@ const TEST_DEFAULTS: Record<string, string> = {
   RETRY_JITTER: '0',
   SHUTDOWN_GRACE_MS: '10000',
   AMQP_HEARTBEAT_S: '2',
+  // Probe servers (/metrics, /livez, /readyz) on any free port; each logs its URL.
+  METRICS_PORT: '0',
 };
 
 export interface TaskBody {
@@ -69,9 +71,15 @@ export class TestPlatform {
   }
 
   /** Starts one more process of a service (a replica, or a replacement). */
-  async startService(name: ServiceName, env: Record<string, string> = {}): Promise<ServiceProcess> {
+  async startService(
+    name: ServiceName,
+    env: Record<string, string> = {},
+    options: { waitReady?: boolean } = {},
+  ): Promise<ServiceProcess> {
     const service = new ServiceProcess(name, { ...this.env, ...env });
     this.processes.push(service);
+    // A worker fed a crashing task may die before it logs that it started: don't wait for that.
+    if (options.waitReady === false) return service;
     const ready =
       name === 'gateway'
         ? 'gateway listening'

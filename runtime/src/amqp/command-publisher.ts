@@ -13,6 +13,7 @@ import {
   type TopologyNames,
 } from '@tasks/contracts';
 import { PermanentError } from '../errors';
+import { TaskAttributes } from '../telemetry/attributes';
 import type { ConfirmPublisher } from './confirm-publisher';
 import { MessageHeaders } from './message-headers';
 
@@ -73,6 +74,13 @@ export class CommandPublisher {
       priority: brokerPriority(meta.priority),
       headers: { ...withoutDeathHistory(meta.headers), [MessageHeaders.attempt]: meta.attempt },
       failFast: meta.failFast,
+      trace: {
+        attributes: {
+          [TaskAttributes.id]: meta.taskId,
+          [TaskAttributes.type]: meta.type,
+          [TaskAttributes.attempt]: meta.attempt,
+        },
+      },
     });
   }
 }

@@ -1,6 +1,7 @@
 /** Settings every worker service shares, on top of {@link BaseServiceConfig}. */
 import { z } from 'zod';
 import { BaseServiceConfig, envInt } from './base-config';
+import { ProbeServerConfig } from './probe-config';
 
 export const WorkerServiceConfig = BaseServiceConfig.extend({
   WORKER_NAME: z
@@ -40,5 +41,6 @@ export const WorkerServiceConfig = BaseServiceConfig.extend({
   SOFT_TIME_LIMIT_MS: envInt(0)
     .default(0)
     .describe('Soft time limit in ms (0: none): aborts the handler signal so it can clean up'),
+  ...ProbeServerConfig.shape,
 });
 export type WorkerServiceConfig = z.infer<typeof WorkerServiceConfig>;

@@ -1,7 +1,9 @@
 /**
  * JSON-lines logging (pino): a constant message plus a fields object, never ids interpolated
- * into the message. Credentials are redacted by path and censored inside URLs.
+ * into the message. Credentials are redacted by path and censored inside URLs. A line written
+ * inside a trace carries `trace_id` and `span_id`.
  */
+import { trace } from '@opentelemetry/api';
 import pino from 'pino';
 
 type LogFn = (msg: string, fields?: Record<string, unknown>) => void;
@@ -26,6 +28,9 @@ export const LogKeys = {
   attempt: 'attempt',
   worker: 'worker',
   service: 'service',
+  /** The active trace and span (W3C ids, hex), on lines written inside a trace. */
+  traceId: 'trace_id',
+  spanId: 'span_id',
 } as const;
 
 export interface LoggerOptions {
@@ -55,6 +60,8 @@ export function createLogger(options: LoggerOptions): Logger {
       censor: '[redacted]',
     },
     formatters: { level: (label, number) => ({ level: number, level_name: label }) },
+    // The active span's ids (nothing outside a trace, or with tracing off).
+    mixin: () => activeTraceFields(),
     hooks: {
       // House style is log.info('message', { fields }); pino wants (fields, message).
       logMethod(args, method) {
@@ -70,6 +77,13 @@ export function createLogger(options: LoggerOptions): Logger {
   const logger = options.destination ? pino(pinoOptions, options.destination) : pino(pinoOptions);
   // The logMethod hook above makes pino's (fields, msg) order accept ours.
   return logger;
+}
+
+/** The active span's ids as log fields; empty outside a trace (and always with tracing off). */
+export function activeTraceFields(): Record<string, string> {
+  const spanContext = trace.getActiveSpan()?.spanContext();
+  if (!spanContext || !trace.isSpanContextValid(spanContext)) return {};
+  return { [LogKeys.traceId]: spanContext.traceId, [LogKeys.spanId]: spanContext.spanId };
 }
 
 /** A URL with its password replaced, safe to log: `amqp://user:***@host:5672/`. */

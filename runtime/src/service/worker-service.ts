@@ -12,6 +12,7 @@ import { defaultWorkerName, Worker } from '../worker/run-worker';
 import type { RegisteredTask } from '../worker/task-definition';
 import type { Closeable } from './run-service';
 import { closeInOrder, openServiceClients } from './service-clients';
+import { addWorkerGauges, clientReadiness, startServiceProbes } from './service-probes';
 
 export interface WorkerServiceOptions {
   readonly service: WorkerServiceName;
@@ -60,6 +61,16 @@ export async function startWorkerService(
   );
   await publisher.waitForReady();
   await worker.start();
+  const removeGauges = addWorkerGauges(service, worker, options.details);
+  const probes = await startServiceProbes({
+    service,
+    config,
+    log,
+    readiness: () => ({
+      ...clientReadiness([consumeConnection, clients.publishConnection], redis),
+      worker: worker.lifecycle === 'running',
+    }),
+  });
 
   let closing: Promise<void> | undefined;
   return {
@@ -71,6 +82,9 @@ export async function startWorkerService(
           ['service resources', () => options.onClose?.() ?? Promise.resolve()],
           ['consume connection', () => consumeConnection.close()],
           ['clients', () => clients.close()],
+          // Last: /livez answers while the worker drains.
+          ['probes', () => probes.close()],
+          ['gauges', () => Promise.resolve(removeGauges())],
         ]);
       })()),
   };

@@ -19,6 +19,8 @@ export interface TaskRecord {
   readonly task_id: string;
   readonly state: TaskState;
   readonly attempt: number;
+  /** The applied event's seq within its attempt (with state and attempt: its position). */
+  readonly seq: number;
   readonly type: string | null;
   readonly result: unknown;
   readonly error: string | null;
@@ -242,6 +244,7 @@ function parseRecord(taskId: string, hash: Record<string, string>): TaskRecord |
     task_id: taskId,
     state: state.data,
     attempt: Number(hash.attempt ?? 0),
+    seq: Number(hash.seq ?? 0),
     type: orNull(hash.type),
     result,
     error: orNull(hash.error),

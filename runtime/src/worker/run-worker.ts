@@ -8,6 +8,7 @@
  * end in FAILURE. See docs/ARCHITECTURE.md, "Delivery".
  */
 import { hostname } from 'node:os';
+import type { Span } from '@opentelemetry/api';
 import {
   CommandEnvelope,
   ControlMessage,
@@ -38,6 +39,9 @@ import {
 import type { Logger } from '../logging/logger';
 import { DeadLetterStore } from '../store/dead-letter-store';
 import type { TaskStore } from '../store/task-store';
+import { TaskAttributes } from '../telemetry/attributes';
+import { Metrics } from '../telemetry/metrics';
+import { failSpan, inSpan, startProcessSpan, withContext } from '../telemetry/tracing';
 import { classify, type Outcome, type RetryPolicyConfig } from './retry-policy';
 import { StateEventPublisher } from './state-event-publisher';
 import type { TaskContext } from './task-context';
@@ -77,6 +81,9 @@ export interface WorkerDeps {
 }
 
 export type WorkerState = 'created' | 'starting' | 'running' | 'draining' | 'stopped';
+
+/** Why a message was parked (the `reason` label of tasks_dead_letters_parked_total). */
+type ParkKind = 'poison' | 'crash_loop' | 'exhausted';
 
 interface Run {
   readonly taskId: string;
@@ -201,14 +208,23 @@ export class Worker {
   }
 
   private launch(delivery: Delivery): void {
-    const work = this.process(delivery)
+    // One `<queue> process` span per delivery, child of the publisher's (the gateway's POST, or
+    // the retry that re-sent it); everything the run does happens inside it.
+    const { span, context } = startProcessSpan(
+      this.deps.names.workQueue(this.options.service),
+      delivery.message,
+    );
+    const work = withContext(context, () => this.process(delivery, span))
       .catch((err: unknown) => {
         this.deps.log.error('delivery handling failed; message handed back', {
           err: describeError(err),
         });
         delivery.nack(true);
+        span.setAttribute(TaskAttributes.outcome, 'requeued');
+        failSpan(span, err);
       })
       .finally(() => {
+        span.end();
         this.inFlight.delete(work);
         this.pump();
       });
@@ -227,20 +243,32 @@ export class Worker {
     }
   }
 
-  private async process(delivery: Delivery): Promise<void> {
+  private async process(delivery: Delivery, span: Span): Promise<void> {
     const decoded = this.decode(delivery);
+    span.setAttributes({
+      [TaskAttributes.attempt]: decoded.attempt,
+      ...(decoded.ok
+        ? { [TaskAttributes.id]: decoded.command.task_id, [TaskAttributes.type]: decoded.command.type }
+        : {
+            ...(decoded.taskId ? { [TaskAttributes.id]: decoded.taskId } : {}),
+            ...(decoded.type ? { [TaskAttributes.type]: decoded.type } : {}),
+          }),
+    });
     if (!decoded.ok) {
-      await this.park(delivery, decoded.reason, decoded);
+      span.setAttribute(TaskAttributes.outcome, 'parked');
+      await this.park(delivery, decoded.reason, decoded, 'poison');
       return;
     }
     const taskId = decoded.command.task_id;
     if (delivery.message.fields.redelivered) {
       const count = await this.deps.store.countDelivery(taskId, decoded.attempt).catch(() => 0);
       if (count > this.options.maxDeliveries) {
+        span.setAttribute(TaskAttributes.outcome, 'parked');
         await this.park(
           delivery,
           `delivered ${count + 1} times without finishing (the handler may be crashing its worker)`,
           { taskId, type: decoded.command.type, attempt: decoded.attempt },
+          'crash_loop',
         );
         return;
       }
@@ -264,10 +292,11 @@ export class Worker {
         return false;
       });
       if (revoked || run.controller.signal.aborted) {
+        span.setAttribute(TaskAttributes.outcome, 'skipped');
         delivery.ack();
         return;
       }
-      await this.run(delivery, decoded, run);
+      await this.run(delivery, decoded, run, span);
     } finally {
       this.running.delete(run);
     }
@@ -324,6 +353,7 @@ export class Worker {
     delivery: Delivery,
     job: Extract<Decoded, { ok: true }>,
     run: Run,
+    span: Span,
   ): Promise<void> {
     const { command, task, attempt } = job;
     const log = this.deps.log.child({ task_id: command.task_id, task_type: command.type, attempt });
@@ -356,11 +386,20 @@ export class Worker {
     };
 
     void emit('STARTED').catch(() => undefined);
+    Metrics.tasksStarted().inc({ type: run.type });
     const started = performance.now();
     let outcome: Outcome | { kind: 'success'; result: unknown };
     let failure: unknown;
     try {
-      const result = await this.withLimits(task, run, () => task.run(job.payload, ctx));
+      const result = await inSpan(
+        `${run.type} run`,
+        {
+          [TaskAttributes.id]: run.taskId,
+          [TaskAttributes.type]: run.type,
+          [TaskAttributes.attempt]: attempt,
+        },
+        () => this.withLimits(task, run, () => task.run(job.payload, ctx)),
+      );
       outcome = isRevokedReason(run.controller.signal.reason)
         ? { kind: 'revoked' }
         : { kind: 'success', result };
@@ -376,6 +415,14 @@ export class Worker {
     }
     const runtimeMs = Math.round(performance.now() - started);
     const error = failure === undefined ? undefined : describeError(failure);
+    const outcomeLabel = outcomeName(outcome);
+    span.setAttribute(TaskAttributes.outcome, outcomeLabel);
+    Metrics.tasksFinished().inc({ type: run.type, outcome: outcomeLabel });
+    Metrics.taskDurationSeconds().observe(
+      { type: run.type, outcome: outcomeLabel },
+      runtimeMs / 1000,
+    );
+    if (outcome.kind === 'fail' || outcome.kind === 'park') failSpan(span, failure);
 
     switch (outcome.kind) {
       case 'success':
@@ -421,21 +468,23 @@ export class Worker {
       }
       case 'fail':
         if (outcome.exhausted) {
-          await this.publishParked(delivery, `failed after ${attempt} attempts: ${error ?? ''}`, {
-            taskId: run.taskId,
-            type: run.type,
-            attempt,
-          });
+          await this.publishParked(
+            delivery,
+            `failed after ${attempt} attempts: ${error ?? ''}`,
+            { taskId: run.taskId, type: run.type, attempt },
+            'exhausted',
+          );
         }
         log.warn('task failed', { err: error, exhausted: outcome.exhausted });
         void emit('FAILURE', { error, runtime_ms: runtimeMs }).catch(() => undefined);
         break;
       case 'park':
-        await this.publishParked(delivery, error ?? 'poison message', {
-          taskId: run.taskId,
-          type: run.type,
-          attempt,
-        });
+        await this.publishParked(
+          delivery,
+          error ?? 'poison message',
+          { taskId: run.taskId, type: run.type, attempt },
+          'poison',
+        );
         void emit('FAILURE', { error, runtime_ms: runtimeMs }).catch(() => undefined);
         break;
       case 'requeue':
@@ -480,8 +529,9 @@ export class Worker {
     delivery: Delivery,
     reason: string,
     meta: { taskId?: string; type?: string; attempt: number },
+    kind: ParkKind,
   ): Promise<void> {
-    await this.publishParked(delivery, reason, meta);
+    await this.publishParked(delivery, reason, meta, kind);
     this.deps.log.error('message parked', { task_id: meta.taskId, reason });
     if (meta.taskId) {
       await this.events.emit({
@@ -507,6 +557,7 @@ export class Worker {
     delivery: Delivery,
     reason: string,
     meta: { taskId?: string; type?: string; attempt: number },
+    kind: ParkKind,
   ): Promise<void> {
     const { message } = delivery;
     const { names } = this.deps;
@@ -530,6 +581,7 @@ export class Worker {
         headers,
       },
     );
+    Metrics.deadLettersParked().inc({ service: this.options.service, reason: kind });
     if (!meta.taskId) return;
     await this.deadLetters
       .record({
@@ -639,6 +691,26 @@ export class Worker {
 /** Default instance name: `<service>@<host>-<pid>`. */
 export const defaultWorkerName = (service: string): string =>
   `${service}@${hostname()}-${process.pid}`;
+
+/** The `task.outcome` span attribute (and metrics label) of a run's outcome. */
+function outcomeName(outcome: Outcome | { kind: 'success' }): string {
+  switch (outcome.kind) {
+    case 'success':
+      return 'succeeded';
+    case 'revoked':
+      return 'revoked';
+    case 'retry':
+      return 'retried';
+    case 'defer':
+      return 'deferred';
+    case 'fail':
+      return 'failed';
+    case 'park':
+      return 'parked';
+    case 'requeue':
+      return 'requeued';
+  }
+}
 
 function isRevokedReason(reason: unknown): boolean {
   return (reason as { code?: unknown } | undefined)?.code === 'TASK_REVOKED';

@@ -4,14 +4,19 @@
  * at once sends STARTED and SUCCESS together. Each `emit` resolves when the message carrying it
  * was confirmed, so a command is acked only after its events are safe (DESIGN §5).
  */
+import type { Context } from '@opentelemetry/api';
 import { domainOf, eventKey, type StateEvent } from '@tasks/contracts';
 import type { ConfirmPublisher } from '../amqp/confirm-publisher';
+import { TaskAttributes } from '../telemetry/attributes';
+import { activeContext, type PublishTrace } from '../telemetry/tracing';
 
 /** Routing key of a message that carries several events. */
 export const EVENT_BATCH_KEY = 'task.batch';
 
 interface Pending {
   readonly event: StateEvent;
+  /** The trace the event was emitted in (the task's run). */
+  readonly context: Context;
   readonly resolve: () => void;
   readonly reject: (err: unknown) => void;
 }
@@ -30,7 +35,7 @@ export class StateEventPublisher {
   /** Queues an event for the next flush; resolves on the broker's confirm. */
   emit(event: StateEvent): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      this.queue.push({ event, resolve, reject });
+      this.queue.push({ event, context: activeContext(), resolve, reject });
       if (!this.scheduled) {
         this.scheduled = true;
         setImmediate(() => this.flush());
@@ -61,10 +66,33 @@ export class StateEventPublisher {
         messageId: single
           ? `${first.event.task_id}:${first.event.attempt}:${first.event.seq}`
           : undefined,
+        trace: batchTrace(first, batch),
       })
       .then(
         () => batch.forEach((p) => p.resolve()),
         (err: unknown) => batch.forEach((p) => p.reject(err)),
       );
   }
+}
+
+/**
+ * A message's trace: the first event's; the other tasks' events of a batch are linked. Task
+ * attributes are set when every event of the message belongs to one task.
+ */
+function batchTrace(first: Pending, batch: readonly Pending[]): PublishTrace {
+  const oneTask = batch.every((p) => p.event.task_id === first.event.task_id);
+  const others = new Set(batch.map((p) => p.context));
+  others.delete(first.context);
+  return {
+    parent: first.context,
+    links: [...others],
+    attributes: oneTask
+      ? {
+          [TaskAttributes.id]: first.event.task_id,
+          [TaskAttributes.type]: first.event.type,
+          [TaskAttributes.attempt]: first.event.attempt,
+          [TaskAttributes.state]: batch.map((p) => p.event.state).join(','),
+        }
+      : { [TaskAttributes.eventCount]: batch.length },
+  };
 }

@@ -3,9 +3,11 @@
  * Built from its dependencies so tests can run it on port 0.
  */
 import express, { type ErrorRequestHandler } from 'express';
-import type { Logger } from '@tasks/runtime';
+import type { Logger, ReadinessChecks } from '@tasks/runtime';
 import { HttpError, toHttpError } from './http-error';
 import type { DeadLetters } from './dead-letters';
+import { dashboardRoutes } from './dashboard';
+import { probeRoutes, type QueueStats, queueRoutes } from './metrics';
 import { buildOpenApi } from './openapi';
 import { deadLetterRoutes } from './routes/dead-letters';
 import { scheduleRoutes } from './routes/schedules';
@@ -13,6 +15,7 @@ import type { Schedules } from './schedules';
 import { reportRoutes } from './routes/reports';
 import { systemRoutes } from './routes/system';
 import { taskRoutes, type TaskRoutesDeps } from './routes/tasks';
+import type { TaskEventStreams } from './sse/task-event-stream';
 
 export interface AppDeps extends TaskRoutesDeps {
   readonly log: Logger;
@@ -20,6 +23,12 @@ export interface AppDeps extends TaskRoutesDeps {
   readonly maxBodyBytes: number;
   readonly deadLetters: DeadLetters;
   readonly schedules: Schedules;
+  /** `GET /tasks/{id}/events`. */
+  readonly taskStreams: TaskEventStreams;
+  /** What `GET /readyz` checks. */
+  readonly readiness: ReadinessChecks;
+  /** `GET /queues`. */
+  readonly queueStats: QueueStats;
 }
 
 export function createApp(deps: AppDeps): express.Express {
@@ -29,8 +38,12 @@ export function createApp(deps: AppDeps): express.Express {
   app.use(
     express.json({ limit: deps.maxBodyBytes, type: ['application/json', 'application/*+json'] }),
   );
+  app.use(probeRoutes(deps.readiness));
   app.use(systemRoutes({ monitoring: deps.monitoring, openApi: buildOpenApi() }));
   app.use(taskRoutes(deps));
+  app.use(deps.taskStreams.router());
+  app.use(queueRoutes(deps.queueStats));
+  app.use(dashboardRoutes());
   app.use(reportRoutes(deps.reportsDir));
   app.use(deadLetterRoutes(deps.deadLetters));
   app.use(scheduleRoutes(deps.schedules));

@@ -23,6 +23,9 @@ export const GatewayConfig = BaseServiceConfig.extend({
   IDEMPOTENCY_TTL_S: envInt()
     .default(86_400)
     .describe('How long an Idempotency-Key is remembered, in seconds'),
+  SSE_HEARTBEAT_MS: envInt(1000)
+    .default(15_000)
+    .describe('Interval of keep-alive comments on GET /tasks/{id}/events, so proxies keep it open'),
   REVOKE_TTL_S: envInt()
     .default(30 * 86_400)
     .describe('How long a revocation is remembered (must outlast the longest countdown)'),

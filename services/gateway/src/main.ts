@@ -3,6 +3,8 @@
 import '@tasks/runtime/instrumentation';
 import type { Server } from 'node:http';
 import {
+  addGaugeSource,
+  clientReadiness,
   closeInOrder,
   CommandPublisher,
   DeadLetterStore,
@@ -16,8 +18,11 @@ import {
 import { createApp } from './app';
 import { loadConfig } from './config';
 import { DeadLetters } from './dead-letters';
+import { addQueueGauges, QueueStats } from './metrics';
 import { Monitoring } from './monitoring';
 import { Schedules } from './schedules';
+import { TaskEventHub } from './sse/task-event-hub';
+import { TaskEventStreams } from './sse/task-event-stream';
 import { TaskCanceller } from './task-canceller';
 import { TaskSubmitter } from './task-submitter';
 
@@ -31,6 +36,24 @@ runService({
     const registry = new WorkerRegistry(redis, config.REDIS_PREFIX);
     const commands = new CommandPublisher(publisher, broker.names, broker.delay);
     const enqueuer = new TaskEnqueuer(store, commands);
+    // Consumes only while a task stream is open (TaskEventHub).
+    const consumeConnection = broker.connect('gateway.consume');
+    const taskStreams = new TaskEventStreams({
+      hub: new TaskEventHub({ connection: consumeConnection, names: broker.names, log }),
+      store,
+      log,
+      heartbeatMs: config.SSE_HEARTBEAT_MS,
+    });
+    const queueStats = new QueueStats({
+      connection: consumeConnection,
+      topology: broker.topology,
+      log,
+    });
+    const removeQueueGauges = addQueueGauges(queueStats);
+    const removeStreamGauge = addGaugeSource(
+      { name: 'tasks_gateway_task_streams', help: 'Open GET /tasks/{id}/events streams' },
+      (gauge) => gauge.set(taskStreams.size),
+    );
     const app = createApp({
       log,
       reportsDir: config.REPORTS_DIR,
@@ -57,6 +80,9 @@ runService({
         revokeTtlS: config.REVOKE_TTL_S,
         log,
       }),
+      taskStreams,
+      readiness: () => clientReadiness([connection], redis),
+      queueStats,
     });
     // Without an offline queue the first requests would fail while Redis connects: wait briefly.
     if (!(await redisReady(clients.redis, 2000))) log.warn('listening before Redis is ready');
@@ -80,7 +106,18 @@ runService({
     return {
       close: () =>
         closeInOrder(log, [
+          // Open streams end first, or the server would wait for them to close.
+          ['task streams', () => taskStreams.close()],
           ['http server', stopListening],
+          [
+            'metrics',
+            () => {
+              removeQueueGauges();
+              removeStreamGauge();
+              return queueStats.close();
+            },
+          ],
+          ['consume connection', () => consumeConnection.close()],
           ['clients', () => clients.close()],
         ]),
     };

@@ -75,6 +75,28 @@ export function buildOpenApi(): JsonObject {
         },
       },
     },
+    '/tasks/{task_id}/events': {
+      get: {
+        summary: 'Follow a task live (server-sent events)',
+        description:
+          'A `status` event with the current state at once, then one per change, in order and ' +
+          'never backwards (the data is the body GET /tasks/{task_id} would return). After the ' +
+          'terminal state an `end` event, and the stream closes: close the EventSource on it. ' +
+          'Comment lines keep the stream open through proxies. Reconnecting with the ' +
+          "`Last-Event-ID` of a finished task's terminal state answers 204.",
+        operationId: 'stream_task_events',
+        parameters: [taskIdParam],
+        responses: {
+          '200': {
+            description: '`text/event-stream` of `status` events, then `end`',
+            content: { 'text/event-stream': { schema: jsonSchema(TaskStatusResponse) } },
+          },
+          '204': { description: 'Reconnect after the terminal state: nothing more will come' },
+          '404': json('No task with this id was ever issued (or it expired)', ErrorResponse),
+          '503': errors['503'],
+        },
+      },
+    },
     '/tasks/active/list': {
       get: {
         summary: 'Tasks running, reserved and scheduled, per worker',
@@ -89,6 +111,75 @@ export function buildOpenApi(): JsonObject {
         responses: {
           '200': json('healthy / degraded / unhealthy, with worker details', HealthResponse),
         },
+      },
+    },
+    '/metrics': {
+      get: {
+        summary: 'Prometheus metrics of this gateway (queue depths and consumers included)',
+        operationId: 'metrics',
+        responses: {
+          '200': {
+            description: 'Prometheus text exposition format',
+            content: { 'text/plain': { schema: { type: 'string' } } },
+          },
+        },
+      },
+    },
+    '/livez': {
+      get: {
+        summary: 'Liveness: the process answers',
+        operationId: 'livez',
+        responses: { '200': { description: '`{"status": "alive"}`' } },
+      },
+    },
+    '/readyz': {
+      get: {
+        summary: 'Readiness: connected to the broker, Redis ready',
+        operationId: 'readyz',
+        responses: {
+          '200': { description: '`{"status": "ready", "checks": {…}}`' },
+          '503': { description: '`{"status": "not ready", "checks": {…}}` naming what is down' },
+        },
+      },
+    },
+    '/queues': {
+      get: {
+        summary: 'Messages ready and consumers of every queue (cached a few seconds)',
+        operationId: 'list_queues',
+        responses: {
+          '200': {
+            description: '`{"queues": [{"name", "messages", "consumers"}]}`, empty while disconnected',
+            content: {
+              'application/json': {
+                schema: {
+                  type: 'object',
+                  properties: {
+                    queues: {
+                      type: 'array',
+                      items: {
+                        type: 'object',
+                        properties: {
+                          name: { type: 'string' },
+                          messages: { type: 'integer' },
+                          consumers: { type: 'integer' },
+                        },
+                        required: ['name', 'messages', 'consumers'],
+                      },
+                    },
+                  },
+                  required: ['queues'],
+                },
+              },
+            },
+          },
+        },
+      },
+    },
+    '/dashboard': {
+      get: {
+        summary: 'The operator dashboard (HTML page over this API)',
+        operationId: 'dashboard',
+        responses: { '200': { description: 'text/html', content: { 'text/html': {} } } },
       },
     },
     '/dead-letters': {

@@ -1,4 +1,6 @@
 /** processing-worker: runs `task.data.process` with progress and cooperative cancellation. */
+// First, so tracing patches http, express and ioredis before anything loads them.
+import '@tasks/runtime/instrumentation';
 import { DATA_PROCESS, DataProcessPayload } from '@tasks/contracts';
 import { defineTask, runService, startWorkerService, type TaskHandler } from '@tasks/runtime';
 import { loadConfig } from './config';

@@ -1,4 +1,6 @@
 /** report-worker: builds report files from the platform's statistics. */
+// First, so tracing patches http, express and ioredis before anything loads them.
+import '@tasks/runtime/instrumentation';
 import {
   MAINTENANCE_CLEANUP,
   MaintenanceCleanupPayload,

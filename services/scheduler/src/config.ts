@@ -1,4 +1,4 @@
-import { BaseServiceConfig, envInt, parseConfig } from '@tasks/runtime';
+import { BaseServiceConfig, envInt, parseConfig, ProbeServerConfig } from '@tasks/runtime';
 import { z } from 'zod';
 
 /** Every variable is listed in docs/configuration.md; config-docs.test.ts keeps the two in step. */
@@ -23,6 +23,7 @@ export const SchedulerConfig = BaseServiceConfig.extend({
     .min(1)
     .optional()
     .describe('This instance in the leader lease; default <host>-<pid>'),
+  ...ProbeServerConfig.shape,
 });
 export type SchedulerConfig = z.infer<typeof SchedulerConfig>;
 

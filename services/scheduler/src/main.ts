@@ -3,14 +3,18 @@
  * instances may run; one leads through a lease in Redis, the others stand by. Delayed tasks
  * (countdown/eta) do not need it: they wait in the broker's delay levels.
  */
+// First, so tracing patches http, express and ioredis before anything loads them.
+import '@tasks/runtime/instrumentation';
 import { hostname } from 'node:os';
 import {
+  clientReadiness,
   closeInOrder,
   CommandPublisher,
   openServiceClients,
   RedisKeys,
   runService,
   ScheduleStore,
+  startServiceProbes,
   TaskEnqueuer,
 } from '@tasks/runtime';
 import { loadConfig } from './config';
@@ -44,12 +48,19 @@ runService({
     });
     await publisher.waitForReady();
     scheduler.start();
+    const probes = await startServiceProbes({
+      service: 'scheduler',
+      config,
+      log,
+      readiness: () => clientReadiness([clients.publishConnection], redis),
+    });
     log.info('scheduler started', { instance, schedules: schedules.map((s) => s.name) });
     return {
       close: () =>
         closeInOrder(log, [
           ['scheduler', () => scheduler.close()],
           ['clients', () => clients.close()],
+          ['probes', () => probes.close()],
         ]),
     };
   },

@@ -1,4 +1,4 @@
-import { BaseServiceConfig, envInt, parseConfig } from '@tasks/runtime';
+import { BaseServiceConfig, envInt, parseConfig, ProbeServerConfig } from '@tasks/runtime';
 import type { z } from 'zod';
 
 /** Every variable is listed in docs/configuration.md; config-docs.test.ts keeps the two in step. */
@@ -11,6 +11,7 @@ export const StatusStoreConfig = BaseServiceConfig.extend({
     .max(5_000)
     .default(500)
     .describe('Most events written in one Redis pipeline'),
+  ...ProbeServerConfig.shape,
 });
 export type StatusStoreConfig = z.infer<typeof StatusStoreConfig>;
 

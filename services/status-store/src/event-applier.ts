@@ -20,9 +20,14 @@ import {
   type ConfirmPublisher,
   type Delivery,
   describeError,
+  endSpan,
   type Logger,
   MessageHeaders,
+  Metrics,
   QueueConsumer,
+  type Span,
+  startProcessSpan,
+  TaskAttributes,
   type TaskStore,
   type WorkerRegistry,
 } from '@tasks/runtime';
@@ -59,6 +64,8 @@ export class EventApplier {
   private chain: Promise<void> = Promise.resolve();
   private stopping = false;
   private closing: Promise<void> | undefined;
+  /** `status-store.events process` spans of task-event deliveries, ended when settled. */
+  private readonly spans = new Map<Delivery, Span>();
   applied = 0;
 
   constructor(
@@ -78,6 +85,11 @@ export class EventApplier {
   }
 
   private onDelivery(delivery: Delivery): void {
+    // Task events continue their task's trace; heartbeats stay out of traces.
+    if (delivery.message.fields.routingKey.startsWith('task.')) {
+      const queue = this.deps.names.statusEventsQueue;
+      this.spans.set(delivery, startProcessSpan(queue, delivery.message).span);
+    }
     this.buffer.push(delivery);
     if (this.buffer.length >= this.options.batchMax) {
       this.flush();
@@ -106,7 +118,10 @@ export class EventApplier {
         break;
       } catch (err) {
         if (this.stopping) {
-          writable.forEach((item) => item.delivery.nack(true));
+          writable.forEach((item) => {
+            item.delivery.nack(true);
+            this.endSpan(item, err);
+          });
           return;
         }
         const waitMs = Math.min(RETRY_MIN_MS * 2 ** failures, RETRY_MAX_MS);
@@ -117,13 +132,35 @@ export class EventApplier {
         await new Promise((resolve) => setTimeout(resolve, waitMs));
       }
     }
-    for (const item of writable) item.delivery.ack();
+    for (const item of writable) {
+      item.delivery.ack();
+      this.endSpan(item);
+    }
+  }
+
+  private endSpan(item: Parsed, error?: unknown): void {
+    const span = this.spans.get(item.delivery);
+    if (!span) return;
+    this.spans.delete(item.delivery);
+    if (item.kind === 'events') {
+      const [first] = item.events;
+      if (first && item.events.every((e) => e.task_id === first.task_id)) {
+        span.setAttributes({
+          [TaskAttributes.id]: first.task_id,
+          [TaskAttributes.type]: first.type,
+          [TaskAttributes.attempt]: first.attempt,
+          [TaskAttributes.state]: item.events.map((e) => e.state).join(','),
+        });
+      }
+      span.setAttribute(TaskAttributes.eventCount, item.events.length);
+    }
+    endSpan(span, error);
   }
 
   private async apply(items: Parsed[]): Promise<void> {
     const events = items.flatMap((item) => (item.kind === 'events' ? item.events : []));
     const writes: Promise<unknown>[] = [];
-    if (events.length > 0) writes.push(this.deps.store.applyAll(events));
+    if (events.length > 0) writes.push(this.deps.store.applyAll(events).then((applied) => count(events, applied)));
     for (const item of items) {
       if (item.kind === 'heartbeat') writes.push(this.deps.registry.record(item.beat));
       if (item.kind === 'offline') writes.push(this.deps.registry.markOffline(item.offline));
@@ -135,6 +172,7 @@ export class EventApplier {
   private async park(delivery: Delivery, reason: string): Promise<void> {
     const { message } = delivery;
     this.deps.log.error('event parked', { reason });
+    Metrics.deadLettersParked().inc({ service: 'status-store', reason: 'poison' });
     try {
       await this.deps.publisher.publish(
         this.deps.names.deadExchange,
@@ -152,10 +190,12 @@ export class EventApplier {
         },
       );
       delivery.ack();
+      this.endSpan({ kind: 'poison', delivery, reason }, reason);
     } catch (err) {
       // Not parked: leave it to the broker's redelivery rather than lose it.
       this.deps.log.error('parking failed; event handed back', { err: describeError(err) });
       delivery.nack(true);
+      this.endSpan({ kind: 'poison', delivery, reason }, err);
     }
   }
 
@@ -170,6 +210,17 @@ export class EventApplier {
     })();
     return this.closing;
   }
+}
+
+/** Metrics of a written batch: state changes applied, stale events, and each event's lag. */
+function count(events: readonly StateEvent[], applied: readonly boolean[]): void {
+  const now = Date.now();
+  events.forEach((event, i) => {
+    if (applied[i]) Metrics.taskStates().inc({ type: event.type, state: event.state });
+    else Metrics.staleEvents().inc({ state: event.state });
+    const at = Date.parse(event.at);
+    if (Number.isFinite(at)) Metrics.eventLagSeconds().observe(Math.max(0, now - at) / 1000);
+  });
 }
 
 function parse(delivery: Delivery): Parsed {

@@ -1,5 +1,14 @@
 /** status-store: applies state events and heartbeats to Redis, the platform's read model. */
-import { closeInOrder, openServiceClients, runService, WorkerRegistry } from '@tasks/runtime';
+// First, so tracing patches http, express and ioredis before anything loads them.
+import '@tasks/runtime/instrumentation';
+import {
+  clientReadiness,
+  closeInOrder,
+  openServiceClients,
+  runService,
+  startServiceProbes,
+  WorkerRegistry,
+} from '@tasks/runtime';
 import { loadConfig } from './config';
 import { EventApplier } from './event-applier';
 
@@ -22,6 +31,12 @@ runService({
       { prefetch: config.STATUS_PREFETCH, batchMax: config.STATUS_BATCH_MAX },
     );
     await applier.waitForReady();
+    const probes = await startServiceProbes({
+      service: 'status-store',
+      config,
+      log,
+      readiness: () => clientReadiness([consumeConnection, clients.publishConnection], redis),
+    });
     log.info('status-store started', { queue: broker.names.statusEventsQueue });
     return {
       close: () =>
@@ -29,6 +44,7 @@ runService({
           ['event applier', () => applier.close()],
           ['consume connection', () => consumeConnection.close()],
           ['clients', () => clients.close()],
+          ['probes', () => probes.close()],
         ]),
     };
   },

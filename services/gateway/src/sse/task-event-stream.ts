@@ -1,0 +1,241 @@
+/**
+ * `GET /tasks/{task_id}/events`: a task's state as server-sent events. The current state is
+ * sent at once, then every change, never going backwards (the store's ordering rule, contracts'
+ * `isNewer`); after the terminal state an `end` event closes the stream (at once for a finished
+ * task). Comments every `heartbeatMs` keep proxies from closing a quiet stream. Changes come from
+ * the events exchange (TaskEventHub), not from polling Redis.
+ *
+ *   id: 1.PROGRESS.3
+ *   event: status
+ *   data: {"task_id":"…","status":"PROGRESS","result":{"current":3,"total":5},…}
+ *
+ * An EventSource reconnects when a stream ends: it should close itself on `end`. One that
+ * reconnects anyway with the id of the terminal state gets 204, which stops it for good.
+ */
+import type { ServerResponse } from 'node:http';
+import {
+  type EventPosition,
+  isNewer,
+  isTerminal,
+  type StateEvent,
+  type TaskStatusResponse,
+} from '@tasks/contracts';
+import { describeError, type Logger, type TaskRecord, type TaskStore } from '@tasks/runtime';
+import { type Request, type Response, Router } from 'express';
+import { HttpError } from '../http-error';
+import { toStatusResponse } from '../task-view';
+import type { TaskEventHub, TaskListener } from './task-event-hub';
+
+export interface TaskEventStreamsOptions {
+  readonly hub: TaskEventHub;
+  readonly store: TaskStore;
+  readonly log: Logger;
+  readonly heartbeatMs: number;
+}
+
+/** The open streams of one gateway, and the route that opens them. */
+export class TaskEventStreams {
+  private readonly open = new Set<ServerResponse>();
+
+  constructor(private readonly options: TaskEventStreamsOptions) {}
+
+  /** Streams currently open. */
+  get size(): number {
+    return this.open.size;
+  }
+
+  router(): Router {
+    const router = Router();
+    router.get('/tasks/:task_id/events', async (req, res) => {
+      await this.serve(req, res, req.params.task_id);
+    });
+    return router;
+  }
+
+  private async serve(req: Request, res: Response, taskId: string): Promise<void> {
+    const { store, hub } = this.options;
+    const first = await store.get(taskId);
+    if (!first) throw new HttpError(404, 'Task not found');
+    if (isTerminal(first.state)) {
+      if (req.get('Last-Event-ID') === positionId(first)) {
+        res.status(204).end();
+        return;
+      }
+      this.begin(res);
+      sendStatus(res, first, toStatusResponse(first));
+      this.end(res, first.state);
+      return;
+    }
+
+    // Listen before reading the state again, so no change falls between the two.
+    const stream = new LiveStream(res, taskId, {
+      store,
+      log: this.options.log,
+      heartbeatMs: this.options.heartbeatMs,
+      begin: () => this.begin(res),
+      end: (state) => this.end(res, state),
+    });
+    stream.attach(await hub.subscribe(taskId, stream));
+    // From here on a client that goes away ends the subscription.
+    res.on('close', () => stream.finish());
+    if (res.closed) {
+      stream.finish();
+      return;
+    }
+    let current: TaskRecord | undefined;
+    try {
+      current = await store.get(taskId);
+    } catch (err) {
+      stream.finish();
+      throw err;
+    }
+    if (!current) {
+      stream.finish();
+      throw new HttpError(404, 'Task not found');
+    }
+    stream.start(current);
+  }
+
+  private begin(res: Response): void {
+    res.status(200).set({
+      'Content-Type': 'text/event-stream; charset=utf-8',
+      'Cache-Control': 'no-cache, no-transform',
+      Connection: 'keep-alive',
+      // nginx and similar proxies would otherwise buffer the stream.
+      'X-Accel-Buffering': 'no',
+    });
+    res.flushHeaders();
+    res.write('retry: 3000\n\n');
+    this.open.add(res);
+    res.on('close', () => this.open.delete(res));
+  }
+
+  private end(res: ServerResponse, state: string | undefined): void {
+    if (!res.writableEnded) {
+      if (state && isTerminal(state as StateEvent['state'])) {
+        res.write(`event: end\ndata: ${JSON.stringify({ status: state })}\n\n`);
+      }
+      res.end();
+    }
+    this.open.delete(res);
+  }
+
+  /** Ends every open stream (shutdown: clients reconnect to another gateway), then the hub. */
+  close(): Promise<void> {
+    for (const res of [...this.open]) this.end(res, undefined);
+    return this.options.hub.close();
+  }
+}
+
+/**
+ * One open stream: sends the state it starts from, then each newer event; events that arrive
+ * before it started wait in `pending`.
+ */
+class LiveStream implements TaskListener {
+  private view: TaskStatusResponse | undefined;
+  private last: EventPosition | undefined;
+  private readonly pending: StateEvent[] = [];
+  private done = false;
+  private unsubscribe: (() => void) | undefined;
+  private heartbeat: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly res: ServerResponse,
+    private readonly taskId: string,
+    private readonly deps: {
+      readonly store: TaskStore;
+      readonly log: Logger;
+      readonly heartbeatMs: number;
+      readonly begin: () => void;
+      readonly end: (state: string | undefined) => void;
+    },
+  ) {}
+
+  attach(unsubscribe: () => void): void {
+    this.unsubscribe = unsubscribe;
+  }
+
+  /** Opens the response with `record`'s state; ends it at once when that is terminal. */
+  start(record: TaskRecord): void {
+    if (this.done) return;
+    this.deps.begin();
+    this.heartbeat = setInterval(() => this.res.write(': keep-alive\n\n'), this.deps.heartbeatMs);
+    this.heartbeat.unref();
+    this.show(record, toStatusResponse(record));
+    for (const event of this.pending.splice(0)) this.onEvent(event);
+  }
+
+  onEvent(event: StateEvent): void {
+    if (this.done) return;
+    if (!this.view) {
+      this.pending.push(event);
+      return;
+    }
+    if (isNewer(this.last, event)) this.show(event, withEvent(this.view, event));
+  }
+
+  onRevoke(): void {
+    // A cancel is written to Redis by whichever gateway took it; read what it wrote.
+    this.deps.store
+      .get(this.taskId)
+      .then((record) => {
+        if (this.done || !record || !this.view || !isNewer(this.last, record)) return;
+        this.show(record, toStatusResponse(record));
+      })
+      .catch((err: unknown) =>
+        this.deps.log.warn('task stream refresh failed', {
+          task_id: this.taskId,
+          err: describeError(err),
+        }),
+      );
+  }
+
+  /** Stops listening and ends the response (with `end` after a terminal state). Idempotent. */
+  finish(): void {
+    if (this.done) return;
+    this.done = true;
+    this.unsubscribe?.();
+    clearInterval(this.heartbeat);
+    this.deps.end(this.last?.state);
+  }
+
+  private show(position: EventPosition, view: TaskStatusResponse): void {
+    this.last = position;
+    this.view = view;
+    sendStatus(this.res, position, view);
+    if (isTerminal(position.state)) this.finish();
+  }
+}
+
+/** `<attempt>.<state>.<seq>`: the SSE id of a state. */
+const positionId = (p: EventPosition): string => `${p.attempt}.${p.state}.${p.seq}`;
+
+function sendStatus(res: ServerResponse, position: EventPosition, view: TaskStatusResponse): void {
+  res.write(`id: ${positionId(position)}\nevent: status\ndata: ${JSON.stringify(view)}\n\n`);
+}
+
+/** The status view after `event`, as GET /tasks/{id} will show it once the store applied it. */
+function withEvent(view: TaskStatusResponse, event: StateEvent): TaskStatusResponse {
+  const result =
+    event.state === 'PROGRESS'
+      ? (event.progress ?? null)
+      : event.state === 'SUCCESS' && isObject(event.result)
+        ? event.result
+        : null;
+  return {
+    ...view,
+    status: event.state,
+    result,
+    error: event.error ?? null,
+    task_type: event.type,
+    attempt: event.attempt,
+    updated_at: event.at,
+    next_retry_at: event.next_retry_at ?? null,
+    worker: event.worker,
+    ...(event.state === 'STARTED' ? { started_at: event.at } : {}),
+    ...(isTerminal(event.state) ? { completed_at: event.at } : {}),
+  };
+}
+
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  value !== null && typeof value === 'object' && !Array.isArray(value);
