@@ -43,7 +43,7 @@ describe('dashboard', () => {
           'EXTRA_DEBS in .ci/run), or set CHROMIUM_BIN to its path.',
       );
     }
-    platform = await TestPlatform.start({ env: { PROCESS_STEPS: '10', PROCESS_STEP_MS: '250' } });
+    platform = await TestPlatform.start({ env: { PROCESS_STEPS: '20', PROCESS_STEP_MS: '250' } });
     await gatewayConnected(platform);
     browser = await chromium.launch({
       executablePath: CHROMIUM,
@@ -100,11 +100,27 @@ describe('dashboard', () => {
   }, 30_000);
 
   it('cancels a running task with a click', async () => {
+    const before = await page.$$eval('#tasks tbody tr.task', (rows) =>
+      rows.map((row) => row.getAttribute('data-task-id')),
+    );
     await page.selectOption('#submit-type', 'process');
     await page.fill('#submit-body', JSON.stringify({ data: { records: 3 } }));
     await page.click('#submit-button');
-    const id = await newestTaskId();
-    await waitForRow(id, 'PROGRESS');
+    // The new task's row, not the earlier test's (still listed above or below it).
+    const id = await waitFor(
+      async () =>
+        (
+          await page.$$eval('#tasks tbody tr.task', (rows) =>
+            rows.map((row) => row.getAttribute('data-task-id')),
+          )
+        ).find((taskId) => taskId && !before.includes(taskId)),
+      { timeoutMs: 10_000, message: 'the new task row appears' },
+    );
+    // Running = STARTED or PROGRESS; on a loaded machine the row may show either first.
+    await page.waitForSelector(
+      `#tasks tr[data-task-id="${id}"]:is([data-status="STARTED"], [data-status="PROGRESS"])`,
+      { timeout: 20_000 },
+    );
     await page.click(`#tasks tr[data-task-id="${id}"] button[data-action="cancel"]`);
     await waitForRow(id, 'REVOKED', 10_000);
     expect((await platform.task(id)).status).toBe('REVOKED');

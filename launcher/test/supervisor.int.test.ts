@@ -17,13 +17,14 @@ const SCRIPT = `
 const mode = process.argv[2];
 const log = (msg, extra) => process.stdout.write(JSON.stringify({ level: 30, time: Date.now(),
   msg, replica: process.env.SERVICE_REPLICA, cwd: process.cwd(), ...extra }) + '\\n');
-log('up');
-if (mode === 'crash') { process.stderr.write('crashing now\\n'); process.exit(3); }
+if (mode === 'crash') { log('up'); process.stderr.write('crashing now\\n'); process.exit(3); }
 const keepAlive = setInterval(() => {}, 1000);
 process.on('SIGTERM', () => {
   log('draining');
   if (mode !== 'stubborn') { clearInterval(keepAlive); process.exitCode = 0; }
 });
+// 'up' only once the SIGTERM handler is installed: a test that signals on 'up' must not race it.
+log('up');
 `;
 
 interface Recorded {

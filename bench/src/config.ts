@@ -1,0 +1,71 @@
+/**
+ * Sizes of every scenario. `full` is the benchmark (BENCH_SIZE=full, the default of
+ * `npm run bench`); `small` proves it still works (CI's smoke test: one run, a few seconds each).
+ */
+export type SizeName = 'full' | 'small';
+
+export interface Sizes {
+  readonly runs: number;
+  /** Tasks one worker process runs at once, for every system (prefetch for the raw floor). */
+  readonly concurrency: number;
+  /** Longest wait for the machine to be quiet before a scenario, ms. */
+  readonly quietWaitMs: number;
+  readonly queue: { readonly tasks: number; readonly warmup: number; readonly window: number };
+  readonly http: {
+    readonly tasks: number;
+    readonly warmup: number;
+    /** Clients posting at once. */
+    readonly submitters: number;
+    /** Clients reading states back at once. */
+    readonly checkers: number;
+  };
+  readonly latency: {
+    readonly lowRate: number;
+    readonly lowTasks: number;
+    /** Seconds at half the maximum rate. */
+    readonly highSeconds: number;
+    readonly warmup: number;
+    /** Tasks of the quick maximum-throughput probe (when scenario 1/2 did not run before). */
+    readonly probeTasks: number;
+  };
+  readonly reads: {
+    readonly seed: number;
+    readonly seconds: number;
+    readonly warmupSeconds: number;
+    readonly connections: number;
+  };
+  readonly memory: { readonly settleMs: number; readonly loadTasks: number };
+  readonly scaling: {
+    readonly tasks: number;
+    readonly handlerMs: number;
+    readonly replicas: readonly number[];
+  };
+  readonly profile: { readonly tasks: number };
+}
+
+export const SIZES: Record<SizeName, Sizes> = {
+  full: {
+    runs: 3,
+    concurrency: 100,
+    quietWaitMs: 3 * 60_000,
+    queue: { tasks: 20_000, warmup: 2_000, window: 500 },
+    http: { tasks: 5_000, warmup: 500, submitters: 64, checkers: 16 },
+    latency: { lowRate: 200, lowTasks: 2_000, highSeconds: 5, warmup: 200, probeTasks: 5_000 },
+    reads: { seed: 1_000, seconds: 10, warmupSeconds: 2, connections: 32 },
+    memory: { settleMs: 5_000, loadTasks: 5_000 },
+    scaling: { tasks: 48, handlerMs: 200, replicas: [1, 2, 4] },
+    profile: { tasks: 20_000 },
+  },
+  small: {
+    runs: 1,
+    concurrency: 100,
+    quietWaitMs: 0,
+    queue: { tasks: 500, warmup: 100, window: 500 },
+    http: { tasks: 300, warmup: 50, submitters: 32, checkers: 8 },
+    latency: { lowRate: 200, lowTasks: 60, highSeconds: 0.3, warmup: 10, probeTasks: 300 },
+    reads: { seed: 20, seconds: 0.5, warmupSeconds: 0.2, connections: 8 },
+    memory: { settleMs: 1_000, loadTasks: 200 },
+    scaling: { tasks: 4, handlerMs: 50, replicas: [1, 2, 4] },
+    profile: { tasks: 500 },
+  },
+};

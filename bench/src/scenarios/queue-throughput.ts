@@ -1,0 +1,105 @@
+/**
+ * Scenario 1, queue throughput: N no-op tasks submitted through the runtime's producer
+ * (TaskEnqueuer: PENDING Lua + confirmed persistent command, `window` in flight), consumed by
+ * one worker process, until every SUCCESS is in Redis. Against the raw floor and BullMQ with
+ * the same producer window and worker concurrency, in the same rounds (order rotated).
+ *
+ * One more row, for the next session's choices: the platform again with 4× the concurrency
+ * (and prefetch), which shows whether its throughput is bound by CPU or by how long each
+ * delivery is held (the ack waits for the events' confirm).
+ */
+import type { ResultBuilder } from '../report';
+import { Platform } from '../systems/platform';
+import type { TaskSystem } from '../systems/system';
+import {
+  type Ctx,
+  closeAll,
+  LABEL,
+  rotate,
+  type Scenario,
+  startAll,
+  throughputRun,
+  type ThroughputRun,
+} from './common';
+import { runAlone } from './run-alone';
+
+interface Entry {
+  readonly label: string;
+  readonly system: TaskSystem;
+}
+
+export const queueThroughput: Scenario = {
+  name: 'queue',
+  title: '1. Queue throughput (runtime producer → one worker process → every state in Redis)',
+  async run(ctx: Ctx, result: ResultBuilder) {
+    const { tasks, warmup, window } = ctx.sizes.queue;
+    const concurrency = ctx.sizes.concurrency;
+    const systems = await startAll({ concurrency });
+    const wide = `platform, CONCURRENCY ${concurrency * 4}`;
+    try {
+      systems.push(await Platform.start({ concurrency: concurrency * 4 }));
+    } catch (err) {
+      await closeAll(systems);
+      throw err;
+    }
+    const entries: Entry[] = systems.map((system, i) => ({
+      label: i < 3 ? LABEL[system.key] : wide,
+      system,
+    }));
+    const runs = new Map<string, ThroughputRun[]>(entries.map((e) => [e.label, []]));
+    try {
+      for (const e of entries) await throughputRun(ctx, e.system, warmup, window);
+      for (let r = 0; r < ctx.runs; r += 1) {
+        for (const e of rotate(entries, r)) {
+          const run = await throughputRun(ctx, e.system, tasks, window);
+          runs.get(e.label)!.push(run);
+          ctx.say(`  run ${r + 1}: ${e.label} ${Math.round(run.tasksPerS)} tasks/s`);
+        }
+      }
+    } finally {
+      await closeAll(systems);
+    }
+    const rate = (label: string): number[] => runs.get(label)!.map((r) => r.tasksPerS);
+    for (const e of entries) {
+      result.figure(`${e.label}: tasks/s, submit → all SUCCESS stored`, 'tasks/s', rate(e.label));
+    }
+    for (const e of entries) {
+      const submit = runs.get(e.label)!.map((r) => r.submitPerS);
+      result.figure(`${e.label}: producer confirms/s`, 'tasks/s', submit);
+    }
+    const [ours, raw, bull] = [LABEL.ours, LABEL.raw, LABEL.bullmq];
+    const vsBull = result.ratio('platform / BullMQ', rate(ours), rate(bull));
+    const vsRaw = result.ratio('platform / raw floor', rate(ours), rate(raw));
+    result.ratio('BullMQ / raw floor', rate(bull), rate(raw));
+    result.ratio(`${wide} / platform (CONCURRENCY ${concurrency})`, rate(wide), rate(ours));
+    result.target('queue throughput: platform / BullMQ', vsBull.median, '>=', 1.0, '×');
+    result.target(
+      'queue throughput: platform / raw per-message floor',
+      vsRaw.median,
+      '>=',
+      1.2,
+      '×',
+    );
+    for (const e of entries)
+      result.cpu(
+        e.label,
+        runs.get(e.label)!.map((r) => r.cpuMsPerTask),
+      );
+    result.otherCores = [...runs.values()].flat().map((r) => r.otherCores);
+    ctx.shared.queueMax = result.figures[0]!.median;
+    result.notes.push(
+      `Every system: producer window ${window}, worker concurrency ${concurrency} (prefetch ${concurrency} for the ` +
+        'platform and the raw floor, concurrency for BullMQ), one worker process.',
+      'Handler: a no-op that returns its start and end stamps, run by bench/src/processes/noop-worker.ts ' +
+        "(the runtime's startWorkerService on the processing-worker's queue: the real consumer, event batching, " +
+        'confirms and acks). The real processing-worker with PROCESS_STEPS=1, PROCESS_STEP_MS=0 would add one ' +
+        'PROGRESS event and a turn of the event loop per task.',
+      'CPU-ms per task: user+system time of each process over the run (/proc/<pid>/stat) ÷ tasks; broker = the ' +
+        'shared rabbit@localhost beam.smp, redis = the shared redis-server, client = this process (producer and ' +
+        'completion polling). Broker and Redis also serve whatever else runs on the machine ("other" above).',
+    );
+    return { tasks, warmup, producerWindow: window, workerConcurrency: concurrency };
+  },
+};
+
+runAlone(module, queueThroughput);

@@ -1,0 +1,137 @@
+/**
+ * A process the benchmark starts: a platform service (`services/<name>/dist/main.js`) or one of
+ * bench/'s own (the no-op worker, the raw floor, BullMQ). Its JSON log lines can be waited on;
+ * only the latest lines are kept, so a long run does not grow this process's memory.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { join } from 'node:path';
+
+export const REPO_ROOT = join(__dirname, '..', '..', '..');
+
+/**
+ * The environment every started process inherits: this one's, without OpenTelemetry settings
+ * (tracing is off by default in production; a stray OTEL_TRACES_EXPORTER would turn it on).
+ */
+export function baseEnv(): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [key, value] of Object.entries(process.env)) {
+    if (value !== undefined && !key.startsWith('OTEL_')) env[key] = value;
+  }
+  return env;
+}
+
+/** Entry of a platform service, as production runs it. */
+export const serviceEntry = (service: string): string =>
+  join(REPO_ROOT, 'services', service, 'dist', 'main.js');
+
+/** Entry of one of bench/'s own processes (compiled to bench/dist/processes). */
+export const benchEntry = (name: string): string =>
+  join(REPO_ROOT, 'bench', 'dist', 'processes', `${name}.js`);
+
+interface Waiter {
+  readonly match: (line: Record<string, unknown>) => boolean;
+  readonly resolve: (line: Record<string, unknown>) => void;
+}
+
+export class BenchProcess {
+  readonly child: ChildProcess;
+  readonly exited: Promise<number | null>;
+  private readonly recent: string[] = [];
+  private readonly waiters = new Set<Waiter>();
+  private exitCode: number | null | undefined;
+
+  constructor(
+    readonly name: string,
+    entry: string,
+    env: Record<string, string>,
+    nodeArgs: readonly string[] = [],
+  ) {
+    this.child = spawn(process.execPath, [...nodeArgs, entry], {
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    for (const stream of [this.child.stdout, this.child.stderr]) {
+      let buffer = '';
+      stream?.on('data', (chunk: Buffer) => {
+        buffer += chunk.toString('utf8');
+        for (let nl = buffer.indexOf('\n'); nl >= 0; nl = buffer.indexOf('\n')) {
+          this.onLine(buffer.slice(0, nl));
+          buffer = buffer.slice(nl + 1);
+        }
+      });
+    }
+    this.exited = new Promise((resolve) => {
+      this.child.once('exit', (code) => {
+        this.exitCode = code;
+        resolve(code);
+      });
+    });
+  }
+
+  get pid(): number {
+    return this.child.pid ?? -1;
+  }
+
+  get running(): boolean {
+    return this.exitCode === undefined;
+  }
+
+  /** The last lines it printed, for an error message. */
+  tail(n = 15): string {
+    return this.recent.slice(-n).join('\n');
+  }
+
+  private onLine(text: string): void {
+    this.recent.push(text);
+    if (this.recent.length > 200) this.recent.shift();
+    let line: Record<string, unknown>;
+    try {
+      line = JSON.parse(text) as Record<string, unknown>;
+    } catch {
+      return;
+    }
+    for (const waiter of this.waiters) {
+      if (waiter.match(line)) {
+        this.waiters.delete(waiter);
+        waiter.resolve(line);
+      }
+    }
+  }
+
+  /** Resolves with the first later log line whose `msg` is `msg`; rejects on exit or timeout. */
+  waitForLog(msg: string, timeoutMs = 30_000): Promise<Record<string, unknown>> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.waiters.delete(waiter);
+        reject(
+          new Error(`${this.name} did not log "${msg}" within ${timeoutMs} ms:\n${this.tail()}`),
+        );
+      }, timeoutMs);
+      const waiter: Waiter = {
+        match: (line) => line.msg === msg,
+        resolve: (line) => {
+          clearTimeout(timer);
+          resolve(line);
+        },
+      };
+      this.waiters.add(waiter);
+      void this.exited.then((code) => {
+        if (!this.waiters.delete(waiter)) return;
+        clearTimeout(timer);
+        reject(new Error(`${this.name} exited (${String(code)}) before "${msg}":\n${this.tail()}`));
+      });
+    });
+  }
+
+  /** SIGTERM (graceful drain), SIGKILL after `timeoutMs`; resolves with the exit code. */
+  async stop(timeoutMs = 30_000): Promise<number | null> {
+    if (!this.running) return this.exitCode ?? null;
+    this.child.kill('SIGTERM');
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), timeoutMs);
+    try {
+      return await this.exited;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}

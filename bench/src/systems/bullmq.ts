@@ -1,0 +1,115 @@
+/**
+ * BullMQ (the peer): a Queue in this process as the producer (`queue.add`), no-op worker
+ * processes with the same concurrency, a unique queue name, obliterated at the end. Jobs are
+ * kept after completion (BullMQ's default), as the platform keeps its records.
+ */
+import { randomUUID } from 'node:crypto';
+import { Queue } from 'bullmq';
+import Redis from 'ioredis';
+import { baseEnv, BenchProcess, benchEntry } from '../support/child';
+import type { Probe } from '../support/observer';
+import type { SystemOptions, TaskSystem } from './system';
+
+const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+export class BullSystem implements TaskSystem {
+  readonly key = 'bullmq' as const;
+  httpUrl: string | undefined;
+  readonly probe: Probe;
+  private readonly procs: BenchProcess[] = [];
+  private workerCount = 0;
+
+  private constructor(
+    readonly name: string,
+    readonly queue: Queue,
+    private readonly connection: Redis,
+    private readonly env: Record<string, string>,
+  ) {
+    this.probe = {
+      key: (id) => `bull:${name}:${id}`,
+      fields: ['finishedOn', 'returnvalue'],
+      done: (finishedOn) => finishedOn !== null,
+    };
+  }
+
+  static async start(options: SystemOptions): Promise<BullSystem> {
+    const name = `bench-${randomUUID().slice(0, 8)}`;
+    const connection = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
+    const queue = new Queue(name, { connection });
+    await queue.waitUntilReady();
+    const env: Record<string, string> = {
+      ...baseEnv(),
+      REDIS_URL,
+      BULL_QUEUE: name,
+      BULL_CONCURRENCY: String(options.concurrency),
+      BULL_HANDLER_MS: String(options.handlerMs ?? 0),
+      FRONT_BACKEND: 'bullmq',
+    };
+    const system = new BullSystem(name, queue, connection, env);
+    try {
+      await Promise.all([
+        ...Array.from({ length: options.workers ?? 1 }, () => system.addWorker()),
+        options.http
+          ? system.spawn('gateway', 'http-front', 'listening').then((line) => {
+              system.httpUrl = String(line.url);
+            })
+          : undefined,
+      ]);
+    } catch (err) {
+      await system.close();
+      throw err;
+    }
+    return system;
+  }
+
+  private async spawn(
+    label: string,
+    entry: string,
+    ready: string,
+  ): Promise<Record<string, unknown>> {
+    const proc = new BenchProcess(label, benchEntry(entry), this.env);
+    this.procs.push(proc);
+    return proc.waitForLog(ready);
+  }
+
+  async submit(): Promise<string> {
+    const job = await this.queue.add('process', { data: { records: 1 } });
+    return String(job.id);
+  }
+
+  successes(): Promise<number> {
+    return this.queue.getCompletedCount();
+  }
+
+  async isDone(id: string): Promise<boolean> {
+    return (await this.connection.hget(`bull:${this.name}:${id}`, 'finishedOn')) !== null;
+  }
+
+  processes(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const proc of this.procs) if (proc.running) out[proc.name] = proc.pid;
+    return out;
+  }
+
+  async addWorker(): Promise<void> {
+    this.workerCount += 1;
+    await this.spawn(
+      this.workerCount === 1 ? 'worker' : `worker#${this.workerCount}`,
+      'bullmq-worker',
+      'ready',
+    );
+  }
+
+  async keepWorkers(count: number): Promise<void> {
+    const workers = this.procs.filter((p) => p.running && p.name.startsWith('worker'));
+    await Promise.all(workers.slice(count).map((p) => p.stop()));
+    this.workerCount = Math.min(this.workerCount, count);
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.procs.map((p) => p.stop()));
+    await this.queue.obliterate({ force: true }).catch(() => undefined);
+    await this.queue.close();
+    await this.connection.quit().catch(() => undefined);
+  }
+}

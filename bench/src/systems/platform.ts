@@ -1,0 +1,211 @@
+/**
+ * The platform under test, as production runs it: each service its own process
+ * (`node services/<name>/dist/main.js`) in a fresh namespace (AMQP prefix + Redis prefix, deleted
+ * at the end), and the producer in this process going through the runtime (TaskEnqueuer:
+ * PENDING via the Lua script, then the confirmed persistent command) — the gateway's and the
+ * scheduler's own path, without HTTP.
+ *
+ * The worker is bench/'s no-op worker (the runtime's real worker path, `startWorkerService`, on
+ * the processing-worker's queue) unless `workerService` names the real processing-worker.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DATA_PROCESS } from '@tasks/contracts';
+import {
+  BaseServiceConfig,
+  closeInOrder,
+  CommandPublisher,
+  createLogger,
+  openServiceClients,
+  parseConfig,
+  type ServiceClients,
+  TaskEnqueuer,
+} from '@tasks/runtime';
+import { TestNamespace } from '@tasks/runtime/testing';
+import { baseEnv, BenchProcess, benchEntry, serviceEntry } from '../support/child';
+import type { Probe } from '../support/observer';
+import type { SystemOptions, TaskSystem } from './system';
+
+export interface PlatformOptions extends SystemOptions {
+  /** `bench`: the no-op worker (default); `processing-worker`: the real service. */
+  readonly workerService?: 'bench' | 'processing-worker';
+  /** More services to run (e.g. the other workers and the scheduler, for memory). */
+  readonly extraServices?: readonly string[];
+  /** Extra environment for every service. */
+  readonly env?: Record<string, string>;
+  /** Node flags per service name (e.g. `--cpu-prof`). */
+  readonly nodeArgs?: Record<string, readonly string[]>;
+}
+
+const READY: Record<string, string> = {
+  gateway: 'gateway listening',
+  'status-store': 'status-store started',
+  scheduler: 'scheduler started',
+};
+
+export class Platform implements TaskSystem {
+  readonly key = 'ours' as const;
+  httpUrl: string | undefined;
+  readonly probe: Probe;
+  private readonly procs: BenchProcess[] = [];
+  private workerCount = 0;
+  private clients: ServiceClients | undefined;
+  private enqueuer: TaskEnqueuer | undefined;
+  private readonly startDay = new Date().toISOString().slice(0, 10);
+
+  private constructor(
+    readonly ns: TestNamespace,
+    private readonly workDir: string,
+    private readonly env: Record<string, string>,
+    private readonly options: PlatformOptions,
+  ) {
+    const prefix = ns.redisPrefix;
+    this.probe = {
+      key: (id) => `${prefix}task:${id}`,
+      fields: ['state', 'result'],
+      done: (state) => state === 'SUCCESS',
+    };
+  }
+
+  static async start(options: PlatformOptions): Promise<Platform> {
+    const ns = await new TestNamespace().setup();
+    const workDir = await mkdtemp(join(tmpdir(), 'tasks-bench-'));
+    const env: Record<string, string> = {
+      ...baseEnv(),
+      LOG_LEVEL: 'info',
+      GATEWAY_HOST: '127.0.0.1',
+      GATEWAY_PORT: '0',
+      CONCURRENCY: String(options.concurrency),
+      PREFETCH: String(options.concurrency),
+      BENCH_HANDLER_MS: String(options.handlerMs ?? 0),
+      PROCESS_STEPS: '1',
+      PROCESS_STEP_MS: String(options.handlerMs ?? 0),
+      METRICS_PORT: '0', // any free port: replicas and other sessions' services never collide
+      REPORTS_DIR: join(workDir, 'reports'),
+      MAIL_DIR: join(workDir, 'mail'),
+      ...ns.env(),
+      ...options.env,
+    };
+    const platform = new Platform(ns, workDir, env, options);
+    try {
+      // The namespace declared the topology: the services can start side by side.
+      await Promise.all([
+        platform.startService('status-store'),
+        options.http
+          ? platform.startService('gateway').then((url) => {
+              platform.httpUrl = url;
+            })
+          : undefined,
+        ...Array.from({ length: options.workers ?? 1 }, () => platform.addWorker()),
+        ...(options.extraServices ?? []).map((name) => platform.startService(name)),
+        platform.openProducer(),
+      ]);
+    } catch (err) {
+      await platform.close();
+      throw err;
+    }
+    return platform;
+  }
+
+  /** Starts a service; resolves with its ready line's `url` (the gateway's) or ''. */
+  private async startService(name: string, label = name): Promise<string> {
+    const isWorker = name.endsWith('-worker') || name === 'bench';
+    const entry = name === 'bench' ? benchEntry('noop-worker') : serviceEntry(name);
+    const proc = new BenchProcess(
+      label,
+      entry,
+      this.env,
+      this.options.nodeArgs?.[label] ?? this.options.nodeArgs?.[name] ?? [],
+    );
+    this.procs.push(proc);
+    const line = await proc.waitForLog(isWorker ? 'worker started' : (READY[name] ?? 'started'));
+    return typeof line.url === 'string' ? line.url : '';
+  }
+
+  private async openProducer(): Promise<void> {
+    const config = parseConfig(BaseServiceConfig, this.env);
+    const log = createLogger({ service: 'bench', level: 'warn' });
+    this.clients = openServiceClients('bench-producer', config, log);
+    await this.clients.publisher.waitForReady();
+    const { broker, publisher, store } = this.clients;
+    this.enqueuer = new TaskEnqueuer(
+      store,
+      new CommandPublisher(publisher, broker.names, broker.delay),
+    );
+  }
+
+  submit(): Promise<string> {
+    if (!this.enqueuer) throw new Error('platform not started');
+    return this.enqueuer.enqueue({
+      type: DATA_PROCESS,
+      payload: { data: { records: 1 } },
+      producer: 'bench',
+    });
+  }
+
+  async successes(): Promise<number> {
+    const redis = this.ns.redis;
+    const keys = this.clients!.store.keys;
+    const days = daysSince(this.startDay);
+    const counts = await Promise.all(
+      days.map((day) => redis.hget(keys.statsDay(day), `${DATA_PROCESS}|SUCCESS`)),
+    );
+    return counts.reduce((sum, c) => sum + Number(c ?? 0), 0);
+  }
+
+  async isDone(id: string): Promise<boolean> {
+    return (await this.clients!.store.get(id))?.state === 'SUCCESS';
+  }
+
+  /** The task store of the producer (reads as the gateway does them, without HTTP). */
+  get store(): ServiceClients['store'] {
+    if (!this.clients) throw new Error('platform not started');
+    return this.clients.store;
+  }
+
+  processes(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const proc of this.procs) if (proc.running) out[proc.name] = proc.pid;
+    return out;
+  }
+
+  /** Running processes by label. */
+  running(): BenchProcess[] {
+    return this.procs.filter((p) => p.running);
+  }
+
+  async addWorker(): Promise<void> {
+    this.workerCount += 1;
+    const service = this.options.workerService ?? 'bench';
+    const label = this.workerCount === 1 ? 'worker' : `worker#${this.workerCount}`;
+    await this.startService(service, label);
+  }
+
+  async keepWorkers(count: number): Promise<void> {
+    const workers = this.procs.filter((p) => p.running && p.name.startsWith('worker'));
+    await Promise.all(workers.slice(count).map((p) => p.stop()));
+    this.workerCount = Math.min(this.workerCount, count);
+  }
+
+  async close(): Promise<void> {
+    const log = createLogger({ service: 'bench', level: 'warn' });
+    await closeInOrder(log, [
+      ['producer', () => this.clients?.close() ?? Promise.resolve()],
+      ['processes', async () => void (await Promise.all(this.procs.map((p) => p.stop())))],
+      ['namespace', () => this.ns.destroy()],
+      ['work folder', () => rm(this.workDir, { recursive: true, force: true })],
+    ]);
+  }
+}
+
+/** UTC days from `first` (YYYY-MM-DD) to today, inclusive. */
+export function daysSince(first: string): string[] {
+  const days: string[] = [];
+  const today = new Date().toISOString().slice(0, 10);
+  for (let d = new Date(`${first}T00:00:00Z`); ; d = new Date(d.getTime() + 86_400_000)) {
+    const day = d.toISOString().slice(0, 10);
+    days.push(day);
+    if (day >= today) return days;
+  }
+}
