@@ -108,6 +108,7 @@ export async function throughputRun(
   system: TaskSystem,
   n: number,
   window: number,
+  onSubmitted: (id: string) => void = () => undefined,
 ): Promise<ThroughputRun> {
   const before = await system.successes();
   const meter = meterFor(ctx, system).start();
@@ -115,7 +116,7 @@ export async function throughputRun(
   let confirmedAt = NaN;
   let failed: unknown;
   const submitting = bounded(n, window, async () => {
-    await system.submit();
+    onSubmitted(await system.submit());
   }).then(
     () => {
       confirmedAt = nowMs();

@@ -32,7 +32,8 @@ const SERVICES = [
   'scheduler',
 ];
 const WORKER_SERVICES = ['worker', 'email-worker', 'report-worker'];
-const LABEL: Record<string, string> = { worker: 'processing-worker' };
+/** The platform's worker process runs the processing-worker service. */
+const SERVICE_LABEL: Record<string, string> = { worker: 'processing-worker' };
 /** The platform's default CONCURRENCY (and so PREFETCH). */
 const DEFAULT_CONCURRENCY = 4;
 
@@ -63,7 +64,7 @@ export const memory: Scenario = {
         systems.push(bull);
         await pause(settleMs); // settle: timers and first heartbeats run, as a deployed service idles
         for (const [name, pid] of Object.entries(ours.processes()))
-          add(idle, `platform ${LABEL[name] ?? name}`, memoryMb(pid).rss);
+          add(idle, `platform ${SERVICE_LABEL[name] ?? name}`, memoryMb(pid).rss);
         add(idle, 'raw floor worker', memoryMb(raw.processes().worker!).rss);
         add(idle, 'BullMQ worker', memoryMb(bull.processes().worker!).rss);
 
@@ -76,7 +77,7 @@ export const memory: Scenario = {
           checkers,
         );
         for (const [name, mb] of Object.entries(gateway.peakRssMb))
-          add(loaded, `platform ${LABEL[name] ?? name}`, mb);
+          add(loaded, `platform ${SERVICE_LABEL[name] ?? name}`, mb);
         for (const [peer, label] of [
           [raw, 'raw floor'],
           [bull, 'BullMQ'],
@@ -99,7 +100,7 @@ export const memory: Scenario = {
       }
     }
     for (const name of [
-      ...SERVICES.map((s) => `platform ${LABEL[s] ?? s}`),
+      ...SERVICES.map((s) => `platform ${SERVICE_LABEL[s] ?? s}`),
       'raw floor worker',
       'BullMQ worker',
     ]) {
@@ -118,8 +119,14 @@ export const memory: Scenario = {
       idle['raw floor worker'] ?? [],
     );
     for (const s of WORKER_SERVICES) {
-      const name = `platform ${LABEL[s] ?? s}`;
-      result.target(`idle RSS: ${LABEL[s] ?? s}`, spread(idle[name] ?? []).median, '<=', 80, ' MB');
+      const name = `platform ${SERVICE_LABEL[s] ?? s}`;
+      result.target(
+        `idle RSS: ${SERVICE_LABEL[s] ?? s}`,
+        spread(idle[name] ?? []).median,
+        '<=',
+        80,
+        ' MB',
+      );
     }
     result.target(
       'gateway RSS under the HTTP benchmark',

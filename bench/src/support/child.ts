@@ -98,8 +98,15 @@ export class BenchProcess {
     }
   }
 
-  /** Resolves with the first later log line whose `msg` is `msg`; rejects on exit or timeout. */
-  waitForLog(msg: string, timeoutMs = 30_000): Promise<Record<string, unknown>> {
+  /**
+   * Resolves with the first later log line whose `msg` is `msg` (and whose fields equal
+   * `fields`, when given); rejects on exit or timeout.
+   */
+  waitForLog(
+    msg: string,
+    fields: Record<string, unknown> = {},
+    timeoutMs = 30_000,
+  ): Promise<Record<string, unknown>> {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.waiters.delete(waiter);
@@ -108,7 +115,8 @@ export class BenchProcess {
         );
       }, timeoutMs);
       const waiter: Waiter = {
-        match: (line) => line.msg === msg,
+        match: (line) =>
+          line.msg === msg && Object.entries(fields).every(([key, value]) => line[key] === value),
         resolve: (line) => {
           clearTimeout(timer);
           resolve(line);
@@ -133,5 +141,57 @@ export class BenchProcess {
     } finally {
       clearTimeout(timer);
     }
+  }
+}
+
+/** The processes of one compared system, by label; worker replicas are `worker`, `worker#2`, … */
+export class ProcessGroup {
+  private readonly procs: BenchProcess[] = [];
+  private workers = 0;
+
+  constructor(private readonly env: Record<string, string>) {}
+
+  /**
+   * Starts a process; resolves with its first log line whose `msg` is `ready`, once the `also`
+   * lines (message and fields) were logged too.
+   */
+  async start(
+    label: string,
+    entry: string,
+    ready: string,
+    nodeArgs: readonly string[] = [],
+    also: readonly { msg: string; fields?: Record<string, unknown> }[] = [],
+  ): Promise<Record<string, unknown>> {
+    const proc = new BenchProcess(label, entry, this.env, nodeArgs);
+    this.procs.push(proc);
+    const [line] = await Promise.all([
+      proc.waitForLog(ready),
+      ...also.map((a) => proc.waitForLog(a.msg, a.fields)),
+    ]);
+    return line;
+  }
+
+  /** Label of the next worker replica. */
+  nextWorkerLabel(): string {
+    this.workers += 1;
+    return this.workers === 1 ? 'worker' : `worker#${this.workers}`;
+  }
+
+  /** Pids of the running processes by label. */
+  pids(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const proc of this.procs) if (proc.running) out[proc.name] = proc.pid;
+    return out;
+  }
+
+  /** Stops worker replicas (the newest first) until `count` run. */
+  async keepWorkers(count: number): Promise<void> {
+    const workers = this.procs.filter((p) => p.running && p.name.startsWith('worker'));
+    await Promise.all(workers.slice(count).map((p) => p.stop()));
+    this.workers = Math.min(this.workers, count);
+  }
+
+  async stopAll(): Promise<void> {
+    await Promise.all(this.procs.map((p) => p.stop()));
   }
 }

@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { Queue } from 'bullmq';
 import Redis from 'ioredis';
-import { baseEnv, BenchProcess, benchEntry } from '../support/child';
+import { baseEnv, benchEntry, ProcessGroup } from '../support/child';
 import type { Probe } from '../support/observer';
 import type { SystemOptions, TaskSystem } from './system';
 
@@ -16,15 +16,15 @@ export class BullSystem implements TaskSystem {
   readonly key = 'bullmq' as const;
   httpUrl: string | undefined;
   readonly probe: Probe;
-  private readonly procs: BenchProcess[] = [];
-  private workerCount = 0;
+  private readonly group: ProcessGroup;
 
   private constructor(
     readonly name: string,
     readonly queue: Queue,
     private readonly connection: Redis,
-    private readonly env: Record<string, string>,
+    env: Record<string, string>,
   ) {
+    this.group = new ProcessGroup(env);
     this.probe = {
       key: (id) => `bull:${name}:${id}`,
       fields: ['finishedOn', 'returnvalue'],
@@ -62,14 +62,8 @@ export class BullSystem implements TaskSystem {
     return system;
   }
 
-  private async spawn(
-    label: string,
-    entry: string,
-    ready: string,
-  ): Promise<Record<string, unknown>> {
-    const proc = new BenchProcess(label, benchEntry(entry), this.env);
-    this.procs.push(proc);
-    return proc.waitForLog(ready);
+  private spawn(label: string, entry: string, ready: string): Promise<Record<string, unknown>> {
+    return this.group.start(label, benchEntry(entry), ready);
   }
 
   async submit(): Promise<string> {
@@ -86,28 +80,19 @@ export class BullSystem implements TaskSystem {
   }
 
   processes(): Record<string, number> {
-    const out: Record<string, number> = {};
-    for (const proc of this.procs) if (proc.running) out[proc.name] = proc.pid;
-    return out;
+    return this.group.pids();
   }
 
   async addWorker(): Promise<void> {
-    this.workerCount += 1;
-    await this.spawn(
-      this.workerCount === 1 ? 'worker' : `worker#${this.workerCount}`,
-      'bullmq-worker',
-      'ready',
-    );
+    await this.spawn(this.group.nextWorkerLabel(), 'bullmq-worker', 'ready');
   }
 
-  async keepWorkers(count: number): Promise<void> {
-    const workers = this.procs.filter((p) => p.running && p.name.startsWith('worker'));
-    await Promise.all(workers.slice(count).map((p) => p.stop()));
-    this.workerCount = Math.min(this.workerCount, count);
+  keepWorkers(count: number): Promise<void> {
+    return this.group.keepWorkers(count);
   }
 
   async close(): Promise<void> {
-    await Promise.all(this.procs.map((p) => p.stop()));
+    await this.group.stopAll();
     await this.queue.obliterate({ force: true }).catch(() => undefined);
     await this.queue.close();
     await this.connection.quit().catch(() => undefined);

@@ -23,7 +23,7 @@ import {
   TaskEnqueuer,
 } from '@tasks/runtime';
 import { TestNamespace } from '@tasks/runtime/testing';
-import { baseEnv, BenchProcess, benchEntry, serviceEntry } from '../support/child';
+import { baseEnv, benchEntry, ProcessGroup, serviceEntry } from '../support/child';
 import type { Probe } from '../support/observer';
 import type { SystemOptions, TaskSystem } from './system';
 
@@ -48,8 +48,7 @@ export class Platform implements TaskSystem {
   readonly key = 'ours' as const;
   httpUrl: string | undefined;
   readonly probe: Probe;
-  private readonly procs: BenchProcess[] = [];
-  private workerCount = 0;
+  private readonly group: ProcessGroup;
   private clients: ServiceClients | undefined;
   private enqueuer: TaskEnqueuer | undefined;
   private readonly startDay = new Date().toISOString().slice(0, 10);
@@ -60,6 +59,7 @@ export class Platform implements TaskSystem {
     private readonly env: Record<string, string>,
     private readonly options: PlatformOptions,
   ) {
+    this.group = new ProcessGroup(env);
     const prefix = ns.redisPrefix;
     this.probe = {
       key: (id) => `${prefix}task:${id}`,
@@ -112,14 +112,15 @@ export class Platform implements TaskSystem {
   private async startService(name: string, label = name): Promise<string> {
     const isWorker = name.endsWith('-worker') || name === 'bench';
     const entry = name === 'bench' ? benchEntry('noop-worker') : serviceEntry(name);
-    const proc = new BenchProcess(
-      label,
-      entry,
-      this.env,
-      this.options.nodeArgs?.[label] ?? this.options.nodeArgs?.[name] ?? [],
-    );
-    this.procs.push(proc);
-    const line = await proc.waitForLog(isWorker ? 'worker started' : (READY[name] ?? 'started'));
+    const nodeArgs = this.options.nodeArgs?.[label] ?? this.options.nodeArgs?.[name] ?? [];
+    const ready = isWorker ? 'worker started' : (READY[name] ?? 'started');
+    // The gateway listens before its broker connection is up (reads work, publishes answer
+    // 503): wait for its publishing connection too.
+    const also =
+      name === 'gateway'
+        ? [{ msg: 'amqp connected', fields: { connection: 'gateway.publish' } }]
+        : [];
+    const line = await this.group.start(label, entry, ready, nodeArgs, also);
     return typeof line.url === 'string' ? line.url : '';
   }
 
@@ -165,34 +166,22 @@ export class Platform implements TaskSystem {
   }
 
   processes(): Record<string, number> {
-    const out: Record<string, number> = {};
-    for (const proc of this.procs) if (proc.running) out[proc.name] = proc.pid;
-    return out;
-  }
-
-  /** Running processes by label. */
-  running(): BenchProcess[] {
-    return this.procs.filter((p) => p.running);
+    return this.group.pids();
   }
 
   async addWorker(): Promise<void> {
-    this.workerCount += 1;
-    const service = this.options.workerService ?? 'bench';
-    const label = this.workerCount === 1 ? 'worker' : `worker#${this.workerCount}`;
-    await this.startService(service, label);
+    await this.startService(this.options.workerService ?? 'bench', this.group.nextWorkerLabel());
   }
 
-  async keepWorkers(count: number): Promise<void> {
-    const workers = this.procs.filter((p) => p.running && p.name.startsWith('worker'));
-    await Promise.all(workers.slice(count).map((p) => p.stop()));
-    this.workerCount = Math.min(this.workerCount, count);
+  keepWorkers(count: number): Promise<void> {
+    return this.group.keepWorkers(count);
   }
 
   async close(): Promise<void> {
     const log = createLogger({ service: 'bench', level: 'warn' });
     await closeInOrder(log, [
       ['producer', () => this.clients?.close() ?? Promise.resolve()],
-      ['processes', async () => void (await Promise.all(this.procs.map((p) => p.stop())))],
+      ['processes', () => this.group.stopAll()],
       ['namespace', () => this.ns.destroy()],
       ['work folder', () => rm(this.workDir, { recursive: true, force: true })],
     ]);

@@ -1,6 +1,6 @@
 /** The raw floor as a compared system (see raw-protocol.ts for what it does and does not do). */
 import { TestNamespace } from '@tasks/runtime/testing';
-import { baseEnv, BenchProcess, benchEntry } from '../support/child';
+import { baseEnv, benchEntry, ProcessGroup } from '../support/child';
 import type { Probe } from '../support/observer';
 import { RawProducer, rawEnv } from './raw-protocol';
 import type { SystemOptions, TaskSystem } from './system';
@@ -9,14 +9,14 @@ export class RawFloor implements TaskSystem {
   readonly key = 'raw' as const;
   httpUrl: string | undefined;
   readonly probe: Probe;
-  private readonly procs: BenchProcess[] = [];
-  private workerCount = 0;
+  private readonly group: ProcessGroup;
   private producer: RawProducer | undefined;
 
   private constructor(
     readonly ns: TestNamespace,
-    private readonly env: Record<string, string>,
+    env: Record<string, string>,
   ) {
+    this.group = new ProcessGroup(env);
     const prefix = ns.redisPrefix;
     this.probe = {
       key: (id) => `${prefix}task:${id}`,
@@ -56,14 +56,8 @@ export class RawFloor implements TaskSystem {
     return floor;
   }
 
-  private async spawn(
-    label: string,
-    entry: string,
-    ready: string,
-  ): Promise<Record<string, unknown>> {
-    const proc = new BenchProcess(label, benchEntry(entry), this.env);
-    this.procs.push(proc);
-    return proc.waitForLog(ready);
+  private spawn(label: string, entry: string, ready: string): Promise<Record<string, unknown>> {
+    return this.group.start(label, benchEntry(entry), ready);
   }
 
   submit(): Promise<string> {
@@ -80,29 +74,20 @@ export class RawFloor implements TaskSystem {
   }
 
   processes(): Record<string, number> {
-    const out: Record<string, number> = {};
-    for (const proc of this.procs) if (proc.running) out[proc.name] = proc.pid;
-    return out;
+    return this.group.pids();
   }
 
   async addWorker(): Promise<void> {
-    this.workerCount += 1;
-    await this.spawn(
-      this.workerCount === 1 ? 'worker' : `worker#${this.workerCount}`,
-      'raw-worker',
-      'ready',
-    );
+    await this.spawn(this.group.nextWorkerLabel(), 'raw-worker', 'ready');
   }
 
-  async keepWorkers(count: number): Promise<void> {
-    const workers = this.procs.filter((p) => p.running && p.name.startsWith('worker'));
-    await Promise.all(workers.slice(count).map((p) => p.stop()));
-    this.workerCount = Math.min(this.workerCount, count);
+  keepWorkers(count: number): Promise<void> {
+    return this.group.keepWorkers(count);
   }
 
   async close(): Promise<void> {
     await this.producer?.close();
-    await Promise.all(this.procs.map((p) => p.stop()));
+    await this.group.stopAll();
     await this.ns.destroy();
   }
 }

@@ -3,12 +3,6 @@ import type { Probe } from '../support/observer';
 
 export type SystemKey = 'ours' | 'raw' | 'bullmq';
 
-export const SYSTEM_LABELS: Record<SystemKey, string> = {
-  ours: 'platform',
-  raw: 'raw floor',
-  bullmq: 'BullMQ',
-};
-
 export interface TaskSystem {
   readonly key: SystemKey;
   /** Base URL of its HTTP front when started with one (ours: the gateway). */
