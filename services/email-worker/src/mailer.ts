@@ -93,14 +93,7 @@ export class SmtpMailer implements Mailer {
   }
 
   async send(mail: OutgoingMail): Promise<SentMail> {
-    const info = (await this.transport.sendMail({
-      from: this.from,
-      to: mail.to,
-      subject: mail.subject,
-      text: mail.text,
-      ...(mail.html !== undefined ? { html: mail.html } : {}),
-      messageId: mail.messageId,
-    })) as { messageId?: string };
+    const info = (await this.transport.sendMail(messageOptions(this.from, mail))) as { messageId?: string };
     return { messageId: info.messageId ?? mail.messageId, acceptedAt: new Date() };
   }
 
@@ -114,6 +107,18 @@ export class SmtpMailer implements Mailer {
     this.transport.close();
     return Promise.resolve();
   }
+}
+
+/** nodemailer's message options for one mail; both transports send the same message. */
+function messageOptions(from: string, mail: OutgoingMail) {
+  return {
+    from,
+    to: mail.to,
+    subject: mail.subject,
+    text: mail.text,
+    ...(mail.html !== undefined ? { html: mail.html } : {}),
+    messageId: mail.messageId,
+  };
 }
 
 /** Writes each message as `<Message-ID>.eml` into a folder. */
@@ -134,14 +139,7 @@ export class FileMailer implements Mailer {
   }
 
   async send(mail: OutgoingMail): Promise<SentMail> {
-    const info = (await this.transport.sendMail({
-      from: this.from,
-      to: mail.to,
-      subject: mail.subject,
-      text: mail.text,
-      ...(mail.html !== undefined ? { html: mail.html } : {}),
-      messageId: mail.messageId,
-    })) as { message: Buffer };
+    const info = (await this.transport.sendMail(messageOptions(this.from, mail))) as { message: Buffer };
     await mkdir(this.mailDir, { recursive: true });
     const name = `${mail.messageId.replace(/[^A-Za-z0-9._-]/g, '_')}.eml`;
     const target = join(this.mailDir, name);
