@@ -1,6 +1,6 @@
 /**
  * Fault matrix #4 (RELIABILITY §5): the broker closes every connection (320 CONNECTION_FORCED)
- * twice while 500 tasks are submitted and processed. Every service reconnects by itself; a POST
+ * twice while at least 500 tasks are submitted and processed. Every service reconnects by itself; a POST
  * caught by the cut may answer 503, and its retry with the same Idempotency-Key is accepted;
  * no accepted task is lost and none ends twice.
  *
@@ -72,9 +72,12 @@ describe('broker closes all connections (private node)', () => {
     };
 
     // Each client takes the next key and retries a 503 with the same key until it is accepted.
+    // Clients go on past TASKS until both cuts are over: `rabbitmqctl` may take seconds on a
+    // loaded machine, and a cut must land while POSTs are still coming.
     let next = 0;
+    let faultsOver = false;
     const client = async (): Promise<void> => {
-      while (next < TASKS) {
+      while (next < TASKS || !faultsOver) {
         const i = next++;
         const key = `cut-${since}-${i}`;
         const ok = await waitFor(() => post(key, i), {
@@ -102,7 +105,9 @@ describe('broker closes all connections (private node)', () => {
       await cut();
       await waitFor(() => accepted.size >= 300, { timeoutMs: 30_000, intervalMs: 5 });
       await cut();
-    })();
+    })().finally(() => {
+      faultsOver = true;
+    });
 
     await Promise.all([...Array.from({ length: CLIENTS }, client), faults]);
 
@@ -118,8 +123,9 @@ describe('broker closes all connections (private node)', () => {
       expect(a.taskId).toBe(accepted.get(a.key));
     }
     const ids = new Set(accepted.values());
-    expect(accepted.size).toBe(TASKS);
-    expect(ids.size).toBe(TASKS);
+    expect(next).toBeGreaterThanOrEqual(TASKS);
+    expect(accepted.size).toBe(next);
+    expect(ids.size).toBe(next);
 
     await waitFor(
       async () => (await stateCount(p.ns, DATA_PROCESS, 'SUCCESS', since)) >= ids.size,
