@@ -2,12 +2,14 @@
  * The dashboard in a real browser (playwright-core driving Debian's Chromium) against the whole
  * platform: a task submitted from the page goes PENDING → SUCCESS on screen without a reload, a
  * running task is cancelled with a click, a schedule is fired, nothing a task carries becomes
- * markup, and the page is saved as docs/images/dashboard.png for the README.
+ * markup, and the page is saved as a screenshot (with UPDATE_DOCS=1 as docs/images/dashboard.png
+ * for the README; otherwise in a temporary folder, so a test run leaves the tree clean).
  *
  * Needs /usr/bin/chromium (or CHROMIUM_BIN): `apt-get install -y --no-install-recommends chromium`.
  * Without it the suite fails and says so; it never skips.
  */
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DATA_PROCESS } from '@tasks/contracts';
 import { waitFor } from '@tasks/runtime/testing';
@@ -17,7 +19,10 @@ import { REPO_ROOT } from './support/service-process';
 import { TestPlatform } from './support/test-platform';
 
 const CHROMIUM = process.env.CHROMIUM_BIN ?? '/usr/bin/chromium';
-const SCREENSHOT = join(REPO_ROOT, 'docs', 'images', 'dashboard.png');
+const SCREENSHOT_DIR = process.env.UPDATE_DOCS
+  ? join(REPO_ROOT, 'docs', 'images')
+  : mkdtempSync(join(tmpdir(), 'dashboard-'));
+const SCREENSHOT = join(SCREENSHOT_DIR, 'dashboard.png');
 
 describe('dashboard', () => {
   let platform: TestPlatform;
@@ -66,6 +71,7 @@ describe('dashboard', () => {
     await page?.close();
     await browser?.close();
     await platform?.stop();
+    if (!process.env.UPDATE_DOCS) rmSync(SCREENSHOT_DIR, { recursive: true, force: true });
   }, 60_000);
 
   it('serves the page with a Content-Security-Policy that allows only its own origin', async () => {
@@ -96,7 +102,9 @@ describe('dashboard', () => {
     expect(history).toContain('PROGRESS');
     expect(history.at(-1)).toBe('SUCCESS');
     expect(await row.$eval('.state', (node) => node.textContent)).toBe('SUCCESS');
-    expect(await page.evaluate(() => (globalThis as { loadedOnce?: boolean }).loadedOnce)).toBe(true);
+    expect(await page.evaluate(() => (globalThis as { loadedOnce?: boolean }).loadedOnce)).toBe(
+      true,
+    );
   }, 30_000);
 
   it('cancels a running task with a click', async () => {
@@ -140,7 +148,9 @@ describe('dashboard', () => {
     await page.click('#follow-form button');
     await page.waitForSelector('#tasks tr.task >> text=unknown task id', { timeout: 10_000 });
     expect(await page.$$('#tasks img')).toHaveLength(0);
-    expect(await page.evaluate(() => (globalThis as { injected?: number }).injected)).toBeUndefined();
+    expect(
+      await page.evaluate(() => (globalThis as { injected?: number }).injected),
+    ).toBeUndefined();
     expect(await page.textContent('#tasks')).toContain('<img src');
   }, 20_000);
 
@@ -154,7 +164,8 @@ describe('dashboard', () => {
     );
     await page.waitForSelector('#dead-letters tr[data-task-id="demo-poison"]', { timeout: 10_000 });
     await waitFor(
-      async () => (await page.$$('#workers tr[data-worker] .state[data-status="online"]')).length >= 3,
+      async () =>
+        (await page.$$('#workers tr[data-worker] .state[data-status="online"]')).length >= 3,
       { timeoutMs: 10_000, message: 'three workers show online' },
     );
     const queues = await page.$$eval('#queues tr[data-queue]', (rows) =>
@@ -169,7 +180,7 @@ describe('dashboard', () => {
     // The first task's detail, for the picture.
     await page.click('#tasks tr.task[data-status="SUCCESS"]');
     await page.waitForSelector('#detail-panel:not([hidden])');
-    mkdirSync(join(REPO_ROOT, 'docs', 'images'), { recursive: true });
+    mkdirSync(SCREENSHOT_DIR, { recursive: true });
     await page.screenshot({ path: SCREENSHOT, fullPage: true });
     expect(existsSync(SCREENSHOT)).toBe(true);
   }, 30_000);
