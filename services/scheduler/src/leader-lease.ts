@@ -22,7 +22,8 @@ export class LeaderLease {
     private readonly redis: Redis,
     private readonly keys: RedisKeys,
     private readonly instanceId: string,
-    private readonly leaseMs: number,
+    /** How long the lease lasts unrenewed: the longest gap a failover leaves. */
+    readonly leaseMs: number,
   ) {}
 
   /** The lease value (`<instance>:<epoch>`) while this instance leads. */

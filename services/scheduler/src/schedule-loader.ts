@@ -54,7 +54,8 @@ export function validateSchedules(raw: unknown): ScheduleSpec[] {
       );
     }
     try {
-      new ScheduleTimer(spec).next(new Date());
+      // A valid cron may match no date at all (`0 0 30 2 *`): refuse it rather than never fire.
+      if (new ScheduleTimer(spec).next(new Date()) === null) throw new Error('matches no date');
     } catch (err) {
       const field = spec.cron !== undefined ? 'cron' : 'every';
       throw new ConfigError(`SCHEDULES_FILE: ${where}.${field}: ${(err as Error).message}`, [

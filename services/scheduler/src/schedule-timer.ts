@@ -53,15 +53,23 @@ export class ScheduleTimer {
     return new Date((Math.floor(after.getTime() / every) + 1) * every);
   }
 
-  /** Due times in (from, to], oldest first, at most `limit` (the newest ones are kept). */
+  /**
+   * Due times in (from, to], oldest first, at most `limit` (the newest ones are kept). Counted
+   * back from `to`, so the cost is `limit` steps however long the gap: a per-second schedule
+   * after a week down does not walk 600 000 due times on its first tick.
+   */
   dueBetween(from: Date, to: Date, limit: number): Date[] {
-    const out: Date[] = [];
-    let cursor = this.next(from);
-    while (cursor && cursor.getTime() <= to.getTime()) {
-      out.push(cursor);
-      if (out.length > limit) out.shift();
-      cursor = this.next(cursor);
-    }
-    return out;
+    if (limit < 1 || to.getTime() <= from.getTime()) return [];
+    const newestFirst = this.cron
+      ? // previousRuns counts runs before its reference; +1 ms makes `to` itself one of them.
+        this.cron.previousRuns(limit, new Date(to.getTime() + 1))
+      : this.everyBackFrom(to, limit);
+    return newestFirst.filter((d) => d.getTime() > from.getTime()).reverse();
+  }
+
+  private everyBackFrom(to: Date, limit: number): Date[] {
+    const every = this.everyMs as number;
+    const newest = Math.floor(to.getTime() / every) * every;
+    return Array.from({ length: limit }, (_, i) => new Date(newest - i * every));
   }
 }

@@ -94,7 +94,12 @@ export class Scheduler {
       ? new Date(firing.last_due_at)
       : new Date(now.getTime() - this.deps.tickMs);
     const due = timer.dueBetween(since, now, spec.max_catch_up);
-    const graceMs = 2 * this.deps.tickMs + 1000;
+    // On time: within two ticks (+1 s), or a failover's gap (a lease and two ticks), so even
+    // `catch_up: none` loses nothing when a standby takes over from a dead leader.
+    const graceMs = Math.max(
+      2 * this.deps.tickMs + 1000,
+      this.deps.lease.leaseMs + 2 * this.deps.tickMs,
+    );
     for (const dueAt of toFire(due, now, graceMs, spec.catch_up)) {
       const claim = await this.deps.store.claimTick(spec.name, dueAt.getTime(), CLAIM_TTL_S, lease);
       if (claim === 'not-leader') return;

@@ -113,6 +113,12 @@ describe('validateSchedules', () => {
     expect(err.message).toMatch(/^SCHEDULES_FILE: schedules\[1\] \(bad-cron\)\.cron: /);
   });
 
+  it('refuses a cron that matches no date, naming the entry and the cron field', () => {
+    const err = errorFor({ ...ok, name: 'feb-30', cron: '0 0 30 2 *', every: undefined });
+
+    expect(err.message).toBe('SCHEDULES_FILE: schedules[1] (feb-30).cron: matches no date');
+  });
+
   it('names the entry and the task field for an unknown task', () => {
     const err = errorFor({ ...ok, name: 'mystery', task: 'task.data.explode' });
 

@@ -247,6 +247,39 @@ describe('ScheduleTimer.dueBetween', () => {
     ]);
   });
 
+  it('agrees with a forward walk of next() for crons in zones with DST changes', () => {
+    const walk = (timer: ScheduleTimer, from: Date, to: Date): string[] => {
+      const out: string[] = [];
+      for (let d = timer.next(from); d && d <= to; d = timer.next(d)) out.push(d.toISOString());
+      return out;
+    };
+    const cases: [string, string, string, string][] = [
+      ['30 2 * * *', 'America/New_York', '2026-03-06T00:00:00Z', '2026-03-10T00:00:00Z'],
+      ['30 1 * * *', 'America/New_York', '2026-10-30T00:00:00Z', '2026-11-03T00:00:00Z'],
+      ['0 3 * * *', 'Europe/Kyiv', '2026-03-27T00:00:00Z', '2026-03-31T00:00:00Z'],
+      ['*/7 * * * *', 'UTC', '2026-01-01T00:00:00Z', '2026-01-01T03:00:00Z'],
+      ['0 9 * * 1-5', 'Europe/Kyiv', '2026-01-01T00:00:00Z', '2026-02-01T00:00:00Z'],
+    ];
+    for (const [cron, timezone, from, to] of cases) {
+      const timer = new ScheduleTimer({ cron, timezone });
+      expect(isoList(timer.dueBetween(at(from), at(to), 1000))).toEqual(
+        walk(timer, at(from), at(to)),
+      );
+    }
+  });
+
+  it('counts back from the end: a week-long gap of a per-second cron gives the newest `limit`', () => {
+    const timer = new ScheduleTimer({ cron: '* * * * * *', timezone: 'UTC' });
+
+    const due = timer.dueBetween(at('2026-01-01T00:00:00Z'), at('2026-01-08T00:00:00Z'), 3);
+
+    expect(isoList(due)).toEqual([
+      '2026-01-07T23:59:58.000Z',
+      '2026-01-07T23:59:59.000Z',
+      '2026-01-08T00:00:00.000Z',
+    ]);
+  });
+
   it('stops at a cron schedule that has no further run', () => {
     // croner's optional 7th field is the year.
     const once = new ScheduleTimer({ cron: '0 0 0 1 1 * 2027', timezone: 'UTC' });
