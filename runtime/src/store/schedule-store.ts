@@ -28,10 +28,20 @@ export interface ScheduleFiring {
   readonly last_task_id: string | null;
 }
 
+/** A tick's claim holds the claiming lease until its command is confirmed, then this. */
+const FIRED = 'fired';
+
+/**
+ * Only the leader claims. A tick fired, or being fired by this lease, is taken; one claimed by
+ * another lease was left unfinished by a leader that lost the lease (killed between claim and
+ * confirm): taken over.
+ */
 const CLAIM_TICK_LUA = `
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return -1 end
-if redis.call('SET', KEYS[2], ARGV[1], 'EX', ARGV[2], 'NX') then return 1 end
-return 0
+local holder = redis.call('GET', KEYS[2])
+if holder == '${FIRED}' or holder == ARGV[1] then return 0 end
+redis.call('SET', KEYS[2], ARGV[1], 'EX', ARGV[2])
+return 1
 `;
 
 export class ScheduleStore {
@@ -95,8 +105,9 @@ export class ScheduleStore {
 
   /**
    * Claims one tick for the leader holding `lease` (fencing): 'claimed'; 'taken' when the tick
-   * was claimed already (fired, or being fired); 'not-leader' when the lease is no longer ours —
-   * a paused old leader cannot fire after a standby took over.
+   * was fired already; 'not-leader' when the lease is no longer ours — a paused old leader
+   * cannot claim after a standby took over. A claim left by a dead leader before its command was
+   * confirmed is claimed again (see `markFired`).
    */
   async claimTick(
     name: string,
@@ -113,6 +124,11 @@ export class ScheduleStore {
       String(ttlS),
     )) as number;
     return result === 1 ? 'claimed' : result === 0 ? 'taken' : 'not-leader';
+  }
+
+  /** Records that the tick's command was confirmed: it is never claimed again. */
+  async markFired(name: string, dueMs: number, ttlS: number): Promise<void> {
+    await this.redis.set(this.keys.scheduleTick(name, dueMs), FIRED, 'EX', ttlS);
   }
 
   /** Moves the schedule's cursor past `dueAt` without a firing (skipped by the catch-up policy). */

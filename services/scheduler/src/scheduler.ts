@@ -7,6 +7,7 @@ import type { ScheduleSpec } from '@tasks/contracts';
 import { describeError, type Logger, type ScheduleStore, type TaskEnqueuer } from '@tasks/runtime';
 import { toFire } from './catch-up';
 import type { LeaderLease } from './leader-lease';
+import { scheduledTaskId } from './scheduled-task-id';
 import { ScheduleTimer } from './schedule-timer';
 
 export interface SchedulerDeps {
@@ -106,12 +107,16 @@ export class Scheduler {
       if (claim === 'taken') continue;
       try {
         const taskId = await this.deps.enqueuer.enqueue({
+          // The same id if a new leader fires a tick again whose first command's confirm its
+          // dead predecessor never recorded: the duplicate is the same task.
+          taskId: scheduledTaskId(spec.name, dueAt),
           type: spec.task,
           payload: spec.payload,
           priority: spec.priority,
           schedule: { name: spec.name, due_at: dueAt.toISOString() },
           producer: 'scheduler',
         });
+        await this.deps.store.markFired(spec.name, dueAt.getTime(), CLAIM_TTL_S);
         await this.deps.store.recordFiring(spec.name, dueAt, taskId);
         this.deps.log.info('schedule fired', {
           schedule: spec.name,

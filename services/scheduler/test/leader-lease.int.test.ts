@@ -169,6 +169,23 @@ describe('ScheduleStore.claimTick', () => {
     expect(await store.claimTick('tick', DUE_MS, CLAIM_TTL_S, b.held as string)).toBe('claimed');
   });
 
+  it('lets a new leader take over a tick its dead predecessor claimed but never marked fired', async () => {
+    await a.refresh();
+    expect(await store.claimTick('tick', DUE_MS, CLAIM_TTL_S, a.held as string)).toBe('claimed');
+    // `a` dies before its command's confirm is recorded; its lease runs out.
+    await waitFor(async () => (await ns.redis.exists(keys.schedulerLeader)) === 0, {
+      timeoutMs: 5 * LEASE_MS,
+      intervalMs: 20,
+    });
+    expect(await b.refresh()).toBe(true);
+    const lease = b.held as string;
+
+    expect(await store.claimTick('tick', DUE_MS, CLAIM_TTL_S, lease)).toBe('claimed');
+    await store.markFired('tick', DUE_MS, CLAIM_TTL_S);
+    expect(await store.claimTick('tick', DUE_MS, CLAIM_TTL_S, lease)).toBe('taken');
+    expect(await ns.redis.ttl(keys.scheduleTick('tick', DUE_MS))).toBeGreaterThan(CLAIM_TTL_S - 5);
+  });
+
   it('answers not-leader when no instance holds the lease', async () => {
     await a.refresh();
     const value = a.held as string;
