@@ -7,4 +7,5 @@ export {
   TestNamespace,
   type TestNamespaceOptions,
 } from './test-namespace';
+export { silentLog } from './silent-log';
 export { waitFor } from './wait-for';

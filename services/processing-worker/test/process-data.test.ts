@@ -4,7 +4,8 @@
  * the next step once the signal aborts.
  */
 import type { DataProcessPayload } from '@tasks/contracts';
-import { RevokedError, type Logger, type TaskContext } from '@tasks/runtime';
+import { RevokedError, type TaskContext } from '@tasks/runtime';
+import { silentLog } from '@tasks/runtime/testing';
 import { createProcessData } from '../src/process-data';
 
 interface ProgressCall {
@@ -12,18 +13,6 @@ interface ProgressCall {
   readonly total: number;
   readonly status?: string;
 }
-
-const silentLog: Logger = {
-  trace() {},
-  debug() {},
-  info() {},
-  warn() {},
-  error() {},
-  fatal() {},
-  child: () => silentLog,
-  isLevelEnabled: () => false,
-  flush() {},
-};
 
 function fakeContext(onProgress?: (call: ProgressCall) => void): {
   ctx: TaskContext;
