@@ -11,4 +11,4 @@ export const silentLog: Logger = {
   child: () => silentLog,
   isLevelEnabled: () => false,
   flush() {},
-} as unknown as Logger;
+};
