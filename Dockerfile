@@ -79,8 +79,8 @@ ENV SERVICE=${SERVICE} \
 # The gateway's API; the other services listen on nothing.
 EXPOSE 8000
 
-# deploy/healthcheck.js: GET /health for the gateway; for the others, the tasks-$SERVICE process
-# holds its broker connection. 15 s apart, and a check spawns a short-lived node (~40 MB, <0.1 s).
+# deploy/healthcheck.js: GET /health for the gateway; for the others, GET /readyz on their probe
+# port. 15 s apart: a check spawns a short-lived node (~40 MB, <0.1 s).
 HEALTHCHECK --interval=15s --timeout=5s --start-period=20s --retries=3 \
   CMD ["node", "/app/deploy/healthcheck.js", "ready"]
 

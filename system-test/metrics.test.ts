@@ -1,14 +1,17 @@
 /**
  * Prometheus metrics of real processes: after a small run, each service's /metrics counts what
  * the run did (tasks by outcome, retries, dead letters, state changes, confirms, queue depths),
- * and the probe servers answer /livez and /readyz.
+ * and the probe servers answer /livez and /readyz, also through deploy/healthcheck.js (the image's
+ * HEALTHCHECK).
  */
+import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
 import { DATA_PROCESS } from '@tasks/contracts';
 import { waitFor } from '@tasks/runtime/testing';
 import { gatewayConnected } from './support/probes';
 import { sample } from './support/prometheus';
-import type { ServiceName } from './support/service-process';
+import { REPO_ROOT, type ServiceName } from './support/service-process';
 import { TestPlatform } from './support/test-platform';
 
 describe('metrics', () => {
@@ -80,7 +83,9 @@ describe('metrics', () => {
     expect(
       sample(processing, 'tasks_publish_confirm_seconds_count', { outcome: 'confirmed' }),
     ).toBeGreaterThanOrEqual(5);
-    expect(sample(processing, 'tasks_worker_tasks_active', { service: 'processing-worker' })).toBe(0);
+    expect(sample(processing, 'tasks_worker_tasks_active', { service: 'processing-worker' })).toBe(
+      0,
+    );
     expect(sample(processing, 'process_cpu_user_seconds_total')).toBeGreaterThan(0);
 
     const emailMetrics = await scrape(await probeUrl('email-worker'));
@@ -113,10 +118,13 @@ describe('metrics', () => {
       async () => {
         const text = await scrape(platform.baseUrl);
         return (
-          sample(text, 'tasks_queue_messages', { queue: names.workQueue('processing-worker') }) === 0 &&
-          sample(text, 'tasks_queue_consumers', { queue: names.workQueue('processing-worker') }) === 1 &&
+          sample(text, 'tasks_queue_messages', { queue: names.workQueue('processing-worker') }) ===
+            0 &&
+          sample(text, 'tasks_queue_consumers', { queue: names.workQueue('processing-worker') }) ===
+            1 &&
           sample(text, 'tasks_queue_consumers', { queue: names.statusEventsQueue }) === 1 &&
-          sample(text, 'tasks_queue_messages', { queue: names.deadQueue('processing-worker') }) === 1
+          sample(text, 'tasks_queue_messages', { queue: names.deadQueue('processing-worker') }) ===
+            1
         );
       },
       { timeoutMs: 15_000, intervalMs: 500, message: 'the queue gauges show the drained queues' },
@@ -139,5 +147,33 @@ describe('metrics', () => {
       expect(body.status).toBe('ready');
       expect(body.checks).toMatchObject({ redis: true });
     }
+  });
+
+  it('passes deploy/healthcheck.js live and ready for a running service, and fails a dead port', async () => {
+    const port = new URL(await probeUrl('status-store')).port;
+    const healthcheck = (mode: string, env: Record<string, string>) =>
+      spawnSync(process.execPath, [join(REPO_ROOT, 'deploy', 'healthcheck.js'), mode], {
+        env: { PATH: process.env.PATH, ...env },
+        encoding: 'utf8',
+        timeout: 10_000,
+      });
+
+    for (const mode of ['live', 'ready']) {
+      const ok = healthcheck(mode, { SERVICE: 'status-store', METRICS_PORT: port });
+      expect({ mode, status: ok.status, stderr: ok.stderr }).toEqual({
+        mode,
+        status: 0,
+        stderr: '',
+      });
+    }
+    const gateway = healthcheck('ready', {
+      SERVICE: 'gateway',
+      GATEWAY_PORT: new URL(platform.baseUrl).port,
+    });
+    expect(gateway.status).toBe(0);
+    // Port 1 on loopback: nothing listens there.
+    const dead = healthcheck('ready', { SERVICE: 'status-store', METRICS_PORT: '1' });
+    expect(dead.status).toBe(1);
+    expect(dead.stderr).toMatch(/^healthcheck status-store ready: GET \/readyz on port 1: /);
   });
 });
