@@ -40,7 +40,8 @@ const AMQP_0_9_1_HEADER = Buffer.from([0x41, 0x4d, 0x51, 0x50, 0, 0, 9, 1]);
 /** Frame type of a method frame, the first byte of connection.start. */
 const FRAME_METHOD = 1;
 
-const DOCKER_HINT = 'or with Docker: docker compose up -d rabbitmq redis';
+const DOCKER_HINT =
+  'or with Docker: docker compose up -d rabbitmq redis, then set AMQP_URL and REDIS_URL to its operator users (docs/OPERATIONS.md)';
 
 /** Hints printed when RabbitMQ cannot be reached. */
 export const RABBITMQ_START_HINTS: readonly string[] = [

@@ -145,7 +145,7 @@ describe('checkRedis', () => {
     );
     expect(result.hints).toEqual([
       'start it: redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no',
-      'or with Docker: docker compose up -d rabbitmq redis',
+      'or with Docker: docker compose up -d rabbitmq redis, then set AMQP_URL and REDIS_URL to its operator users (docs/OPERATIONS.md)',
     ]);
   });
 
@@ -217,7 +217,7 @@ describe('checkAmqp', () => {
     );
     expect(result.hints).toEqual([
       'start it: rabbitmq-server -detached && rabbitmqctl await_startup',
-      'or with Docker: docker compose up -d rabbitmq redis',
+      'or with Docker: docker compose up -d rabbitmq redis, then set AMQP_URL and REDIS_URL to its operator users (docs/OPERATIONS.md)',
     ]);
   });
 
