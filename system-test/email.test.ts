@@ -374,6 +374,9 @@ describe('email worker', () => {
       // 0.3^11: no e-mail runs out of retries; waits capped so the run stays short.
       MAX_RETRIES: '10',
       RETRY_MAX_DELAY_MS: '800',
+      // Only simulated failures here: a loaded machine must not turn a slow reply of the
+      // in-process SMTP sink into a real outage (the suite's 1 s timeout is for crash tests).
+      SMTP_TIMEOUT_MS: '10000',
     });
     const ids = await submitMany(200, (i) => ({
       email: `flaky${i}@example.com`,
