@@ -174,6 +174,7 @@ function barChart(doc: PDFKit.PDFDocument, summary: ReportSummary): void {
       .fillColor(INK)
       .fontSize(8)
       .text(state === 'RETRY' ? 'RETRY (retries)' : state, legendX + 11, legendY, {
+        width: 75,
         lineBreak: false,
       });
     legendX += 90;
