@@ -271,7 +271,8 @@ export function reportPdf(
   const doc = new PDFDocument({
     size: 'A4',
     margin: MARGIN,
-    info: { Title: printable(spec.title), Creator: 'task platform report-worker' },
+    // The metadata is Unicode (UTF-16): the title stays whole there.
+    info: { Title: spec.title, Creator: 'task platform report-worker' },
   });
   const chunks: Buffer[] = [];
   const done = new Promise<Buffer>((resolve, reject) => {

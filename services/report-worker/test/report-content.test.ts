@@ -242,7 +242,13 @@ describe('reportPdf', () => {
     expect(text).toContain('task.type29.run');
   });
 
-  it('shows what Helvetica cannot as ?', () => {
+  it('shows what Helvetica cannot as ?, and keeps the whole title in the metadata', async () => {
     expect(printable('Ünïcode ✓ report — €')).toBe('Ünïcode ? report — €');
+    const spec = reportSpec('Ünïcode ✓ report', {}, NOW);
+    const { text, title } = await pdfText(
+      await reportPdf(spec, summarise(stats), { generatedAt: 'now' }),
+    );
+    expect(title).toBe('Ünïcode ✓ report');
+    expect(text).toContain('Ünïcode ? report');
   });
 });
