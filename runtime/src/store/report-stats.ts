@@ -53,7 +53,7 @@ export function statsIncrements(event: StateEvent): string {
   if (event.state === 'SUCCESS') {
     const records = (event.result as { records_processed?: unknown } | null | undefined)
       ?.records_processed;
-    if (typeof records === 'number' && Number.isInteger(records) && records > 0) {
+    if (typeof records === 'number' && Number.isSafeInteger(records) && records > 0) {
       lines.push(`${records} ${EXTRA_STATS_MARK}records|${event.type}`);
     }
   }
