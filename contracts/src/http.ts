@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { DataProcessPayload } from './commands/data-process';
 import { EmailSendPayload, withEmailContentRules } from './commands/email-send';
 import { ReportGeneratePayload } from './commands/report-generate';
+import { withReportParamsRules } from './commands/report-params';
 import { TaskProgress } from './events';
 import { TaskState } from './task-state';
 
@@ -30,7 +31,10 @@ export type EmailTaskRequest = z.infer<typeof EmailTaskRequest>;
 export const ProcessTaskRequest = z.object({ ...DataProcessPayload.shape, ...TaskOptionsShape });
 export type ProcessTaskRequest = z.infer<typeof ProcessTaskRequest>;
 
-export const ReportTaskRequest = z.object({ ...ReportGeneratePayload.shape, ...TaskOptionsShape });
+/** A known report type's params are checked (422 naming `params.<field>`). */
+export const ReportTaskRequest = withReportParamsRules(
+  z.object({ ...ReportGeneratePayload.shape, ...TaskOptionsShape }),
+);
 export type ReportTaskRequest = z.infer<typeof ReportTaskRequest>;
 
 export const TaskCreatedResponse = z.object({

@@ -26,6 +26,19 @@ export {
   ReportGeneratePayload,
 } from './commands/report-generate';
 export {
+  checkReportParams,
+  FreeReportParams,
+  isKnownReportType,
+  KNOWN_REPORT_TYPES,
+  type KnownReportType,
+  REPORT_FORMATS,
+  ReportDay,
+  type ReportFormat,
+  ReportParamsSchemas,
+  reportParamsSchema,
+  withReportParamsRules,
+} from './commands/report-params';
+export {
   type DelayOptions,
   delayRoutingKey,
   delayUnits,

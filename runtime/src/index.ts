@@ -86,6 +86,13 @@ export {
 } from './telemetry/tracing';
 export { RedisKeys } from './store/redis-keys';
 export {
+  bucketUpperMs,
+  type DayStats,
+  durationBucket,
+  errorKind,
+  parseDayStats,
+} from './store/report-stats';
+export {
   type ScheduleDefinition,
   type ScheduleFiring,
   ScheduleStore,

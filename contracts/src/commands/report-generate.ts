@@ -11,8 +11,20 @@ import { commandKey } from '../routing-keys';
 export const REPORT_GENERATE = commandKey('report', 'generate');
 
 export const ReportGeneratePayload = z.looseObject({
-  report_type: z.string().min(1).max(100),
-  params: z.record(z.string(), z.unknown()).default({}),
+  report_type: z
+    .string()
+    .min(1)
+    .max(100)
+    .describe(
+      'tasks_summary, daily, monthly, data_processing, or any other name (a tasks summary titled with it)',
+    ),
+  params: z
+    .record(z.string(), z.unknown())
+    .default({})
+    .describe(
+      'format: pdf (default) or csv; tasks_summary and data_processing: from, to (YYYY-MM-DD); ' +
+        'monthly: month (1-12), year (2000-2100). Other keys are ignored.',
+    ),
 });
 export type ReportGeneratePayload = z.infer<typeof ReportGeneratePayload>;
 

@@ -35,5 +35,15 @@ if ARGV[5] == '1' or ARGV[1] == 'RETRY' then
   redis.call('HINCRBY', KEYS[3], ARGV[9] .. '|' .. ARGV[1], 1)
   redis.call('EXPIRE', KEYS[3], ARGV[10])
 end
+-- Report statistics (report-stats.ts): the field pair 'stats_incr' lists extra day counters,
+-- one '<increment> <field>' per line, counted like the one above only when the event applies.
+for i = 12, #ARGV - 1, 2 do
+  if ARGV[i] == 'stats_incr' then
+    for n, field in string.gmatch(ARGV[i + 1], '(%d+) ([^\\n]+)') do
+      redis.call('HINCRBY', KEYS[3], field, n)
+    end
+    redis.call('EXPIRE', KEYS[3], ARGV[10])
+  end
+end
 return 1
 `;

@@ -13,6 +13,7 @@ import {
 import type { Redis } from '../redis/redis-client';
 import { APPLY_EVENT_LUA } from './apply-event-script';
 import { RedisKeys } from './redis-keys';
+import { EXTRA_STATS_MARK, parseDayStats, type DayStats, statsIncrements } from './report-stats';
 
 /** A task as stored, with JSON fields parsed. */
 export interface TaskRecord {
@@ -136,6 +137,8 @@ export class TaskStore {
     }
     if (event.state === 'STARTED') fields.push('started_at', event.at);
     if (terminal) fields.push('completed_at', event.at);
+    const increments = statsIncrements(event);
+    if (increments) fields.push('stats_incr', increments);
     return [
       this.keys.task(event.task_id),
       this.keys.scheduled,
@@ -209,9 +212,24 @@ export class TaskStore {
       if (err) throw err;
       const counts: Record<string, number> = {};
       for (const [field, value] of Object.entries((hash ?? {}) as Record<string, string>)) {
+        if (field.startsWith(EXTRA_STATS_MARK)) continue; // report extras: see dayStats
         counts[field] = Number(value);
       }
       out.set(day, counts);
+    });
+    return out;
+  }
+
+  /** Everything the status-store counted on the given days, for reports (report-stats.ts). */
+  async dayStats(days: readonly string[]): Promise<Map<string, DayStats>> {
+    const pipeline = this.redis.pipeline();
+    for (const day of days) pipeline.hgetall(this.keys.statsDay(day));
+    const replies = (await pipeline.exec()) ?? [];
+    const out = new Map<string, DayStats>();
+    days.forEach((day, i) => {
+      const [err, hash] = replies[i] ?? [null, {}];
+      if (err) throw err;
+      out.set(day, parseDayStats((hash ?? {}) as Record<string, string>));
     });
     return out;
   }

@@ -29,8 +29,8 @@ export interface CleanupDeps {
 }
 
 const DAY_MS = 86_400_000;
-/** Only files this worker wrote: `<task id>.csv` / `.pdf`. */
-const REPORT_FILE = /^[A-Za-z0-9][A-Za-z0-9._-]*\.(csv|pdf)$/;
+/** Only files this worker wrote: `<task id>.csv` / `.pdf`, and one a crash left half-written. */
+const REPORT_FILE = /^[A-Za-z0-9][A-Za-z0-9._-]*\.(csv|pdf)(\.tmp)?$/;
 
 export function createCleanup(
   deps: CleanupDeps,

@@ -1,60 +1,80 @@
 /**
- * Runs `task.report.generate`: reads the status-store's long-lived daily counters for the
- * report's period and writes a CSV file named after the task id (never after user input), then
- * returns `{status: "generated", report_type, report_url, generated_at}` as the original.
+ * Runs `task.report.generate`: reads the status-store's long-lived day statistics for the
+ * report's period, summarises them and writes a PDF (default) or CSV file named after the task
+ * id (never after user input), reporting progress on the way; returns
+ * `{status: "generated", report_type, report_url, generated_at}` as the original, and more.
  */
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ReportGeneratePayload } from '@tasks/contracts';
-import type { TaskHandler, TaskStore } from '@tasks/runtime';
-import { toCsv } from './csv';
-import { reportPeriod } from './report-period';
+import { PermanentError, type TaskHandler, type TaskStore } from '@tasks/runtime';
+import { reportCsv } from './csv-report';
+import { reportPdf } from './pdf-report';
+import { reportSpec } from './report-spec';
+import { summarise } from './summary';
 
 export interface GenerateReportResult {
   readonly status: 'generated';
   readonly report_type: string;
   readonly report_url: string;
   readonly generated_at: string;
-  readonly format: 'csv';
+  readonly format: 'pdf' | 'csv';
+  readonly title: string;
   readonly period: { readonly from: string; readonly to: string };
-  readonly rows: number;
+  /** Tasks the report counts as finished (succeeded, failed or revoked). */
+  readonly tasks: number;
+  readonly bytes: number;
 }
 
 export interface GenerateReportDeps {
-  readonly store: Pick<TaskStore, 'dailyStats'>;
+  readonly store: Pick<TaskStore, 'dayStats'>;
   readonly reportsDir: string;
+  readonly now?: () => number;
 }
+
+const STEPS = 4;
+/** The gateway issues UUIDs; a command from elsewhere must not name a path with its id. */
+const SAFE_TASK_ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/;
 
 export function createGenerateReport(
   deps: GenerateReportDeps,
 ): TaskHandler<ReportGeneratePayload, GenerateReportResult> {
   return async (payload, ctx) => {
-    const period = reportPeriod(payload.report_type, payload.params);
-    await ctx.progress(1, 3, 'Reading statistics');
-    const stats = await deps.store.dailyStats(period.days);
-    ctx.signal.throwIfAborted();
-    const rows: (string | number)[][] = [['day', 'task_type', 'state', 'count']];
-    for (const [day, counts] of stats) {
-      for (const [field, count] of Object.entries(counts).sort(([a], [b]) => a.localeCompare(b))) {
-        const [taskType = '', state = ''] = field.split('|');
-        rows.push([day, taskType, state, count]);
-      }
+    if (!SAFE_TASK_ID.test(ctx.taskId)) {
+      throw new PermanentError('task id is not usable as a report file name');
     }
-    await ctx.progress(2, 3, 'Writing CSV');
-    const fileName = `${ctx.taskId}.csv`;
+    const now = deps.now?.() ?? Date.now();
+    const spec = reportSpec(payload.report_type, payload.params, now);
+    await ctx.progress(1, STEPS, 'Reading statistics');
+    const stats = await deps.store.dayStats(spec.period.days);
+    ctx.signal.throwIfAborted();
+    await ctx.progress(2, STEPS, 'Summarising');
+    const summary = summarise(stats, spec.includes);
+    const generatedAt = new Date(now).toISOString();
+    await ctx.progress(3, STEPS, spec.format === 'pdf' ? 'Drawing PDF' : 'Writing CSV');
+    const bytes =
+      spec.format === 'pdf'
+        ? await reportPdf(spec, summary, { generatedAt })
+        : Buffer.from(reportCsv(spec, summary), 'utf8');
+    ctx.signal.throwIfAborted();
+    await ctx.progress(4, STEPS, 'Saving');
+    const fileName = `${ctx.taskId}.${spec.format}`;
     await mkdir(deps.reportsDir, { recursive: true });
     const target = join(deps.reportsDir, fileName);
-    await writeFile(`${target}.tmp`, toCsv(rows));
+    // Written aside, then renamed: a download never sees half a file.
+    await writeFile(`${target}.tmp`, bytes);
     await rename(`${target}.tmp`, target);
-    await ctx.progress(3, 3, 'Done');
+    const t = summary.totals;
     return {
       status: 'generated',
       report_type: payload.report_type,
       report_url: `/reports/${fileName}`,
-      generated_at: new Date().toISOString(),
-      format: 'csv',
-      period: { from: period.from, to: period.to },
-      rows: rows.length - 1,
+      generated_at: generatedAt,
+      format: spec.format,
+      title: spec.title,
+      period: { from: spec.period.from, to: spec.period.to },
+      tasks: t.SUCCESS + t.FAILURE + t.REVOKED,
+      bytes: bytes.length,
     };
   };
 }

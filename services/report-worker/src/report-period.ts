@@ -1,7 +1,8 @@
 /**
  * The days a report covers, from its type and params: `daily` is yesterday, `monthly` is
- * `params.month`/`params.year`, any other type `params.from`..`params.to` (YYYY-MM-DD,
- * inclusive) or, by default, yesterday and today (the last 24 hours span both).
+ * `params.month`/`params.year` (the current month and year by default), any other type
+ * `params.from`..`params.to` (YYYY-MM-DD, inclusive) or, by default, yesterday and today (the
+ * counters are per UTC day: the last 24 hours lie within these two days).
  */
 import { PermanentError } from '@tasks/runtime';
 
@@ -44,7 +45,7 @@ export function reportPeriod(
 ): ReportPeriod {
   const today = Date.parse(`${isoDay(now)}T00:00:00Z`);
   if (reportType === 'daily') return span(today - DAY_MS, today - DAY_MS);
-  if (reportType === 'monthly' && (params.month !== undefined || params.year !== undefined)) {
+  if (reportType === 'monthly') {
     const month = Number(params.month ?? new Date(now).getUTCMonth() + 1);
     const year = Number(params.year ?? new Date(now).getUTCFullYear());
     if (!Number.isInteger(month) || month < 1 || month > 12)

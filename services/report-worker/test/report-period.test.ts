@@ -100,7 +100,12 @@ describe('reportPeriod', () => {
   it('covers yesterday and today by default', () => {
     const expected = { from: '2024-03-14', to: '2024-03-15', days: ['2024-03-14', '2024-03-15'] };
     expect(reportPeriod('summary', {}, NOW)).toEqual(expected);
-    expect(reportPeriod('monthly', {}, NOW)).toEqual(expected);
+    expect(reportPeriod('tasks_summary', {}, NOW)).toEqual(expected);
+  });
+
+  it('covers the current month for a monthly report without params', () => {
+    const period = reportPeriod('monthly', {}, NOW);
+    expect([period.from, period.to, period.days.length]).toEqual(['2024-03-01', '2024-03-31', 31]);
   });
 
   it.each([
