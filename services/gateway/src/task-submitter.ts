@@ -38,6 +38,7 @@ export class TaskSubmitter {
     spec: TaskRequestSpec,
     body: unknown,
     idempotencyKey?: string,
+    owner?: string,
   ): Promise<TaskCreatedResponse> {
     const request = parseBody(spec.schema, body);
     const options: Record<string, unknown> = {};
@@ -55,7 +56,10 @@ export class TaskSubmitter {
     let taskId: string = randomUUID();
     let idemKey: string | undefined;
     if (idempotencyKey !== undefined) {
-      idemKey = this.deps.store.keys.idempotency(validKey(idempotencyKey));
+      // Each key owner has its own Idempotency-Key space: another's key never answers its task.
+      const scoped =
+        owner === undefined ? validKey(idempotencyKey) : `${owner}:${validKey(idempotencyKey)}`;
+      idemKey = this.deps.store.keys.idempotency(scoped);
       const bodySha = sha256(`${spec.apiName}\n${JSON.stringify(request)}`);
       const claimed = await this.claim(idemKey, {
         task_id: taskId,
@@ -80,6 +84,7 @@ export class TaskSubmitter {
       taskId,
       idempotencyKey,
       producer: 'gateway',
+      owner,
     });
     if (idemKey) await this.confirmKey(idemKey, taskId);
     return this.accepted(spec, taskId);
