@@ -46,7 +46,11 @@ describe('with API keys', () => {
   };
 
   it('answers 401 with a JSON body and WWW-Authenticate without a key or with a wrong one', async () => {
-    for (const headers of [{}, { authorization: `Bearer ${WRONG_KEY}` }, { 'x-api-key': WRONG_KEY }]) {
+    for (const headers of [
+      {},
+      { authorization: `Bearer ${WRONG_KEY}` },
+      { 'x-api-key': WRONG_KEY },
+    ]) {
       const response = await call('POST', '/tasks/email', EMAIL, headers);
       expect(response.status).toBe(401);
       expect(response.body).toEqual({ detail: expect.any(String) as unknown });
@@ -87,9 +91,13 @@ describe('with API keys', () => {
     expect(foreign.status).toBe(404);
     expect(foreign.body).toEqual(missing.body); // indistinguishable from a missing task
     expect((await call('GET', `/tasks/${taskId}`, undefined, bearer(reader))).status).toBe(404);
-    expect((await call('GET', `/tasks/${taskId}/events`, undefined, bearer(writerB))).status).toBe(404);
+    expect((await call('GET', `/tasks/${taskId}/events`, undefined, bearer(writerB))).status).toBe(
+      404,
+    );
     expect((await call('DELETE', `/tasks/${taskId}`, undefined, bearer(writerB))).status).toBe(404);
-    expect((await call('GET', `/reports/${taskId}.csv`, undefined, bearer(writerB))).status).toBe(404);
+    expect((await call('GET', `/reports/${taskId}.csv`, undefined, bearer(writerB))).status).toBe(
+      404,
+    );
     // Still PENDING: the other key's cancel did nothing.
     expect((await call('GET', `/tasks/${taskId}`, undefined, bearer(admin))).body).toMatchObject({
       status: 'PENDING',
@@ -165,7 +173,9 @@ describe('rate limit per key', () => {
     expect(retryAfter).toBeGreaterThanOrEqual(1);
     expect(retryAfter).toBeLessThanOrEqual(60);
     // The count lives in Redis, under the key's id (never the key itself).
-    expect(await platform.ns.redis.get(`${platform.ns.redisPrefix}ratelimit:${reader.id}`)).toBe('6');
+    expect(await platform.ns.redis.get(`${platform.ns.redisPrefix}ratelimit:${reader.id}`)).toBe(
+      '6',
+    );
     // Another key has its own budget; public probes are not counted.
     expect((await platform.request('GET', '/health', undefined, bearer(admin))).status).toBe(200);
     expect((await platform.request('GET', '/livez')).status).toBe(200);
@@ -174,7 +184,10 @@ describe('rate limit per key', () => {
 
 describe('keyless local mode', () => {
   it('behaves as before on loopback, unlimited, and says so at start', async () => {
-    const platform = await TestPlatform.start({ services: ['gateway'], env: { RATE_LIMIT_REQUESTS: '2' } });
+    const platform = await TestPlatform.start({
+      services: ['gateway'],
+      env: { RATE_LIMIT_REQUESTS: '2' },
+    });
     try {
       const gateway = platform.processes[0]!;
       await gateway.waitForLog(

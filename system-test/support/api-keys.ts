@@ -22,4 +22,6 @@ export function apiKeysEnv(keys: readonly TestKey[]): string {
   );
 }
 
-export const bearer = (k: TestKey): Record<string, string> => ({ authorization: `Bearer ${k.key}` });
+export const bearer = (k: TestKey): Record<string, string> => ({
+  authorization: `Bearer ${k.key}`,
+});

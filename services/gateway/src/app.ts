@@ -17,6 +17,7 @@ import { systemRoutes } from './routes/system';
 import { taskRoutes, type TaskRoutesDeps } from './routes/tasks';
 import type { TaskEventStreams } from './sse/task-event-stream';
 import { accessGuard, type AccessGuardOptions } from './security/access-guard';
+import { jsonDepthLimit } from './security/json-depth';
 import { securityHeaders } from './security/security-headers';
 
 export interface AppDeps extends TaskRoutesDeps {
@@ -45,6 +46,7 @@ export function createApp(deps: AppDeps): express.Express {
   app.use(
     express.json({ limit: deps.maxBodyBytes, type: ['application/json', 'application/*+json'] }),
   );
+  app.use(jsonDepthLimit());
   app.use(probeRoutes(deps.readiness));
   app.use(systemRoutes({ monitoring: deps.monitoring, openApi: buildOpenApi() }));
   app.use(taskRoutes(deps));

@@ -8,9 +8,14 @@
  * (crash, broker down) publishes the same task id again: workers are idempotent on it.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { maxDelayMs, TASK_OPTION_KEYS, type TaskCreatedResponse } from '@tasks/contracts';
+import {
+  maxDelayMs,
+  TASK_OPTION_KEYS,
+  TASK_TYPES,
+  type TaskCreatedResponse,
+} from '@tasks/contracts';
 import type { Redis, TaskEnqueuer, TaskStore } from '@tasks/runtime';
-import { unprocessable } from './http-error';
+import { HttpError, unprocessable } from './http-error';
 import type { TaskRequestSpec } from './task-requests';
 import { parseBody } from './validation';
 
@@ -46,6 +51,14 @@ export class TaskSubmitter {
     for (const [key, value] of Object.entries(request)) {
       if ((TASK_OPTION_KEYS as string[]).includes(key)) options[key] = value;
       else if (value !== undefined) payload[key] = value;
+    }
+    const payloadBytes = Buffer.byteLength(JSON.stringify(payload));
+    const { maxPayloadBytes } = TASK_TYPES[spec.apiName];
+    if (payloadBytes > maxPayloadBytes) {
+      throw new HttpError(
+        413,
+        `Payload too large: a ${spec.apiName} task takes at most ${maxPayloadBytes} bytes of JSON, this one has ${payloadBytes}`,
+      );
     }
     const notBefore = this.notBefore(
       options.countdown as number | undefined,
