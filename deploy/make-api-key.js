@@ -19,7 +19,8 @@ const newApiKey = () => `tk_${crypto.randomBytes(32).toString('base64url')}`;
 const hashApiKey = (key) => crypto.createHash('sha256').update(key, 'utf8').digest('hex');
 
 function apiKeyEntry(id, key, scopes) {
-  if (!/^[A-Za-z0-9._-]{1,64}$/.test(id)) throw new Error('id: 1-64 letters, digits, ".", "_" or "-"');
+  if (!/^[A-Za-z0-9._-]{1,64}$/.test(id))
+    throw new Error('id: 1-64 letters, digits, ".", "_" or "-"');
   for (const scope of scopes) {
     if (!SCOPES.includes(scope)) throw new Error(`unknown scope (known: ${SCOPES.join(', ')})`);
   }

@@ -276,7 +276,8 @@ function build(options) {
   const operatorKey =
     existingPlain('api-key-operator') ?? (options.dev ? 'dev-only-operator-api-key' : newApiKey());
   files['api-key-operator'] = operatorKey;
-  files['api-keys.json'] = `${JSON.stringify([apiKeyEntry('operator', operatorKey, ['admin'])], null, 2)}\n`;
+  files['api-keys.json'] =
+    `${JSON.stringify([apiKeyEntry('operator', operatorKey, ['admin'])], null, 2)}\n`;
 
   // A kept password keeps its hash (same salt), so a re-run changes nothing it need not.
   const previousHashes = new Map();

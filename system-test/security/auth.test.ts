@@ -46,11 +46,12 @@ describe('with API keys', () => {
   };
 
   it('answers 401 with a JSON body and WWW-Authenticate without a key or with a wrong one', async () => {
-    for (const headers of [
+    const attempts: Record<string, string>[] = [
       {},
       { authorization: `Bearer ${WRONG_KEY}` },
       { 'x-api-key': WRONG_KEY },
-    ]) {
+    ];
+    for (const headers of attempts) {
       const response = await call('POST', '/tasks/email', EMAIL, headers);
       expect(response.status).toBe(401);
       expect(response.body).toEqual({ detail: expect.any(String) as unknown });
