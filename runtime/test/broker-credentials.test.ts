@@ -37,3 +37,26 @@ describe('AMQP_URL and the guest account', () => {
     expect((error as Error).message).not.toContain(url);
   });
 });
+
+describe('config errors and secrets', () => {
+  it('name the variable, never the value, whatever the rule that failed', () => {
+    const secret = 'pa55-very-secret-value';
+    let error: unknown;
+    try {
+      parseConfig(BaseServiceConfig, {
+        AMQP_URL: `http://admin:${secret}@broker`,
+        REDIS_URL: `ftp://admin:${secret}@redis`,
+        DELAY_LEVELS: secret,
+      });
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect([...(error as ConfigError).variables].sort()).toEqual([
+      'AMQP_URL',
+      'DELAY_LEVELS',
+      'REDIS_URL',
+    ]);
+    expect((error as Error).message).not.toContain(secret);
+  });
+});
