@@ -1,0 +1,70 @@
+/**
+ * The dashboard with API keys configured, in a real browser: without a key its calls are
+ * refused (401 shown), with the operator's key typed in it submits a task and follows it to
+ * SUCCESS (polled: an EventSource cannot send the key), and the key is kept for the tab only.
+ */
+import { existsSync } from 'node:fs';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { apiKeysEnv, makeKey } from '../support/api-keys';
+import { gatewayConnected } from '../support/probes';
+import { TestPlatform } from '../support/test-platform';
+
+const CHROMIUM = process.env.CHROMIUM_BIN ?? '/usr/bin/chromium';
+const operator = makeKey('operator', ['admin']);
+
+describe('dashboard with API keys', () => {
+  let platform: TestPlatform;
+  let browser: Browser;
+  let page: Page;
+
+  beforeAll(async () => {
+    if (!existsSync(CHROMIUM)) {
+      throw new Error(
+        `Chromium not found at ${CHROMIUM}: apt-get install -y --no-install-recommends chromium`,
+      );
+    }
+    platform = await TestPlatform.start({
+      services: ['gateway', 'status-store', 'processing-worker'],
+      env: { API_KEYS: apiKeysEnv([operator]) },
+    });
+    await gatewayConnected(platform);
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run'],
+    });
+    page = await browser.newPage();
+    await page.goto(`${platform.baseUrl}/dashboard`);
+  }, 90_000);
+
+  afterAll(async () => {
+    await page?.close();
+    await browser?.close();
+    await platform?.stop();
+  }, 60_000);
+
+  it('is refused without a key, and works with the operator key', async () => {
+    await page.selectOption('#submit-type', 'process');
+    await page.fill('#submit-body', JSON.stringify({ data: { records: 2 } }));
+    await page.click('#submit-button');
+    await page.waitForFunction(
+      () => document.querySelector('#submit-result')?.textContent?.includes('401'),
+      undefined,
+      { timeout: 10_000 },
+    );
+
+    await page.fill('#api-key', operator.key);
+    await page.click('#key-form button');
+    await page.click('#submit-button');
+    const row = await page.waitForSelector('#tasks tbody tr.task', { timeout: 10_000 });
+    const id = (await row.getAttribute('data-task-id')) ?? '';
+    await page.waitForSelector(`#tasks tr[data-task-id="${id}"][data-status="SUCCESS"]`, {
+      timeout: 30_000,
+    });
+    const kept = await page.evaluate(() => ({
+      session: sessionStorage.getItem('task-platform.dashboard.api-key'),
+      local: JSON.stringify(localStorage),
+    }));
+    expect(kept.session).toBe(operator.key);
+    expect(kept.local).not.toContain(operator.key);
+  }, 60_000);
+});
