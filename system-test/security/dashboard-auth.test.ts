@@ -67,4 +67,21 @@ describe('dashboard with API keys', () => {
     expect(kept.session).toBe(operator.key);
     expect(kept.local).not.toContain(operator.key);
   }, 60_000);
+
+  it('leaves the Swagger UI at /docs working under its Content-Security-Policy', async () => {
+    const docs = await browser.newPage();
+    const violations: string[] = [];
+    docs.on('console', (message) => {
+      if (/Content.Security.Policy|Refused to/i.test(message.text()))
+        violations.push(message.text());
+    });
+    try {
+      await docs.goto(`${platform.baseUrl}/docs/`);
+      await docs.waitForSelector('.swagger-ui .info .title', { timeout: 20_000 });
+      await docs.waitForSelector('.opblock-summary-path', { timeout: 20_000 });
+      expect(violations).toEqual([]);
+    } finally {
+      await docs.close();
+    }
+  }, 60_000);
 });
