@@ -46,11 +46,7 @@ describe('dashboard with API keys', () => {
     await page.selectOption('#submit-type', 'process');
     await page.fill('#submit-body', JSON.stringify({ data: { records: 2 } }));
     await page.click('#submit-button');
-    await page.waitForFunction(
-      () => document.querySelector('#submit-result')?.textContent?.includes('401'),
-      undefined,
-      { timeout: 10_000 },
-    );
+    await page.waitForSelector('#submit-result:has-text("401")', { timeout: 10_000 });
 
     await page.fill('#api-key', operator.key);
     await page.click('#key-form button');
@@ -60,10 +56,15 @@ describe('dashboard with API keys', () => {
     await page.waitForSelector(`#tasks tr[data-task-id="${id}"][data-status="SUCCESS"]`, {
       timeout: 30_000,
     });
-    const kept = await page.evaluate(() => ({
-      session: sessionStorage.getItem('task-platform.dashboard.api-key'),
-      local: JSON.stringify(localStorage),
-    }));
+    /** The page's Web Storage, as the browser holds it (no DOM types in these tests). */
+    type Storages = Record<'sessionStorage' | 'localStorage', Record<string, string>>;
+    const kept = await page.evaluate(() => {
+      const { sessionStorage, localStorage } = globalThis as unknown as Storages;
+      return {
+        session: sessionStorage['task-platform.dashboard.api-key'],
+        local: JSON.stringify(localStorage),
+      };
+    });
     expect(kept.session).toBe(operator.key);
     expect(kept.local).not.toContain(operator.key);
   }, 60_000);
