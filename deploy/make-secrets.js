@@ -21,6 +21,7 @@
 const crypto = require('node:crypto');
 const fs = require('node:fs');
 const path = require('node:path');
+const { apiKeyEntry, newApiKey } = require('./make-api-key');
 
 /** The platform's vhost; its objects come from deploy/rabbitmq/definitions.json. */
 const VHOST = 'tasks';
@@ -138,6 +139,9 @@ const REDIS_USERS = {
     'set', // idempotency keys, revocations
     'multi',
     'exec',
+    'incr', // per-key rate limit (inside its script)
+    'pexpire',
+    'pttl',
   ],
   'status-store': [...APPLY_EVENT_SCRIPT, 'hget'],
   'email-worker': [...WORKER_COMMON, 'get', 'set', 'pttl', 'del'], // + the effect ledger
@@ -157,6 +161,25 @@ const REDIS_USERS = {
     'exec',
   ],
 };
+
+/**
+ * One service's Redis ACL rule (the words after `user <name>`), for the ACL file and for
+ * `ACL SETUSER` (deploy/provision.js): on, its password's SHA-256, keys under `keyPrefix` only,
+ * no channels, only its commands.
+ */
+function redisAclRule(service, passwordSha256, keyPrefix = 'tasks:') {
+  const commands = [...new Set([...CONNECTION, ...REDIS_USERS[service]])];
+  const glob = keyPrefix.replace(/[*?[\]\\]/g, '\\$&');
+  return [
+    'on',
+    `#${passwordSha256}`,
+    'resetkeys',
+    `~${glob}*`,
+    'resetchannels',
+    '-@all',
+    ...commands.map((c) => `+${c}`),
+  ];
+}
 
 function parseArgs(argv) {
   const options = { dir: undefined, dev: false, rotate: false, tls: false };
@@ -207,7 +230,14 @@ function passwordFromUrl(file) {
   }
 }
 
+/**
+ * The secrets folder's files. `vhost`, `userPrefix` (prepended to every user name) and
+ * `keyPrefix` (Redis) default to the platform's; deploy/provision.js and its test set them.
+ */
 function build(options) {
+  const vhost = options.vhost ?? VHOST;
+  const userPrefix = options.userPrefix ?? '';
+  const keyPrefix = options.keyPrefix ?? 'tasks:';
   const keep = !options.dev && !options.rotate;
   const existing = (file) => (keep ? passwordFromUrl(path.join(options.dir, file)) : undefined);
   const existingPlain = (file) => (keep ? readIfPresent(path.join(options.dir, file)) : undefined);
@@ -228,9 +258,9 @@ function build(options) {
   }
 
   const amqpUrl = (user) =>
-    `${options.tls ? 'amqps' : 'amqp'}://${user}:${encodeURIComponent(amqpPassword[user])}@${options.amqpHost}/${VHOST}`;
+    `${options.tls ? 'amqps' : 'amqp'}://${userPrefix}${user}:${encodeURIComponent(amqpPassword[user])}@${options.amqpHost}/${encodeURIComponent(vhost)}`;
   const redisUrl = (user) =>
-    `${options.tls ? 'rediss' : 'redis'}://${user}:${encodeURIComponent(redisPassword[user])}@${options.redisHost}`;
+    `${options.tls ? 'rediss' : 'redis'}://${userPrefix}${user}:${encodeURIComponent(redisPassword[user])}@${options.redisHost}`;
 
   // Values carry no trailing newline: Kubernetes secretGenerator keeps file bytes verbatim.
   for (const service of SERVICES) {
@@ -241,6 +271,13 @@ function build(options) {
   files['rabbitmq-deploy-password'] = amqpPassword.deploy;
   files['redis-admin-password'] = redisPassword.admin;
   files['smtp-url'] = 'smtp://mailpit:1025';
+  // The gateway listens beyond loopback in compose and k8s, so it needs API keys: one admin key
+  // for the operator (more with `npm run api-key`); the gateway gets only its hash.
+  const operatorKey =
+    existingPlain('api-key-operator') ?? (options.dev ? 'dev-only-operator-api-key' : newApiKey());
+  files['api-key-operator'] = operatorKey;
+  files['api-keys.json'] =
+    `${JSON.stringify([apiKeyEntry('operator', operatorKey, ['admin'])], null, 2)}\n`;
 
   // A kept password keeps its hash (same salt), so a re-run changes nothing it need not.
   const previousHashes = new Map();
@@ -264,16 +301,16 @@ function build(options) {
     return crypto.randomBytes(4);
   };
   const definitions = {
-    vhosts: [{ name: VHOST }],
+    vhosts: [{ name: vhost }],
     users: Object.entries(RABBIT_USERS).map(([name, spec]) => ({
-      name,
+      name: `${userPrefix}${name}`,
       password_hash: rabbitHash(amqpPassword[name], salt(name)),
       hashing_algorithm: 'rabbit_password_hashing_sha256',
       tags: spec.tags ?? [],
     })),
     permissions: Object.entries(RABBIT_USERS).map(([user, spec]) => ({
-      user,
-      vhost: VHOST,
+      user: `${userPrefix}${user}`,
+      vhost,
       configure: spec.configure,
       write: spec.write,
       read: spec.read,
@@ -290,11 +327,9 @@ function build(options) {
     'user default off resetpass resetkeys resetchannels -@all',
     'user healthcheck on nopass resetkeys resetchannels -@all +ping',
     `user admin on #${sha(redisPassword.admin)} ~* &* +@all`,
-    ...Object.entries(REDIS_USERS).map(
-      ([service, commands]) =>
-        `user ${service} on #${sha(redisPassword[service])} ` +
-        'resetkeys ~tasks:* resetchannels -@all ' +
-        [...new Set([...CONNECTION, ...commands])].map((c) => `+${c}`).join(' '),
+    ...Object.keys(REDIS_USERS).map(
+      (service) =>
+        `user ${userPrefix}${service} ${redisAclRule(service, sha(redisPassword[service]), keyPrefix).join(' ')}`,
     ),
     '',
   ];
@@ -317,6 +352,7 @@ function kustomization() {
     lines.push(`  - name: ${service}-secrets`, '    files:');
     lines.push(`      - AMQP_URL=amqp-url-${service}`, `      - REDIS_URL=redis-url-${service}`);
     if (service === 'email-worker') lines.push('      - SMTP_URL=smtp-url');
+    if (service === 'gateway') lines.push('      - API_KEYS=api-keys.json');
   }
   lines.push(
     '  - name: rabbitmq-users',
@@ -357,6 +393,8 @@ function readme(dev) {
     '| `redis-admin-password` | operators: Redis user `admin` (backups) |',
     '| `amqp-url-keda` | KEDA (k8s): reads queue depths |',
     '| `smtp-url` | email-worker on Kubernetes (`SMTP_URL`) |',
+    '| `api-keys.json` | gateway (`API_KEYS_FILE` / `API_KEYS`): API key hashes and scopes |',
+    '| `api-key-operator` | operators: the admin API key whose hash is in `api-keys.json` |',
     '| `kustomization.yaml` | the Secrets of the k8s dev overlay, from these files |',
     '',
     'Make your own: `node deploy/make-secrets.js deploy/secrets` (random passwords; run it again',
@@ -375,19 +413,33 @@ function main() {
     process.exit(64);
   }
   const files = build(options);
-  // The folder is private to its owner; the files are world-readable because compose mounts
-  // secrets as they are on disk, and the containers read them as their own users (node 1000,
-  // rabbitmq and redis 999).
-  fs.mkdirSync(options.dir, { recursive: true, mode: 0o700 });
-  for (const [name, content] of Object.entries(files)) {
-    fs.writeFileSync(path.join(options.dir, name), content, { mode: 0o644 });
-    fs.chmodSync(path.join(options.dir, name), 0o644);
-  }
+  writeFiles(options.dir, files);
   process.stdout.write(
     `make-secrets: wrote ${Object.keys(files).length} files to ${options.dir}\n`,
   );
 }
 
+function writeFiles(dir, files) {
+  // The folder is private to its owner; the files are world-readable because compose mounts
+  // secrets as they are on disk, and the containers read them as their own users (node 1000,
+  // rabbitmq and redis 999).
+  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  for (const [name, content] of Object.entries(files)) {
+    fs.writeFileSync(path.join(dir, name), content, { mode: 0o644 });
+    fs.chmodSync(path.join(dir, name), 0o644);
+  }
+}
+
 if (require.main === module) main();
 
-module.exports = { RABBIT_USERS, REDIS_USERS, SERVICES, WORKERS, VHOST, build, rabbitHash };
+module.exports = {
+  RABBIT_USERS,
+  REDIS_USERS,
+  SERVICES,
+  WORKERS,
+  VHOST,
+  build,
+  rabbitHash,
+  redisAclRule,
+  writeFiles,
+};

@@ -36,6 +36,8 @@ export const StateEvent = z.looseObject({
   eta: z.iso.datetime({ offset: true }).optional(),
   created_at: z.iso.datetime({ offset: true }).optional(),
   priority: z.number().int().min(0).max(9).optional(),
+  /** PENDING only: the id of the API key that created the task (docs/SECURITY.md). */
+  owner: z.string().min(1).max(64).optional(),
   /** Run time of the attempt in milliseconds, on terminal and RETRY events. */
   runtime_ms: z.number().min(0).optional(),
 });

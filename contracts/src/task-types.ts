@@ -16,6 +16,8 @@ export interface TaskTypeSpec {
   /** The worker service that consumes it; its queue is `<service>.tasks`. */
   readonly service: WorkerServiceName;
   readonly payload: z.ZodType<Record<string, unknown>>;
+  /** Largest payload accepted, as JSON bytes (the gateway answers 413 beyond). */
+  readonly maxPayloadBytes: number;
 }
 
 export const WORKER_SERVICES = ['email-worker', 'processing-worker', 'report-worker'] as const;
@@ -27,24 +29,28 @@ export const TASK_TYPES = {
     routingKey: EMAIL_SEND,
     service: 'email-worker',
     payload: EmailSendPayload,
+    maxPayloadBytes: 256 * 1024,
   },
   process: {
     apiName: 'process',
     routingKey: DATA_PROCESS,
     service: 'processing-worker',
     payload: DataProcessPayload,
+    maxPayloadBytes: 1024 * 1024,
   },
   report: {
     apiName: 'report',
     routingKey: REPORT_GENERATE,
     service: 'report-worker',
     payload: ReportGeneratePayload,
+    maxPayloadBytes: 16 * 1024,
   },
   cleanup: {
     apiName: 'cleanup',
     routingKey: MAINTENANCE_CLEANUP,
     service: 'report-worker',
     payload: MaintenanceCleanupPayload,
+    maxPayloadBytes: 4 * 1024,
   },
 } as const satisfies Record<string, TaskTypeSpec>;
 

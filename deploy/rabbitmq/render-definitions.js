@@ -16,41 +16,53 @@
 const path = require('node:path');
 
 const VHOST = 'tasks';
-const contracts = require(path.join(__dirname, '..', '..', 'contracts', 'dist', 'index.js'));
+const contracts = () => require(path.join(__dirname, '..', '..', 'contracts', 'dist', 'index.js'));
 
-const topology = contracts.buildTopology({
-  prefix: '',
-  unitMs: Number(process.env.DELAY_UNIT_MS ?? 100),
-  levels: Number(process.env.DELAY_LEVELS ?? 24),
-  workQueueType: process.env.WORK_QUEUE_TYPE ?? 'classic',
-});
+/** The topology as RabbitMQ definitions of one vhost (deploy/provision.js imports them too). */
+function renderDefinitions(options = {}) {
+  const vhost = options.vhost ?? VHOST;
+  const topology = contracts().buildTopology({
+    prefix: '',
+    unitMs: options.unitMs ?? 100,
+    levels: options.levels ?? 24,
+    workQueueType: options.workQueueType ?? 'classic',
+  });
+  return {
+    vhosts: [{ name: vhost }],
+    exchanges: topology.exchanges.map((e) => ({
+      name: e.name,
+      vhost,
+      type: e.type,
+      durable: true,
+      auto_delete: false,
+      internal: false,
+      arguments: {},
+    })),
+    queues: topology.queues.map((q) => ({
+      name: q.name,
+      vhost,
+      durable: true,
+      auto_delete: false,
+      arguments: q.arguments,
+    })),
+    bindings: topology.bindings.map((b) => ({
+      source: b.source,
+      vhost,
+      destination: b.destination,
+      destination_type: b.kind === 'queue' ? 'queue' : 'exchange',
+      routing_key: b.pattern,
+      arguments: {},
+    })),
+  };
+}
 
-const definitions = {
-  vhosts: [{ name: VHOST }],
-  exchanges: topology.exchanges.map((e) => ({
-    name: e.name,
-    vhost: VHOST,
-    type: e.type,
-    durable: true,
-    auto_delete: false,
-    internal: false,
-    arguments: {},
-  })),
-  queues: topology.queues.map((q) => ({
-    name: q.name,
-    vhost: VHOST,
-    durable: true,
-    auto_delete: false,
-    arguments: q.arguments,
-  })),
-  bindings: topology.bindings.map((b) => ({
-    source: b.source,
-    vhost: VHOST,
-    destination: b.destination,
-    destination_type: b.kind === 'queue' ? 'queue' : 'exchange',
-    routing_key: b.pattern,
-    arguments: {},
-  })),
-};
+if (require.main === module) {
+  const definitions = renderDefinitions({
+    unitMs: Number(process.env.DELAY_UNIT_MS ?? 100),
+    levels: Number(process.env.DELAY_LEVELS ?? 24),
+    workQueueType: process.env.WORK_QUEUE_TYPE ?? 'classic',
+  });
+  process.stdout.write(`${JSON.stringify(definitions, null, 2)}\n`);
+}
 
-process.stdout.write(`${JSON.stringify(definitions, null, 2)}\n`);
+module.exports = { renderDefinitions };

@@ -4,6 +4,7 @@
  * (config-docs.test.ts keeps the two in step).
  */
 import { z } from 'zod';
+import { GUEST_REFUSED, usesGuestBeyondLoopback } from './broker-credentials';
 
 /** A positive integer from an env string. */
 export const envInt = (min = 1) => z.coerce.number().int().min(min);
@@ -18,6 +19,7 @@ export const BaseServiceConfig = z.object({
   AMQP_URL: z
     .string()
     .regex(/^amqps?:\/\//, 'must be an amqp:// or amqps:// URL')
+    .refine((url) => !usesGuestBeyondLoopback(url), GUEST_REFUSED)
     .default('amqp://guest:guest@127.0.0.1:5672')
     .describe('RabbitMQ connection URL (with vhost, e.g. amqp://user:pass@host:5672/tasks)'),
   AMQP_PREFIX: z

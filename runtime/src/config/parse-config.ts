@@ -22,7 +22,7 @@ export function parseConfig<S extends z.ZodObject>(
     const name = String(issue.path[0] ?? '(config)');
     return `${name}: ${issue.message}`;
   });
-  const variables = parsed.error.issues.map((issue) => String(issue.path[0] ?? ''));
+  const variables = [...new Set(parsed.error.issues.map((issue) => String(issue.path[0] ?? '')))];
   throw new ConfigError(`invalid configuration: ${lines.join('; ')}`, variables);
 }
 

@@ -33,6 +33,8 @@ export interface TaskRecord {
   readonly next_retry_at: string | null;
   readonly worker: string | null;
   readonly priority: number | null;
+  /** Id of the API key that created it; null without keys, or for a schedule's task. */
+  readonly owner: string | null;
 }
 
 export interface TaskStoreOptions {
@@ -134,6 +136,8 @@ export class TaskStore {
       fields.push('created_at', event.created_at ?? event.at, 'eta', event.eta ?? '');
       fields.push('started_at', '', 'completed_at', '');
       if (event.priority !== undefined) fields.push('priority', String(event.priority));
+      // A replay's PENDING carries no owner and keeps the one recorded.
+      if (event.owner !== undefined) fields.push('owner', event.owner);
     }
     if (event.state === 'STARTED') fields.push('started_at', event.at);
     if (terminal) fields.push('completed_at', event.at);
@@ -274,5 +278,6 @@ function parseRecord(taskId: string, hash: Record<string, string>): TaskRecord |
     next_retry_at: orNull(hash.next_retry_at),
     worker: orNull(hash.worker),
     priority: hash.priority ? Number(hash.priority) : null,
+    owner: orNull(hash.owner),
   };
 }

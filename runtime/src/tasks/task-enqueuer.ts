@@ -23,6 +23,8 @@ export interface EnqueueRequest {
   readonly schedule?: CommandEnvelope['schedule'];
   /** Who registers it, shown as the record's worker until a worker picks it up. */
   readonly producer: string;
+  /** The API key id that owns it (only that key, or admin, may read or cancel it). */
+  readonly owner?: string;
 }
 
 /**
@@ -69,6 +71,7 @@ export class TaskEnqueuer {
       created_at: now.toISOString(),
       priority,
       ...(notBefore ? { eta: notBefore.toISOString() } : {}),
+      ...(request.owner ? { owner: request.owner } : {}),
     });
     try {
       await this.commands.publish(command, {

@@ -16,6 +16,9 @@ import { reportRoutes } from './routes/reports';
 import { systemRoutes } from './routes/system';
 import { taskRoutes, type TaskRoutesDeps } from './routes/tasks';
 import type { TaskEventStreams } from './sse/task-event-stream';
+import { accessGuard, type AccessGuardOptions } from './security/access-guard';
+import { jsonDepthLimit } from './security/json-depth';
+import { securityHeaders } from './security/security-headers';
 
 export interface AppDeps extends TaskRoutesDeps {
   readonly log: Logger;
@@ -29,22 +32,28 @@ export interface AppDeps extends TaskRoutesDeps {
   readonly readiness: ReadinessChecks;
   /** `GET /queues`. */
   readonly queueStats: QueueStats;
+  /** API keys, rate limit, CORS (docs/SECURITY.md); keyless local mode when absent. */
+  readonly security?: AccessGuardOptions & { readonly corsOrigins?: readonly string[] };
 }
 
 export function createApp(deps: AppDeps): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
+  app.use(securityHeaders({ corsOrigins: deps.security?.corsOrigins ?? [] }));
+  // Before the body is read: a request without a valid key costs no parsing.
+  if (deps.security) app.use(accessGuard(deps.security));
   app.use(
     express.json({ limit: deps.maxBodyBytes, type: ['application/json', 'application/*+json'] }),
   );
+  app.use(jsonDepthLimit());
   app.use(probeRoutes(deps.readiness));
   app.use(systemRoutes({ monitoring: deps.monitoring, openApi: buildOpenApi() }));
   app.use(taskRoutes(deps));
   app.use(deps.taskStreams.router());
   app.use(queueRoutes(deps.queueStats));
   app.use(dashboardRoutes());
-  app.use(reportRoutes(deps.reportsDir));
+  app.use(reportRoutes(deps.reportsDir, deps.store));
   app.use(deadLetterRoutes(deps.deadLetters));
   app.use(scheduleRoutes(deps.schedules));
   app.use((_req, _res, next) => next(new HttpError(404, 'Not Found')));
@@ -77,7 +86,15 @@ function bodyParserError(err: unknown): HttpError | undefined {
       { loc: ['body'], msg: `JSON decode error: ${message}`, type: 'json_invalid' },
     ]);
   }
-  if (type === 'entity.too.large') return new HttpError(413, 'Request body too large');
+  if (type === 'entity.too.large') {
+    const limit = (err as { limit?: unknown }).limit;
+    return new HttpError(
+      413,
+      typeof limit === 'number'
+        ? `Request body too large: at most ${limit} bytes of JSON`
+        : 'Request body too large',
+    );
+  }
   if (type === 'encoding.unsupported' || type === 'charset.unsupported') {
     return new HttpError(415, 'Unsupported body encoding');
   }

@@ -1,4 +1,4 @@
-import { BaseServiceConfig, envInt, parseConfig } from '@tasks/runtime';
+import { BaseServiceConfig, envBool, envInt, parseConfig } from '@tasks/runtime';
 import { z } from 'zod';
 
 /** Every variable is listed in docs/configuration.md; config-docs.test.ts keeps the two in step. */
@@ -26,6 +26,35 @@ export const GatewayConfig = BaseServiceConfig.extend({
   SSE_HEARTBEAT_MS: envInt(1000)
     .default(15_000)
     .describe('Interval of keep-alive comments on GET /tasks/{id}/events, so proxies keep it open'),
+  API_KEYS: z
+    .string()
+    .optional()
+    .describe(
+      'API keys as JSON [{id, sha256, scopes}] (hashes only; docs/SECURITY.md); none: keyless, loopback only',
+    ),
+  API_KEYS_FILE: z
+    .string()
+    .min(1)
+    .optional()
+    .describe('File holding the API_KEYS JSON (a mounted secret); instead of API_KEYS'),
+  GATEWAY_ALLOW_UNAUTHENTICATED: envBool()
+    .default(false)
+    .describe(
+      'Allow listening beyond loopback without API keys (only behind an authenticating proxy)',
+    ),
+  RATE_LIMIT_REQUESTS: envInt(0)
+    .default(600)
+    .describe('Requests each API key may make per RATE_LIMIT_WINDOW_MS (0: no limit); 429 beyond'),
+  RATE_LIMIT_WINDOW_MS: envInt(1000)
+    .default(60_000)
+    .describe('Window of the per-key rate limit, in ms'),
+  RATE_LIMIT_LOCAL: envBool()
+    .default(false)
+    .describe('Also rate-limit the keyless local mode, per client address'),
+  CORS_ORIGINS: z
+    .string()
+    .optional()
+    .describe('Comma-separated origins allowed to call the API from a browser; none: no CORS'),
   REVOKE_TTL_S: envInt()
     .default(30 * 86_400)
     .describe('How long a revocation is remembered (must outlast the longest countdown)'),

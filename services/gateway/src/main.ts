@@ -25,11 +25,23 @@ import { TaskEventHub } from './sse/task-event-hub';
 import { TaskEventStreams } from './sse/task-event-stream';
 import { TaskCanceller } from './task-canceller';
 import { TaskSubmitter } from './task-submitter';
+import { loadApiKeys } from './security/api-keys';
+import { checkBindRule } from './security/bind-rule';
+import { RateLimiter } from './security/rate-limiter';
+import { parseOrigins } from './security/security-headers';
 
 runService({
   service: 'gateway',
   start: async (log) => {
     const config = loadConfig();
+    const apiKeys = loadApiKeys(config);
+    const bindWarning = checkBindRule({
+      host: config.GATEWAY_HOST,
+      keyCount: apiKeys.size,
+      allowUnauthenticated: config.GATEWAY_ALLOW_UNAUTHENTICATED,
+    });
+    if (bindWarning) log.warn(bindWarning);
+    else log.info('API keys loaded', { keys: apiKeys.size });
     // Fail fast while Redis is away: 503 at once, and no write lands late for a failed request.
     const clients = openServiceClients('gateway', config, log, { redisOfflineQueue: false });
     const { broker, publisher, redis, store, publishConnection: connection } = clients;
@@ -83,6 +95,19 @@ runService({
       taskStreams,
       readiness: () => clientReadiness([connection], redis),
       queueStats,
+      security: {
+        keys: apiKeys,
+        limiter:
+          config.RATE_LIMIT_REQUESTS > 0
+            ? new RateLimiter(redis, {
+                prefix: config.REDIS_PREFIX,
+                limit: config.RATE_LIMIT_REQUESTS,
+                windowMs: config.RATE_LIMIT_WINDOW_MS,
+              })
+            : undefined,
+        limitLocal: config.RATE_LIMIT_LOCAL,
+        corsOrigins: parseOrigins(config.CORS_ORIGINS),
+      },
     });
     // Without an offline queue the first requests would fail while Redis connects: wait briefly.
     if (!(await redisReady(clients.redis, 2000))) log.warn('listening before Redis is ready');

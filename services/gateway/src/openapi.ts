@@ -305,5 +305,13 @@ export function buildOpenApi(): JsonObject {
         'snake_case fields, Celery state names, FastAPI error shapes.',
     },
     paths,
+    // With API keys configured (docs/SECURITY.md); the empty entry is the keyless local mode.
+    components: {
+      securitySchemes: {
+        bearer: { type: 'http', scheme: 'bearer', description: 'An API key as a bearer token' },
+        apiKey: { type: 'apiKey', in: 'header', name: 'X-API-Key' },
+      },
+    },
+    security: [{ bearer: [] }, { apiKey: [] }, {}],
   };
 }

@@ -5,7 +5,13 @@
  * being terminal, later events of the stopped run cannot change it.
  */
 import { type CancelResponse, isTerminal, type TopologyNames } from '@tasks/contracts';
-import { type ConfirmPublisher, describeError, type Logger, type TaskStore } from '@tasks/runtime';
+import {
+  type ConfirmPublisher,
+  describeError,
+  type Logger,
+  type TaskRecord,
+  type TaskStore,
+} from '@tasks/runtime';
 import { HttpError } from './http-error';
 
 export interface TaskCancellerDeps {
@@ -22,10 +28,14 @@ const REVOKE_SEQ = Number.MAX_SAFE_INTEGER;
 export class TaskCanceller {
   constructor(private readonly deps: TaskCancellerDeps) {}
 
-  async cancel(taskId: string): Promise<CancelResponse> {
+  /** `visible`: whether the caller may see the task; one it may not is 404, as a missing one. */
+  async cancel(
+    taskId: string,
+    visible: (record: TaskRecord) => boolean = () => true,
+  ): Promise<CancelResponse> {
     const { store } = this.deps;
     let record = await store.get(taskId);
-    if (!record) throw new HttpError(404, 'Task not found');
+    if (!record || !visible(record)) throw new HttpError(404, 'Task not found');
     const previous = record.state;
     await store.revoke(taskId, this.deps.revokeTtlS);
     // A worker may move the task to a new attempt between our read and our write; read again.

@@ -8,9 +8,14 @@
  * (crash, broker down) publishes the same task id again: workers are idempotent on it.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { maxDelayMs, TASK_OPTION_KEYS, type TaskCreatedResponse } from '@tasks/contracts';
+import {
+  maxDelayMs,
+  TASK_OPTION_KEYS,
+  TASK_TYPES,
+  type TaskCreatedResponse,
+} from '@tasks/contracts';
 import type { Redis, TaskEnqueuer, TaskStore } from '@tasks/runtime';
-import { unprocessable } from './http-error';
+import { HttpError, unprocessable } from './http-error';
 import type { TaskRequestSpec } from './task-requests';
 import { parseBody } from './validation';
 
@@ -38,6 +43,7 @@ export class TaskSubmitter {
     spec: TaskRequestSpec,
     body: unknown,
     idempotencyKey?: string,
+    owner?: string,
   ): Promise<TaskCreatedResponse> {
     const request = parseBody(spec.schema, body);
     const options: Record<string, unknown> = {};
@@ -45,6 +51,14 @@ export class TaskSubmitter {
     for (const [key, value] of Object.entries(request)) {
       if ((TASK_OPTION_KEYS as string[]).includes(key)) options[key] = value;
       else if (value !== undefined) payload[key] = value;
+    }
+    const payloadBytes = Buffer.byteLength(JSON.stringify(payload));
+    const { maxPayloadBytes } = TASK_TYPES[spec.apiName];
+    if (payloadBytes > maxPayloadBytes) {
+      throw new HttpError(
+        413,
+        `Payload too large: a ${spec.apiName} task takes at most ${maxPayloadBytes} bytes of JSON, this one has ${payloadBytes}`,
+      );
     }
     const notBefore = this.notBefore(
       options.countdown as number | undefined,
@@ -55,7 +69,10 @@ export class TaskSubmitter {
     let taskId: string = randomUUID();
     let idemKey: string | undefined;
     if (idempotencyKey !== undefined) {
-      idemKey = this.deps.store.keys.idempotency(validKey(idempotencyKey));
+      // Each key owner has its own Idempotency-Key space: another's key never answers its task.
+      const scoped =
+        owner === undefined ? validKey(idempotencyKey) : `${owner}:${validKey(idempotencyKey)}`;
+      idemKey = this.deps.store.keys.idempotency(scoped);
       const bodySha = sha256(`${spec.apiName}\n${JSON.stringify(request)}`);
       const claimed = await this.claim(idemKey, {
         task_id: taskId,
@@ -80,6 +97,7 @@ export class TaskSubmitter {
       taskId,
       idempotencyKey,
       producer: 'gateway',
+      owner,
     });
     if (idemKey) await this.confirmKey(idemKey, taskId);
     return this.accepted(spec, taskId);

@@ -95,3 +95,11 @@ describe('ENDPOINTS', () => {
     }
   });
 });
+
+describe('buildOpenApi security', () => {
+  it('declares the API key schemes, optional for the keyless local mode', () => {
+    const security = doc as { components?: { securitySchemes?: object }; security?: object[] };
+    expect(Object.keys(security.components?.securitySchemes ?? {})).toEqual(['bearer', 'apiKey']);
+    expect(security.security).toContainEqual({});
+  });
+});

@@ -6,6 +6,7 @@ import { TASK_REQUESTS } from '../task-requests';
 import type { TaskSubmitter } from '../task-submitter';
 import { toStatusResponse } from '../task-view';
 import type { Monitoring } from '../monitoring';
+import { maySee, ownerOf, principalOf } from '../security/principal';
 
 export interface TaskRoutesDeps {
   readonly submitter: TaskSubmitter;
@@ -21,7 +22,12 @@ export function taskRoutes(deps: TaskRoutesDeps): Router {
     router.post(`/tasks/${spec.apiName}`, async (req, res) => {
       // express.json reads an empty body as {}; FastAPI calls it missing (422 at ["body"]).
       const body: unknown = req.get('content-length') === '0' ? undefined : req.body;
-      const created = await deps.submitter.submit(spec, body, req.get('Idempotency-Key'));
+      const created = await deps.submitter.submit(
+        spec,
+        body,
+        req.get('Idempotency-Key'),
+        ownerOf(principalOf(res)),
+      );
       res.status(202).json(created);
     });
   }
@@ -30,11 +36,17 @@ export function taskRoutes(deps: TaskRoutesDeps): Router {
   });
   router.get('/tasks/:task_id', async (req, res) => {
     const record = await deps.store.get(req.params.task_id);
-    if (!record) throw new HttpError(404, 'Task not found');
+    // Another key's task answers exactly as a missing one.
+    if (!record || !maySee(principalOf(res), record.owner)) {
+      throw new HttpError(404, 'Task not found');
+    }
     res.json(toStatusResponse(record));
   });
   router.delete('/tasks/:task_id', async (req, res) => {
-    res.json(await deps.canceller.cancel(req.params.task_id));
+    const principal = principalOf(res);
+    res.json(
+      await deps.canceller.cancel(req.params.task_id, (record) => maySee(principal, record.owner)),
+    );
   });
   return router;
 }

@@ -23,6 +23,7 @@ import {
 import { describeError, type Logger, type TaskRecord, type TaskStore } from '@tasks/runtime';
 import { type Request, type Response, Router } from 'express';
 import { HttpError } from '../http-error';
+import { maySee, principalOf } from '../security/principal';
 import { toStatusResponse } from '../task-view';
 import type { TaskEventHub, TaskListener } from './task-event-hub';
 
@@ -55,7 +56,9 @@ export class TaskEventStreams {
   private async serve(req: Request, res: Response, taskId: string): Promise<void> {
     const { store, hub } = this.options;
     const first = await store.get(taskId);
-    if (!first) throw new HttpError(404, 'Task not found');
+    if (!first || !maySee(principalOf(res), first.owner)) {
+      throw new HttpError(404, 'Task not found');
+    }
     if (isTerminal(first.state)) {
       if (req.get('Last-Event-ID') === positionId(first)) {
         res.status(204).end();

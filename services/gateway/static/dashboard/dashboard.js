@@ -13,6 +13,16 @@
 (() => {
   const TERMINAL = new Set(['SUCCESS', 'FAILURE', 'REVOKED']);
   const STORAGE_KEY = 'task-platform.dashboard.tasks';
+  /** The operator's API key, for this tab only (docs/SECURITY.md); none in the keyless mode. */
+  const API_KEY_STORAGE = 'task-platform.dashboard.api-key';
+
+  function apiKey() {
+    try {
+      return sessionStorage.getItem(API_KEY_STORAGE) || '';
+    } catch {
+      return '';
+    }
+  }
   const MAX_TASKS = 200;
   const REFRESH_MS = 3000;
   /**
@@ -64,9 +74,11 @@
   }
 
   async function api(method, path, body) {
+    const headers = body === undefined ? {} : { 'content-type': 'application/json' };
+    if (apiKey()) headers.authorization = `Bearer ${apiKey()}`;
     const response = await fetch(path, {
       method,
-      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      headers,
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     const text = await response.text();
@@ -122,7 +134,8 @@
   /** Opens the task's event stream (its first event is the current state), or queues it. */
   function follow(task) {
     if (task.source || TERMINAL.has(task.status)) return;
-    if (openStreams >= MAX_STREAMS) {
+    // An EventSource cannot send the key: with one, the task's state is polled instead.
+    if (openStreams >= MAX_STREAMS || apiKey()) {
       if (!waiting.includes(task)) waiting.push(task);
       return;
     }
@@ -457,7 +470,25 @@
     }
   }
 
+  function wireApiKey() {
+    $('api-key').value = apiKey();
+    $('key-form').addEventListener('submit', (event) => {
+      event.preventDefault();
+      try {
+        sessionStorage.setItem(API_KEY_STORAGE, $('api-key').value.trim());
+      } catch {
+        // storage disabled: nothing to keep it in
+      }
+      for (const task of tasks.values()) {
+        task.error = null;
+        follow(task);
+      }
+      void refreshPanels();
+    });
+  }
+
   document.addEventListener('DOMContentLoaded', () => {
+    wireApiKey();
     wire();
     restore();
     renderTasks();

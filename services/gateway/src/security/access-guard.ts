@@ -1,0 +1,96 @@
+/**
+ * Authentication, authorisation and the per-key rate limit, in front of every route, driven by
+ * ACCESS_POLICY. Keys come as `Authorization: Bearer <key>` or `X-API-Key: <key>`. With no keys
+ * configured every request acts as the local principal (the original's behaviour; the gateway
+ * then listens on loopback only, see bind-rule.ts).
+ */
+import type { Request, RequestHandler, Response } from 'express';
+import { Router } from 'express';
+import { HttpError } from '../http-error';
+import { ANONYMOUS, type ApiKeys, LOCAL_PRINCIPAL, type Principal } from './api-keys';
+import { type Access, ACCESS_POLICY, type AccessRule, DEFAULT_ACCESS } from './access-policy';
+import { setPrincipal } from './principal';
+import type { RateLimiter } from './rate-limiter';
+
+export interface AccessGuardOptions {
+  readonly keys: ApiKeys;
+  /** Counts requests per key (and per client address in the keyless mode, when configured). */
+  readonly limiter?: RateLimiter;
+  /** Also limit the keyless local mode, per client address. */
+  readonly limitLocal?: boolean;
+  readonly policy?: readonly AccessRule[];
+}
+
+const UNAUTHENTICATED = { 'WWW-Authenticate': 'Bearer' };
+
+export function accessGuard(options: AccessGuardOptions): Router {
+  const decided = new WeakSet<Request>();
+  const decide =
+    (access: Access): RequestHandler =>
+    (req, res, next) => {
+      if (decided.has(req)) {
+        next();
+        return;
+      }
+      decided.add(req);
+      admit(options, access, req, res).then(() => next(), next);
+    };
+  const router = Router();
+  for (const rule of options.policy ?? ACCESS_POLICY) {
+    if (rule.method === '*') router.all(rule.path, decide(rule.access));
+    else router[lower(rule.method)](rule.path, decide(rule.access));
+  }
+  router.use(decide(DEFAULT_ACCESS));
+  return router;
+}
+
+async function admit(
+  options: AccessGuardOptions,
+  access: Access,
+  req: Request,
+  res: Response,
+): Promise<void> {
+  const keysOn = options.keys.size > 0;
+  if (access === 'public') {
+    setPrincipal(res, keysOn ? ANONYMOUS : LOCAL_PRINCIPAL);
+    return;
+  }
+  const principal = keysOn ? authenticate(options.keys, req) : LOCAL_PRINCIPAL;
+  if (access !== 'authenticated' && !hasScope(principal, access)) {
+    throw new HttpError(403, `This API key lacks the scope ${access}`);
+  }
+  setPrincipal(res, principal);
+  if (!options.limiter) return;
+  const bucket = principal.id ?? (options.limitLocal ? `addr:${req.ip ?? 'unknown'}` : undefined);
+  if (bucket === undefined) return;
+  const verdict = await options.limiter.take(bucket);
+  if (!verdict.allowed) {
+    throw new HttpError(429, 'Too many requests: rate limit exceeded', {
+      'Retry-After': String(verdict.retryAfterS),
+    });
+  }
+}
+
+function authenticate(keys: ApiKeys, req: Request): Principal {
+  const presented = presentedKey(req);
+  if (presented === undefined) throw new HttpError(401, 'Not authenticated', UNAUTHENTICATED);
+  const principal = keys.verify(presented);
+  if (!principal) throw new HttpError(401, 'Invalid API key', UNAUTHENTICATED);
+  return principal;
+}
+
+function presentedKey(req: Request): string | undefined {
+  const authorization = req.get('authorization');
+  if (authorization !== undefined) {
+    const match = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(authorization);
+    return match?.[1];
+  }
+  const header = req.get('x-api-key');
+  return header === undefined || header.trim() === '' ? undefined : header.trim();
+}
+
+const hasScope = (principal: Principal, scope: Access): boolean =>
+  principal.scopes.has('admin') || principal.scopes.has(scope as never);
+
+const lower = (method: Exclude<AccessRule['method'], '*'>) =>
+  method.toLowerCase() as 'get' | 'post' | 'patch' | 'delete';
