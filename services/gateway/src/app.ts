@@ -16,6 +16,8 @@ import { reportRoutes } from './routes/reports';
 import { systemRoutes } from './routes/system';
 import { taskRoutes, type TaskRoutesDeps } from './routes/tasks';
 import type { TaskEventStreams } from './sse/task-event-stream';
+import { workflowRoutes } from './routes/workflows';
+import type { Workflows } from './workflows';
 
 export interface AppDeps extends TaskRoutesDeps {
   readonly log: Logger;
@@ -29,6 +31,8 @@ export interface AppDeps extends TaskRoutesDeps {
   readonly readiness: ReadinessChecks;
   /** `GET /queues`. */
   readonly queueStats: QueueStats;
+  /** `POST/GET/DELETE /workflows`. */
+  readonly workflows: Workflows;
 }
 
 export function createApp(deps: AppDeps): express.Express {
@@ -47,6 +51,7 @@ export function createApp(deps: AppDeps): express.Express {
   app.use(reportRoutes(deps.reportsDir));
   app.use(deadLetterRoutes(deps.deadLetters));
   app.use(scheduleRoutes(deps.schedules));
+  app.use(workflowRoutes(deps.workflows));
   app.use((_req, _res, next) => next(new HttpError(404, 'Not Found')));
   app.use(errorHandler(deps.log));
   return app;

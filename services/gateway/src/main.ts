@@ -8,15 +8,21 @@ import {
   closeInOrder,
   CommandPublisher,
   DeadLetterStore,
+  type Logger,
   openServiceClients,
   redisReady,
   runService,
   ScheduleStore,
+  type ServiceClients,
+  StepRevoker,
   TaskEnqueuer,
+  WORKFLOW_TTL_S,
+  WorkflowLauncher,
+  WorkflowStore,
   WorkerRegistry,
 } from '@tasks/runtime';
 import { createApp } from './app';
-import { loadConfig } from './config';
+import { type GatewayConfig, loadConfig } from './config';
 import { DeadLetters } from './dead-letters';
 import { addQueueGauges, QueueStats } from './metrics';
 import { Monitoring } from './monitoring';
@@ -25,6 +31,7 @@ import { TaskEventHub } from './sse/task-event-hub';
 import { TaskEventStreams } from './sse/task-event-stream';
 import { TaskCanceller } from './task-canceller';
 import { TaskSubmitter } from './task-submitter';
+import { Workflows } from './workflows';
 
 runService({
   service: 'gateway',
@@ -83,6 +90,7 @@ runService({
       taskStreams,
       readiness: () => clientReadiness([connection], redis),
       queueStats,
+      workflows: workflowsOf(config, clients, commands, log),
     });
     // Without an offline queue the first requests would fail while Redis connects: wait briefly.
     if (!(await redisReady(clients.redis, 2000))) log.warn('listening before Redis is ready');
@@ -123,3 +131,34 @@ runService({
     };
   },
 });
+
+/** The workflow endpoints' parts (the status-store drives the steps after the first). */
+function workflowsOf(
+  config: GatewayConfig,
+  clients: ServiceClients,
+  commands: CommandPublisher,
+  log: Logger,
+): Workflows {
+  const workflows = new WorkflowStore(clients.redis, config.REDIS_PREFIX, WORKFLOW_TTL_S);
+  return new Workflows({
+    store: clients.store,
+    workflows,
+    launcher: new WorkflowLauncher({
+      store: clients.store,
+      workflows,
+      commands,
+      producer: 'gateway',
+    }),
+    revoker: new StepRevoker({
+      store: clients.store,
+      publisher: clients.publisher,
+      names: clients.broker.names,
+      revokeTtlS: config.REVOKE_TTL_S,
+      producer: 'gateway',
+      log,
+    }),
+    limits: { maxSteps: config.WORKFLOW_MAX_STEPS, maxDepth: config.WORKFLOW_MAX_DEPTH },
+    revokeTtlS: config.REVOKE_TTL_S,
+    log,
+  });
+}

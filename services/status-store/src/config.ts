@@ -11,6 +11,9 @@ export const StatusStoreConfig = BaseServiceConfig.extend({
     .max(5_000)
     .default(500)
     .describe('Most events written in one Redis pipeline'),
+  REVOKE_TTL_S: envInt()
+    .default(30 * 86_400)
+    .describe("How long the revocation of a failed workflow's steps is remembered, in seconds"),
   ...ProbeServerConfig.shape,
 });
 export type StatusStoreConfig = z.infer<typeof StatusStoreConfig>;
