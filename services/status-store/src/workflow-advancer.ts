@@ -6,7 +6,14 @@
  * here fails the batch: the applier retries it, so a launch is never lost.
  */
 import { isTerminal, type StateEvent } from '@tasks/contracts';
-import type { Logger, StepRevoker, WorkflowLauncher, WorkflowStore } from '@tasks/runtime';
+import {
+  describeError,
+  errorCode,
+  type Logger,
+  type StepRevoker,
+  type WorkflowLauncher,
+  type WorkflowStore,
+} from '@tasks/runtime';
 
 export interface WorkflowAdvancerDeps {
   readonly workflows: WorkflowStore;
@@ -30,9 +37,29 @@ export class WorkflowAdvancer {
     });
     await Promise.all(
       [...byWorkflow].map(async ([workflowId, taskIds]) => {
-        for (const taskId of taskIds) await this.step(workflowId, taskId);
+        for (const taskId of taskIds) await this.stepOrEnd(workflowId, taskId);
       }),
     );
+  }
+
+  /**
+   * Broker and Redis errors are rethrown (the batch is retried). An error that would recur on
+   * every retry (a stored spec that does not parse, a task type no service consumes) must not
+   * hold the event stream: it ends that workflow FAILURE instead.
+   */
+  private async stepOrEnd(workflowId: string, taskId: string): Promise<void> {
+    try {
+      await this.step(workflowId, taskId);
+    } catch (err) {
+      if (errorCode(err) !== 'TASK_PERMANENT' && !(err instanceof SyntaxError)) throw err;
+      const error = `workflow could not advance: ${describeError(err)}`;
+      this.deps.log.error('workflow ended: it cannot advance', {
+        workflow_id: workflowId,
+        err: error,
+      });
+      await this.deps.workflows.end(workflowId, 'FAILURE', error);
+      await this.step(workflowId, taskId).catch(() => undefined); // revokes what is left
+    }
   }
 
   private async step(workflowId: string, taskId: string): Promise<void> {
