@@ -18,6 +18,8 @@ export interface WorkflowLauncherDeps {
   readonly commands: CommandPublisher;
   /** Shown as the record's worker until a worker picks the step up. */
   readonly producer: string;
+  /** Failure injection (tests): called before the publishes, and between them and the mark. */
+  readonly faults?: { readonly beforePublish?: () => void; readonly beforeMark?: () => void };
 }
 
 export class WorkflowLauncher {
@@ -49,7 +51,9 @@ export class WorkflowLauncher {
     const steps = spec.steps.filter((s) => wanted.has(s.task_id));
     const needed = [...new Set(steps.flatMap((s) => (s.input ? stepsOf(s.input.from) : [])))];
     const results = await this.deps.workflows.results(spec.workflow_id, needed);
+    this.deps.faults?.beforePublish?.();
     await Promise.all(steps.map((step) => this.publish(spec, step, results)));
+    this.deps.faults?.beforeMark?.();
     await this.deps.workflows.markLaunched(
       spec.workflow_id,
       steps.map((s) => s.task_id),

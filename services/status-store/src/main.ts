@@ -33,6 +33,7 @@ runService({
         workflows,
         commands: new CommandPublisher(publisher, broker.names, broker.delay),
         producer: 'status-store',
+        faults: launchFaults(config.WORKFLOW_FAULT),
       }),
       revoker: new StepRevoker({
         store,
@@ -75,3 +76,15 @@ runService({
     };
   },
 });
+
+/** WORKFLOW_FAULT: a SIGKILL at a point of a launch, as a crash there would be (tests). */
+function launchFaults(
+  fault: 'none' | 'crash-before-launch' | 'crash-before-mark',
+): { beforePublish?: () => void; beforeMark?: () => void } | undefined {
+  const crash = (): void => {
+    process.kill(process.pid, 'SIGKILL');
+  };
+  if (fault === 'crash-before-launch') return { beforePublish: crash };
+  if (fault === 'crash-before-mark') return { beforeMark: crash };
+  return undefined;
+}
