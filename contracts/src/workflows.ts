@@ -113,8 +113,12 @@ export function parseWorkflowRequest(
       const step = check(StepShape, value, path);
       if (!step) return undefined;
       steps += 1;
-      if (steps === limits.maxSteps + 1) {
-        fail(path, `a workflow has at most ${limits.maxSteps} steps`, value);
+      if (steps > limits.maxSteps) {
+        // Named once, at the first step too many; the rest is not validated.
+        if (steps === limits.maxSteps + 1) {
+          fail(path, `a workflow has at most ${limits.maxSteps} steps`, value);
+        }
+        return undefined;
       }
       const payload = check(STEP_BODIES[step.task], step.payload, [...path, 'payload']);
       if (!payload) return undefined;
