@@ -5,9 +5,9 @@
  *
  *   node deploy/healthcheck.js live|ready      (the service comes from $SERVICE)
  *
- * gateway: GET /health on 127.0.0.1:$GATEWAY_PORT answers 200 (it does so while the HTTP server
- *   runs, also when the platform is degraded: the body says how; probes must not restart or
- *   unlist a gateway because a worker or Redis is down, it answers 503 itself where needed).
+ * gateway: GET /livez on 127.0.0.1:$GATEWAY_PORT answers 200 while the HTTP server runs (public:
+ *   with API keys configured /health needs one). Both modes: probes must not restart or unlist a
+ *   gateway because a worker or Redis is down, it answers 503 itself where needed.
  * other services: GET /livez or /readyz on their probe server, 127.0.0.1:$METRICS_PORT (default
  *   9461-9465 per service, as runtime/src/config/probe-config.ts): /livez = the event loop
  *   answers; /readyz = every AMQP connection up and Redis ready.
@@ -55,7 +55,7 @@ function checkService() {
 }
 
 function checkGateway() {
-  probe(Number(process.env.GATEWAY_PORT || 8000), '/health');
+  probe(Number(process.env.GATEWAY_PORT || 8000), '/livez');
 }
 
 if (mode !== 'live' && mode !== 'ready') fail('usage: healthcheck.js live|ready');

@@ -66,10 +66,11 @@ const RABBIT_USERS = {
     write: `^(tasks|control|${DELAY_EXCHANGES}|${SERVER_NAMED})$`,
     read: `^(events|control|${SERVER_NAMED})$`,
   },
-  // Consumes every state event; parks the ones it cannot apply.
+  // Consumes every state event; parks the ones it cannot apply; publishes the commands of due
+  // workflow steps (straight to `tasks`) and revoke broadcasts when a workflow fails.
   'status-store': {
     configure: '^$',
-    write: '^tasks\\.dead$',
+    write: '^(tasks|tasks\\.dead|control)$',
     read: '^status-store\\.events$',
   },
   ...Object.fromEntries(
@@ -118,6 +119,7 @@ const APPLY_EVENT_SCRIPT = [
 ];
 const WORKER_COMMON = [
   'exists', // revocation check before a task starts
+  'set', // first-run claim of a workflow step (SET NX)
   'incr', // redelivery counter (crash loops)
   'expire',
   'multi',
@@ -143,7 +145,14 @@ const REDIS_USERS = {
     'pexpire',
     'pttl',
   ],
-  'status-store': [...APPLY_EVENT_SCRIPT, 'hget'],
+  'status-store': [
+    ...APPLY_EVENT_SCRIPT,
+    'hget',
+    'mget', // the workflow of each finished task
+    'hsetnx', // workflow joins (inside their script)
+    'hgetall', // task records of steps to revoke
+    'set', // revocations
+  ],
   'email-worker': [...WORKER_COMMON, 'get', 'set', 'pttl', 'del'], // + the effect ledger
   'processing-worker': [...WORKER_COMMON],
   // + daily statistics, and the cleanup task (silent workers, old dead letters)

@@ -127,3 +127,18 @@ export {
   type TopologyOptions,
   TopologyNames,
 } from './topology';
+export {
+  parseWorkflowRequest,
+  WORKFLOW_TASKS,
+  WorkflowCancelResponse,
+  WorkflowCreatedResponse,
+  type WorkflowLimits,
+  type WorkflowNode,
+  WorkflowRequest,
+  WorkflowState,
+  WorkflowStatusResponse,
+  type WorkflowStepNode,
+  WorkflowStepView,
+  type WorkflowTask,
+  type WorkflowTree,
+} from './workflows';

@@ -112,3 +112,4 @@ export { EffectLedger, type EffectLedgerOptions, type Reservation } from './work
 export { EVENT_BATCH_KEY, StateEventPublisher } from './worker/state-event-publisher';
 export type { TaskContext, TaskHandler } from './worker/task-context';
 export { defineTask, type RegisteredTask, type TaskDefinition } from './worker/task-definition';
+export * from './workflow';

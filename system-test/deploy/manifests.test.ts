@@ -771,7 +771,8 @@ describe('RabbitMQ definitions and the development secrets', () => {
     expect(matching(scheduler?.read ?? '^$', [...exchanges, ...queues])).toEqual([]);
     const statusStore = perms.get('status-store');
     expect(matching(statusStore?.read ?? '^$', queues)).toEqual(['status-store.events']);
-    expect(matching(statusStore?.write ?? '^$', exchanges)).toEqual(['tasks.dead']);
+    // Parking, and the workflow steps it launches and revokes.
+    expect(matching(statusStore?.write ?? '^$', exchanges)).toEqual(['control', 'tasks', 'tasks.dead']);
     for (const worker of WORKER_SERVICES) {
       const p = perms.get(worker);
       expect([worker, matching(p?.read ?? '^$', queues)]).toEqual([

@@ -107,6 +107,36 @@ describe('with API keys', () => {
     expect(cancelled.status).toBe(200);
   });
 
+  it("answers 404 for another key's workflow and its steps; the owner and admin see them", async () => {
+    const workflow = {
+      chain: [
+        { task: 'email', payload: EMAIL },
+        { task: 'email', payload: EMAIL },
+      ],
+    };
+    expect((await call('POST', '/workflows', workflow, bearer(reader))).status).toBe(403);
+    const created = await call('POST', '/workflows', workflow, bearer(writerA));
+    expect(created.status).toBe(202);
+    const { workflow_id: id, task_ids: steps } = created.body as {
+      workflow_id: string;
+      task_ids: string[];
+    };
+
+    expect((await call('GET', `/workflows/${id}`, undefined, bearer(writerA))).status).toBe(200);
+    expect((await call('GET', `/workflows/${id}`, undefined, bearer(admin))).status).toBe(200);
+    const missing = await call('GET', '/workflows/no-such-workflow', undefined, bearer(writerB));
+    const foreign = await call('GET', `/workflows/${id}`, undefined, bearer(writerB));
+    expect(foreign.status).toBe(404);
+    expect(foreign.body).toEqual(missing.body);
+    expect((await call('DELETE', `/workflows/${id}`, undefined, bearer(writerB))).status).toBe(404);
+    // Every step, the queued and the waiting one, belongs to the submitting key.
+    for (const step of steps) {
+      expect((await call('GET', `/tasks/${step}`, undefined, bearer(writerA))).status).toBe(200);
+      expect((await call('GET', `/tasks/${step}`, undefined, bearer(writerB))).status).toBe(404);
+    }
+    expect((await call('DELETE', `/workflows/${id}`, undefined, bearer(writerA))).status).toBe(200);
+  });
+
   it('gives each key its own Idempotency-Key space', async () => {
     const headers = { 'idempotency-key': 'order-42' };
     const a1 = await call('POST', '/tasks/email', EMAIL, { ...headers, ...bearer(writerA) });

@@ -83,6 +83,35 @@ const hostileJson = (kind: keyof typeof VALID): fc.Arbitrary<string> =>
     fc.constantFrom('', '{', '{"email":', 'null', '[]', '"str"', '{"a":1}{"b":2}', '\ufeff{}'),
   );
 
+/** A workflow body: nested chain/group/chord nodes whose steps are valid, hostile or not steps. */
+const hostileWorkflow: fc.Arbitrary<string> = fc
+  .letrec<{ node: unknown; step: unknown }>((tie) => ({
+    node: fc.oneof(
+      { depthSize: 'small', withCrossShrink: true },
+      tie('step'),
+      fc.record({ chain: fc.array(tie('node'), { maxLength: 4 }) }),
+      fc.record({ group: fc.array(tie('node'), { maxLength: 4 }) }),
+      fc.record({
+        chord: fc.record({ header: fc.array(tie('node'), { maxLength: 3 }), body: tie('node') }),
+      }),
+      hostileValue,
+    ),
+    step: fc.oneof(
+      fc.constantFrom(...(Object.keys(VALID) as (keyof typeof VALID)[])).map((task) => ({
+        task,
+        payload: VALID[task],
+      })),
+      fc.record({
+        task: fc.oneof(fc.constantFrom('email', 'process', 'report', 'cleanup'), hostileString),
+        payload: hostileValue,
+      }),
+      fc
+        .tuple(fc.constantFrom(...KNOWN_FIELDS), hostileValue)
+        .map(([field, value]) => ({ task: 'email', payload: { ...VALID.email, [field]: value } })),
+    ),
+  }))
+  .node.map((node) => JSON.stringify(node));
+
 const hostileId = fc.oneof(
   fc.string({ minLength: 1, maxLength: 40 }).map(encodeURIComponent),
   fc.string({ unit: 'binary', minLength: 1, maxLength: 20 }).map(encodeURIComponent),
@@ -156,6 +185,9 @@ describe('hostile input at every endpoint', () => {
         expect(body).toMatchObject({ status: 'queued', task_id: expect.any(String) as unknown });
         createdIds.add(body.task_id as string);
       }
+      if (response.status === 202 && method === 'POST' && path === '/workflows') {
+        for (const id of body.task_ids as string[]) createdIds.add(id);
+      }
     }
     return response.status;
   }
@@ -200,6 +232,19 @@ describe('hostile input at every endpoint', () => {
     );
   });
 
+  it('POST /workflows: random nestings of valid, hostile and non-steps', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.oneof(hostileWorkflow, hostileJson('email')), async (body) => {
+        const status = await send('POST', '/workflows', {
+          body,
+          headers: { 'content-type': 'application/json' },
+        });
+        expect([202, 413, 422]).toContain(status);
+      }),
+      { numRuns: NUM_RUNS },
+    );
+  });
+
   it('task, dead-letter, schedule and report endpoints: odd path parameters and queries', async () => {
     await fc.assert(
       fc.asyncProperty(
@@ -211,6 +256,8 @@ describe('hostile input at every endpoint', () => {
           await send('GET', `/tasks/${id}/events`);
           await send('DELETE', `/tasks/${id}`);
           await send('GET', `/reports/${id}`);
+          await send('GET', `/workflows/${id}`);
+          await send('DELETE', `/workflows/${id}`);
           await send(
             'GET',
             `/dead-letters?limit=${encodeURIComponent(query)}&offset=${encodeURIComponent(query)}`,

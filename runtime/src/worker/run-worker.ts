@@ -39,6 +39,7 @@ import {
 import type { Logger } from '../logging/logger';
 import { DeadLetterStore } from '../store/dead-letter-store';
 import type { TaskStore } from '../store/task-store';
+import { WORKFLOW_TTL_S, WorkflowStore } from '../workflow/workflow-store';
 import { TaskAttributes } from '../telemetry/attributes';
 import { Metrics } from '../telemetry/metrics';
 import { failSpan, inSpan, startProcessSpan, withContext } from '../telemetry/tracing';
@@ -116,6 +117,7 @@ export class Worker {
   private readonly events: StateEventPublisher;
   private readonly commands: CommandPublisher;
   private readonly deadLetters: DeadLetterStore;
+  private readonly workflows: WorkflowStore;
   /** Runs in progress; a set, since a redelivery may start while a stale run of it still ends. */
   private readonly running = new Set<Run>();
   private readonly inFlight = new Set<Promise<void>>();
@@ -134,6 +136,7 @@ export class Worker {
     this.events = new StateEventPublisher(deps.publisher, deps.names.eventsExchange);
     this.commands = new CommandPublisher(deps.publisher, deps.names, deps.delay);
     this.deadLetters = new DeadLetterStore(deps.store.redis, deps.store.keys.prefix);
+    this.workflows = new WorkflowStore(deps.store.redis, deps.store.keys.prefix, WORKFLOW_TTL_S);
   }
 
   get lifecycle(): WorkerState {
@@ -291,7 +294,11 @@ export class Worker {
         });
         return false;
       });
-      if (revoked || run.controller.signal.aborted) {
+      if (
+        revoked ||
+        run.controller.signal.aborted ||
+        (await this.isDuplicateStep(delivery, decoded))
+      ) {
         span.setAttribute(TaskAttributes.outcome, 'skipped');
         delivery.ack();
         return;
@@ -300,6 +307,27 @@ export class Worker {
     } finally {
       this.running.delete(run);
     }
+  }
+
+  /**
+   * A workflow step's first command may be published twice (the launcher's crash window, see
+   * ARCHITECTURE.md "Workflows"): the first fresh delivery of attempt 1 claims the run, a second
+   * fresh one is the duplicate. Redeliveries, retries and deferrals are the same command again.
+   */
+  private async isDuplicateStep(
+    delivery: Delivery,
+    job: Extract<Decoded, { ok: true }>,
+  ): Promise<boolean> {
+    const headers = delivery.message.properties.headers ?? {};
+    if (!job.command.workflow || job.attempt !== 1 || delivery.message.fields.redelivered)
+      return false;
+    if (headers[MessageHeaders.deferrals] !== undefined) return false;
+    const first = await this.workflows.claimRun(job.command.task_id).catch(() => true);
+    if (!first)
+      this.deps.log.warn('duplicate workflow step command skipped', {
+        task_id: job.command.task_id,
+      });
+    return !first;
   }
 
   private decode(delivery: Delivery): Decoded {

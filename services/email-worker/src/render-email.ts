@@ -63,10 +63,13 @@ export function renderEmail(payload: EmailSendPayload): RenderedEmail {
     if (payload.subject === undefined || payload.body === undefined) {
       throw new PermanentError('an e-mail needs subject and body, or a template');
     }
+    // A workflow step gets the previous step's result; only then are placeholders filled.
+    const fill = (text: string, encode?: (value: string) => string): string =>
+      'previous' in payload ? fillPrevious(text, payload.previous, encode) : text;
     return {
-      subject: oneLine(payload.subject),
-      text: payload.body,
-      ...(payload.html !== undefined ? { html: payload.html } : {}),
+      subject: oneLine(fill(payload.subject, oneLine)),
+      text: fill(payload.body),
+      ...(payload.html !== undefined ? { html: fill(payload.html, escapeHtml) } : {}),
     };
   }
   const name: string = payload.template;
@@ -82,4 +85,34 @@ export function renderEmail(payload: EmailSendPayload): RenderedEmail {
       ? { html: fillTemplate(template.html, variables, escapeHtml) }
       : {}),
   };
+}
+
+/** `{{previous.report_url}}`, `{{previous.items.0.name}}`: a path into the previous result. */
+const PREVIOUS_PLACEHOLDER = /\{\{\s*previous((?:\.[A-Za-z0-9_]+)*)\s*\}\}/g;
+
+/**
+ * Fills `{{previous.<path>}}` placeholders from a workflow step's `payload.previous` (the
+ * result of the step before it in its chain). A value that is an object is put in as JSON.
+ *
+ * @throws PermanentError naming a placeholder the previous result has no value for: the step
+ *   would fail the same way on every attempt
+ */
+export function fillPrevious(
+  text: string,
+  previous: unknown,
+  encode: (value: string) => string = (v) => v,
+): string {
+  return text.replace(PREVIOUS_PLACEHOLDER, (match, path: string) => {
+    let value: unknown = previous;
+    for (const key of path.split('.').slice(1)) {
+      value =
+        typeof value === 'object' && value !== null && Object.hasOwn(value, key)
+          ? (value as Record<string, unknown>)[key]
+          : undefined;
+    }
+    if (value === undefined || value === null) {
+      throw new PermanentError(`placeholder ${match} has no value in the previous result`);
+    }
+    return encode(typeof value === 'string' ? value : (JSON.stringify(value) ?? ''));
+  });
 }

@@ -131,3 +131,39 @@ describe('template helpers', () => {
     expect(escapeHtml(`&<>"'`)).toBe('&amp;&lt;&gt;&quot;&#39;');
   });
 });
+
+describe('renderEmail in a workflow (payload.previous)', () => {
+  const previous = { report_url: '/reports/r-1.pdf', items: [{ name: 'Ada\nLovelace' }], n: 3 };
+
+  it('fills {{previous.<path>}} in subject, body and html from the previous result', () => {
+    const mail = renderEmail({
+      email: 'ops@example.com',
+      subject: 'Ready: {{previous.report_url}} by {{ previous.items.0.name }}',
+      body: 'Get {{previous.report_url}} ({{previous.n}} rows)',
+      html: '<a href="{{previous.report_url}}">{{previous.items.0.name}}</a>',
+      previous,
+    } as EmailSendPayload);
+    expect(mail).toEqual({
+      subject: 'Ready: /reports/r-1.pdf by Ada Lovelace',
+      text: 'Get /reports/r-1.pdf (3 rows)',
+      html: '<a href="/reports/r-1.pdf">Ada\nLovelace</a>',
+    });
+  });
+
+  it('fails permanently on a placeholder the previous result has no value for', () => {
+    expect(() =>
+      renderEmail({
+        email: 'ops@example.com',
+        subject: 'Ready: {{previous.report_url}}',
+        body: 'b',
+        previous: { status: 'completed' },
+      } as EmailSendPayload),
+    ).toThrow(/previous\.report_url/);
+  });
+
+  it('leaves the text alone outside a workflow', () => {
+    expect(
+      renderEmail({ email: 'a@example.com', subject: '{{previous.x}}', body: 'b' }).subject,
+    ).toBe('{{previous.x}}');
+  });
+});

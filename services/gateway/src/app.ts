@@ -19,6 +19,8 @@ import type { TaskEventStreams } from './sse/task-event-stream';
 import { accessGuard, type AccessGuardOptions } from './security/access-guard';
 import { jsonDepthLimit } from './security/json-depth';
 import { securityHeaders } from './security/security-headers';
+import { workflowRoutes } from './routes/workflows';
+import type { Workflows } from './workflows';
 
 export interface AppDeps extends TaskRoutesDeps {
   readonly log: Logger;
@@ -34,6 +36,8 @@ export interface AppDeps extends TaskRoutesDeps {
   readonly queueStats: QueueStats;
   /** API keys, rate limit, CORS (docs/SECURITY.md); keyless local mode when absent. */
   readonly security?: AccessGuardOptions & { readonly corsOrigins?: readonly string[] };
+  /** `POST/GET/DELETE /workflows`. */
+  readonly workflows: Workflows;
 }
 
 export function createApp(deps: AppDeps): express.Express {
@@ -56,6 +60,7 @@ export function createApp(deps: AppDeps): express.Express {
   app.use(reportRoutes(deps.reportsDir, deps.store));
   app.use(deadLetterRoutes(deps.deadLetters));
   app.use(scheduleRoutes(deps.schedules));
+  app.use(workflowRoutes(deps.workflows));
   app.use((_req, _res, next) => next(new HttpError(404, 'Not Found')));
   app.use(errorHandler(deps.log));
   return app;

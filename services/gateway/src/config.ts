@@ -58,6 +58,16 @@ export const GatewayConfig = BaseServiceConfig.extend({
   REVOKE_TTL_S: envInt()
     .default(30 * 86_400)
     .describe('How long a revocation is remembered (must outlast the longest countdown)'),
+  WORKFLOW_MAX_STEPS: envInt()
+    .max(10_000)
+    .default(200)
+    .describe('Most steps (tasks) in one POST /workflows; more: 422'),
+  WORKFLOW_MAX_DEPTH: envInt()
+    .max(50)
+    .default(5)
+    .describe(
+      'Most nesting levels of chain/group/chord in one workflow (the top counts 1); more: 422',
+    ),
 });
 export type GatewayConfig = z.infer<typeof GatewayConfig>;
 

@@ -8,15 +8,21 @@ import {
   closeInOrder,
   CommandPublisher,
   DeadLetterStore,
+  type Logger,
   openServiceClients,
   redisReady,
   runService,
   ScheduleStore,
+  type ServiceClients,
+  StepRevoker,
   TaskEnqueuer,
+  WORKFLOW_TTL_S,
+  WorkflowLauncher,
+  WorkflowStore,
   WorkerRegistry,
 } from '@tasks/runtime';
 import { createApp } from './app';
-import { loadConfig } from './config';
+import { type GatewayConfig, loadConfig } from './config';
 import { DeadLetters } from './dead-letters';
 import { addQueueGauges, QueueStats } from './metrics';
 import { Monitoring } from './monitoring';
@@ -29,6 +35,7 @@ import { loadApiKeys } from './security/api-keys';
 import { checkBindRule } from './security/bind-rule';
 import { RateLimiter } from './security/rate-limiter';
 import { parseOrigins } from './security/security-headers';
+import { Workflows } from './workflows';
 
 runService({
   service: 'gateway',
@@ -108,6 +115,7 @@ runService({
         limitLocal: config.RATE_LIMIT_LOCAL,
         corsOrigins: parseOrigins(config.CORS_ORIGINS),
       },
+      workflows: workflowsOf(config, clients, commands, log),
     });
     // Without an offline queue the first requests would fail while Redis connects: wait briefly.
     if (!(await redisReady(clients.redis, 2000))) log.warn('listening before Redis is ready');
@@ -148,3 +156,34 @@ runService({
     };
   },
 });
+
+/** The workflow endpoints' parts (the status-store drives the steps after the first). */
+function workflowsOf(
+  config: GatewayConfig,
+  clients: ServiceClients,
+  commands: CommandPublisher,
+  log: Logger,
+): Workflows {
+  const workflows = new WorkflowStore(clients.redis, config.REDIS_PREFIX, WORKFLOW_TTL_S);
+  return new Workflows({
+    store: clients.store,
+    workflows,
+    launcher: new WorkflowLauncher({
+      store: clients.store,
+      workflows,
+      commands,
+      producer: 'gateway',
+    }),
+    revoker: new StepRevoker({
+      store: clients.store,
+      publisher: clients.publisher,
+      names: clients.broker.names,
+      revokeTtlS: config.REVOKE_TTL_S,
+      producer: 'gateway',
+      log,
+    }),
+    limits: { maxSteps: config.WORKFLOW_MAX_STEPS, maxDepth: config.WORKFLOW_MAX_DEPTH },
+    revokeTtlS: config.REVOKE_TTL_S,
+    log,
+  });
+}

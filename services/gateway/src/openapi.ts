@@ -19,6 +19,7 @@ import {
   ValidationErrorResponse,
 } from '@tasks/contracts';
 import { z } from 'zod';
+import { workflowPaths } from './openapi-workflows';
 import { TASK_REQUESTS } from './task-requests';
 
 type JsonObject = Record<string, unknown>;
@@ -269,6 +270,7 @@ export function buildOpenApi(): JsonObject {
       },
     },
   };
+  Object.assign(paths, workflowPaths(json, jsonSchema, errors));
   for (const spec of TASK_REQUESTS) {
     paths[`/tasks/${spec.apiName}`] = {
       post: {

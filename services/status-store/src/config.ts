@@ -1,5 +1,5 @@
 import { BaseServiceConfig, envInt, parseConfig, ProbeServerConfig } from '@tasks/runtime';
-import type { z } from 'zod';
+import { z } from 'zod';
 
 /** Every variable is listed in docs/configuration.md; config-docs.test.ts keeps the two in step. */
 export const StatusStoreConfig = BaseServiceConfig.extend({
@@ -11,6 +11,15 @@ export const StatusStoreConfig = BaseServiceConfig.extend({
     .max(5_000)
     .default(500)
     .describe('Most events written in one Redis pipeline'),
+  REVOKE_TTL_S: envInt()
+    .default(30 * 86_400)
+    .describe("How long the revocation of a failed workflow's steps is remembered, in seconds"),
+  WORKFLOW_FAULT: z
+    .enum(['none', 'crash-before-launch', 'crash-before-mark'])
+    .default('none')
+    .describe(
+      'Failure injection (tests): kill this process when it launches workflow steps, before publishing or between the publish and the launched mark',
+    ),
   ...ProbeServerConfig.shape,
 });
 export type StatusStoreConfig = z.infer<typeof StatusStoreConfig>;

@@ -40,6 +40,8 @@ export interface EventApplierDeps {
   readonly registry: WorkerRegistry;
   readonly names: TopologyNames;
   readonly log: Logger;
+  /** Runs after a batch was written, before it is acked (the workflow advancer). */
+  readonly afterWrite?: (events: readonly StateEvent[]) => Promise<void>;
 }
 
 export interface EventApplierOptions {
@@ -166,6 +168,7 @@ export class EventApplier {
       if (item.kind === 'offline') writes.push(this.deps.registry.markOffline(item.offline));
     }
     await Promise.all(writes);
+    if (events.length > 0) await this.deps.afterWrite?.(events);
     this.applied += events.length;
   }
 

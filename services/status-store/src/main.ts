@@ -4,13 +4,19 @@ import '@tasks/runtime/instrumentation';
 import {
   clientReadiness,
   closeInOrder,
+  CommandPublisher,
   openServiceClients,
   runService,
   startServiceProbes,
+  StepRevoker,
+  WORKFLOW_TTL_S,
+  WorkflowLauncher,
+  WorkflowStore,
   WorkerRegistry,
 } from '@tasks/runtime';
 import { loadConfig } from './config';
 import { EventApplier } from './event-applier';
+import { WorkflowAdvancer } from './workflow-advancer';
 
 runService({
   service: 'status-store',
@@ -19,6 +25,26 @@ runService({
     const clients = openServiceClients('status-store', config, log);
     const { broker, publisher, redis, store } = clients;
     const consumeConnection = broker.connect('status-store.consume');
+    const workflows = new WorkflowStore(redis, config.REDIS_PREFIX, WORKFLOW_TTL_S);
+    const advancer = new WorkflowAdvancer({
+      workflows,
+      launcher: new WorkflowLauncher({
+        store,
+        workflows,
+        commands: new CommandPublisher(publisher, broker.names, broker.delay),
+        producer: 'status-store',
+        faults: launchFaults(config.WORKFLOW_FAULT),
+      }),
+      revoker: new StepRevoker({
+        store,
+        publisher,
+        names: broker.names,
+        revokeTtlS: config.REVOKE_TTL_S,
+        producer: 'status-store',
+        log,
+      }),
+      log,
+    });
     const applier = new EventApplier(
       {
         connection: consumeConnection,
@@ -27,6 +53,7 @@ runService({
         registry: new WorkerRegistry(redis, config.REDIS_PREFIX),
         names: broker.names,
         log,
+        afterWrite: (events) => advancer.advance(events),
       },
       { prefetch: config.STATUS_PREFETCH, batchMax: config.STATUS_BATCH_MAX },
     );
@@ -49,3 +76,15 @@ runService({
     };
   },
 });
+
+/** WORKFLOW_FAULT: a SIGKILL at a point of a launch, as a crash there would be (tests). */
+function launchFaults(
+  fault: 'none' | 'crash-before-launch' | 'crash-before-mark',
+): { beforePublish?: () => void; beforeMark?: () => void } | undefined {
+  const crash = (): void => {
+    process.kill(process.pid, 'SIGKILL');
+  };
+  if (fault === 'crash-before-launch') return { beforePublish: crash };
+  if (fault === 'crash-before-mark') return { beforeMark: crash };
+  return undefined;
+}

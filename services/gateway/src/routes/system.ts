@@ -24,6 +24,9 @@ export const ENDPOINTS = {
   list_schedules: 'GET /schedules',
   run_schedule: 'POST /schedules/{name}/run',
   update_schedule: 'PATCH /schedules/{name}',
+  create_workflow: 'POST /workflows',
+  get_workflow: 'GET /workflows/{workflow_id}',
+  cancel_workflow: 'DELETE /workflows/{workflow_id}',
   docs: 'GET /docs',
   openapi: 'GET /openapi.json',
 } as const;

@@ -35,6 +35,9 @@ export const ACCESS_POLICY: readonly AccessRule[] = [
   { method: 'DELETE', path: '/tasks/:task_id', access: 'tasks:write' },
   { method: 'GET', path: '/reports/:file', access: 'tasks:read' },
   { method: 'GET', path: '/health', access: 'tasks:read' },
+  { method: 'POST', path: '/workflows', access: 'tasks:write' },
+  { method: 'GET', path: '/workflows/:workflow_id', access: 'tasks:read' },
+  { method: 'DELETE', path: '/workflows/:workflow_id', access: 'tasks:write' },
 
   { method: 'GET', path: '/queues', access: 'admin' },
   { method: '*', path: '/dead-letters{/*rest}', access: 'admin' },

@@ -1,0 +1,233 @@
+/**
+ * `POST /workflows` (chain, group, chord) and the workflow views. A step is a normal task with
+ * the body `POST /tasks/<task>` takes; a workflow nests steps and other workflows:
+ *
+ *   step     {"task": "email" | "process" | "report", "payload": {...}}
+ *   chain    {"chain": [node, ...]}                  run in order; each gets `payload.previous`
+ *   group    {"group": [node, ...]}                  run in parallel
+ *   chord    {"chord": {"header": [node, ...], "body": node}}   body gets `payload.results`
+ *
+ * {@link parseWorkflowRequest} walks the tree one level at a time, each level with its own zod
+ * schema, so an issue names the exact path of the bad step (`["chain", 1, "payload", "email"]`)
+ * instead of a union's bare "Invalid input". The recursive {@link WorkflowRequest} schema states
+ * the same shape for the OpenAPI document.
+ */
+import { z } from 'zod';
+import { EmailTaskRequest, ProcessTaskRequest, ReportTaskRequest } from './http';
+import { TaskState } from './task-state';
+
+/** Task types a workflow step may name (the create endpoints of the API). */
+export const WORKFLOW_TASKS = ['email', 'process', 'report'] as const;
+export type WorkflowTask = (typeof WORKFLOW_TASKS)[number];
+
+const STEP_BODIES: Record<WorkflowTask, z.ZodType<Record<string, unknown>>> = {
+  email: EmailTaskRequest,
+  process: ProcessTaskRequest,
+  report: ReportTaskRequest,
+};
+
+export interface WorkflowStepNode {
+  readonly task: WorkflowTask;
+  /** The validated body, without the options (`priority` moved out). */
+  readonly payload: Record<string, unknown>;
+  readonly priority?: number;
+}
+export type WorkflowNode =
+  | WorkflowStepNode
+  | { readonly chain: readonly WorkflowNode[] }
+  | { readonly group: readonly WorkflowNode[] }
+  | { readonly chord: { readonly header: readonly WorkflowNode[]; readonly body: WorkflowNode } };
+/** The top of a request is a workflow, not a bare step. */
+export type WorkflowTree = Exclude<WorkflowNode, WorkflowStepNode>;
+
+export interface WorkflowLimits {
+  /** Most steps (leaf tasks) in one workflow. */
+  readonly maxSteps: number;
+  /** Most workflow levels (the top one counts 1). */
+  readonly maxDepth: number;
+}
+
+const NODE_KINDS = ['task', 'chain', 'group', 'chord'] as const;
+
+const StepShape = z.object({
+  task: z.enum(WORKFLOW_TASKS),
+  payload: z.record(z.string(), z.unknown()),
+});
+const Members = z.array(z.unknown()).min(1, 'needs at least one node');
+const ChainShape = z.object({ chain: Members });
+const GroupShape = z.object({ group: Members });
+const ChordShape = z.object({
+  chord: z.object({ header: Members, body: z.record(z.string(), z.unknown()) }),
+});
+
+type Path = (string | number)[];
+
+/**
+ * Validates a `POST /workflows` body. Issues carry paths from the body's root; step payloads are
+ * checked with their task's request schema; countdown and eta are refused in steps (a step runs
+ * when its workflow reaches it).
+ */
+export function parseWorkflowRequest(
+  body: unknown,
+  limits: WorkflowLimits,
+): { success: true; data: WorkflowTree } | { success: false; error: z.ZodError } {
+  const issues: z.core.$ZodIssue[] = [];
+  let steps = 0;
+
+  const fail = (path: Path, message: string, input: unknown): undefined => {
+    issues.push({ code: 'custom', path, message, input });
+    return undefined;
+  };
+  const check = <S extends z.ZodType>(
+    schema: S,
+    value: unknown,
+    path: Path,
+  ): z.infer<S> | undefined => {
+    const parsed = schema.safeParse(value);
+    if (parsed.success) return parsed.data;
+    for (const issue of parsed.error.issues)
+      issues.push({ ...issue, path: [...path, ...issue.path] });
+    return undefined;
+  };
+  const members = (values: readonly unknown[], path: Path, depth: number): WorkflowNode[] =>
+    values.flatMap((value, i) => {
+      const node = walk(value, [...path, i], depth);
+      return node ? [node] : [];
+    });
+
+  const walk = (value: unknown, path: Path, depth: number): WorkflowNode | undefined => {
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+      return fail(
+        path,
+        'a node is an object: a step {task, payload} or {chain}, {group}, {chord}',
+        value,
+      );
+    }
+    const kinds = NODE_KINDS.filter((kind) => kind in value);
+    if (kinds.length !== 1) {
+      return fail(path, 'a node has exactly one of task, chain, group, chord', value);
+    }
+    const [kind] = kinds;
+    if (kind === 'task') {
+      if (depth === 0) return fail(path, 'the top of a workflow is a chain, group or chord', value);
+      const step = check(StepShape, value, path);
+      if (!step) return undefined;
+      steps += 1;
+      if (steps > limits.maxSteps) {
+        // Named once, at the first step too many; the rest is not validated.
+        if (steps === limits.maxSteps + 1) {
+          fail(path, `a workflow has at most ${limits.maxSteps} steps`, value);
+        }
+        return undefined;
+      }
+      const payload = check(STEP_BODIES[step.task], step.payload, [...path, 'payload']);
+      if (!payload) return undefined;
+      for (const option of ['countdown', 'eta'] as const) {
+        if (payload[option] !== undefined) {
+          return fail(
+            [...path, 'payload', option],
+            `${option} is not supported in a workflow step`,
+            payload[option],
+          );
+        }
+      }
+      const { priority, countdown: _c, eta: _e, ...rest } = payload;
+      return {
+        task: step.task,
+        payload: rest,
+        ...(typeof priority === 'number' ? { priority } : {}),
+      };
+    }
+    if (depth + 1 > limits.maxDepth) {
+      return fail(path, `workflows nest at most ${limits.maxDepth} levels deep`, value);
+    }
+    if (kind === 'chain') {
+      const node = check(ChainShape, value, path);
+      return node && { chain: members(node.chain, [...path, 'chain'], depth + 1) };
+    }
+    if (kind === 'group') {
+      const node = check(GroupShape, value, path);
+      return node && { group: members(node.group, [...path, 'group'], depth + 1) };
+    }
+    const node = check(ChordShape, value, path);
+    if (!node) return undefined;
+    const header = members(node.chord.header, [...path, 'chord', 'header'], depth + 1);
+    const bodyNode = walk(node.chord.body, [...path, 'chord', 'body'], depth + 1);
+    return bodyNode && { chord: { header, body: bodyNode } };
+  };
+
+  const tree = walk(body, [], 0);
+  if (issues.length > 0 || !tree) return { success: false, error: new z.ZodError(issues) };
+  return { success: true, data: tree as WorkflowTree };
+}
+
+// The same shape as one recursive schema, for the OpenAPI document.
+const StepDoc = z
+  .object({
+    task: z.enum(WORKFLOW_TASKS),
+    payload: z
+      .record(z.string(), z.unknown())
+      .describe('The body POST /tasks/<task> takes (priority allowed; countdown and eta are not)'),
+  })
+  .describe('A step: one task');
+const ChainDoc = z
+  .object({
+    get chain(): z.ZodArray<typeof WorkflowNodeDoc> {
+      return z.array(WorkflowNodeDoc).min(1);
+    },
+  })
+  .describe('Run in order; each step receives the previous result as payload.previous');
+const GroupDoc = z
+  .object({
+    get group(): z.ZodArray<typeof WorkflowNodeDoc> {
+      return z.array(WorkflowNodeDoc).min(1);
+    },
+  })
+  .describe('Run in parallel; the group result is the list of member results');
+const ChordDoc = z
+  .object({
+    get chord() {
+      return z.object({ header: z.array(WorkflowNodeDoc).min(1), body: WorkflowNodeDoc });
+    },
+  })
+  .describe('A group whose results, in header order, feed the body as payload.results');
+const WorkflowNodeDoc: z.ZodType = z.union([StepDoc, ChainDoc, GroupDoc, ChordDoc]);
+
+/** `POST /workflows` body (documentation form; {@link parseWorkflowRequest} validates). */
+export const WorkflowRequest = z.union([ChainDoc, GroupDoc, ChordDoc]);
+
+export const WorkflowCreatedResponse = z.object({
+  workflow_id: z.string(),
+  status: z.literal('queued'),
+  /** Every step's task id, in the order the steps appear in the body. */
+  task_ids: z.array(z.string()),
+});
+export type WorkflowCreatedResponse = z.infer<typeof WorkflowCreatedResponse>;
+
+export const WorkflowState = z.enum(['PENDING', 'STARTED', 'SUCCESS', 'FAILURE', 'REVOKED']);
+export type WorkflowState = z.infer<typeof WorkflowState>;
+
+export const WorkflowStepView = z.object({
+  task_id: z.string(),
+  task: z.enum(WORKFLOW_TASKS),
+  status: TaskState,
+  result: z.unknown().nullable(),
+  error: z.string().nullable(),
+});
+export type WorkflowStepView = z.infer<typeof WorkflowStepView>;
+
+export const WorkflowStatusResponse = z.object({
+  workflow_id: z.string(),
+  status: WorkflowState,
+  error: z.string().nullable(),
+  created_at: z.string().nullable(),
+  steps: z.array(WorkflowStepView),
+});
+export type WorkflowStatusResponse = z.infer<typeof WorkflowStatusResponse>;
+
+export const WorkflowCancelResponse = z.object({
+  message: z.string(),
+  previous_status: WorkflowState,
+  revoked: z.array(z.string()).describe('Task ids of the steps this cancel revoked'),
+});
+export type WorkflowCancelResponse = z.infer<typeof WorkflowCancelResponse>;
