@@ -39,18 +39,26 @@ describe('tracing over OTLP/HTTP JSON', () => {
     await platform.waitForTask(id, 'SUCCESS');
 
     const ofTask = (spans: ReceivedSpan[]) => spans.filter((s) => s.attributes['task.id'] === id);
-    // The status-store's span for the SUCCESS event is the last one the task produces.
+    // The last spans the task produces: the status-store's for the SUCCESS event, and the
+    // worker's consume span, which ends only after the ack (each process exports on its own).
     const spans = await waitFor(
       () => {
         const all = receiver.spans();
-        const stored = ofTask(all).some(
+        const mine = ofTask(all);
+        const stored = mine.some(
           (s) =>
             s.service === 'tasks-status-store' &&
             String(s.attributes['task.state']).includes('SUCCESS'),
         );
-        return stored ? all : undefined;
+        const consumed = mine.some(
+          (s) => s.service === 'tasks-processing-worker' && s.kind === SpanKinds.consumer,
+        );
+        return stored && consumed ? all : undefined;
       },
-      { timeoutMs: 15_000, message: 'the status-store exports the span of the SUCCESS event' },
+      {
+        timeoutMs: 15_000,
+        message: 'the status-store and the worker export the last spans of the task',
+      },
     );
     const byId = new Map(spans.map((s) => [s.spanId, s]));
     const one = (predicate: (s: ReceivedSpan) => boolean, what: string): ReceivedSpan => {
@@ -60,7 +68,8 @@ describe('tracing over OTLP/HTTP JSON', () => {
     };
 
     const post = one(
-      (s) => s.service === 'tasks-gateway' && s.kind === SpanKinds.server && s.name.startsWith('POST'),
+      (s) =>
+        s.service === 'tasks-gateway' && s.kind === SpanKinds.server && s.name.startsWith('POST'),
       'gateway server span',
     );
     const traceSpans = spans.filter((s) => s.traceId === post.traceId);
@@ -72,7 +81,10 @@ describe('tracing over OTLP/HTTP JSON', () => {
 
     // gateway: POST → … → publish tasks (PRODUCER), a descendant of the request.
     const publish = one(
-      (s) => s.service === 'tasks-gateway' && s.kind === SpanKinds.producer && s.attributes['task.id'] === id,
+      (s) =>
+        s.service === 'tasks-gateway' &&
+        s.kind === SpanKinds.producer &&
+        s.attributes['task.id'] === id,
       'gateway publish span',
     );
     expect(publish.name).toBe(`publish ${platform.ns.names.tasksExchange}`);
@@ -130,10 +142,10 @@ describe('tracing over OTLP/HTTP JSON', () => {
     const line = await worker.waitForLog('message parked', { fields: { task_id: id } });
     expect(line.trace_id).toMatch(/^[0-9a-f]{32}$/);
     expect(line.span_id).toMatch(/^[0-9a-f]{16}$/);
-    const span = await waitFor(
-      () => receiver.spans().find((s) => s.spanId === line.span_id),
-      { timeoutMs: 10_000, message: 'the span named in the log line is exported' },
-    );
+    const span = await waitFor(() => receiver.spans().find((s) => s.spanId === line.span_id), {
+      timeoutMs: 10_000,
+      message: 'the span named in the log line is exported',
+    });
     expect(span).toMatchObject({
       traceId: line.trace_id,
       service: 'tasks-processing-worker',
