@@ -55,7 +55,10 @@ export interface WorkerOptions {
   readonly tasks: readonly RegisteredTask[];
   /** Handlers running at once. */
   readonly concurrency: number;
-  /** Unacked deliveries held at once (>= concurrency); the rest are `reserved`. */
+  /**
+   * Unacked deliveries held at once (>= concurrency): running, `reserved` (waiting for a slot)
+   * or finished and waiting for their events' confirm before the ack.
+   */
   readonly prefetch: number;
   readonly retry: RetryPolicyConfig;
   /** Deliveries of one attempt before it is parked as a crash loop. */
@@ -118,7 +121,14 @@ export class Worker {
   private readonly deadLetters: DeadLetterStore;
   /** Runs in progress; a set, since a redelivery may start while a stale run of it still ends. */
   private readonly running = new Set<Run>();
+  /** Every delivery being handled, until it is settled (acked after its events' confirm). */
   private readonly inFlight = new Set<Promise<void>>();
+  /**
+   * CONCURRENCY slots taken: a slot is freed when the handler returned and its events were
+   * handed to the publisher, not when they are confirmed, so confirm round trips (which wait for
+   * the status-store's ack) do not keep the next task from starting. PREFETCH bounds the rest.
+   */
+  private slots = 0;
   private reserved: Delivery[] = [];
   private consumer: QueueConsumer | undefined;
   private control: QueueConsumer | undefined;
@@ -151,6 +161,7 @@ export class Worker {
       queue: names.workQueue(this.options.service),
       prefetch: Math.max(this.options.prefetch, this.options.concurrency),
       onDelivery: (delivery) => this.onDelivery(delivery),
+      coalesceAcks: true,
       log,
     });
     this.control = new QueueConsumer(consumeConnection, {
@@ -200,7 +211,7 @@ export class Worker {
       delivery.nack(true);
       return;
     }
-    if (this.inFlight.size >= this.options.concurrency) {
+    if (this.slots >= this.options.concurrency) {
       this.reserved.push(delivery);
       return;
     }
@@ -214,7 +225,15 @@ export class Worker {
       this.deps.names.workQueue(this.options.service),
       delivery.message,
     );
-    const work = withContext(context, () => this.process(delivery, span))
+    this.slots += 1;
+    let released = false;
+    const release = (): void => {
+      if (released) return;
+      released = true;
+      this.slots -= 1;
+      this.pump();
+    };
+    const work = withContext(context, () => this.process(delivery, span, release))
       .catch((err: unknown) => {
         this.deps.log.error('delivery handling failed; message handed back', {
           err: describeError(err),
@@ -226,7 +245,7 @@ export class Worker {
       .finally(() => {
         span.end();
         this.inFlight.delete(work);
-        this.pump();
+        release();
       });
     this.inFlight.add(work);
   }
@@ -235,7 +254,7 @@ export class Worker {
   private pump(): void {
     while (
       (this.state === 'running' || this.state === 'starting') &&
-      this.inFlight.size < this.options.concurrency
+      this.slots < this.options.concurrency
     ) {
       const next = this.reserved.shift();
       if (!next) return;
@@ -243,7 +262,7 @@ export class Worker {
     }
   }
 
-  private async process(delivery: Delivery, span: Span): Promise<void> {
+  private async process(delivery: Delivery, span: Span, release: () => void): Promise<void> {
     const decoded = this.decode(delivery);
     span.setAttributes({
       [TaskAttributes.attempt]: decoded.attempt,
@@ -296,7 +315,10 @@ export class Worker {
         delivery.ack();
         return;
       }
-      await this.run(delivery, decoded, run, span);
+      await this.run(delivery, decoded, run, span, () => {
+        this.running.delete(run);
+        release();
+      });
     } finally {
       this.running.delete(run);
     }
@@ -354,6 +376,8 @@ export class Worker {
     job: Extract<Decoded, { ok: true }>,
     run: Run,
     span: Span,
+    /** Frees the slot once the handler is done and its events are on their way. */
+    release: () => void,
   ): Promise<void> {
     const { command, task, attempt } = job;
     const log = this.deps.log.child({ task_id: command.task_id, task_type: command.type, attempt });
@@ -492,6 +516,8 @@ export class Worker {
         delivery.nack(true);
         return;
     }
+    // The ack still waits for the confirm (DESIGN §5); only the slot is given back.
+    release();
     await Promise.all(confirms);
     this.processed += 1;
     if (!delivery.ack()) log.warn('ack dropped: its channel closed; the broker redelivers');
