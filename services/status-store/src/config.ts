@@ -11,6 +11,12 @@ export const StatusStoreConfig = BaseServiceConfig.extend({
     .max(5_000)
     .default(500)
     .describe('Most events written in one Redis pipeline'),
+  STATUS_PIPELINES: envInt()
+    .max(64)
+    .default(4)
+    .describe(
+      'Batches written to Redis at once (1: one after another); each task keeps its latest state either way',
+    ),
   ...ProbeServerConfig.shape,
 });
 export type StatusStoreConfig = z.infer<typeof StatusStoreConfig>;

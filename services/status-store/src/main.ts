@@ -28,7 +28,11 @@ runService({
         names: broker.names,
         log,
       },
-      { prefetch: config.STATUS_PREFETCH, batchMax: config.STATUS_BATCH_MAX },
+      {
+        prefetch: config.STATUS_PREFETCH,
+        batchMax: config.STATUS_BATCH_MAX,
+        pipelines: config.STATUS_PIPELINES,
+      },
     );
     await applier.waitForReady();
     const probes = await startServiceProbes({
