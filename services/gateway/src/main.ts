@@ -1,7 +1,7 @@
 /** gateway: the HTTP API (CONTRACT.md), publishing commands with confirms. */
 // First, so tracing patches http, express and ioredis before anything loads them.
 import '@tasks/runtime/instrumentation';
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import {
   addGaugeSource,
   clientReadiness,
@@ -18,6 +18,7 @@ import {
 import { createApp } from './app';
 import { loadConfig } from './config';
 import { DeadLetters } from './dead-letters';
+import { withFastTaskRoutes } from './fast-task-routes';
 import { addQueueGauges, QueueStats } from './metrics';
 import { Monitoring } from './monitoring';
 import { Schedules } from './schedules';
@@ -54,19 +55,20 @@ runService({
       { name: 'tasks_gateway_task_streams', help: 'Open GET /tasks/{id}/events streams' },
       (gauge) => gauge.set(taskStreams.size),
     );
+    const submitter = new TaskSubmitter({
+      store,
+      redis,
+      enqueuer,
+      delay: broker.delay,
+      idempotencyTtlS: config.IDEMPOTENCY_TTL_S,
+    });
     const app = createApp({
       log,
       reportsDir: config.REPORTS_DIR,
       maxBodyBytes: config.MAX_BODY_BYTES,
       store,
       monitoring: new Monitoring({ store, registry, connection }),
-      submitter: new TaskSubmitter({
-        store,
-        redis,
-        enqueuer,
-        delay: broker.delay,
-        idempotencyTtlS: config.IDEMPOTENCY_TTL_S,
-      }),
+      submitter,
       schedules: new Schedules({ store: new ScheduleStore(redis, config.REDIS_PREFIX), enqueuer }),
       deadLetters: new DeadLetters({
         deadLetters: new DeadLetterStore(redis, config.REDIS_PREFIX),
@@ -87,9 +89,18 @@ runService({
     // Without an offline queue the first requests would fail while Redis connects: wait briefly.
     if (!(await redisReady(clients.redis, 2000))) log.warn('listening before Redis is ready');
     // Listen at once: reads work while the broker is still connecting; publishes answer 503.
+    // POST /tasks/{kind} and GET /tasks/{id} skip express (fast-task-routes.ts); an auth
+    // check goes in front of both: the express app and the `guard` of the fast routes.
+    const handler = withFastTaskRoutes(app, {
+      submitter,
+      store,
+      log,
+      maxBodyBytes: config.MAX_BODY_BYTES,
+    });
     const server: Server = await new Promise((resolve, reject) => {
-      const s = app.listen(config.GATEWAY_PORT, config.GATEWAY_HOST, () => resolve(s));
+      const s = createServer(handler);
       s.once('error', reject);
+      s.listen(config.GATEWAY_PORT, config.GATEWAY_HOST, () => resolve(s));
     });
     server.keepAliveTimeout = 65_000;
     const address = server.address();
