@@ -97,10 +97,12 @@ export class TaskStore {
 
   /**
    * Applies events in order, a chunk of them per script call, the calls in one pipeline; resolves
-   * once every one was written, with whether each moved its task forward.
+   * once every one was written, with whether each moved its task forward. Always an explicit
+   * pipeline, written to the socket before this returns (single commands are auto-pipelined,
+   * i.e. sent a tick later): successive calls reach Redis in call order.
    */
   async applyAll(events: readonly StateEvent[]): Promise<boolean[]> {
-    if (events.length === 1 && events[0]) return [await this.apply(events[0])];
+    if (events.length === 0) return [];
     const pipeline = this.redis.pipeline() as unknown as { applyTaskEvents: ApplyEventsCommand };
     for (let from = 0; from < events.length; from += EVENTS_PER_CALL) {
       const keys: string[] = [];

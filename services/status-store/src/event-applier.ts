@@ -72,6 +72,8 @@ export class EventApplier {
   private waiting: Parsed[][] = [];
   /** Batches being written. */
   private readonly writing = new Set<Promise<void>>();
+  /** A batch with heartbeats or offline notices is being written: it runs alone. */
+  private writingAlone = false;
   private stopping = false;
   private closing: Promise<void> | undefined;
   /** `status-store.events process` spans of task-event deliveries, ended when settled. */
@@ -119,13 +121,22 @@ export class EventApplier {
     this.startWrites();
   }
 
-  /** Starts waiting batches, oldest first, while fewer than `pipelines` are being written. */
+  /**
+   * Starts waiting batches, oldest first, while fewer than `pipelines` are being written. A batch
+   * with worker-registry writes (not ordered by any rule: a heartbeat must not land after its
+   * worker's offline notice) waits for the earlier ones and runs alone.
+   */
   private startWrites(): void {
-    while (this.writing.size < (this.options.pipelines ?? 1)) {
-      const batch = this.waiting.shift();
+    while (this.writing.size < (this.options.pipelines ?? 1) && !this.writingAlone) {
+      const batch = this.waiting[0];
       if (!batch) return;
+      const alone = batch.some((item) => item.kind === 'heartbeat' || item.kind === 'offline');
+      if (alone && this.writing.size > 0) return;
+      this.waiting.shift();
+      this.writingAlone = alone;
       const write = this.write(batch).finally(() => {
         this.writing.delete(write);
+        if (alone) this.writingAlone = false;
         this.startWrites();
       });
       this.writing.add(write);
