@@ -8,6 +8,13 @@ export interface Sizes {
   readonly runs: number;
   /** Tasks one worker process runs at once, for every system (prefetch for the raw floor). */
   readonly concurrency: number;
+  /**
+   * The platform's PREFETCH for the no-op task type: deliveries held unacked by its worker, of
+   * which at most `concurrency` run a handler; the others are finished tasks waiting for their
+   * events' confirm (the ack follows it), or reserved. Short tasks want it well above
+   * CONCURRENCY (PERFORMANCE.md); the I/O-bound scaling task keeps PREFETCH = CONCURRENCY = 1.
+   */
+  readonly prefetch: number;
   /** Longest wait for the machine to be quiet before a scenario, ms. */
   readonly quietWaitMs: number;
   readonly queue: { readonly tasks: number; readonly warmup: number; readonly window: number };
@@ -47,6 +54,7 @@ export const SIZES: Record<SizeName, Sizes> = {
   full: {
     runs: 3,
     concurrency: 100,
+    prefetch: 400,
     quietWaitMs: 3 * 60_000,
     queue: { tasks: 20_000, warmup: 2_000, window: 500 },
     http: { tasks: 5_000, warmup: 500, submitters: 64, checkers: 16 },
@@ -59,6 +67,7 @@ export const SIZES: Record<SizeName, Sizes> = {
   small: {
     runs: 1,
     concurrency: 100,
+    prefetch: 400,
     quietWaitMs: 0,
     queue: { tasks: 500, warmup: 100, window: 500 },
     http: { tasks: 300, warmup: 50, submitters: 32, checkers: 8 },

@@ -216,6 +216,33 @@ describe('apply-event script', () => {
 
       expect(await store.get(id)).toMatchObject({ result: { current: 1, total: 3 } });
     });
+
+    it('applies a batch larger than one script call in order, across the calls', async () => {
+      const ids = [taskId(), taskId(), taskId()];
+      // 3 tasks × 100 events: each task's stream spans several script calls of the batch.
+      const batch = Array.from({ length: 300 }, (_, i) => {
+        const id = ids[i % 3]!;
+        const seq = Math.floor(i / 3);
+        return seq === 99
+          ? event(id, 'SUCCESS', 1, seq, { result: { last: seq } })
+          : event(id, 'PROGRESS', 1, seq, { progress: { current: seq, total: 99 } });
+      });
+      // A stale one at the end: ignored, and reported so.
+      batch.push(event(ids[0]!, 'PROGRESS', 1, 5));
+
+      const applied = await store.applyAll(batch);
+
+      expect(applied).toHaveLength(301);
+      expect(applied.slice(0, 300).every(Boolean)).toBe(true);
+      expect(applied[300]).toBe(false);
+      for (const id of ids) {
+        expect(await store.get(id)).toMatchObject({
+          state: 'SUCCESS',
+          seq: 99,
+          result: { last: 99 },
+        });
+      }
+    });
   });
 
   describe('expiry', () => {

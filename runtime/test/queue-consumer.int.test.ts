@@ -132,3 +132,81 @@ describe('QueueConsumer', () => {
     expect(await ns.depth(queue)).toBe(2);
   });
 });
+
+describe('QueueConsumer with coalesced acks', () => {
+  let ns: TestNamespace;
+  let connection: AmqpConnection;
+  let consumer: QueueConsumer;
+  let deliveries: Delivery[];
+  let queue: string;
+
+  const idOf = (delivery: Delivery | undefined): unknown => delivery?.message.properties.messageId;
+  /** The acks of this turn are sent on the next one (AckWindow). */
+  const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+  beforeEach(async () => {
+    ns = await new TestNamespace().setup();
+    queue = ns.names.workQueue('email-worker');
+    connection = new AmqpConnection({
+      url: TEST_AMQP_URL,
+      name: 'test.consume',
+      heartbeatS: 5,
+      log,
+      topology: ns.topology,
+    });
+    deliveries = [];
+    consumer = new QueueConsumer(connection, {
+      queue,
+      prefetch: 10,
+      coalesceAcks: true,
+      onDelivery: (delivery) => deliveries.push(delivery),
+      log,
+    });
+    await consumer.waitForReady();
+    for (const id of ['m1', 'm2', 'm3', 'm4', 'm5']) {
+      await ns.publish(ns.names.tasksExchange, 'task.email.send', JSON.stringify({ id }), {
+        messageId: id,
+      });
+    }
+    await waitFor(() => deliveries.length === 5, { message: 'five deliveries' });
+  });
+
+  afterEach(async () => {
+    await consumer.close();
+    await connection.close();
+    await ns.destroy();
+  });
+
+  it('never acks past a delivery still in progress, nor a nacked one', async () => {
+    const [m1, m2, m3, m4] = deliveries as [Delivery, Delivery, Delivery, Delivery];
+    expect(m1.ack()).toBe(true);
+    expect(m2.nack(true)).toBe(true); // back to the queue, delivered again
+    expect(m4.ack()).toBe(true);
+    expect(m4.ack()).toBe(false); // settled once
+    const again = await waitFor(() => deliveries[5], { message: 'm2 redelivered' });
+    expect(idOf(again)).toBe('m2');
+    await nextTurn();
+
+    await consumer.close();
+    // m3 and m5 were never acked, m2's redelivery neither: all three are back, nothing else.
+    expect(await ns.depth(queue)).toBe(3);
+    const left = await ns.drain(queue);
+    expect(left.map((m) => m.properties.messageId).sort()).toEqual(['m2', 'm3', 'm5']);
+  });
+
+  it('acks every delivery once the gap is closed, without a channel error', async () => {
+    const [m1, m2, m3, m4, m5] = deliveries as [Delivery, Delivery, Delivery, Delivery, Delivery];
+    m2.ack();
+    m4.ack();
+    await nextTurn(); // m2 and m4 acked one by one: m1 is still in progress
+    m1.ack();
+    m3.ack();
+    m5.ack();
+    await nextTurn(); // m1, m3 and m5 with one multiple ack
+
+    expect(deliveries.every((d) => d.live)).toBe(true); // a double ack would have closed it
+    await consumer.close();
+    expect(await ns.depth(queue)).toBe(0);
+    expect(deliveries).toHaveLength(5);
+  });
+});

@@ -33,7 +33,7 @@ export const httpEndToEnd: Scenario = {
   async run(ctx: Ctx, result: ResultBuilder) {
     const { tasks, warmup, submitters, checkers } = ctx.sizes.http;
     const concurrency = ctx.sizes.concurrency;
-    const systems = await startAll({ concurrency, http: true });
+    const systems = await startAll({ concurrency, http: true }, { prefetch: ctx.sizes.prefetch });
     const [ours, raw, bull] = systems as [TaskSystem, TaskSystem, TaskSystem];
     const cases: Case[] = [
       {
@@ -91,6 +91,8 @@ export const httpEndToEnd: Scenario = {
       'The raw floor and BullMQ fronts are bench/src/processes/http-front.ts: node:http, a JSON parse and ' +
         "a check that `data` is an object, then the floor's producer or Queue.add; GET reads the record " +
         '(HGETALL) or Job.fromId. Their process is listed as "gateway" in the CPU table.',
+      `Workers: ${concurrency} handlers at once for every system; the platform's PREFETCH is ` +
+        `${ctx.sizes.prefetch} (finished tasks wait for their events' confirm without holding a slot).`,
     );
     return { tasks, warmup, submitters, checkers, workerConcurrency: concurrency };
   },

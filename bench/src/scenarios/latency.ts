@@ -51,7 +51,7 @@ export const latency: Scenario = {
   async run(ctx: Ctx, result: ResultBuilder) {
     const { lowRate, lowTasks, highSeconds, warmup, probeTasks } = ctx.sizes.latency;
     const concurrency = ctx.sizes.concurrency;
-    const systems = await startAll({ concurrency, http: true });
+    const systems = await startAll({ concurrency, http: true }, { prefetch: ctx.sizes.prefetch });
     const [ours, raw, bull] = systems as [TaskSystem, TaskSystem, TaskSystem];
     const cases: Case[] = [
       { name: 'platform', path: 'queue', system: ours, driver: directDriver('platform', ours) },
@@ -196,6 +196,8 @@ export const latency: Scenario = {
         `${rates.HTTP[1]}/s HTTP), measured in this invocation; every system gets the same offered rate. ` +
         `Generator lag (the open loop ticks every ~1 ms; its worst delay per run, a stall of this process): ` +
         `median ${spread(lags).median.toFixed(1)} ms, max ${Math.max(...lags).toFixed(1)} ms.`,
+      `Workers: ${concurrency} handlers at once for every system; the platform's PREFETCH is ` +
+        `${ctx.sizes.prefetch} (finished tasks wait for their events' confirm without holding a slot).`,
     );
     return { lowRate, lowTasks, highSeconds, rates, workerConcurrency: concurrency };
   },

@@ -38,7 +38,12 @@ export const profile: Scenario = {
         ],
       ]),
     );
-    const ours = await Platform.start({ concurrency: ctx.sizes.concurrency, nodeArgs, http: true });
+    const ours = await Platform.start({
+      concurrency: ctx.sizes.concurrency,
+      prefetch: ctx.sizes.prefetch,
+      nodeArgs,
+      http: true,
+    });
     const windows: Record<string, { from: number; to: number; tasks: number }> = {};
     const { submitters, checkers } = ctx.sizes.http;
     const http = httpDriver('gateway', ours.httpUrl!);

@@ -4,9 +4,10 @@
  * one worker process, until every SUCCESS is in Redis. Against the raw floor and BullMQ with
  * the same producer window and worker concurrency, in the same rounds (order rotated).
  *
- * One more row, for the next session's choices: the platform again with 4× the concurrency
- * (and prefetch), which shows whether its throughput is bound by CPU or by how long each
- * delivery is held (the ack waits for the events' confirm).
+ * The platform's worker holds `prefetch` deliveries (`concurrency` running, the others waiting
+ * for their events' confirm before the ack). One more row shows what that buys: the platform
+ * again with PREFETCH = CONCURRENCY, so every delivery waits for a slot that one confirm
+ * round trip keeps.
  */
 import type { ResultBuilder } from '../report';
 import { Platform } from '../systems/platform';
@@ -34,10 +35,11 @@ export const queueThroughput: Scenario = {
   async run(ctx: Ctx, result: ResultBuilder) {
     const { tasks, warmup, window } = ctx.sizes.queue;
     const concurrency = ctx.sizes.concurrency;
-    const systems = await startAll({ concurrency });
-    const wide = `platform, CONCURRENCY ${concurrency * 4}`;
+    const { prefetch } = ctx.sizes;
+    const systems = await startAll({ concurrency }, { prefetch });
+    const wide = `platform, PREFETCH ${concurrency} (= CONCURRENCY)`;
     try {
-      systems.push(await Platform.start({ concurrency: concurrency * 4 }));
+      systems.push(await Platform.start({ concurrency, prefetch: concurrency }));
     } catch (err) {
       await closeAll(systems);
       throw err;
@@ -71,7 +73,7 @@ export const queueThroughput: Scenario = {
     const vsBull = result.ratio('platform / BullMQ', rate(ours), rate(bull));
     const vsRaw = result.ratio('platform / raw floor', rate(ours), rate(raw));
     result.ratio('BullMQ / raw floor', rate(bull), rate(raw));
-    result.ratio(`${wide} / platform (CONCURRENCY ${concurrency})`, rate(wide), rate(ours));
+    result.ratio(`${wide} / platform (PREFETCH ${prefetch})`, rate(wide), rate(ours));
     result.target('queue throughput: platform / BullMQ', vsBull.median, '>=', 1.0, '×');
     result.target(
       'queue throughput: platform / raw per-message floor',
@@ -88,8 +90,10 @@ export const queueThroughput: Scenario = {
     result.otherCores = [...runs.values()].flat().map((r) => r.otherCores);
     ctx.shared.queueMax = result.figures[0]!.median;
     result.notes.push(
-      `Every system: producer window ${window}, worker concurrency ${concurrency} (prefetch ${concurrency} for the ` +
-        'platform and the raw floor, concurrency for BullMQ), one worker process.',
+      `Every system: producer window ${window}, ${concurrency} handlers at once in one worker process ` +
+        `(BullMQ: concurrency ${concurrency}; raw floor: prefetch ${concurrency}; platform: CONCURRENCY ` +
+        `${concurrency} and PREFETCH ${prefetch}, i.e. up to ${prefetch - concurrency} finished tasks wait for ` +
+        'their events\' confirm before the ack without holding a handler slot).',
       'Handler: a no-op that returns its start and end stamps, run by bench/src/processes/noop-worker.ts ' +
         "(the runtime's startWorkerService on the processing-worker's queue: the real consumer, event batching, " +
         'confirms and acks). The real processing-worker with PROCESS_STEPS=1, PROCESS_STEP_MS=0 would add one ' +

@@ -34,6 +34,8 @@ export interface PlatformOptions extends SystemOptions {
   readonly extraServices?: readonly string[];
   /** Extra environment for every service. */
   readonly env?: Record<string, string>;
+  /** The worker's PREFETCH (default: the concurrency). */
+  readonly prefetch?: number;
   /** Node flags per service name (e.g. `--cpu-prof`). */
   readonly nodeArgs?: Record<string, readonly string[]>;
 }
@@ -77,7 +79,7 @@ export class Platform implements TaskSystem {
       GATEWAY_HOST: '127.0.0.1',
       GATEWAY_PORT: '0',
       CONCURRENCY: String(options.concurrency),
-      PREFETCH: String(options.concurrency),
+      PREFETCH: String(options.prefetch ?? options.concurrency),
       BENCH_HANDLER_MS: String(options.handlerMs ?? 0),
       PROCESS_STEPS: '1',
       PROCESS_STEP_MS: String(options.handlerMs ?? 0),

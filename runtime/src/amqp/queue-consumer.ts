@@ -13,11 +13,14 @@ import { AmqpConnection } from './amqp-connection';
 /** One message and the channel that delivered it. */
 export class Delivery {
   private settled = false;
+  /** Acked, the frame not yet sent: the channel's window sends it with others. */
+  private ackQueued = false;
 
   constructor(
     readonly message: ConsumeMessage,
     private readonly channel: Channel,
     private readonly isOpen: () => boolean,
+    private readonly window?: AckWindow,
   ) {}
 
   /** False once the delivering channel closed: settling it would be meaningless. */
@@ -25,9 +28,18 @@ export class Delivery {
     return this.isOpen();
   }
 
-  /** Acks on the delivering channel; a no-op (returns false) when that channel has closed. */
+  /**
+   * Acks on the delivering channel; a no-op (returns false) when that channel has closed. With
+   * coalesced acks the frame leaves at the end of this turn of the event loop, together with
+   * the acks of earlier deliveries (one `multiple` ack for a run of them).
+   */
   ack(): boolean {
-    return this.settle(() => this.channel.ack(this.message));
+    if (!this.window) return this.settle(() => this.channel.ack(this.message));
+    if (this.settled || !this.isOpen()) return false;
+    this.settled = true;
+    this.ackQueued = true;
+    this.window.schedule();
+    return true;
   }
 
   /** Nacks on the delivering channel; `requeue` false dead-letters by the queue's DLX. */
@@ -41,6 +53,65 @@ export class Delivery {
     action();
     return true;
   }
+
+  /** Settled by an ack or nack (sent or still in the window). */
+  get done(): boolean {
+    return this.settled;
+  }
+
+  /** Acked through the window (its frame may not have left yet). */
+  get queuedAck(): boolean {
+    return this.ackQueued;
+  }
+}
+
+/**
+ * The unsettled deliveries of one channel in delivery order. Acks are sent once per turn of the
+ * event loop: the leading run of acked deliveries with one `multiple` ack (it covers exactly
+ * those: every earlier tag of this channel is settled), later acked ones one by one, so a
+ * delivery still in progress never holds back the others' acks, and is never covered by them.
+ */
+export class AckWindow {
+  private order: Delivery[] = [];
+  private scheduled = false;
+
+  constructor(
+    private readonly channel: Channel,
+    private readonly isOpen: () => boolean,
+  ) {}
+
+  track(delivery: Delivery): void {
+    this.order.push(delivery);
+  }
+
+  schedule(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(() => this.flush());
+  }
+
+  private flush(): void {
+    this.scheduled = false;
+    if (!this.isOpen()) {
+      this.order = [];
+      return;
+    }
+    let lead = 0;
+    let lastAcked: Delivery | undefined;
+    while (lead < this.order.length && this.order[lead]!.done) {
+      if (this.order[lead]!.queuedAck) lastAcked = this.order[lead];
+      lead += 1;
+    }
+    // Every tag up to lastAcked's is settled: acked ones (still unsent) or nacked ones (sent).
+    if (lastAcked) this.channel.ack(lastAcked.message, true);
+    const rest: Delivery[] = [];
+    for (let i = lead; i < this.order.length; i += 1) {
+      const d = this.order[i]!;
+      if (!d.done) rest.push(d);
+      else if (d.queuedAck) this.channel.ack(d.message);
+    }
+    this.order = rest;
+  }
 }
 
 export interface QueueConsumerOptions {
@@ -51,6 +122,11 @@ export interface QueueConsumerOptions {
   /** Exclusive consumer-owned queue declared by the setup (e.g. a control queue). */
   readonly declare?: (channel: Channel) => Promise<string>;
   readonly noAck?: boolean;
+  /**
+   * Send the acks of one turn of the event loop together (see AckWindow): fewer frames for the
+   * broker when many deliveries finish at once. Off: each ack is sent as it is made.
+   */
+  readonly coalesceAcks?: boolean;
 }
 
 export class QueueConsumer {
@@ -76,6 +152,9 @@ export class QueueConsumer {
           open = false;
         });
         await channel.prefetch(options.prefetch);
+        const isOpen = (): boolean => open;
+        const window =
+          options.coalesceAcks && !options.noAck ? new AckWindow(channel, isOpen) : undefined;
         const { consumerTag } = await channel.consume(
           queue,
           (message) => {
@@ -86,7 +165,9 @@ export class QueueConsumer {
               channel.close().catch(() => undefined);
               return;
             }
-            options.onDelivery(new Delivery(message, channel, () => open));
+            const delivery = new Delivery(message, channel, isOpen, window);
+            window?.track(delivery);
+            options.onDelivery(delivery);
           },
           { noAck: options.noAck ?? false },
         );

@@ -13,7 +13,9 @@ export const WorkerServiceConfig = BaseServiceConfig.extend({
   PREFETCH: envInt()
     .max(10000)
     .optional()
-    .describe('Unacked deliveries held at once; default CONCURRENCY (keeps priorities honest)'),
+    .describe(
+      'Unacked deliveries held at once; default CONCURRENCY (keeps priorities honest). Short tasks: set it several times CONCURRENCY, so finished tasks wait for their confirm without holding a slot',
+    ),
   MAX_RETRIES: envInt(0)
     .default(3)
     .describe('Retries after a transient failure (attempts = 1 + this)'),

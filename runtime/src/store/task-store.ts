@@ -10,8 +10,10 @@ import {
   type TaskState,
   TaskState as TaskStateSchema,
 } from '@tasks/contracts';
+import type { ChainableCommander } from 'ioredis';
 import type { Redis } from '../redis/redis-client';
 import { APPLY_EVENT_LUA } from './apply-event-script';
+import { APPLY_EVENT_KEYS, APPLY_EVENTS_LUA } from './apply-events-script';
 import { RedisKeys } from './redis-keys';
 import { EXTRA_STATS_MARK, parseDayStats, type DayStats, statsIncrements } from './report-stats';
 
@@ -52,7 +54,11 @@ type ApplyEventCommand = (
   ...argv: string[]
 ) => Promise<number>;
 
+type ApplyEventsCommand = (numberOfKeys: number, ...keysThenArgv: string[]) => Promise<number[]>;
+
 const STATS_TTL_S = 400 * 24 * 3600;
+/** Events per script call: bounds how long one call holds Redis. */
+const EVENTS_PER_CALL = 100;
 
 export class TaskStore {
   readonly keys: RedisKeys;
@@ -63,7 +69,13 @@ export class TaskStore {
   ) {
     this.keys = new RedisKeys(options.prefix);
     if (!('applyTaskEvent' in redis)) {
-      redis.defineCommand('applyTaskEvent', { numberOfKeys: 3, lua: APPLY_EVENT_LUA });
+      redis.defineCommand('applyTaskEvent', {
+        numberOfKeys: APPLY_EVENT_KEYS,
+        lua: APPLY_EVENT_LUA,
+      });
+    }
+    if (!('applyTaskEvents' in redis)) {
+      redis.defineCommand('applyTaskEvents', { lua: APPLY_EVENTS_LUA });
     }
   }
 
@@ -86,23 +98,30 @@ export class TaskStore {
     return applied === 1;
   }
 
-  /** Applies events in one pipeline, in order; resolves once every one was written. */
+  /**
+   * Applies events in order, a chunk of them per script call, the calls in one pipeline; resolves
+   * once every one was written, with whether each moved its task forward. Always an explicit
+   * pipeline, written to the socket before this returns (single commands are auto-pipelined,
+   * i.e. sent a tick later): successive calls reach Redis in call order.
+   */
   async applyAll(events: readonly StateEvent[]): Promise<boolean[]> {
-    if (events.length === 1 && events[0]) return [await this.apply(events[0])];
-    const pipeline = this.redis.pipeline();
-    for (const event of events) {
-      const [taskKey, scheduledKey, statsKey, ...argv] = this.applyArgs(event);
-      (pipeline as unknown as { applyTaskEvent: (...a: string[]) => void }).applyTaskEvent(
-        taskKey,
-        scheduledKey,
-        statsKey,
-        ...argv,
-      );
+    if (events.length === 0) return [];
+    const pipeline = this.redis.pipeline() as unknown as { applyTaskEvents: ApplyEventsCommand };
+    for (let from = 0; from < events.length; from += EVENTS_PER_CALL) {
+      const keys: string[] = [];
+      const argv: string[] = [];
+      for (const event of events.slice(from, from + EVENTS_PER_CALL)) {
+        const args = this.applyArgs(event);
+        for (let i = 0; i < APPLY_EVENT_KEYS; i += 1) keys.push(args[i]!);
+        argv.push(String(args.length - APPLY_EVENT_KEYS));
+        for (let i = APPLY_EVENT_KEYS; i < args.length; i += 1) argv.push(args[i]!);
+      }
+      void pipeline.applyTaskEvents(keys.length, ...keys, ...argv);
     }
-    const replies = (await pipeline.exec()) ?? [];
-    return replies.map(([err, applied]) => {
+    const replies = (await (pipeline as unknown as ChainableCommander).exec()) ?? [];
+    return replies.flatMap(([err, applied]) => {
       if (err) throw err;
-      return applied === 1;
+      return (applied as number[]).map((a) => a === 1);
     });
   }
 

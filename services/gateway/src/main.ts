@@ -1,7 +1,7 @@
 /** gateway: the HTTP API (CONTRACT.md), publishing commands with confirms. */
 // First, so tracing patches http, express and ioredis before anything loads them.
 import '@tasks/runtime/instrumentation';
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import {
   addGaugeSource,
   clientReadiness,
@@ -73,19 +73,20 @@ runService({
       { name: 'tasks_gateway_task_streams', help: 'Open GET /tasks/{id}/events streams' },
       (gauge) => gauge.set(taskStreams.size),
     );
+    const submitter = new TaskSubmitter({
+      store,
+      redis,
+      enqueuer,
+      delay: broker.delay,
+      idempotencyTtlS: config.IDEMPOTENCY_TTL_S,
+    });
     const app = createApp({
       log,
       reportsDir: config.REPORTS_DIR,
       maxBodyBytes: config.MAX_BODY_BYTES,
       store,
       monitoring: new Monitoring({ store, registry, connection }),
-      submitter: new TaskSubmitter({
-        store,
-        redis,
-        enqueuer,
-        delay: broker.delay,
-        idempotencyTtlS: config.IDEMPOTENCY_TTL_S,
-      }),
+      submitter,
       schedules: new Schedules({ store: new ScheduleStore(redis, config.REDIS_PREFIX), enqueuer }),
       deadLetters: new DeadLetters({
         deadLetters: new DeadLetterStore(redis, config.REDIS_PREFIX),
@@ -121,8 +122,9 @@ runService({
     if (!(await redisReady(clients.redis, 2000))) log.warn('listening before Redis is ready');
     // Listen at once: reads work while the broker is still connecting; publishes answer 503.
     const server: Server = await new Promise((resolve, reject) => {
-      const s = app.listen(config.GATEWAY_PORT, config.GATEWAY_HOST, () => resolve(s));
+      const s = createServer(app);
       s.once('error', reject);
+      s.listen(config.GATEWAY_PORT, config.GATEWAY_HOST, () => resolve(s));
     });
     server.keepAliveTimeout = 65_000;
     const address = server.address();

@@ -20,6 +20,12 @@ export const StatusStoreConfig = BaseServiceConfig.extend({
     .describe(
       'Failure injection (tests): kill this process when it launches workflow steps, before publishing or between the publish and the launched mark',
     ),
+  STATUS_PIPELINES: envInt()
+    .max(64)
+    .default(4)
+    .describe(
+      'Batches written to Redis at once (1: one after another); each task keeps its latest state either way',
+    ),
   ...ProbeServerConfig.shape,
 });
 export type StatusStoreConfig = z.infer<typeof StatusStoreConfig>;

@@ -2,9 +2,12 @@
  * Applies state events to Redis and records worker heartbeats (DESIGN §3, §6).
  *
  * Deliveries are collected for one turn of the event loop and written in one pipeline, in
- * arrival order; each is acked only after its write succeeded. While Redis is down the batch is
- * retried with backoff and held unacked (the prefetch bounds how much waits), so no event is
- * acked unwritten. A message that fails its schema is parked with the reason.
+ * arrival order; each is acked only after its write succeeded (the acks of one turn leave as one
+ * `multiple` ack where they can, see AckWindow). Up to `pipelines` batches are written at once,
+ * all on the one Redis connection, so Redis still runs them in arrival order; the apply-event
+ * rule (attempt, rank, seq) keeps every task's latest state whatever the order. While Redis is
+ * down a batch is retried with backoff and held unacked (the prefetch bounds how much waits), so
+ * no event is acked unwritten. A message that fails its schema is parked with the reason.
  */
 import {
   deadRoutingKey,
@@ -47,6 +50,8 @@ export interface EventApplierDeps {
 export interface EventApplierOptions {
   readonly prefetch: number;
   readonly batchMax: number;
+  /** Batches written at once (1: each waits for the previous one). */
+  readonly pipelines?: number;
 }
 
 type Parsed =
@@ -55,6 +60,9 @@ type Parsed =
   | { kind: 'offline'; delivery: Delivery; offline: WorkerOffline }
   | { kind: 'poison'; delivery: Delivery; reason: string };
 
+/** Built once: a schema built per message was a visible share of the CPU per event. */
+const EVENT_BATCH = StateEvent.array().min(1);
+
 const RETRY_MIN_MS = 100;
 const RETRY_MAX_MS = 5_000;
 
@@ -62,8 +70,12 @@ export class EventApplier {
   private readonly consumer: QueueConsumer;
   private buffer: Delivery[] = [];
   private flushScheduled = false;
-  /** Batches are written one after another, so events keep their arrival order. */
-  private chain: Promise<void> = Promise.resolve();
+  /** Batches waiting for a pipeline, oldest first. */
+  private waiting: Parsed[][] = [];
+  /** Batches being written. */
+  private readonly writing = new Set<Promise<void>>();
+  /** A batch with heartbeats or offline notices is being written: it runs alone. */
+  private writingAlone = false;
   private stopping = false;
   private closing: Promise<void> | undefined;
   /** `status-store.events process` spans of task-event deliveries, ended when settled. */
@@ -78,6 +90,7 @@ export class EventApplier {
       queue: deps.names.statusEventsQueue,
       prefetch: options.prefetch,
       onDelivery: (delivery) => this.onDelivery(delivery),
+      coalesceAcks: true,
       log: deps.log,
     });
   }
@@ -106,14 +119,48 @@ export class EventApplier {
     const batch = this.buffer;
     this.buffer = [];
     if (batch.length === 0) return;
-    this.chain = this.chain.then(() => this.write(batch.map(parse)));
+    this.waiting.push(batch.map(parse));
+    this.startWrites();
+  }
+
+  /**
+   * Starts waiting batches, oldest first, while fewer than `pipelines` are being written. A batch
+   * with worker-registry writes (not ordered by any rule: a heartbeat must not land after its
+   * worker's offline notice) waits for the earlier ones and runs alone.
+   */
+  private startWrites(): void {
+    while (this.writing.size < (this.options.pipelines ?? 1) && !this.writingAlone) {
+      const batch = this.waiting[0];
+      if (!batch) return;
+      const alone = batch.some((item) => item.kind === 'heartbeat' || item.kind === 'offline');
+      if (alone && this.writing.size > 0) return;
+      this.waiting.shift();
+      this.writingAlone = alone;
+      const write = this.write(batch).finally(() => {
+        this.writing.delete(write);
+        if (alone) this.writingAlone = false;
+        this.startWrites();
+      });
+      this.writing.add(write);
+    }
+  }
+
+  /** Resolves when nothing is waiting or being written. */
+  private async settled(): Promise<void> {
+    while (this.writing.size > 0) await Promise.allSettled([...this.writing]);
   }
 
   private async write(batch: Parsed[]): Promise<void> {
-    for (const item of batch) {
-      if (item.kind === 'poison') await this.park(item.delivery, item.reason);
-    }
+    const parked = batch
+      .filter((item) => item.kind === 'poison')
+      .map((item) => this.park(item.delivery, item.reason));
     const writable = batch.filter((item) => item.kind !== 'poison');
+    // The first attempt is sent before this turn ends, so pipelines reach Redis in arrival order.
+    await Promise.all([...parked, this.writeWithRetry(writable)]);
+  }
+
+  private async writeWithRetry(writable: Parsed[]): Promise<void> {
+    if (writable.length === 0) return;
     for (let failures = 0; ; failures += 1) {
       try {
         await this.apply(writable);
@@ -162,7 +209,8 @@ export class EventApplier {
   private async apply(items: Parsed[]): Promise<void> {
     const events = items.flatMap((item) => (item.kind === 'events' ? item.events : []));
     const writes: Promise<unknown>[] = [];
-    if (events.length > 0) writes.push(this.deps.store.applyAll(events).then((applied) => count(events, applied)));
+    if (events.length > 0)
+      writes.push(this.deps.store.applyAll(events).then((applied) => count(events, applied)));
     for (const item of items) {
       if (item.kind === 'heartbeat') writes.push(this.deps.registry.record(item.beat));
       if (item.kind === 'offline') writes.push(this.deps.registry.markOffline(item.offline));
@@ -208,7 +256,7 @@ export class EventApplier {
       await this.consumer.cancel();
       this.flush();
       this.stopping = true;
-      await this.chain;
+      await this.settled();
       await this.consumer.close();
     })();
     return this.closing;
@@ -249,7 +297,7 @@ function parse(delivery: Delivery): Parsed {
   }
   // One event or a batch (StateEventMessage); parsed by shape, so the reason names the bad
   // field instead of the union's bare "Invalid input".
-  const events = (Array.isArray(body) ? StateEvent.array().min(1) : StateEvent).safeParse(body);
+  const events = (Array.isArray(body) ? EVENT_BATCH : StateEvent).safeParse(body);
   if (!events.success) {
     return {
       kind: 'poison',

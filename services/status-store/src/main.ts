@@ -55,7 +55,11 @@ runService({
         log,
         afterWrite: (events) => advancer.advance(events),
       },
-      { prefetch: config.STATUS_PREFETCH, batchMax: config.STATUS_BATCH_MAX },
+      {
+        prefetch: config.STATUS_PREFETCH,
+        batchMax: config.STATUS_BATCH_MAX,
+        pipelines: config.STATUS_PIPELINES,
+      },
     );
     await applier.waitForReady();
     const probes = await startServiceProbes({

@@ -1,8 +1,8 @@
 /**
  * The status-store's EventApplier against the real broker and Redis (DESIGN §3, §6): state events
- * (one per message or batched) are written in arrival order and acked only once written; poison
- * is parked with its reason; heartbeats feed the worker registry; a Redis outage holds events
- * unacked until they can be written.
+ * (one per message or batched) are written in arrival order, also with several batches written at
+ * once, and acked only once written; poison is parked with its reason; heartbeats feed the worker
+ * registry; a Redis outage holds events unacked until they can be written.
  *
  * Needs RabbitMQ at AMQP_URL (default amqp://guest:guest@127.0.0.1:5672), Redis at REDIS_URL
  * (default redis://127.0.0.1:6379) and `redis-server` on the PATH (the outage tests start a
@@ -92,7 +92,8 @@ describe('EventApplier', () => {
     registry = new WorkerRegistry(redis, ns.redisPrefix);
     applier = new EventApplier(
       { connection: consumeConnection, publisher, store, registry, names: ns.names, log },
-      { prefetch: 100, batchMax: 100 },
+      // Small batches in several pipelines at once: arrival order must still hold across them.
+      { prefetch: 100, batchMax: 2, pipelines: 4 },
     );
     await applier.waitForReady();
     return applier;
