@@ -98,6 +98,7 @@ export {
   ScheduleStore,
 } from './store/schedule-store';
 export { type EnqueueRequest, TaskEnqueuer } from './tasks/task-enqueuer';
+export { type RevokeOutcome, TaskRevoker, type TaskRevokerDeps } from './tasks/task-revoker';
 export { type TaskRecord, TaskStore, type TaskStoreOptions } from './store/task-store';
 export { type WorkerEntry, WorkerRegistry } from './store/worker-registry';
 export { backoffMs, classify, type Outcome, type RetryPolicyConfig } from './worker/retry-policy';

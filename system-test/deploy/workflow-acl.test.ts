@@ -15,7 +15,7 @@ import {
   createLogger,
   createRedis,
   type Redis,
-  StepRevoker,
+  TaskRevoker,
   TaskStore,
   WorkflowLauncher,
   WorkflowStore,
@@ -69,7 +69,7 @@ describe('Redis ACLs for workflows', () => {
       commands: okPublisher,
       producer: 'test',
     });
-    const revoker = new StepRevoker({
+    const revoker = new TaskRevoker({
       store,
       publisher: okBroadcast,
       names: new TestNamespace().names,

@@ -1,4 +1,3 @@
-export { StepRevoker, type StepRevokerDeps } from './step-revoker';
 export { WorkflowKeys } from './workflow-keys';
 export { WorkflowLauncher, type WorkflowLauncherDeps } from './workflow-launcher';
 export {

@@ -14,7 +14,7 @@ import {
   runService,
   ScheduleStore,
   type ServiceClients,
-  StepRevoker,
+  TaskRevoker,
   TaskEnqueuer,
   WORKFLOW_TTL_S,
   WorkflowLauncher,
@@ -93,13 +93,16 @@ runService({
         store,
         commands,
       }),
-      canceller: new TaskCanceller({
-        store,
-        publisher,
-        names: broker.names,
-        revokeTtlS: config.REVOKE_TTL_S,
-        log,
-      }),
+      canceller: new TaskCanceller(
+        new TaskRevoker({
+          store,
+          publisher,
+          names: broker.names,
+          revokeTtlS: config.REVOKE_TTL_S,
+          producer: 'gateway',
+          log,
+        }),
+      ),
       taskStreams,
       readiness: () => clientReadiness([connection], redis),
       queueStats,
@@ -176,7 +179,7 @@ function workflowsOf(
       commands,
       producer: 'gateway',
     }),
-    revoker: new StepRevoker({
+    revoker: new TaskRevoker({
       store: clients.store,
       publisher: clients.publisher,
       names: clients.broker.names,

@@ -149,7 +149,8 @@ export function buildOpenApi(): JsonObject {
         operationId: 'list_queues',
         responses: {
           '200': {
-            description: '`{"queues": [{"name", "messages", "consumers"}]}`, empty while disconnected',
+            description:
+              '`{"queues": [{"name", "messages", "consumers"}]}`, empty while disconnected',
             content: {
               'application/json': {
                 schema: {

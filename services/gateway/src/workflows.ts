@@ -19,7 +19,7 @@ import {
   compileWorkflow,
   describeError,
   type Logger,
-  type StepRevoker,
+  type TaskRevoker,
   type TaskStore,
   type WorkflowLauncher,
   type WorkflowStore,
@@ -31,7 +31,7 @@ export interface WorkflowsDeps {
   readonly store: TaskStore;
   readonly workflows: WorkflowStore;
   readonly launcher: WorkflowLauncher;
-  readonly revoker: StepRevoker;
+  readonly revoker: TaskRevoker;
   readonly limits: WorkflowLimits;
   readonly revokeTtlS: number;
   readonly log: Logger;

@@ -12,7 +12,7 @@ import {
   type ConfirmPublisher,
   createLogger,
   PublishNackedError,
-  StepRevoker,
+  TaskRevoker,
   TaskStore,
   WorkflowLauncher,
   WorkflowStore,
@@ -54,7 +54,7 @@ describe('Workflows.submit when the broker does not confirm every first step', (
         commands,
         producer: 'test',
       }),
-      revoker: new StepRevoker({
+      revoker: new TaskRevoker({
         store,
         publisher: { publishJson: () => Promise.resolve() } as unknown as ConfirmPublisher,
         names: ns.names,

@@ -8,7 +8,7 @@ import {
   openServiceClients,
   runService,
   startServiceProbes,
-  StepRevoker,
+  TaskRevoker,
   WORKFLOW_TTL_S,
   WorkflowLauncher,
   WorkflowStore,
@@ -35,7 +35,7 @@ runService({
         producer: 'status-store',
         faults: launchFaults(config.WORKFLOW_FAULT),
       }),
-      revoker: new StepRevoker({
+      revoker: new TaskRevoker({
         store,
         publisher,
         names: broker.names,

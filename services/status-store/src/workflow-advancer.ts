@@ -10,7 +10,7 @@ import {
   describeError,
   errorCode,
   type Logger,
-  type StepRevoker,
+  type TaskRevoker,
   type WorkflowLauncher,
   type WorkflowStore,
 } from '@tasks/runtime';
@@ -18,7 +18,7 @@ import {
 export interface WorkflowAdvancerDeps {
   readonly workflows: WorkflowStore;
   readonly launcher: WorkflowLauncher;
-  readonly revoker: StepRevoker;
+  readonly revoker: TaskRevoker;
   readonly log: Logger;
 }
 

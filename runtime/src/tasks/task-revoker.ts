@@ -1,0 +1,98 @@
+/**
+ * Cancels tasks (DESIGN §7): for DELETE /tasks/{id} and for a workflow's unfinished steps. The
+ * revocation key in Redis makes a queued or delay-waiting command be skipped on delivery, even
+ * after restarts; REVOKED in the record is terminal, so a stopped run's late events cannot change
+ * it; a broadcast on `control` stops a running task at its next signal check.
+ */
+import { isTerminal, type TaskState, type TopologyNames } from '@tasks/contracts';
+import type { ConfirmPublisher } from '../amqp/confirm-publisher';
+import { describeError } from '../errors';
+import type { Logger } from '../logging/logger';
+import type { TaskRecord, TaskStore } from '../store/task-store';
+
+export interface TaskRevokerDeps {
+  readonly store: TaskStore;
+  readonly publisher: ConfirmPublisher;
+  readonly names: TopologyNames;
+  readonly revokeTtlS: number;
+  /** The service writing REVOKED, shown as the record's worker. */
+  readonly producer: string;
+  readonly log: Logger;
+}
+
+/** What revoking one task did. */
+export type RevokeOutcome =
+  | { readonly kind: 'revoked'; readonly previous: TaskState }
+  /** No record, or one the caller may not see. */
+  | { readonly kind: 'missing' }
+  /** Already terminal: nothing was changed. */
+  | { readonly kind: 'finished'; readonly state: TaskState }
+  /** Revocation key set and broadcast, but the record kept moving to new attempts. */
+  | { readonly kind: 'changed' };
+
+/** Seq of a REVOKED written from outside the run: above any seq a run reaches. */
+const REVOKE_SEQ = Number.MAX_SAFE_INTEGER;
+const WRITE_TRIES = 4;
+
+export class TaskRevoker {
+  constructor(private readonly deps: TaskRevokerDeps) {}
+
+  /** Revokes each unfinished task; returns the ids it revoked. */
+  async revoke(taskIds: readonly string[], reason: string): Promise<string[]> {
+    const outcomes = await Promise.all(taskIds.map((id) => this.revokeOne(id, { reason })));
+    return taskIds.filter((_, i) => ['revoked', 'changed'].includes(outcomes[i]!.kind));
+  }
+
+  /** `visible`: whether the caller may see the task; one it may not is `missing`. */
+  async revokeOne(
+    taskId: string,
+    options: { readonly reason: string; readonly visible?: (record: TaskRecord) => boolean },
+  ): Promise<RevokeOutcome> {
+    const { store } = this.deps;
+    let record = await store.get(taskId);
+    if (!record || !(options.visible?.(record) ?? true)) return { kind: 'missing' };
+    if (isTerminal(record.state)) return { kind: 'finished', state: record.state };
+    const previous = record.state;
+    await store.revoke(taskId, this.deps.revokeTtlS);
+    let outcome: RevokeOutcome = { kind: 'changed' };
+    // A worker may move the task to a new attempt between the read and the write: read again.
+    for (let tries = 0; record && tries < WRITE_TRIES; tries += 1) {
+      if (isTerminal(record.state)) return { kind: 'finished', state: record.state };
+      const applied = await store.apply({
+        v: 1,
+        task_id: taskId,
+        type: record.type ?? 'unknown',
+        state: 'REVOKED',
+        attempt: record.attempt,
+        seq: REVOKE_SEQ,
+        at: new Date().toISOString(),
+        worker: this.deps.producer,
+        error: options.reason,
+      });
+      if (applied) {
+        outcome = { kind: 'revoked', previous };
+        break;
+      }
+      record = await store.get(taskId);
+    }
+    // Always broadcast: a task read as PENDING may be starting right now.
+    await this.broadcast(taskId);
+    return outcome;
+  }
+
+  private async broadcast(taskId: string): Promise<void> {
+    await this.deps.publisher
+      .publishJson(
+        this.deps.names.controlExchange,
+        '',
+        { kind: 'revoke', task_id: taskId, at: new Date().toISOString() },
+        { persistent: false, failFast: true },
+      )
+      .catch((err: unknown) => {
+        this.deps.log.warn('revoke broadcast failed; the task stops at its next delivery check', {
+          task_id: taskId,
+          err: describeError(err),
+        });
+      });
+  }
+}
