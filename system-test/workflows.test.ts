@@ -48,10 +48,15 @@ async function tapCommands(platform: TestPlatform): Promise<TappedCommand[]> {
   return commands;
 }
 
-async function submitWorkflow(platform: TestPlatform, body: unknown): Promise<WorkflowBody & { task_ids: string[] }> {
+async function submitWorkflow(
+  platform: TestPlatform,
+  body: unknown,
+): Promise<WorkflowBody & { task_ids: string[] }> {
   const response = await platform.request('POST', '/workflows', body);
   if (response.status !== 202) {
-    throw new Error(`POST /workflows answered ${response.status}: ${JSON.stringify(response.body)}`);
+    throw new Error(
+      `POST /workflows answered ${response.status}: ${JSON.stringify(response.body)}`,
+    );
   }
   const created = response.body as { workflow_id: string; status: string; task_ids: string[] };
   expect(created.status).toBe('queued');
@@ -64,11 +69,19 @@ async function readWorkflow(platform: TestPlatform, id: string): Promise<Workflo
   return response.body as WorkflowBody;
 }
 
-function waitForWorkflow(platform: TestPlatform, id: string, status: string, timeoutMs = 90_000): Promise<WorkflowBody> {
+function waitForWorkflow(
+  platform: TestPlatform,
+  id: string,
+  status: string,
+  timeoutMs = 90_000,
+): Promise<WorkflowBody> {
   return waitFor(
     async () => {
       const workflow = await readWorkflow(platform, id);
-      if (['SUCCESS', 'FAILURE', 'REVOKED'].includes(workflow.status) && workflow.status !== status) {
+      if (
+        ['SUCCESS', 'FAILURE', 'REVOKED'].includes(workflow.status) &&
+        workflow.status !== status
+      ) {
         throw new Error(`workflow ended ${workflow.status}: ${JSON.stringify(workflow)}`);
       }
       return workflow.status === status ? workflow : undefined;
@@ -88,8 +101,20 @@ describe('workflows', () => {
 
   beforeAll(async () => {
     platform = await TestPlatform.start({
-      services: ['status-store', 'gateway', 'email-worker', 'report-worker', 'processing-worker', 'processing-worker'],
-      env: { PROCESS_STEPS: '2', PROCESS_STEP_MS: '100', EMAIL_FAIL_FIRST_ATTEMPTS: '1', CONCURRENCY: '4' },
+      services: [
+        'status-store',
+        'gateway',
+        'email-worker',
+        'report-worker',
+        'processing-worker',
+        'processing-worker',
+      ],
+      env: {
+        PROCESS_STEPS: '2',
+        PROCESS_STEP_MS: '100',
+        EMAIL_FAIL_FIRST_ATTEMPTS: '1',
+        CONCURRENCY: '4',
+      },
     });
     events = await EventRecorder.start(platform.ns);
     commands = await tapCommands(platform);
@@ -131,7 +156,10 @@ describe('workflows', () => {
     expect(commandOf(reportId!)[0]?.payload.previous).toEqual(processed);
     expect(commandOf(emailId!)).toHaveLength(1);
     expect(commandOf(emailId!)[0]?.payload.previous).toEqual(report);
-    expect(commandOf(emailId!)[0]?.workflow).toEqual({ workflow_id: workflow.workflow_id, node: emailId });
+    expect(commandOf(emailId!)[0]?.workflow).toEqual({
+      workflow_id: workflow.workflow_id,
+      node: emailId,
+    });
 
     const reportUrl = String(report!.report_url);
     expect(reportUrl).toMatch(/^\/reports\//);
@@ -147,7 +175,9 @@ describe('workflows', () => {
       group: Array.from({ length: 20 }, (_, i) => step('process', { data: { records: i } })),
     });
     const done = await waitForWorkflow(platform, workflow.workflow_id, 'SUCCESS');
-    expect(done.steps.map((s) => s.result?.records_processed)).toEqual(Array.from({ length: 20 }, (_, i) => i));
+    expect(done.steps.map((s) => s.result?.records_processed)).toEqual(
+      Array.from({ length: 20 }, (_, i) => i),
+    );
 
     const successes = workflow.task_ids.map((id) => events.of(id, 'SUCCESS')[0]!);
     const workers = new Set(successes.map((e) => e.worker));
@@ -157,8 +187,12 @@ describe('workflows', () => {
       Date.parse(events.of(id, 'STARTED')[0]!.at),
       Date.parse(events.of(id, 'SUCCESS')[0]!.at),
     ]);
-    const overlap = Math.max(...spans.map(([start]) => spans.filter(([s, e]) => s! <= start! && start! < e!).length));
-    process.stdout.write(`workflows: group of 20 on ${workers.size} replicas, up to ${overlap} at once\n`);
+    const overlap = Math.max(
+      ...spans.map(([start]) => spans.filter(([s, e]) => s! <= start! && start! < e!).length),
+    );
+    process.stdout.write(
+      `workflows: group of 20 on ${workers.size} replicas, up to ${overlap} at once\n`,
+    );
     expect(overlap).toBeGreaterThan(2);
   }, 120_000);
 
@@ -167,7 +201,11 @@ describe('workflows', () => {
     chord: {
       header: Array.from({ length: 50 }, (_, i) =>
         i % 5 === 4
-          ? step('email', { email: `member${i}@example.com`, subject: `member ${i}`, body: 'hello' })
+          ? step('email', {
+              email: `member${i}@example.com`,
+              subject: `member ${i}`,
+              body: 'hello',
+            })
           : step('process', { data: { records: i } }),
       ),
       body: step('report', { report_type: 'chord' }),
@@ -202,7 +240,8 @@ describe('workflows', () => {
     const results = bodyCommands[0]!.payload.results as Record<string, unknown>[];
     expect(results).toHaveLength(50);
     results.forEach((result, i) => {
-      if (i % 5 === 4) expect(result).toMatchObject({ status: 'sent', email: `member${i}@example.com` });
+      if (i % 5 === 4)
+        expect(result).toMatchObject({ status: 'sent', email: `member${i}@example.com` });
       else expect(result).toMatchObject({ status: 'completed', records_processed: i });
     });
     expect(done.steps[50]).toMatchObject({ task: 'report', status: 'SUCCESS' });
@@ -223,7 +262,9 @@ describe('workflows', () => {
     expect(atKill).toBeLessThan(50);
     // Members keep finishing while no status-store runs; their events wait in the queue.
     await platform.startService('status-store');
-    process.stdout.write(`workflows: status-store killed after ${atKill}/50 members, running again after ${succeeded()}\n`);
+    process.stdout.write(
+      `workflows: status-store killed after ${atKill}/50 members, running again after ${succeeded()}\n`,
+    );
     await checkChord(workflow);
   }, 180_000);
 
@@ -233,37 +274,60 @@ describe('workflows', () => {
   it.each([
     ['crash-before-launch', 1],
     ['crash-before-mark', 2],
-  ])('fires a chord callback exactly once when the status-store is killed %s', async (fault, publishes) => {
-    await platform.running('status-store')[0]!.stop('SIGTERM');
-    const faulty = await platform.startService('status-store', { WORKFLOW_FAULT: fault as string });
-    const workflow = await submitWorkflow(platform, chordOf50());
-    const bodyId = workflow.task_ids[50]!;
-    expect((await faulty.exited).signal).toBe('SIGKILL');
-    await platform.startService('status-store');
-    await checkChord(workflow, publishes as number);
-    if (fault === 'crash-before-mark') {
-      const skipped = () =>
-        platform
-          .running('report-worker')
-          .flatMap((p) => p.lines)
-          .filter((l) => l.msg === 'duplicate workflow step command skipped' && l.task_id === bodyId);
-      await waitFor(() => skipped().length > 0, { timeoutMs: 30_000, message: 'the duplicate is skipped' });
-      expect(skipped()).toHaveLength(1);
-      expect(runsOf(events.events, bodyId)).toBe(1);
-    }
-  }, 180_000);
+  ])(
+    'fires a chord callback exactly once when the status-store is killed %s',
+    async (fault, publishes) => {
+      await platform.running('status-store')[0]!.stop('SIGTERM');
+      const faulty = await platform.startService('status-store', {
+        WORKFLOW_FAULT: fault as string,
+      });
+      const workflow = await submitWorkflow(platform, chordOf50());
+      const bodyId = workflow.task_ids[50]!;
+      expect((await faulty.exited).signal).toBe('SIGKILL');
+      await platform.startService('status-store');
+      await checkChord(workflow, publishes as number);
+      if (fault === 'crash-before-mark') {
+        const skipped = () =>
+          platform
+            .running('report-worker')
+            .flatMap((p) => p.lines)
+            .filter(
+              (l) => l.msg === 'duplicate workflow step command skipped' && l.task_id === bodyId,
+            );
+        await waitFor(() => skipped().length > 0, {
+          timeoutMs: 30_000,
+          message: 'the duplicate is skipped',
+        });
+        expect(skipped()).toHaveLength(1);
+        expect(runsOf(events.events, bodyId)).toBe(1);
+      }
+    },
+    180_000,
+  );
 
   it('ends a chain FAILURE when its second step fails permanently; the third never runs', async () => {
     const workflow = await submitWorkflow(platform, {
       chain: [
         step('process', { data: { records: 3 } }),
         // The processing result has no report_url: the e-mail cannot be written, on any attempt.
-        step('email', { email: 'ops@example.com', subject: 'Report {{previous.report_url}}', body: 'x' }),
+        step('email', {
+          email: 'ops@example.com',
+          subject: 'Report {{previous.report_url}}',
+          body: 'x',
+        }),
         step('report', { report_type: 'never' }),
       ],
     });
     const [, emailId, reportId] = workflow.task_ids;
-    const failed = await waitForWorkflow(platform, workflow.workflow_id, 'FAILURE');
+    // The workflow reads FAILURE as soon as the step does; the status-store revokes the rest
+    // right after.
+    const failed = await waitFor(
+      async () => {
+        const view = await waitForWorkflow(platform, workflow.workflow_id, 'FAILURE');
+        return view.steps[2]?.status === 'REVOKED' ? view : undefined;
+      },
+      { timeoutMs: 15_000, intervalMs: 100, message: 'the third step reads REVOKED' },
+    );
     expect(failed.steps.map((s) => s.status)).toEqual(['SUCCESS', 'FAILURE', 'REVOKED']);
     expect(failed.steps[1]!.error).toMatch(/previous\.report_url/);
     expect(failed.error).toContain(emailId);
@@ -275,7 +339,10 @@ describe('workflows', () => {
 
   it('answers 422 with the path of a bad step, and bounds size and depth', async () => {
     const bad = await platform.request('POST', '/workflows', {
-      chain: [step('process', { data: {} }), { chord: { header: [step('email', { email: 'nope' })], body: step('report', {}) } }],
+      chain: [
+        step('process', { data: {} }),
+        { chord: { header: [step('email', { email: 'nope' })], body: step('report', {}) } },
+      ],
     });
     expect(bad.status).toBe(422);
     const locs = (bad.body as { detail: { loc: unknown[] }[] }).detail.map((d) => d.loc);
@@ -317,7 +384,12 @@ describe('workflow cancellation', () => {
     const workflow = await submitWorkflow(platform, {
       chain: [
         step('process', { data: { records: 1 } }),
-        { group: [step('process', { data: { records: 2 } }), step('process', { data: { records: 3 } })] },
+        {
+          group: [
+            step('process', { data: { records: 2 } }),
+            step('process', { data: { records: 3 } }),
+          ],
+        },
         step('process', { data: { records: 4 } }),
       ],
     });
@@ -326,18 +398,33 @@ describe('workflow cancellation', () => {
     const cancel = await platform.request('DELETE', `/workflows/${workflow.workflow_id}`);
     expect(cancel.status).toBe(200);
     expect(cancel.body).toMatchObject({ previous_status: 'STARTED' });
-    expect([...(cancel.body as { revoked: string[] }).revoked].sort()).toEqual([first, ...later].sort());
+    expect([...(cancel.body as { revoked: string[] }).revoked].sort()).toEqual(
+      [first, ...later].sort(),
+    );
 
     const cancelled = await readWorkflow(platform, workflow.workflow_id);
     expect(cancelled.status).toBe('REVOKED');
-    expect(cancelled.steps.map((s) => s.status)).toEqual(['REVOKED', 'REVOKED', 'REVOKED', 'REVOKED']);
+    expect(cancelled.steps.map((s) => s.status)).toEqual([
+      'REVOKED',
+      'REVOKED',
+      'REVOKED',
+      'REVOKED',
+    ]);
     // The running step stops (the worker reports it); the later ones never start.
-    await waitFor(() => events.of(first!, 'REVOKED').length > 0, { timeoutMs: 10_000, message: 'the first step stops' });
-    await waitFor(() => events.events.length > 0 && Date.now() - events.events.at(-1)!.receivedAt > 1500, {
-      timeoutMs: 15_000,
-      message: 'the platform goes quiet',
+    await waitFor(() => events.of(first!, 'REVOKED').length > 0, {
+      timeoutMs: 10_000,
+      message: 'the first step stops',
     });
+    await waitFor(
+      () => events.events.length > 0 && Date.now() - events.events.at(-1)!.receivedAt > 1500,
+      {
+        timeoutMs: 15_000,
+        message: 'the platform goes quiet',
+      },
+    );
     for (const id of later) expect(events.of(id)).toHaveLength(0);
-    expect((await platform.request('DELETE', `/workflows/${workflow.workflow_id}`)).status).toBe(400);
+    expect((await platform.request('DELETE', `/workflows/${workflow.workflow_id}`)).status).toBe(
+      400,
+    );
   }, 60_000);
 });
