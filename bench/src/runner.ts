@@ -25,6 +25,8 @@ export interface RunOptions {
   readonly runs?: number;
   /** Wait for a quiet machine before each scenario (full size by default). */
   readonly waitQuiet?: boolean;
+  /** The platform's maxima (queue, HTTP) to take instead of measuring them: A/B at one rate. */
+  readonly maxRates?: { readonly queue: number; readonly http: number };
 }
 
 export function parseArgs(argv: readonly string[]): { names: string[]; options: RunOptions } {
@@ -34,6 +36,7 @@ export function parseArgs(argv: readonly string[]): { names: string[]; options: 
     ? Number(process.env.BENCH_RUNS)
     : undefined;
   let waitQuiet: boolean | undefined;
+  let maxRates: RunOptions['maxRates'];
   for (let i = 0; i < argv.length; i += 1) {
     const arg = argv[i]!;
     if (arg === '--size') size = argv[++i] as SizeName;
@@ -42,12 +45,22 @@ export function parseArgs(argv: readonly string[]): { names: string[]; options: 
     else if (arg === '--runs') runs = Number(argv[++i]);
     else if (arg.startsWith('--runs=')) runs = Number(arg.slice(7));
     else if (arg === '--no-wait') waitQuiet = false;
+    else if (arg === '--max-rates') maxRates = parseMaxRates(argv[++i]);
     else if (arg.startsWith('-')) throw new Error(`unknown option ${arg}`);
     else names.push(arg);
   }
   if (!(size in SIZES)) throw new Error(`--size must be full or small (got ${size})`);
   if (runs !== undefined && !(runs >= 1)) throw new Error('--runs must be a positive integer');
-  return { names, options: { size, runs, waitQuiet } };
+  return { names, options: { size, runs, waitQuiet, maxRates } };
+}
+
+/** `--max-rates 3700,1400`: the queue and HTTP maxima, tasks/s. */
+function parseMaxRates(value: string | undefined): RunOptions['maxRates'] {
+  const [queue, http] = (value ?? '').split(',').map(Number);
+  if (!(queue! > 0 && http! > 0)) {
+    throw new Error('--max-rates takes two positive numbers: <queue>,<http> (tasks/s)');
+  }
+  return { queue: queue!, http: http! };
 }
 
 export async function runScenarios(
@@ -62,7 +75,9 @@ export async function runScenarios(
   const infra = { broker: await brokerPid(), redis: await redisPid(redis).catch(() => undefined) };
   await redis.quit();
   if (!infra.broker) say('bench: the broker process was not found; its CPU is not counted');
-  const shared: Shared = {};
+  const shared: Shared = options.maxRates
+    ? { queueMax: options.maxRates.queue, httpMax: options.maxRates.http }
+    : {};
   const runs = options.runs ?? sizes.runs;
   const results: ScenarioResult[] = [];
   say(
