@@ -80,6 +80,7 @@ export {
   endSpan,
   failSpan,
   inSpan,
+  nameServerRoute,
   type PublishTrace,
   startProcessSpan,
   withContext,

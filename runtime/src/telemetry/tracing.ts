@@ -198,3 +198,14 @@ export const activeContext = (): Context => context.active();
 
 /** Runs `fn` with `ctx` active. */
 export const withContext = <T>(ctx: Context, fn: () => T): T => context.with(ctx, fn);
+
+/**
+ * Names the active HTTP server span after its route, as the express instrumentation would
+ * (`POST /tasks/:kind`), for a route served outside express. A no-op without tracing.
+ */
+export function nameServerRoute(method: string, route: string): void {
+  const span = trace.getActiveSpan();
+  if (!span) return;
+  span.updateName(`${method} ${route}`);
+  span.setAttribute('http.route', route);
+}

@@ -24,6 +24,7 @@ import {
 import { createApp } from './app';
 import { type GatewayConfig, loadConfig } from './config';
 import { DeadLetters } from './dead-letters';
+import { withFastTaskRoutes } from './fast-task-routes';
 import { addQueueGauges, QueueStats } from './metrics';
 import { Monitoring } from './monitoring';
 import { Schedules } from './schedules';
@@ -34,7 +35,7 @@ import { TaskSubmitter } from './task-submitter';
 import { loadApiKeys } from './security/api-keys';
 import { checkBindRule } from './security/bind-rule';
 import { RateLimiter } from './security/rate-limiter';
-import { parseOrigins } from './security/security-headers';
+import { apiSecurityHeaders, parseOrigins } from './security/security-headers';
 import { Workflows } from './workflows';
 
 runService({
@@ -80,6 +81,19 @@ runService({
       delay: broker.delay,
       idempotencyTtlS: config.IDEMPOTENCY_TTL_S,
     });
+    const security = {
+      keys: apiKeys,
+      limiter:
+        config.RATE_LIMIT_REQUESTS > 0
+          ? new RateLimiter(redis, {
+              prefix: config.REDIS_PREFIX,
+              limit: config.RATE_LIMIT_REQUESTS,
+              windowMs: config.RATE_LIMIT_WINDOW_MS,
+            })
+          : undefined,
+      limitLocal: config.RATE_LIMIT_LOCAL,
+      corsOrigins: parseOrigins(config.CORS_ORIGINS),
+    };
     const app = createApp({
       log,
       reportsDir: config.REPORTS_DIR,
@@ -106,26 +120,25 @@ runService({
       taskStreams,
       readiness: () => clientReadiness([connection], redis),
       queueStats,
-      security: {
-        keys: apiKeys,
-        limiter:
-          config.RATE_LIMIT_REQUESTS > 0
-            ? new RateLimiter(redis, {
-                prefix: config.REDIS_PREFIX,
-                limit: config.RATE_LIMIT_REQUESTS,
-                windowMs: config.RATE_LIMIT_WINDOW_MS,
-              })
-            : undefined,
-        limitLocal: config.RATE_LIMIT_LOCAL,
-        corsOrigins: parseOrigins(config.CORS_ORIGINS),
-      },
+      security,
       workflows: workflowsOf(config, clients, commands, log),
     });
     // Without an offline queue the first requests would fail while Redis connects: wait briefly.
     if (!(await redisReady(clients.redis, 2000))) log.warn('listening before Redis is ready');
     // Listen at once: reads work while the broker is still connecting; publishes answer 503.
     const server: Server = await new Promise((resolve, reject) => {
-      const s = createServer(app);
+      // POST /tasks/{kind} and GET /tasks/{id} skip express's router and body parser
+      // (fast-task-routes.ts), with the same security pipeline; the rest is the express app.
+      const s = createServer(
+        withFastTaskRoutes(app, {
+          submitter,
+          store,
+          log,
+          maxBodyBytes: config.MAX_BODY_BYTES,
+          headers: apiSecurityHeaders({ corsOrigins: security.corsOrigins }),
+          security,
+        }),
+      );
       s.once('error', reject);
       s.listen(config.GATEWAY_PORT, config.GATEWAY_HOST, () => resolve(s));
     });

@@ -4,7 +4,8 @@
  * configured every request acts as the local principal (the original's behaviour; the gateway
  * then listens on loopback only, see bind-rule.ts).
  */
-import type { Request, RequestHandler, Response } from 'express';
+import type { IncomingMessage } from 'node:http';
+import type { Request, RequestHandler } from 'express';
 import { Router } from 'express';
 import { HttpError } from '../http-error';
 import { ANONYMOUS, type ApiKeys, LOCAL_PRINCIPAL, type Principal } from './api-keys';
@@ -33,7 +34,10 @@ export function accessGuard(options: AccessGuardOptions): Router {
         return;
       }
       decided.add(req);
-      admit(options, access, req, res).then(() => next(), next);
+      admit(options, access, req).then((principal) => {
+        setPrincipal(res, principal);
+        next();
+      }, next);
     };
   const router = Router();
   for (const rule of options.policy ?? ACCESS_POLICY) {
@@ -44,34 +48,38 @@ export function accessGuard(options: AccessGuardOptions): Router {
   return router;
 }
 
-async function admit(
+/**
+ * The principal `req` acts for on a route that needs `access`, once its key, scope and rate
+ * limit passed. Plain node:http, so the express guard and the fast routes share it.
+ *
+ * @throws HttpError 401 (no or an unknown key), 403 (scope), 429 (rate limit)
+ */
+export async function admit(
   options: AccessGuardOptions,
   access: Access,
-  req: Request,
-  res: Response,
-): Promise<void> {
+  req: IncomingMessage,
+): Promise<Principal> {
   const keysOn = options.keys.size > 0;
-  if (access === 'public') {
-    setPrincipal(res, keysOn ? ANONYMOUS : LOCAL_PRINCIPAL);
-    return;
-  }
+  if (access === 'public') return keysOn ? ANONYMOUS : LOCAL_PRINCIPAL;
   const principal = keysOn ? authenticate(options.keys, req) : LOCAL_PRINCIPAL;
   if (access !== 'authenticated' && !hasScope(principal, access)) {
     throw new HttpError(403, `This API key lacks the scope ${access}`);
   }
-  setPrincipal(res, principal);
-  if (!options.limiter) return;
-  const bucket = principal.id ?? (options.limitLocal ? `addr:${req.ip ?? 'unknown'}` : undefined);
-  if (bucket === undefined) return;
+  if (!options.limiter) return principal;
+  // express's req.ip without 'trust proxy' (never set here) is the socket's address.
+  const address = req.socket.remoteAddress ?? 'unknown';
+  const bucket = principal.id ?? (options.limitLocal ? `addr:${address}` : undefined);
+  if (bucket === undefined) return principal;
   const verdict = await options.limiter.take(bucket);
   if (!verdict.allowed) {
     throw new HttpError(429, 'Too many requests: rate limit exceeded', {
       'Retry-After': String(verdict.retryAfterS),
     });
   }
+  return principal;
 }
 
-function authenticate(keys: ApiKeys, req: Request): Principal {
+function authenticate(keys: ApiKeys, req: IncomingMessage): Principal {
   const presented = presentedKey(req);
   if (presented === undefined) throw new HttpError(401, 'Not authenticated', UNAUTHENTICATED);
   const principal = keys.verify(presented);
@@ -79,15 +87,19 @@ function authenticate(keys: ApiKeys, req: Request): Principal {
   return principal;
 }
 
-function presentedKey(req: Request): string | undefined {
-  const authorization = req.get('authorization');
+function presentedKey(req: IncomingMessage): string | undefined {
+  const authorization = req.headers.authorization;
   if (authorization !== undefined) {
     const match = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(authorization);
     return match?.[1];
   }
-  const header = req.get('x-api-key');
+  // Repeated headers arrive joined with ", ", as express's req.get gives them.
+  const header = joined(req.headers['x-api-key']);
   return header === undefined || header.trim() === '' ? undefined : header.trim();
 }
+
+const joined = (value: string | string[] | undefined): string | undefined =>
+  Array.isArray(value) ? value.join(', ') : value;
 
 const hasScope = (principal: Principal, scope: Access): boolean =>
   principal.scopes.has('admin') || principal.scopes.has(scope as never);

@@ -46,3 +46,16 @@ export const ACCESS_POLICY: readonly AccessRule[] = [
 
 /** What a route no rule names requires. */
 export const DEFAULT_ACCESS: Access = 'authenticated';
+
+/**
+ * The access of the route with exactly this method and express path pattern (the first rule
+ * naming it), for code that serves that route outside express (fast-task-routes.ts).
+ */
+export function accessOfRoute(
+  method: AccessRule['method'],
+  path: string,
+  policy: readonly AccessRule[] = ACCESS_POLICY,
+): Access {
+  const rule = policy.find((r) => (r.method === method || r.method === '*') && r.path === path);
+  return rule?.access ?? DEFAULT_ACCESS;
+}

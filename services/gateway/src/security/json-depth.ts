@@ -10,20 +10,15 @@ export const MAX_JSON_DEPTH = 32;
 
 export function jsonDepthLimit(maxDepth = MAX_JSON_DEPTH): RequestHandler {
   return (req, _res, next) => {
-    if (depthExceeds(req.body, maxDepth)) {
-      next(
-        new HttpError(422, [
-          {
-            loc: ['body'],
-            msg: `JSON nested deeper than ${maxDepth} levels`,
-            type: 'value_error',
-          },
-        ]),
-      );
-      return;
-    }
-    next();
+    next(depthExceeds(req.body, maxDepth) ? depthError(maxDepth) : undefined);
   };
+}
+
+/** The 422 of a body nested deeper than `maxDepth`. */
+export function depthError(maxDepth: number): HttpError {
+  return new HttpError(422, [
+    { loc: ['body'], msg: `JSON nested deeper than ${maxDepth} levels`, type: 'value_error' },
+  ]);
 }
 
 export function depthExceeds(value: unknown, maxDepth: number): boolean {

@@ -4,27 +4,51 @@
  * them); /docs (Swagger UI) gets helmet's default policy, which its own scripts and styles
  * satisfy; the dashboard sets its own policy (dashboard.ts).
  */
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import cors from 'cors';
 import type { RequestHandler } from 'express';
 import helmet from 'helmet';
 
-export function securityHeaders(options: {
+/** A connect-style handler on plain node:http (express's req and res are these too). */
+export type NodeHandler = (
+  req: IncomingMessage,
+  res: ServerResponse,
+  next: (err?: unknown) => void,
+) => void;
+
+export interface SecurityHeaderOptions {
   readonly corsOrigins: readonly string[];
-}): RequestHandler[] {
+}
+
+/** The headers of a JSON route, as plain handlers to run in order. */
+export function apiSecurityHeaders(options: SecurityHeaderOptions): NodeHandler[] {
+  return securityHandlers(options, 'api');
+}
+
+/** The same, as express middleware for every route (Swagger UI's own policy on /docs). */
+export function securityHeaders(options: SecurityHeaderOptions): RequestHandler[] {
+  const [forApi, ...rest] = securityHandlers(options, 'api');
+  const [forDocs] = securityHandlers(options, 'docs');
+  const headers: RequestHandler = (req, res, next) =>
+    (req.path === '/docs' || req.path.startsWith('/docs/') ? forDocs! : forApi!)(req, res, next);
+  return [headers, ...rest];
+}
+
+function securityHandlers(options: SecurityHeaderOptions, kind: 'api' | 'docs'): NodeHandler[] {
   const crossOrigin = options.corsOrigins.length > 0;
   const common = {
     crossOriginResourcePolicy: { policy: crossOrigin ? 'cross-origin' : 'same-origin' },
   } as const;
-  const forApi = helmet({
-    ...common,
-    contentSecurityPolicy: {
-      useDefaults: false,
-      directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] },
-    },
-  });
-  const forDocs = helmet(common);
-  const headers: RequestHandler = (req, res, next) =>
-    (req.path === '/docs' || req.path.startsWith('/docs/') ? forDocs : forApi)(req, res, next);
+  const headers =
+    kind === 'docs'
+      ? helmet(common)
+      : helmet({
+          ...common,
+          contentSecurityPolicy: {
+            useDefaults: false,
+            directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] },
+          },
+        });
   if (!crossOrigin) return [headers];
   return [
     headers,
