@@ -1,11 +1,21 @@
 /** The shared service runtime: config, logs, AMQP, Redis, the worker loop, shutdown. */
 export { AmqpConnection, type AmqpConnectionOptions } from './amqp/amqp-connection';
-export { CommandPublisher, type CommandMeta } from './amqp/command-publisher';
+export {
+  CommandPublisher,
+  type CommandMeta,
+  type CommandPublisherOptions,
+} from './amqp/command-publisher';
+export { COMMAND_BATCH_TYPE } from './amqp/command-batch';
 export { ConfirmPublisher, type PublishOptions } from './amqp/confirm-publisher';
 export { declareTopology, deleteTopology } from './amqp/declare-topology';
 export { attemptOf, MessageHeaders } from './amqp/message-headers';
-export { Delivery, QueueConsumer, type QueueConsumerOptions } from './amqp/queue-consumer';
-export { BaseServiceConfig, envBool, envInt } from './config/base-config';
+export {
+  Delivery,
+  QueueConsumer,
+  type QueueConsumerOptions,
+  type Settleable,
+} from './amqp/queue-consumer';
+export { BaseServiceConfig, CommandProducerConfig, envBool, envInt } from './config/base-config';
 export { describeConfig, parseConfig } from './config/parse-config';
 export { WorkerServiceConfig } from './config/worker-config';
 export { DEFAULT_PROBE_PORTS, ProbeServerConfig, probePort } from './config/probe-config';

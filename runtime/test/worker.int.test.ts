@@ -60,6 +60,8 @@ class RecordingPublisher extends ConfirmPublisher {
   /** While set, a confirmed state event is reported to the worker only once this resolves. */
   gate: Promise<void> | undefined;
   readonly confirmed: { at: number; events: StateEvent[] }[] = [];
+  /** The AMQP `type` of every confirmed message to the tasks exchange (commands). */
+  readonly commandTypes: string[] = [];
 
   constructor(
     connection: AmqpConnection,
@@ -75,6 +77,7 @@ class RecordingPublisher extends ConfirmPublisher {
     options?: PublishOptions,
   ): Promise<void> {
     await super.publish(exchange, routingKey, content, options);
+    if (exchange.endsWith('tasks')) this.commandTypes.push(String(options?.type));
     if (exchange !== this.eventsExchange || !routingKey.startsWith('task.')) return;
     const body = JSON.parse(content.toString('utf8')) as StateEvent | StateEvent[];
     this.confirmed.push({ at: performance.now(), events: Array.isArray(body) ? body : [body] });
@@ -645,6 +648,110 @@ describe('Worker', () => {
       expect(back!.fields.redelivered).toBe(true);
       expect(back!.properties.headers?.['x-attempt']).toBe(1);
       expect(statesOf('t1')).toEqual(['STARTED:1']);
+    });
+  });
+  describe('command batches (COMMAND_BATCH_MAX)', () => {
+    const batched = (): CommandPublisher =>
+      new CommandPublisher(publisher, ns.names, DELAY, { batchMax: 10 });
+    /** Commands published in one turn: they share one message. */
+    const submitTogether = (ids: readonly string[]): Promise<void[]> => {
+      const one = batched();
+      return Promise.all(ids.map((id) => one.publish(command(id), { attempt: 1 })));
+    };
+
+    it('handles each command of a batch alone and acks the message once all are settled', async () => {
+      await startWorker(
+        async (_payload, ctx) => {
+          if (ctx.taskId === 'flaky' && ctx.attempt === 1) throw new Error('transient');
+          return { status: 'sent' };
+        },
+        { concurrency: 2, prefetch: 2 },
+      );
+      await store.revoke('revoked', 60);
+      const ids = ['a', 'b', 'flaky', 'poison', 'revoked', 'c'];
+      const one = batched();
+      await Promise.all(
+        ids.map((id) =>
+          one.publish(command(id, id === 'poison' ? { subject: 'no address' } : PAYLOAD), {
+            attempt: 1,
+          }),
+        ),
+      );
+      expect(publisher.commandTypes).toEqual(['task.command.batch']);
+
+      for (const id of ['a', 'b', 'c']) await waitForEvent(id, 'SUCCESS');
+      expect(statesOf('flaky')).toContain('RETRY:1');
+      expect((await waitForEvent('flaky', 'SUCCESS', 5000)).attempt).toBe(2);
+      const failure = await waitForEvent('poison', 'FAILURE');
+      expect(failure.error).toMatch(/^invalid payload: email/);
+      expect(eventsOf('revoked')).toEqual([]);
+      // The parked copy is the one command, with its own id and bytes, not the batch.
+      const [copy] = await parked(1);
+      expect(copy!.properties.messageId).toBe('poison');
+      expect(JSON.parse(copy!.content.toString('utf8'))).toMatchObject({ task_id: 'poison' });
+      // The batch message was acked once, after every command was settled.
+      const batchAck = await waitFor(() => acks.find((a) => a.taskId === undefined));
+      expect(batchAck.acked).toBe(true);
+      expect(acks.filter((a) => a.taskId === undefined)).toHaveLength(1);
+      // (flaky's second attempt came as a message of its own, through the delay levels)
+      const lastConfirm = Math.max(
+        ...publisher.confirmed
+          .filter((c) => c.events.some((e) => e.attempt === 1))
+          .map((c) => c.at),
+      );
+      expect(batchAck.at).toBeGreaterThanOrEqual(lastConfirm);
+      expect(
+        calls
+          .filter((c) => c.taskId !== 'flaky')
+          .map((c) => c.taskId)
+          .sort(),
+      ).toEqual(['a', 'b', 'c']);
+      await worker!.close();
+      expect(await ns.depth(queue)).toBe(0);
+    });
+
+    it('hands a redelivered batch back one command at a time, so each runs once', async () => {
+      await submitTogether(['r1', 'r2', 'r3']);
+      expect(publisher.commandTypes).toEqual(['task.command.batch']);
+      // A consumer that dies holding it: the broker redelivers the batch, flagged redelivered.
+      const dying = await raw.createChannel();
+      await waitFor(async () => (await ns.depth(queue)) === 1);
+      const held = await dying.get(queue, { noAck: false });
+      expect(held && held.properties.type).toBe('task.command.batch');
+      await dying.close();
+
+      await startWorker(async () => ({ status: 'sent' }), { concurrency: 4, prefetch: 4 });
+      for (const id of ['r1', 'r2', 'r3']) await waitForEvent(id, 'SUCCESS');
+      // Published again alone (three command messages), then each delivered and run once.
+      expect(publisher.commandTypes).toEqual([
+        'task.command.batch',
+        EMAIL_SEND,
+        EMAIL_SEND,
+        EMAIL_SEND,
+      ]);
+      expect(calls.map((c) => c.taskId).sort()).toEqual(['r1', 'r2', 'r3']);
+      await worker!.close();
+      expect(await ns.depth(queue)).toBe(0);
+    });
+
+    it('publishes the commands a draining worker hands back alone, and none is lost', async () => {
+      await startWorker(
+        async (_payload, ctx) => {
+          await untilAborted(ctx.signal);
+          throw new ShutdownError();
+        },
+        { concurrency: 1, prefetch: 1, drainTimeoutMs: 200 },
+      );
+      await submitTogether(['d1', 'd2', 'd3']);
+      await waitFor(() => calls.length === 1, { message: 'the first command running' });
+      await worker!.close();
+      // The running one and the two waiting ones, each back in the queue as its own message.
+      await waitFor(async () => (await ns.depth(queue)) === 3, {
+        message: 'three commands back in the queue',
+      });
+      const back = await ns.drain(queue);
+      expect(back.map((m) => m.properties.type)).toEqual([EMAIL_SEND, EMAIL_SEND, EMAIL_SEND]);
+      expect(back.map((m) => String(m.properties.messageId)).sort()).toEqual(['d1', 'd2', 'd3']);
     });
   });
 });

@@ -14,6 +14,8 @@ import {
 } from '@tasks/contracts';
 import { PermanentError } from '../errors';
 import { TaskAttributes } from '../telemetry/attributes';
+import { fitsInBatch } from './command-batch';
+import { CommandBatcher } from './command-batcher';
 import type { ConfirmPublisher } from './confirm-publisher';
 import { MessageHeaders } from './message-headers';
 
@@ -32,12 +34,26 @@ export interface CommandMeta {
   readonly failFast?: boolean;
 }
 
+export interface CommandPublisherOptions {
+  /**
+   * Commands published straight to the work exchange in one turn of the event loop may share
+   * a message, up to this many (COMMAND_BATCH_MAX); 1 (default): one message each.
+   */
+  readonly batchMax?: number;
+}
+
 export class CommandPublisher {
+  private readonly batcher: CommandBatcher | undefined;
+
   constructor(
     private readonly publisher: ConfirmPublisher,
     private readonly names: TopologyNames,
     private readonly delay: DelayOptions,
-  ) {}
+    options: CommandPublisherOptions = {},
+  ) {
+    const batchMax = options.batchMax ?? 1;
+    this.batcher = batchMax > 1 ? new CommandBatcher(publisher, batchMax) : undefined;
+  }
 
   /** Serialises and publishes a command envelope. */
   publish(
@@ -68,7 +84,9 @@ export class CommandPublisher {
             delayRoutingKey(units, this.names.workQueue(spec.service), this.delay),
           ]
         : [this.names.tasksExchange, meta.type];
-    await this.publisher.publish(exchange, routingKey, content, {
+    // Delayed commands go alone: each visits its own delay levels.
+    const batcher = units === 0 && fitsInBatch(content) ? this.batcher : undefined;
+    await (batcher ?? this.publisher).publish(exchange, routingKey, content, {
       messageId: meta.taskId,
       type: meta.type,
       priority: brokerPriority(meta.priority),

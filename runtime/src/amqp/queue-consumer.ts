@@ -10,8 +10,18 @@ import type { Channel, ConsumeMessage } from 'amqplib';
 import type { Logger } from '../logging/logger';
 import { AmqpConnection } from './amqp-connection';
 
+/** A message to settle once: a delivery, or one command of a batch delivery (batch-delivery.ts). */
+export interface Settleable {
+  readonly message: ConsumeMessage;
+  /** False once the delivering channel closed: settling it would be meaningless. */
+  readonly live: boolean;
+  /** False when it can no longer be settled (its channel closed): the broker redelivers. */
+  ack(): boolean;
+  nack(requeue: boolean): boolean;
+}
+
 /** One message and the channel that delivered it. */
-export class Delivery {
+export class Delivery implements Settleable {
   private settled = false;
   /** Acked, the frame not yet sent: the channel's window sends it with others. */
   private ackQueued = false;
@@ -102,13 +112,18 @@ export class AckWindow {
       if (this.order[lead]!.queuedAck) lastAcked = this.order[lead];
       lead += 1;
     }
-    // Every tag up to lastAcked's is settled: acked ones (still unsent) or nacked ones (sent).
-    if (lastAcked) this.channel.ack(lastAcked.message, true);
     const rest: Delivery[] = [];
-    for (let i = lead; i < this.order.length; i += 1) {
-      const d = this.order[i]!;
-      if (!d.done) rest.push(d);
-      else if (d.queuedAck) this.channel.ack(d.message);
+    try {
+      // Every tag up to lastAcked's is settled: acked ones (still unsent) or nacked ones (sent).
+      if (lastAcked) this.channel.ack(lastAcked.message, true);
+      for (let i = lead; i < this.order.length; i += 1) {
+        const d = this.order[i]!;
+        if (!d.done) rest.push(d);
+        else if (d.queuedAck) this.channel.ack(d.message);
+      }
+    } catch {
+      // The channel began closing in this turn (amqplib throws): the broker redelivers what
+      // it did not get an ack for, as after any closed channel.
     }
     this.order = rest;
   }

@@ -71,3 +71,14 @@ export const BaseServiceConfig = z.object({
     .describe('Interval of worker heartbeats; a worker silent for 3 of them is offline'),
 });
 export type BaseServiceConfig = z.infer<typeof BaseServiceConfig>;
+
+/** What a service that creates tasks (gateway, scheduler, status-store's workflow steps) adds. */
+export const CommandProducerConfig = z.object({
+  COMMAND_BATCH_MAX: envInt()
+    .min(1)
+    .max(1000)
+    .default(1)
+    .describe(
+      'Commands one AMQP message may carry: a producer (gateway, scheduler, workflow steps) puts those of one type and priority published in one turn together, up to this many. 1: one message each. Raise it for short task types only: one worker takes a whole message',
+    ),
+});

@@ -27,7 +27,8 @@ import type { AmqpConnection } from '../amqp/amqp-connection';
 import { CommandPublisher } from '../amqp/command-publisher';
 import type { ConfirmPublisher } from '../amqp/confirm-publisher';
 import { attemptOf, MessageHeaders } from '../amqp/message-headers';
-import { type Delivery, QueueConsumer } from '../amqp/queue-consumer';
+import { isCommandBatch, splitCommandBatch } from '../amqp/command-batch';
+import { type Delivery, QueueConsumer, type Settleable } from '../amqp/queue-consumer';
 import {
   describeError,
   IllegalStateError,
@@ -43,6 +44,7 @@ import { WORKFLOW_TTL_S, WorkflowStore } from '../workflow/workflow-store';
 import { TaskAttributes } from '../telemetry/attributes';
 import { Metrics } from '../telemetry/metrics';
 import { failSpan, inSpan, startProcessSpan, withContext } from '../telemetry/tracing';
+import { batchParts } from './batch-delivery';
 import { classify, type Outcome, type RetryPolicyConfig } from './retry-policy';
 import { StateEventPublisher } from './state-event-publisher';
 import type { TaskContext } from './task-context';
@@ -131,7 +133,7 @@ export class Worker {
    * the status-store's ack) do not keep the next task from starting. PREFETCH bounds the rest.
    */
   private slots = 0;
-  private reserved: Delivery[] = [];
+  private reserved: Settleable[] = [];
   private consumer: QueueConsumer | undefined;
   private control: QueueConsumer | undefined;
   private heartbeatTimer: NodeJS.Timeout | undefined;
@@ -214,6 +216,71 @@ export class Worker {
       delivery.nack(true);
       return;
     }
+    if (isCommandBatch(delivery.message)) this.onBatch(delivery);
+    else this.accept(delivery);
+  }
+
+  /** Splits a batch of commands (COMMAND_BATCH_MAX) into commands handled one by one. */
+  private onBatch(delivery: Delivery): void {
+    const parts = splitCommandBatch(delivery.message);
+    if (!parts) {
+      this.track(
+        this.park(
+          delivery,
+          'malformed command batch: body and parts header disagree',
+          { attempt: 1 },
+          'poison',
+        ),
+        delivery,
+      );
+      return;
+    }
+    if (delivery.message.fields.redelivered) {
+      // One of its commands may have crashed the last worker: hand them back one by one, so
+      // a crash loop is counted, and parked, per task instead of taking its neighbours along.
+      this.track(
+        Promise.all(parts.map((part) => this.republish(part))).then(() => {
+          delivery.ack();
+        }),
+        delivery,
+      );
+      return;
+    }
+    const batch = batchParts(delivery, parts, (part) => this.republish(part));
+    // In flight until the batch message is settled: a drain must not close its channel first.
+    this.track(batch.settled, delivery);
+    for (const part of batch.parts) this.accept(part);
+  }
+
+  /** Publishes one command of a batch again, alone, as it would have come (confirmed). */
+  private republish(part: Delivery['message']): Promise<void> {
+    return this.deps.publisher.publish(
+      this.deps.names.tasksExchange,
+      part.fields.routingKey,
+      part.content,
+      {
+        messageId: part.properties.messageId as string | undefined,
+        type: part.properties.type as string | undefined,
+        priority: part.properties.priority as number | undefined,
+        headers: part.properties.headers,
+      },
+    );
+  }
+
+  /** Counts `work` as in flight (drain waits for it); a failure hands the delivery back. */
+  private track(work: Promise<void>, delivery: Delivery): void {
+    const tracked = work
+      .catch((err: unknown) => {
+        this.deps.log.error('command batch handling failed; batch handed back', {
+          err: describeError(err),
+        });
+        delivery.nack(true);
+      })
+      .finally(() => this.inFlight.delete(tracked));
+    this.inFlight.add(tracked);
+  }
+
+  private accept(delivery: Settleable): void {
     if (this.slots >= this.options.concurrency) {
       this.reserved.push(delivery);
       return;
@@ -221,7 +288,7 @@ export class Worker {
     this.launch(delivery);
   }
 
-  private launch(delivery: Delivery): void {
+  private launch(delivery: Settleable): void {
     // One `<queue> process` span per delivery, child of the publisher's (the gateway's POST, or
     // the retry that re-sent it); everything the run does happens inside it.
     const { span, context } = startProcessSpan(
@@ -265,12 +332,15 @@ export class Worker {
     }
   }
 
-  private async process(delivery: Delivery, span: Span, release: () => void): Promise<void> {
+  private async process(delivery: Settleable, span: Span, release: () => void): Promise<void> {
     const decoded = this.decode(delivery);
     span.setAttributes({
       [TaskAttributes.attempt]: decoded.attempt,
       ...(decoded.ok
-        ? { [TaskAttributes.id]: decoded.command.task_id, [TaskAttributes.type]: decoded.command.type }
+        ? {
+            [TaskAttributes.id]: decoded.command.task_id,
+            [TaskAttributes.type]: decoded.command.type,
+          }
         : {
             ...(decoded.taskId ? { [TaskAttributes.id]: decoded.taskId } : {}),
             ...(decoded.type ? { [TaskAttributes.type]: decoded.type } : {}),
@@ -337,7 +407,7 @@ export class Worker {
    * fresh one is the duplicate. Redeliveries, retries and deferrals are the same command again.
    */
   private async isDuplicateStep(
-    delivery: Delivery,
+    delivery: Settleable,
     job: Extract<Decoded, { ok: true }>,
   ): Promise<boolean> {
     const headers = delivery.message.properties.headers ?? {};
@@ -352,7 +422,7 @@ export class Worker {
     return !first;
   }
 
-  private decode(delivery: Delivery): Decoded {
+  private decode(delivery: Settleable): Decoded {
     const { message } = delivery;
     const attempt = attemptOf(message.properties.headers);
     const fallbackId = stringOr(message.properties.messageId);
@@ -400,7 +470,7 @@ export class Worker {
   }
 
   private async run(
-    delivery: Delivery,
+    delivery: Settleable,
     job: Extract<Decoded, { ok: true }>,
     run: Run,
     span: Span,
@@ -589,7 +659,7 @@ export class Worker {
 
   /** Parks a message that can never be processed, marks its task FAILURE, then acks. */
   private async park(
-    delivery: Delivery,
+    delivery: Settleable,
     reason: string,
     meta: { taskId?: string; type?: string; attempt: number },
     kind: ParkKind,
@@ -617,7 +687,7 @@ export class Worker {
    * indexes it for the dead-letter API (best effort: the queue holds the durable copy).
    */
   private async publishParked(
-    delivery: Delivery,
+    delivery: Settleable,
     reason: string,
     meta: { taskId?: string; type?: string; attempt: number },
     kind: ParkKind,
@@ -798,7 +868,7 @@ function issues(error: z.ZodError): string {
 }
 
 /** Headers a retried or deferred command keeps (trace context, correlation). */
-function carriedHeaders(delivery: Delivery): Record<string, unknown> {
+function carriedHeaders(delivery: Settleable): Record<string, unknown> {
   const { [MessageHeaders.attempt]: _attempt, ...rest } = (delivery.message.properties.headers ??
     {}) as Record<string, unknown>;
   return rest;

@@ -1,8 +1,14 @@
-import { BaseServiceConfig, envBool, envInt, parseConfig } from '@tasks/runtime';
+import {
+  BaseServiceConfig,
+  CommandProducerConfig,
+  envBool,
+  envInt,
+  parseConfig,
+} from '@tasks/runtime';
 import { z } from 'zod';
 
 /** Every variable is listed in docs/configuration.md; config-docs.test.ts keeps the two in step. */
-export const GatewayConfig = BaseServiceConfig.extend({
+export const GatewayConfig = BaseServiceConfig.extend(CommandProducerConfig.shape).extend({
   GATEWAY_HOST: z
     .string()
     .min(1)

@@ -54,7 +54,9 @@ runService({
     const clients = openServiceClients('gateway', config, log, { redisOfflineQueue: false });
     const { broker, publisher, redis, store, publishConnection: connection } = clients;
     const registry = new WorkerRegistry(redis, config.REDIS_PREFIX);
-    const commands = new CommandPublisher(publisher, broker.names, broker.delay);
+    const commands = new CommandPublisher(publisher, broker.names, broker.delay, {
+      batchMax: config.COMMAND_BATCH_MAX,
+    });
     const enqueuer = new TaskEnqueuer(store, commands);
     // Consumes only while a task stream is open (TaskEventHub).
     const consumeConnection = broker.connect('gateway.consume');

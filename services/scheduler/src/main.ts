@@ -41,7 +41,9 @@ runService({
       ),
       enqueuer: new TaskEnqueuer(
         store,
-        new CommandPublisher(publisher, broker.names, broker.delay),
+        new CommandPublisher(publisher, broker.names, broker.delay, {
+          batchMax: config.COMMAND_BATCH_MAX,
+        }),
       ),
       log,
       tickMs: config.SCHEDULER_TICK_MS,

@@ -1,8 +1,14 @@
-import { BaseServiceConfig, envInt, parseConfig, ProbeServerConfig } from '@tasks/runtime';
+import {
+  BaseServiceConfig,
+  CommandProducerConfig,
+  envInt,
+  parseConfig,
+  ProbeServerConfig,
+} from '@tasks/runtime';
 import { z } from 'zod';
 
 /** Every variable is listed in docs/configuration.md; config-docs.test.ts keeps the two in step. */
-export const StatusStoreConfig = BaseServiceConfig.extend({
+export const StatusStoreConfig = BaseServiceConfig.extend(CommandProducerConfig.shape).extend({
   STATUS_PREFETCH: envInt()
     .max(10_000)
     .default(500)

@@ -31,7 +31,9 @@ runService({
       launcher: new WorkflowLauncher({
         store,
         workflows,
-        commands: new CommandPublisher(publisher, broker.names, broker.delay),
+        commands: new CommandPublisher(publisher, broker.names, broker.delay, {
+          batchMax: config.COMMAND_BATCH_MAX,
+        }),
         producer: 'status-store',
         faults: launchFaults(config.WORKFLOW_FAULT),
       }),
