@@ -15,6 +15,11 @@ export interface Sizes {
    * CONCURRENCY (PERFORMANCE.md); the I/O-bound scaling task keeps PREFETCH = CONCURRENCY = 1.
    */
   readonly prefetch: number;
+  /**
+   * The platform's COMMAND_BATCH_MAX for the no-op task type in the throughput and latency
+   * scenarios: its producers put up to this many commands of one turn in one message.
+   */
+  readonly commandBatchMax: number;
   /** Longest wait for the machine to be quiet before a scenario, ms. */
   readonly quietWaitMs: number;
   readonly queue: { readonly tasks: number; readonly warmup: number; readonly window: number };
@@ -55,6 +60,7 @@ export const SIZES: Record<SizeName, Sizes> = {
     runs: 3,
     concurrency: 100,
     prefetch: 400,
+    commandBatchMax: 50,
     quietWaitMs: 3 * 60_000,
     queue: { tasks: 20_000, warmup: 2_000, window: 500 },
     http: { tasks: 5_000, warmup: 500, submitters: 64, checkers: 16 },
@@ -68,6 +74,7 @@ export const SIZES: Record<SizeName, Sizes> = {
     runs: 1,
     concurrency: 100,
     prefetch: 400,
+    commandBatchMax: 50,
     quietWaitMs: 0,
     queue: { tasks: 500, warmup: 100, window: 500 },
     http: { tasks: 300, warmup: 50, submitters: 32, checkers: 8 },

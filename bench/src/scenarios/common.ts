@@ -37,6 +37,12 @@ export interface Scenario {
   run(ctx: Ctx, result: ResultBuilder): Promise<Record<string, unknown>>;
 }
 
+/** The platform's settings for the short no-op task type (bench/README.md, "What is compared"). */
+export const shortTaskTuning = (sizes: Ctx['sizes']): Partial<PlatformOptions> => ({
+  prefetch: sizes.prefetch,
+  env: { COMMAND_BATCH_MAX: String(sizes.commandBatchMax) },
+});
+
 /** Starts one system of each kind (ours, raw floor, BullMQ), closing what started on failure. */
 export async function startAll(
   options: SystemOptions,

@@ -14,6 +14,7 @@ import {
   type EndToEndRun,
   httpDriver,
   rotate,
+  shortTaskTuning,
   type Scenario,
   startAll,
 } from './common';
@@ -33,7 +34,7 @@ export const httpEndToEnd: Scenario = {
   async run(ctx: Ctx, result: ResultBuilder) {
     const { tasks, warmup, submitters, checkers } = ctx.sizes.http;
     const concurrency = ctx.sizes.concurrency;
-    const systems = await startAll({ concurrency, http: true }, { prefetch: ctx.sizes.prefetch });
+    const systems = await startAll({ concurrency, http: true }, shortTaskTuning(ctx.sizes));
     const [ours, raw, bull] = systems as [TaskSystem, TaskSystem, TaskSystem];
     const cases: Case[] = [
       {
@@ -92,7 +93,9 @@ export const httpEndToEnd: Scenario = {
         "a check that `data` is an object, then the floor's producer or Queue.add; GET reads the record " +
         '(HGETALL) or Job.fromId. Their process is listed as "gateway" in the CPU table.',
       `Workers: ${concurrency} handlers at once for every system; the platform's PREFETCH is ` +
-        `${ctx.sizes.prefetch} (finished tasks wait for their events' confirm without holding a slot).`,
+        `${ctx.sizes.prefetch} (finished tasks wait for their events' confirm without holding a slot) ` +
+        `and its producers (gateway, runtime) put up to ${ctx.sizes.commandBatchMax} commands of one turn ` +
+        'in one message (COMMAND_BATCH_MAX).',
     );
     return { tasks, warmup, submitters, checkers, workerConcurrency: concurrency };
   },

@@ -22,6 +22,7 @@ import {
   latencyRun,
   type LatencySample,
   rotate,
+  shortTaskTuning,
   type Scenario,
   startAll,
   throughputRun,
@@ -51,7 +52,7 @@ export const latency: Scenario = {
   async run(ctx: Ctx, result: ResultBuilder) {
     const { lowRate, lowTasks, highSeconds, warmup, probeTasks } = ctx.sizes.latency;
     const concurrency = ctx.sizes.concurrency;
-    const systems = await startAll({ concurrency, http: true }, { prefetch: ctx.sizes.prefetch });
+    const systems = await startAll({ concurrency, http: true }, shortTaskTuning(ctx.sizes));
     const [ours, raw, bull] = systems as [TaskSystem, TaskSystem, TaskSystem];
     const cases: Case[] = [
       { name: 'platform', path: 'queue', system: ours, driver: directDriver('platform', ours) },
@@ -197,7 +198,9 @@ export const latency: Scenario = {
         `Generator lag (the open loop ticks every ~1 ms; its worst delay per run, a stall of this process): ` +
         `median ${spread(lags).median.toFixed(1)} ms, max ${Math.max(...lags).toFixed(1)} ms.`,
       `Workers: ${concurrency} handlers at once for every system; the platform's PREFETCH is ` +
-        `${ctx.sizes.prefetch} (finished tasks wait for their events' confirm without holding a slot).`,
+        `${ctx.sizes.prefetch} (finished tasks wait for their events' confirm without holding a slot) ` +
+        `and its producers (gateway, runtime) put up to ${ctx.sizes.commandBatchMax} commands of one turn ` +
+        'in one message (COMMAND_BATCH_MAX).',
     );
     return { lowRate, lowTasks, highSeconds, rates, workerConcurrency: concurrency };
   },

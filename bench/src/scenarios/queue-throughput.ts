@@ -4,10 +4,10 @@
  * one worker process, until every SUCCESS is in Redis. Against the raw floor and BullMQ with
  * the same producer window and worker concurrency, in the same rounds (order rotated).
  *
- * The platform's worker holds `prefetch` deliveries (`concurrency` running, the others waiting
- * for their events' confirm before the ack). One more row shows what that buys: the platform
- * again with PREFETCH = CONCURRENCY, so every delivery waits for a slot that one confirm
- * round trip keeps.
+ * The platform runs with the short task type's settings (shortTaskTuning): its producer puts
+ * up to COMMAND_BATCH_MAX commands of one turn in one message, and its worker holds `prefetch`
+ * deliveries (`concurrency` running, the others waiting for their events' confirm before the
+ * ack). One more row shows what batching buys: the platform again with one command per message.
  */
 import type { ResultBuilder } from '../report';
 import { Platform } from '../systems/platform';
@@ -18,6 +18,7 @@ import {
   LABEL,
   rotate,
   type Scenario,
+  shortTaskTuning,
   startAll,
   throughputRun,
   type ThroughputRun,
@@ -35,17 +36,19 @@ export const queueThroughput: Scenario = {
   async run(ctx: Ctx, result: ResultBuilder) {
     const { tasks, warmup, window } = ctx.sizes.queue;
     const concurrency = ctx.sizes.concurrency;
-    const { prefetch } = ctx.sizes;
-    const systems = await startAll({ concurrency }, { prefetch });
-    const wide = `platform, PREFETCH ${concurrency} (= CONCURRENCY)`;
+    const { prefetch, commandBatchMax } = ctx.sizes;
+    const systems = await startAll({ concurrency }, shortTaskTuning(ctx.sizes));
+    const single = 'platform, one command per message (COMMAND_BATCH_MAX 1)';
     try {
-      systems.push(await Platform.start({ concurrency, prefetch: concurrency }));
+      systems.push(
+        await Platform.start({ concurrency, prefetch, env: { COMMAND_BATCH_MAX: '1' } }),
+      );
     } catch (err) {
       await closeAll(systems);
       throw err;
     }
     const entries: Entry[] = systems.map((system, i) => ({
-      label: i < 3 ? LABEL[system.key] : wide,
+      label: i < 3 ? LABEL[system.key] : single,
       system,
     }));
     const runs = new Map<string, ThroughputRun[]>(entries.map((e) => [e.label, []]));
@@ -73,7 +76,7 @@ export const queueThroughput: Scenario = {
     const vsBull = result.ratio('platform / BullMQ', rate(ours), rate(bull));
     const vsRaw = result.ratio('platform / raw floor', rate(ours), rate(raw));
     result.ratio('BullMQ / raw floor', rate(bull), rate(raw));
-    result.ratio(`${wide} / platform (PREFETCH ${prefetch})`, rate(wide), rate(ours));
+    result.ratio(`platform / ${single}`, rate(ours), rate(single));
     result.target('queue throughput: platform / BullMQ', vsBull.median, '>=', 1.0, '×');
     result.target(
       'queue throughput: platform / raw per-message floor',
@@ -92,8 +95,12 @@ export const queueThroughput: Scenario = {
     result.notes.push(
       `Every system: producer window ${window}, ${concurrency} handlers at once in one worker process ` +
         `(BullMQ: concurrency ${concurrency}; raw floor: prefetch ${concurrency}; platform: CONCURRENCY ` +
-        `${concurrency} and PREFETCH ${prefetch}, i.e. up to ${prefetch - concurrency} finished tasks wait for ` +
-        'their events\' confirm before the ack without holding a handler slot).',
+        `${concurrency} and PREFETCH ${prefetch} messages, finished tasks waiting for ` +
+        "their events' confirm before the ack without holding a handler slot).",
+      `The platform's producer sends up to ${commandBatchMax} commands of one turn of its event loop in one ` +
+        'persistent message (COMMAND_BATCH_MAX, a setting for short task types: one worker takes a whole ' +
+        "message); each command is still confirmed before its caller's promise resolves, and acked by the " +
+        'worker only after its events were confirmed.',
       'Handler: a no-op that returns its start and end stamps, run by bench/src/processes/noop-worker.ts ' +
         "(the runtime's startWorkerService on the processing-worker's queue: the real consumer, event batching, " +
         'confirms and acks). The real processing-worker with PROCESS_STEPS=1, PROCESS_STEP_MS=0 would add one ' +

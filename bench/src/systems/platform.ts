@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { DATA_PROCESS } from '@tasks/contracts';
 import {
   BaseServiceConfig,
+  CommandProducerConfig,
   closeInOrder,
   CommandPublisher,
   createLogger,
@@ -127,14 +128,16 @@ export class Platform implements TaskSystem {
   }
 
   private async openProducer(): Promise<void> {
-    const config = parseConfig(BaseServiceConfig, this.env);
+    const config = parseConfig(BaseServiceConfig.extend(CommandProducerConfig.shape), this.env);
     const log = createLogger({ service: 'bench', level: 'warn' });
     this.clients = openServiceClients('bench-producer', config, log);
     await this.clients.publisher.waitForReady();
     const { broker, publisher, store } = this.clients;
     this.enqueuer = new TaskEnqueuer(
       store,
-      new CommandPublisher(publisher, broker.names, broker.delay),
+      new CommandPublisher(publisher, broker.names, broker.delay, {
+        batchMax: config.COMMAND_BATCH_MAX,
+      }),
     );
   }
 
