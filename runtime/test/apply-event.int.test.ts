@@ -217,6 +217,21 @@ describe('apply-event script', () => {
       expect(await store.get(id)).toMatchObject({ result: { current: 1, total: 3 } });
     });
 
+    it('keeps every byte of multi-byte, colon-laden and empty values through a batch call', async () => {
+      const [single, batched] = [taskId(), taskId()];
+      const error = 'échec: 3:2 — 🚀 ::: \n\u0000 end';
+      const result = { note: 'ключ:значение', emoji: '😀', empty: '' };
+      const at = new Date().toISOString();
+      const terminal = (id: string) =>
+        event(id, 'FAILURE', 1, 1, { error, result, worker: 'w:1:ü', at });
+      await store.apply(terminal(single));
+      expect(await store.applyAll([terminal(batched)])).toEqual([true]);
+
+      const [one, other] = [await store.get(single), await store.get(batched)];
+      expect(other).toMatchObject({ state: 'FAILURE', error, worker: 'w:1:ü' });
+      expect({ ...other, task_id: single }).toEqual(one);
+    });
+
     it('applies a batch larger than one script call in order, across the calls', async () => {
       const ids = [taskId(), taskId(), taskId()];
       // 3 tasks × 100 events: each task's stream spans several script calls of the batch.

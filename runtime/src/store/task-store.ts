@@ -13,7 +13,7 @@ import {
 import type { ChainableCommander } from 'ioredis';
 import type { Redis } from '../redis/redis-client';
 import { APPLY_EVENT_LUA } from './apply-event-script';
-import { APPLY_EVENT_KEYS, APPLY_EVENTS_LUA } from './apply-events-script';
+import { APPLY_EVENT_KEYS, APPLY_EVENTS_LUA, packArgs } from './apply-events-script';
 import { RedisKeys } from './redis-keys';
 import { EXTRA_STATS_MARK, parseDayStats, type DayStats, statsIncrements } from './report-stats';
 
@@ -113,8 +113,7 @@ export class TaskStore {
       for (const event of events.slice(from, from + EVENTS_PER_CALL)) {
         const args = this.applyArgs(event);
         for (let i = 0; i < APPLY_EVENT_KEYS; i += 1) keys.push(args[i]!);
-        argv.push(String(args.length - APPLY_EVENT_KEYS));
-        for (let i = APPLY_EVENT_KEYS; i < args.length; i += 1) argv.push(args[i]!);
+        argv.push(packArgs(args, APPLY_EVENT_KEYS));
       }
       void pipeline.applyTaskEvents(keys.length, ...keys, ...argv);
     }
