@@ -13,7 +13,14 @@ import { Platform } from '../systems/platform';
 import { REPO_ROOT } from '../support/child';
 import { nowMs } from '../support/clock';
 import { type ProfileSummary, type Share, summariseProfile } from '../support/cpu-profile';
-import { type Ctx, endToEndRun, httpDriver, type Scenario, throughputRun } from './common';
+import {
+  type Ctx,
+  endToEndRun,
+  httpDriver,
+  type Scenario,
+  shortTaskTuning,
+  throughputRun,
+} from './common';
 import { runAlone } from './run-alone';
 
 const PROFILED = ['worker', 'status-store', 'gateway'] as const;
@@ -40,7 +47,7 @@ export const profile: Scenario = {
     );
     const ours = await Platform.start({
       concurrency: ctx.sizes.concurrency,
-      prefetch: ctx.sizes.prefetch,
+      ...shortTaskTuning(ctx.sizes),
       nodeArgs,
       http: true,
     });
