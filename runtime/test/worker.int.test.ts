@@ -730,6 +730,10 @@ describe('Worker', () => {
         EMAIL_SEND,
       ]);
       expect(calls.map((c) => c.taskId).sort()).toEqual(['r1', 'r2', 'r3']);
+      // Each counts as delivered before, as a lone redelivered command would (crash loops).
+      for (const id of ['r1', 'r2', 'r3']) {
+        expect(await ns.redis.get(store.keys.deliveries(id, 1))).toBe('1');
+      }
       await worker!.close();
       expect(await ns.depth(queue)).toBe(0);
     });
@@ -752,6 +756,8 @@ describe('Worker', () => {
       const back = await ns.drain(queue);
       expect(back.map((m) => m.properties.type)).toEqual([EMAIL_SEND, EMAIL_SEND, EMAIL_SEND]);
       expect(back.map((m) => String(m.properties.messageId)).sort()).toEqual(['d1', 'd2', 'd3']);
+      // Marked as seen before: a workflow step's run claim must not skip it as a duplicate.
+      expect(back.map((m) => m.properties.headers?.['x-handed-back'])).toEqual([true, true, true]);
     });
   });
 });

@@ -11,6 +11,11 @@ export const MessageHeaders = {
   /** Times a task was deferred without counting an attempt (open circuit breaker). */
   deferrals: 'x-deferrals',
   correlationId: 'x-correlation-id',
+  /**
+   * A command of a batch published again alone after it was delivered (drain, redelivered
+   * batch): counts as a redelivery, as the broker's flag would on a lone message.
+   */
+  handedBack: 'x-handed-back',
   traceparent: 'traceparent',
   tracestate: 'tracestate',
 } as const;
@@ -20,4 +25,14 @@ export function attemptOf(headers: Record<string, unknown> | undefined): number 
   const raw = headers?.[MessageHeaders.attempt];
   const value = typeof raw === 'number' ? raw : Number(raw);
   return Number.isInteger(value) && value >= 1 ? value : 1;
+}
+
+/** Whether a message may have been seen before: the broker's flag, or a handed-back command. */
+export function deliveredBefore(message: {
+  readonly fields: { readonly redelivered: boolean };
+  readonly properties: { readonly headers?: Record<string, unknown> };
+}): boolean {
+  return (
+    message.fields.redelivered || message.properties.headers?.[MessageHeaders.handedBack] === true
+  );
 }

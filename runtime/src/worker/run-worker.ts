@@ -26,7 +26,7 @@ import type { z } from 'zod';
 import type { AmqpConnection } from '../amqp/amqp-connection';
 import { CommandPublisher } from '../amqp/command-publisher';
 import type { ConfirmPublisher } from '../amqp/confirm-publisher';
-import { attemptOf, MessageHeaders } from '../amqp/message-headers';
+import { attemptOf, deliveredBefore, MessageHeaders } from '../amqp/message-headers';
 import { isCommandBatch, splitCommandBatch } from '../amqp/command-batch';
 import { type Delivery, QueueConsumer, type Settleable } from '../amqp/queue-consumer';
 import {
@@ -262,7 +262,8 @@ export class Worker {
         messageId: part.properties.messageId as string | undefined,
         type: part.properties.type as string | undefined,
         priority: part.properties.priority as number | undefined,
-        headers: part.properties.headers,
+        // Seen before: crash loops count it, and a workflow step's run claim does not skip it.
+        headers: { ...part.properties.headers, [MessageHeaders.handedBack]: true },
       },
     );
   }
@@ -352,7 +353,7 @@ export class Worker {
       return;
     }
     const taskId = decoded.command.task_id;
-    if (delivery.message.fields.redelivered) {
+    if (deliveredBefore(delivery.message)) {
       const count = await this.deps.store.countDelivery(taskId, decoded.attempt).catch(() => 0);
       if (count > this.options.maxDeliveries) {
         span.setAttribute(TaskAttributes.outcome, 'parked');
@@ -411,7 +412,7 @@ export class Worker {
     job: Extract<Decoded, { ok: true }>,
   ): Promise<boolean> {
     const headers = delivery.message.properties.headers ?? {};
-    if (!job.command.workflow || job.attempt !== 1 || delivery.message.fields.redelivered)
+    if (!job.command.workflow || job.attempt !== 1 || deliveredBefore(delivery.message))
       return false;
     if (headers[MessageHeaders.deferrals] !== undefined) return false;
     const first = await this.workflows.claimRun(job.command.task_id).catch(() => true);
@@ -869,8 +870,11 @@ function issues(error: z.ZodError): string {
 
 /** Headers a retried or deferred command keeps (trace context, correlation). */
 function carriedHeaders(delivery: Settleable): Record<string, unknown> {
-  const { [MessageHeaders.attempt]: _attempt, ...rest } = (delivery.message.properties.headers ??
-    {}) as Record<string, unknown>;
+  const {
+    [MessageHeaders.attempt]: _attempt,
+    [MessageHeaders.handedBack]: _handedBack,
+    ...rest
+  } = (delivery.message.properties.headers ?? {}) as Record<string, unknown>;
   return rest;
 }
 
