@@ -1,8 +1,9 @@
 /**
  * Scenario 5, memory: resident memory (VmRSS) of every platform service, idle (started, settled)
  * and at its peak under the HTTP benchmark (the same clients as scenario 2, posting process and
- * email tasks in turn, all six services running with their default settings). Against the idle
- * and loaded worker of BullMQ and of the raw floor (same concurrency as the platform's default).
+ * email tasks in turn, all six services running with their default settings and tracing on,
+ * exporting to an OTLP endpoint as they would to Jaeger). Against the idle and loaded worker of
+ * BullMQ and of the raw floor (same concurrency as the platform's default).
  */
 import type { ResultBuilder } from '../report';
 import { BullSystem } from '../systems/bullmq';
@@ -11,6 +12,7 @@ import { RawFloor } from '../systems/raw-floor';
 import type { TaskSystem } from '../systems/system';
 import { pause } from '../support/clock';
 import { HttpConnection } from '../support/http-client';
+import { OtlpSink } from '../support/otlp-sink';
 import { memoryMb } from '../support/procfs';
 import { spread } from '../support/stats';
 import {
@@ -48,6 +50,7 @@ export const memory: Scenario = {
     const add = (into: Record<string, number[]>, name: string, mb: number | undefined): void => {
       (into[name] ??= []).push(mb ?? NaN);
     };
+    const traces = await OtlpSink.start();
     for (let r = 0; r < ctx.runs; r += 1) {
       const systems: TaskSystem[] = [];
       try {
@@ -56,6 +59,7 @@ export const memory: Scenario = {
           workerService: 'processing-worker',
           http: true,
           extraServices: ['email-worker', 'report-worker', 'scheduler'],
+          env: traces.env(),
         });
         systems.push(ours);
         const raw = await RawFloor.start({ concurrency: DEFAULT_CONCURRENCY });
@@ -99,6 +103,8 @@ export const memory: Scenario = {
         await closeAll(systems);
       }
     }
+    await traces.close();
+    if (traces.exports === 0) throw new Error('no service exported a trace: telemetry was not on');
     for (const name of [
       ...SERVICES.map((s) => `platform ${SERVICE_LABEL[s] ?? s}`),
       'raw floor worker',
@@ -140,6 +146,9 @@ export const memory: Scenario = {
         `the gateway, ${submitters} clients posting and ${checkers} reading back; RSS sampled every 100 ms, peak kept. ` +
         `Default settings (CONCURRENCY ${DEFAULT_CONCURRENCY}) except PROCESS_STEPS=1, PROCESS_STEP_MS=0; e-mails are ` +
         "written as .eml files. The peers' workers run the same number of no-op tasks, submitted directly.",
+      `Telemetry on: every service traces (OTEL_TRACES_EXPORTER=otlp, http/protobuf) to an OTLP endpoint in ` +
+        `this process (bench/src/support/otlp-sink.ts; ${traces.exports} exports received) and serves its ` +
+        'Prometheus metrics, as deployed with Jaeger.',
     );
     return { settleMs, loadTasks, submitters, checkers, concurrency: DEFAULT_CONCURRENCY };
   },
