@@ -15,7 +15,12 @@ export {
   type QueueConsumerOptions,
   type Settleable,
 } from './amqp/queue-consumer';
-export { BaseServiceConfig, CommandProducerConfig, envBool, envInt } from './config/base-config';
+export {
+  BaseServiceConfig,
+  envBool,
+  envInt,
+  ProducerServiceConfig,
+} from './config/base-config';
 export { describeConfig, parseConfig } from './config/parse-config';
 export { WorkerServiceConfig } from './config/worker-config';
 export { DEFAULT_PROBE_PORTS, ProbeServerConfig, probePort } from './config/probe-config';

@@ -13,13 +13,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DATA_PROCESS } from '@tasks/contracts';
 import {
-  BaseServiceConfig,
-  CommandProducerConfig,
   closeInOrder,
   CommandPublisher,
   createLogger,
   openServiceClients,
   parseConfig,
+  ProducerServiceConfig,
   type ServiceClients,
   TaskEnqueuer,
 } from '@tasks/runtime';
@@ -128,7 +127,7 @@ export class Platform implements TaskSystem {
   }
 
   private async openProducer(): Promise<void> {
-    const config = parseConfig(BaseServiceConfig.extend(CommandProducerConfig.shape), this.env);
+    const config = parseConfig(ProducerServiceConfig, this.env);
     const log = createLogger({ service: 'bench', level: 'warn' });
     this.clients = openServiceClients('bench-producer', config, log);
     await this.clients.publisher.waitForReady();

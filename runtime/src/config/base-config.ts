@@ -82,3 +82,6 @@ export const CommandProducerConfig = z.object({
       'Commands one AMQP message may carry: a producer (gateway, scheduler, workflow steps) puts those of one type and priority published in one turn together, up to this many. 1: one message each. Raise it for short task types only: one worker takes a whole message',
     ),
 });
+
+/** A service that creates tasks: the base settings and the producer's. */
+export const ProducerServiceConfig = BaseServiceConfig.extend(CommandProducerConfig.shape);

@@ -1,14 +1,8 @@
-import {
-  BaseServiceConfig,
-  CommandProducerConfig,
-  envBool,
-  envInt,
-  parseConfig,
-} from '@tasks/runtime';
+import { envBool, envInt, parseConfig, ProducerServiceConfig } from '@tasks/runtime';
 import { z } from 'zod';
 
 /** Every variable is listed in docs/configuration.md; config-docs.test.ts keeps the two in step. */
-export const GatewayConfig = BaseServiceConfig.extend(CommandProducerConfig.shape).extend({
+export const GatewayConfig = ProducerServiceConfig.extend({
   GATEWAY_HOST: z
     .string()
     .min(1)

@@ -11,7 +11,9 @@ export const ProcessingWorkerConfig = WorkerServiceConfig.extend({
     .string()
     .min(1)
     .optional()
-    .describe('Failure injection: a task whose description equals this kills its worker process (crash-loop tests)'),
+    .describe(
+      'Failure injection: a task whose description equals this kills its worker process (crash-loop tests)',
+    ),
 });
 export type ProcessingWorkerConfig = z.infer<typeof ProcessingWorkerConfig>;
 

@@ -1,14 +1,8 @@
-import {
-  BaseServiceConfig,
-  CommandProducerConfig,
-  envInt,
-  parseConfig,
-  ProbeServerConfig,
-} from '@tasks/runtime';
+import { envInt, parseConfig, ProbeServerConfig, ProducerServiceConfig } from '@tasks/runtime';
 import { z } from 'zod';
 
 /** Every variable is listed in docs/configuration.md; config-docs.test.ts keeps the two in step. */
-export const StatusStoreConfig = BaseServiceConfig.extend(CommandProducerConfig.shape).extend({
+export const StatusStoreConfig = ProducerServiceConfig.extend({
   STATUS_PREFETCH: envInt()
     .max(10_000)
     .default(500)
