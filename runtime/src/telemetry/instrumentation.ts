@@ -7,23 +7,29 @@
  *
  * Tracing is on only when OTEL_TRACES_EXPORTER names `otlp` (or `console`) and
  * OTEL_SDK_DISABLED is not true: without it this module loads nothing but its own few lines, and
- * the runtime's spans are no-ops. The standard variables apply: OTEL_EXPORTER_OTLP_ENDPOINT
+ * the runtime's spans are no-ops. It starts a tracer provider, not the all-in-one NodeSDK: that
+ * one also loads the metrics and logs SDKs and every exporter, about 11 MB more per process
+ * (bench/README.md, scenario 5), for signals these services do not send over OTLP. The standard variables apply: OTEL_EXPORTER_OTLP_ENDPOINT
  * (default http://localhost:4318), OTEL_EXPORTER_OTLP_PROTOCOL or OTEL_EXPORTER_OTLP_TRACES_PROTOCOL
  * (`http/protobuf` default, `http/json`, `grpc`), OTEL_SERVICE_NAME (default `tasks-<service>`,
  * from the entry script's `services/<service>/` folder), OTEL_RESOURCE_ATTRIBUTES,
- * OTEL_BSP_SCHEDULE_DELAY, OTEL_TRACES_SAMPLER.
+ * OTEL_BSP_SCHEDULE_DELAY (and the other OTEL_BSP_*), OTEL_TRACES_SAMPLER(_ARG).
  *
  * Instrumented: http (server spans for the gateway's requests; probe paths left out), express
  * (route names; middleware layers left out), ioredis (only inside a trace). AMQP spans belong to
  * the runtime (see tracing.ts), so the amqplib instrumentation is not used.
  */
 import { basename } from 'node:path';
+import type * as OtlpGrpc from '@opentelemetry/exporter-trace-otlp-grpc';
 import type * as OtlpHttp from '@opentelemetry/exporter-trace-otlp-http';
 import type * as OtlpProto from '@opentelemetry/exporter-trace-otlp-proto';
+import type * as Instrumentation from '@opentelemetry/instrumentation';
 import type * as ExpressInstr from '@opentelemetry/instrumentation-express';
 import type * as HttpInstr from '@opentelemetry/instrumentation-http';
 import type * as IORedisInstr from '@opentelemetry/instrumentation-ioredis';
-import type * as SdkNode from '@opentelemetry/sdk-node';
+import type * as Resources from '@opentelemetry/resources';
+import type * as TraceBase from '@opentelemetry/sdk-trace-base';
+import type * as TraceNode from '@opentelemetry/sdk-trace-node';
 import { registerTelemetryShutdown } from './telemetry-shutdown';
 
 /** Request paths that never start a trace (probes and scrapes, many per minute). */
@@ -46,8 +52,14 @@ export function defaultServiceName(entry: string | undefined, env: NodeJS.Proces
 function start(): void {
   // Loaded only when tracing is on: a service without it pays nothing for the SDK.
   /* eslint-disable @typescript-eslint/no-require-imports */
-  const { NodeSDK } = require('@opentelemetry/sdk-node') as typeof SdkNode;
-  const { HttpInstrumentation } = require('@opentelemetry/instrumentation-http') as typeof HttpInstr;
+  const { NodeTracerProvider } = require('@opentelemetry/sdk-trace-node') as typeof TraceNode;
+  const { BatchSpanProcessor } = require('@opentelemetry/sdk-trace-base') as typeof TraceBase;
+  const { registerInstrumentations } =
+    require('@opentelemetry/instrumentation') as typeof Instrumentation;
+  const { detectResources, envDetector, hostDetector, processDetector, resourceFromAttributes } =
+    require('@opentelemetry/resources') as typeof Resources;
+  const { HttpInstrumentation } =
+    require('@opentelemetry/instrumentation-http') as typeof HttpInstr;
   const { ExpressInstrumentation, ExpressLayerType } =
     require('@opentelemetry/instrumentation-express') as typeof ExpressInstr;
   const { IORedisInstrumentation } =
@@ -55,50 +67,65 @@ function start(): void {
   /* eslint-enable @typescript-eslint/no-require-imports */
 
   const env = process.env;
-  const sdk = new NodeSDK({
-    // OTEL_SERVICE_NAME, when set, wins through the SDK's environment resource detector.
-    serviceName: env.OTEL_SERVICE_NAME ? undefined : defaultServiceName(process.argv[1], env),
-    traceExporter: otlpExporter(env),
+  // OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES (the env detector) win over the default name.
+  const resource = resourceFromAttributes({
+    'service.name': defaultServiceName(process.argv[1], env),
+  }).merge(detectResources({ detectors: [envDetector, hostDetector, processDetector] }));
+  const provider = new NodeTracerProvider({
+    resource,
+    // The sampler (OTEL_TRACES_SAMPLER) and the batch settings (OTEL_BSP_*) come from the env.
+    spanProcessors: spanExporters(env).map((exporter) => new BatchSpanProcessor(exporter)),
+  });
+  // W3C trace context and baggage; AsyncLocalStorage for the active context.
+  provider.register();
+  registerInstrumentations({
+    tracerProvider: provider,
     instrumentations: [
       new HttpInstrumentation({
-        ignoreIncomingRequestHook: (req) =>
-          UNTRACED_PATHS.has((req.url ?? '').split('?')[0] ?? ''),
+        ignoreIncomingRequestHook: (req) => UNTRACED_PATHS.has((req.url ?? '').split('?')[0] ?? ''),
         requireParentforOutgoingSpans: true,
       }),
       new ExpressInstrumentation({ ignoreLayersType: [ExpressLayerType.MIDDLEWARE] }),
       new IORedisInstrumentation({ requireParentSpan: true }),
     ],
-    // Traces only: metrics are Prometheus (/metrics), logs are JSON lines on stdout.
-    metricReaders: [],
-    logRecordProcessors: [],
   });
-  sdk.start();
-  registerTelemetryShutdown(() => sdk.shutdown());
+  registerTelemetryShutdown(() => provider.shutdown());
 }
 
 /**
- * The OTLP exporter for OTEL_TRACES_EXPORTER=otlp over HTTP (`http/protobuf` or `http/json`);
- * undefined leaves the SDK to build exporters from the environment (grpc, or a list such as
- * `otlp,console`). Endpoint and headers come from the standard variables either way.
+ * One exporter per name in OTEL_TRACES_EXPORTER (`otlp`, `console`); OTLP over
+ * OTEL_EXPORTER_OTLP_TRACES_PROTOCOL or OTEL_EXPORTER_OTLP_PROTOCOL (`http/protobuf` default,
+ * `http/json`, `grpc`). Endpoint and headers come from the standard variables.
  */
-function otlpExporter(env: NodeJS.ProcessEnv): SdkNode.NodeSDKConfiguration['traceExporter'] | undefined {
-  if ((env.OTEL_TRACES_EXPORTER ?? '').trim() !== 'otlp') return undefined;
+function spanExporters(env: NodeJS.ProcessEnv): TraceBase.SpanExporter[] {
+  const names = (env.OTEL_TRACES_EXPORTER ?? '').split(',').map((s) => s.trim());
+  const exporters: TraceBase.SpanExporter[] = [];
+  /* eslint-disable @typescript-eslint/no-require-imports */
+  if (names.includes('console')) {
+    const { ConsoleSpanExporter } = require('@opentelemetry/sdk-trace-base') as typeof TraceBase;
+    exporters.push(new ConsoleSpanExporter());
+  }
+  if (!names.includes('otlp')) return exporters;
   const protocol = (
     env.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL ||
     env.OTEL_EXPORTER_OTLP_PROTOCOL ||
     'http/protobuf'
   ).trim();
-  /* eslint-disable @typescript-eslint/no-require-imports */
-  if (protocol === 'http/json') {
-    const { OTLPTraceExporter } = require('@opentelemetry/exporter-trace-otlp-http') as typeof OtlpHttp;
-    return new OTLPTraceExporter();
-  }
-  if (protocol === 'http/protobuf') {
-    const { OTLPTraceExporter } = require('@opentelemetry/exporter-trace-otlp-proto') as typeof OtlpProto;
-    return new OTLPTraceExporter();
+  if (protocol === 'grpc') {
+    const { OTLPTraceExporter } =
+      require('@opentelemetry/exporter-trace-otlp-grpc') as typeof OtlpGrpc;
+    exporters.push(new OTLPTraceExporter());
+  } else if (protocol === 'http/json') {
+    const { OTLPTraceExporter } =
+      require('@opentelemetry/exporter-trace-otlp-http') as typeof OtlpHttp;
+    exporters.push(new OTLPTraceExporter());
+  } else {
+    const { OTLPTraceExporter } =
+      require('@opentelemetry/exporter-trace-otlp-proto') as typeof OtlpProto;
+    exporters.push(new OTLPTraceExporter());
   }
   /* eslint-enable @typescript-eslint/no-require-imports */
-  return undefined;
+  return exporters;
 }
 
 if (tracingRequested(process.env)) start();
