@@ -18,7 +18,7 @@ import { admit, type AccessGuardOptions } from './security/access-guard';
 import { type Access, accessOfRoute } from './security/access-policy';
 import { LOCAL_PRINCIPAL, type Principal } from './security/api-keys';
 import { depthExceeds, depthError, MAX_JSON_DEPTH } from './security/json-depth';
-import { maySee, ownerOf, setPrincipal } from './security/principal';
+import { maySee, ownerOf } from './security/principal';
 import type { NodeHandler } from './security/security-headers';
 import { TASK_REQUESTS, type TaskRequestSpec } from './task-requests';
 import type { TaskSubmitter } from './task-submitter';
@@ -74,7 +74,6 @@ export function withFastTaskRoutes(
       }
       const access = route.kind === 'submit' ? submitAccess : readAccess;
       authorize(deps.security, access, req).then((principal) => {
-        setPrincipal(res, principal);
         const answered =
           route.kind === 'submit'
             ? submit(req, route.spec, principal, deps)

@@ -1,20 +1,18 @@
 /** The principal a request acts for, set by the access guard, and the ownership rule. */
-import type { ServerResponse } from 'node:http';
+import type { Response } from 'express';
 import { LOCAL_PRINCIPAL, type Principal } from './api-keys';
 
-/**
- * Keyed by the response object, so express routes and the plain node:http routes
- * (fast-task-routes.ts) share one guard: express's `res` is node's, with more methods.
- */
-const PRINCIPALS = new WeakMap<ServerResponse, Principal>();
+const PRINCIPAL = Symbol('principal');
 
-export function setPrincipal(res: ServerResponse, principal: Principal): void {
-  PRINCIPALS.set(res, principal);
+type WithPrincipal = Response & { locals: { [PRINCIPAL]?: Principal } };
+
+export function setPrincipal(res: Response, principal: Principal): void {
+  (res as WithPrincipal).locals[PRINCIPAL] = principal;
 }
 
 /** The request's principal; the local one when no guard ran (apps built without auth). */
-export function principalOf(res: ServerResponse): Principal {
-  return PRINCIPALS.get(res) ?? LOCAL_PRINCIPAL;
+export function principalOf(res: Response): Principal {
+  return (res as WithPrincipal).locals[PRINCIPAL] ?? LOCAL_PRINCIPAL;
 }
 
 /** The owner to record on what this principal creates (none in the keyless mode). */

@@ -22,36 +22,38 @@ export interface SecurityHeaderOptions {
 
 /** The headers of a JSON route, as plain handlers to run in order. */
 export function apiSecurityHeaders(options: SecurityHeaderOptions): NodeHandler[] {
-  return securityHandlers(options, 'api');
+  return [helmetFor(options, 'api'), ...corsFor(options)];
 }
 
 /** The same, as express middleware for every route (Swagger UI's own policy on /docs). */
 export function securityHeaders(options: SecurityHeaderOptions): RequestHandler[] {
-  const [forApi, ...rest] = securityHandlers(options, 'api');
-  const [forDocs] = securityHandlers(options, 'docs');
+  const forApi = helmetFor(options, 'api');
+  const forDocs = helmetFor(options, 'docs');
   const headers: RequestHandler = (req, res, next) =>
-    (req.path === '/docs' || req.path.startsWith('/docs/') ? forDocs! : forApi!)(req, res, next);
-  return [headers, ...rest];
+    (req.path === '/docs' || req.path.startsWith('/docs/') ? forDocs : forApi)(req, res, next);
+  return [headers, ...corsFor(options)];
 }
 
-function securityHandlers(options: SecurityHeaderOptions, kind: 'api' | 'docs'): NodeHandler[] {
-  const crossOrigin = options.corsOrigins.length > 0;
+function helmetFor(options: SecurityHeaderOptions, kind: 'api' | 'docs'): NodeHandler {
   const common = {
-    crossOriginResourcePolicy: { policy: crossOrigin ? 'cross-origin' : 'same-origin' },
+    crossOriginResourcePolicy: {
+      policy: options.corsOrigins.length > 0 ? 'cross-origin' : 'same-origin',
+    },
   } as const;
-  const headers =
-    kind === 'docs'
-      ? helmet(common)
-      : helmet({
-          ...common,
-          contentSecurityPolicy: {
-            useDefaults: false,
-            directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] },
-          },
-        });
-  if (!crossOrigin) return [headers];
+  if (kind === 'docs') return helmet(common);
+  return helmet({
+    ...common,
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] },
+    },
+  });
+}
+
+/** CORS only for configured origins: none otherwise. */
+function corsFor(options: SecurityHeaderOptions): NodeHandler[] {
+  if (options.corsOrigins.length === 0) return [];
   return [
-    headers,
     cors({
       origin: [...options.corsOrigins],
       allowedHeaders: [
