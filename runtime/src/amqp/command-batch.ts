@@ -15,6 +15,7 @@ export const COMMAND_BATCH_TYPE = 'task.command.batch';
 export const BATCH_PARTS_HEADER = 'x-batch-parts';
 
 const NEWLINE = 0x0a;
+const NEWLINE_BYTES = Buffer.from([NEWLINE]);
 
 export interface BatchPartMeta {
   readonly messageId: string;
@@ -30,7 +31,7 @@ export function encodeCommandBatch(
 ): { content: Buffer; headers: Record<string, unknown> } {
   const chunks: Buffer[] = [];
   for (const [i, part] of parts.entries()) {
-    if (i > 0) chunks.push(Buffer.from([NEWLINE]));
+    if (i > 0) chunks.push(NEWLINE_BYTES);
     chunks.push(part.content);
   }
   return {

@@ -8,8 +8,10 @@
  * Tracing is on only when OTEL_TRACES_EXPORTER names `otlp` (or `console`) and
  * OTEL_SDK_DISABLED is not true: without it this module loads nothing but its own few lines, and
  * the runtime's spans are no-ops. It starts a tracer provider, not the all-in-one NodeSDK: that
- * one also loads the metrics and logs SDKs and every exporter, about 11 MB more per process
- * (bench/README.md, scenario 5), for signals these services do not send over OTLP. The standard variables apply: OTEL_EXPORTER_OTLP_ENDPOINT
+ * one also loads the metrics and logs SDKs and every exporter, 6-15 MB more per process
+ * (bench/README.md, scenario 5), for signals these services do not send over OTLP.
+ *
+ * The standard variables apply: OTEL_EXPORTER_OTLP_ENDPOINT
  * (default http://localhost:4318), OTEL_EXPORTER_OTLP_PROTOCOL or OTEL_EXPORTER_OTLP_TRACES_PROTOCOL
  * (`http/protobuf` default, `http/json`, `grpc`), OTEL_SERVICE_NAME (default `tasks-<service>`,
  * from the entry script's `services/<service>/` folder), OTEL_RESOURCE_ATTRIBUTES,
@@ -31,6 +33,13 @@ import type * as Resources from '@opentelemetry/resources';
 import type * as TraceBase from '@opentelemetry/sdk-trace-base';
 import type * as TraceNode from '@opentelemetry/sdk-trace-node';
 import { registerTelemetryShutdown } from './telemetry-shutdown';
+
+/** The OTLP trace exporter package of each OTEL_EXPORTER_OTLP_(TRACES_)PROTOCOL. */
+const OTLP_EXPORTERS: Readonly<Record<string, string>> = {
+  'http/protobuf': '@opentelemetry/exporter-trace-otlp-proto',
+  'http/json': '@opentelemetry/exporter-trace-otlp-http',
+  grpc: '@opentelemetry/exporter-trace-otlp-grpc',
+};
 
 /** Request paths that never start a trace (probes and scrapes, many per minute). */
 const UNTRACED_PATHS = new Set(['/metrics', '/livez', '/readyz', '/health']);
@@ -111,19 +120,11 @@ function spanExporters(env: NodeJS.ProcessEnv): TraceBase.SpanExporter[] {
     env.OTEL_EXPORTER_OTLP_PROTOCOL ||
     'http/protobuf'
   ).trim();
-  if (protocol === 'grpc') {
-    const { OTLPTraceExporter } =
-      require('@opentelemetry/exporter-trace-otlp-grpc') as typeof OtlpGrpc;
-    exporters.push(new OTLPTraceExporter());
-  } else if (protocol === 'http/json') {
-    const { OTLPTraceExporter } =
-      require('@opentelemetry/exporter-trace-otlp-http') as typeof OtlpHttp;
-    exporters.push(new OTLPTraceExporter());
-  } else {
-    const { OTLPTraceExporter } =
-      require('@opentelemetry/exporter-trace-otlp-proto') as typeof OtlpProto;
-    exporters.push(new OTLPTraceExporter());
-  }
+  // The three exporters have the same shape: the protocol only picks the package.
+  const { OTLPTraceExporter } = require(
+    OTLP_EXPORTERS[protocol] ?? OTLP_EXPORTERS['http/protobuf']!,
+  ) as typeof OtlpProto | typeof OtlpHttp | typeof OtlpGrpc;
+  exporters.push(new OTLPTraceExporter());
   /* eslint-enable @typescript-eslint/no-require-imports */
   return exporters;
 }
