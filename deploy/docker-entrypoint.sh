@@ -37,6 +37,11 @@ done
 # The image's WORKDIR; also right when the script runs from a checkout (deploy/ is beside it).
 cd "$(dirname "$0")/.."
 
+# The service's V8 heap settings (deploy/node-flags), in front of NODE_OPTIONS: an option set
+# there wins, since V8 keeps the last value of a flag.
+flags="$(sed -n "s/^${SERVICE} //p" deploy/node-flags)"
+export NODE_OPTIONS="${flags}${NODE_OPTIONS:+ ${NODE_OPTIONS}}"
+
 # exec: node replaces this shell, so the signals reach the service (tini, `init: true`, or the
 # kubelet's SIGTERM), and the service's exit code is the container's.
 exec node --enable-source-maps "services/${SERVICE}/dist/main.js" "$@"

@@ -21,6 +21,8 @@ export interface SupervisorOptions {
   readonly cwd: string;
   /** Base environment; each child also gets `SERVICE_REPLICA` (1-based). */
   readonly env: NodeJS.ProcessEnv;
+  /** Variables of one replica's process on top of `env`, e.g. its NODE_OPTIONS. */
+  readonly envFor?: (spec: ReplicaSpec) => NodeJS.ProcessEnv;
   readonly log: LauncherLog;
   /** Called with every new child (first start and restarts), e.g. to read its output. */
   readonly onSpawn?: (child: ChildProcess, label: string) => void;
@@ -166,7 +168,11 @@ export class Supervisor {
     const { spec, label } = slot;
     const child = spawn(this.options.command, [...this.options.argsFor(spec)], {
       cwd: this.options.cwd,
-      env: { ...this.options.env, SERVICE_REPLICA: String(spec.replica) },
+      env: {
+        ...this.options.env,
+        ...this.options.envFor?.(spec),
+        SERVICE_REPLICA: String(spec.replica),
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: true,
     });

@@ -16,7 +16,8 @@ import { waitFor } from './wait-for';
 const SCRIPT = `
 const mode = process.argv[2];
 const log = (msg, extra) => process.stdout.write(JSON.stringify({ level: 30, time: Date.now(),
-  msg, replica: process.env.SERVICE_REPLICA, cwd: process.cwd(), ...extra }) + '\\n');
+  msg, replica: process.env.SERVICE_REPLICA, cwd: process.cwd(),
+  heapMb: Math.round(require('v8').getHeapStatistics().heap_size_limit / 1048576), ...extra }) + '\\n');
 if (mode === 'crash') { log('up'); process.stderr.write('crashing now\\n'); process.exit(3); }
 const keepAlive = setInterval(() => {}, 1000);
 process.on('SIGTERM', () => {
@@ -113,6 +114,28 @@ describe('Supervisor', () => {
     expect(s.state).toBe('stopped');
     expect(count('stopped')).toBe(3);
     expect((output.match(/ draining /g) ?? []).length).toBe(3);
+  });
+
+  it("gives each replica its own variables, e.g. its service's NODE_OPTIONS", async () => {
+    const s = create(
+      [
+        { service: 'gateway', replica: 1 },
+        { service: 'email-worker', replica: 1 },
+      ],
+      () => 'steady',
+      {
+        envFor: (spec) =>
+          spec.service === 'gateway' ? { NODE_OPTIONS: '--max-old-space-size=100' } : {},
+      },
+    );
+    s.start();
+    await waitFor(() => (output.match(/ up /g) ?? []).length === 2, 'two "up" lines');
+    const heapMb = (label: string): number =>
+      Number(new RegExp(`^${label} +\\| .* up .*heapMb=(\\d+)`, 'm').exec(output)?.[1]);
+    // V8's limit is the old-space cap plus the young generation.
+    expect(heapMb('gateway#1')).toBeLessThan(200);
+    expect(heapMb('email-worker#1')).toBeGreaterThan(200);
+    await s.stop(5_000);
   });
 
   it('restarts a child that exits, with a doubling delay, and leaves the others running', async () => {

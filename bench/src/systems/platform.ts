@@ -7,11 +7,15 @@
  *
  * The worker is bench/'s no-op worker (the runtime's real worker path, `startWorkerService`, on
  * the processing-worker's queue) unless `workerService` names the real processing-worker.
+ * Every service runs with its deployed V8 heap flags (deploy/node-flags); the no-op worker with
+ * the processing-worker's.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DATA_PROCESS } from '@tasks/contracts';
+import { readNodeFlags } from '@tasks/launcher/dist/node-flags';
+import { isServiceName } from '@tasks/launcher/dist/services';
 import {
   closeInOrder,
   CommandPublisher,
@@ -23,7 +27,7 @@ import {
   TaskEnqueuer,
 } from '@tasks/runtime';
 import { TestNamespace } from '@tasks/runtime/testing';
-import { baseEnv, benchEntry, ProcessGroup, serviceEntry } from '../support/child';
+import { baseEnv, benchEntry, ProcessGroup, REPO_ROOT, serviceEntry } from '../support/child';
 import type { Probe } from '../support/observer';
 import type { SystemOptions, TaskSystem } from './system';
 
@@ -45,6 +49,14 @@ const READY: Record<string, string> = {
   'status-store': 'status-store started',
   scheduler: 'scheduler started',
 };
+
+const NODE_FLAGS = readNodeFlags(REPO_ROOT);
+
+/** The flags a service is deployed with; bench/'s no-op worker stands in for the processing-worker. */
+function deployedFlags(name: string): readonly string[] {
+  const service = name === 'bench' ? 'processing-worker' : name;
+  return isServiceName(service) ? (NODE_FLAGS.get(service) ?? []) : [];
+}
 
 export class Platform implements TaskSystem {
   readonly key = 'ours' as const;
@@ -114,7 +126,10 @@ export class Platform implements TaskSystem {
   private async startService(name: string, label = name): Promise<string> {
     const isWorker = name.endsWith('-worker') || name === 'bench';
     const entry = name === 'bench' ? benchEntry('noop-worker') : serviceEntry(name);
-    const nodeArgs = this.options.nodeArgs?.[label] ?? this.options.nodeArgs?.[name] ?? [];
+    const nodeArgs = [
+      ...deployedFlags(name),
+      ...(this.options.nodeArgs?.[label] ?? this.options.nodeArgs?.[name] ?? []),
+    ];
     const ready = isWorker ? 'worker started' : (READY[name] ?? 'started');
     // The gateway listens before its broker connection is up (reads work, publishes answer
     // 503): wait for its publishing connection too.
