@@ -17,8 +17,8 @@ export function nodeFlagsPath(rootDir: string): string {
  * The table's flags per service.
  * @throws NodeFlagsError on an unknown service, a line without flags, or a service missing.
  */
-export function parseNodeFlags(text: string, file: string): ReadonlyMap<ServiceName, string[]> {
-  const flags = new Map<ServiceName, string[]>();
+export function parseNodeFlags(text: string, file: string): ReadonlyMap<string, readonly string[]> {
+  const flags = new Map<string, readonly string[]>();
   text.split('\n').forEach((raw, index) => {
     const line = raw.replace(/#.*/, '').trim();
     if (line === '') return;
@@ -36,7 +36,7 @@ export function parseNodeFlags(text: string, file: string): ReadonlyMap<ServiceN
 }
 
 /** Reads and parses the table under `rootDir`. */
-export function readNodeFlags(rootDir: string): ReadonlyMap<ServiceName, string[]> {
+export function readNodeFlags(rootDir: string): ReadonlyMap<string, readonly string[]> {
   const file = nodeFlagsPath(rootDir);
   return parseNodeFlags(readFileSync(file, 'utf8'), file);
 }
@@ -46,7 +46,7 @@ export function readNodeFlags(rootDir: string): ReadonlyMap<ServiceName, string[
  * NODE_OPTIONS, whose options win (V8 keeps a flag's last value), as in docker-entrypoint.sh.
  */
 export function nodeOptionsFor(
-  flags: ReadonlyMap<ServiceName, readonly string[]>,
+  flags: ReadonlyMap<string, readonly string[]>,
   service: ServiceName,
   inherited: string | undefined,
 ): string {

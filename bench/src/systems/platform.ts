@@ -14,8 +14,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DATA_PROCESS } from '@tasks/contracts';
-import { readNodeFlags } from '@tasks/launcher/dist/node-flags';
-import { isServiceName } from '@tasks/launcher/dist/services';
+import { readNodeFlags } from '@tasks/launcher/node-flags';
 import {
   closeInOrder,
   CommandPublisher,
@@ -55,7 +54,7 @@ const NODE_FLAGS = readNodeFlags(REPO_ROOT);
 /** The flags a service is deployed with; bench/'s no-op worker stands in for the processing-worker. */
 function deployedFlags(name: string): readonly string[] {
   const service = name === 'bench' ? 'processing-worker' : name;
-  return isServiceName(service) ? (NODE_FLAGS.get(service) ?? []) : [];
+  return NODE_FLAGS.get(service) ?? [];
 }
 
 export class Platform implements TaskSystem {
