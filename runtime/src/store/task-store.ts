@@ -12,6 +12,7 @@ import {
 } from '@tasks/contracts';
 import type { ChainableCommander } from 'ioredis';
 import type { Redis } from '../redis/redis-client';
+import { TickBatcher } from '../redis/tick-batcher';
 import { APPLY_EVENT_LUA } from './apply-event-script';
 import { APPLY_EVENT_KEYS, APPLY_EVENTS_LUA, packArgs } from './apply-events-script';
 import { RedisKeys } from './redis-keys';
@@ -62,6 +63,16 @@ const EVENTS_PER_CALL = 100;
 
 export class TaskStore {
   readonly keys: RedisKeys;
+  /** PENDING registrations of one turn (a producer's burst): one script call. */
+  private readonly registrations = new TickBatcher<StateEvent, boolean>(
+    (events) => this.applyAll(events),
+    (flush) => setImmediate(flush),
+  );
+  /** Revocation checks of one callback (a worker starting a command batch): one MGET. */
+  private readonly revocations = new TickBatcher<string, boolean>(async (taskIds) => {
+    const values = await this.redis.mget(taskIds.map((id) => this.keys.revoked(id)));
+    return values.map((value) => value !== null);
+  }, queueMicrotask);
 
   constructor(
     readonly redis: Redis,
@@ -82,6 +93,16 @@ export class TaskStore {
   /** Applies one event; true when it moved the task forward. */
   async apply(event: StateEvent): Promise<boolean> {
     return this.applyWith(event, false);
+  }
+
+  /**
+   * Registers a new task's PENDING, as `apply` would; the registrations made in one turn of the
+   * event loop share one script call (`applyAll`, in call order). Only for PENDING of a task
+   * the caller waits on before anything else touches it (TaskEnqueuer): the write goes out a
+   * turn later, after Redis commands the caller issues in the meantime.
+   */
+  register(event: StateEvent): Promise<boolean> {
+    return this.registrations.call(event);
   }
 
   /**
@@ -196,8 +217,9 @@ export class TaskStore {
     await this.redis.set(this.keys.revoked(taskId), '1', 'EX', ttlS);
   }
 
-  async isRevoked(taskId: string): Promise<boolean> {
-    return (await this.redis.exists(this.keys.revoked(taskId))) === 1;
+  /** Whether the task is revoked; the checks of one callback share one MGET. */
+  isRevoked(taskId: string): Promise<boolean> {
+    return this.revocations.call(taskId);
   }
 
   /** Counts a (re)delivery of one attempt; the count parks crash loops (classic queues). */

@@ -59,7 +59,7 @@ export class TaskEnqueuer {
       ...(request.idempotencyKey ? { idempotency_key: request.idempotencyKey } : {}),
       ...(request.schedule ? { schedule: request.schedule } : {}),
     };
-    await this.store.apply({
+    await this.store.register({
       v: 1,
       task_id: taskId,
       type: request.type,
