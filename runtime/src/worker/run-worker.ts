@@ -45,6 +45,7 @@ import { TaskAttributes } from '../telemetry/attributes';
 import { Metrics } from '../telemetry/metrics';
 import { failSpan, inSpan, startProcessSpan, withContext } from '../telemetry/tracing';
 import { batchParts } from './batch-delivery';
+import { LazyAbort } from './lazy-abort';
 import { classify, type Outcome, type RetryPolicyConfig } from './retry-policy';
 import { StateEventPublisher } from './state-event-publisher';
 import type { TaskContext } from './task-context';
@@ -96,7 +97,7 @@ interface Run {
   readonly type: string;
   readonly attempt: number;
   readonly startedAt: string;
-  readonly controller: AbortController;
+  readonly controller: LazyAbort;
   seq: number;
 }
 
@@ -372,7 +373,7 @@ export class Worker {
       type: decoded.command.type,
       attempt: decoded.attempt,
       startedAt: new Date().toISOString(),
-      controller: new AbortController(),
+      controller: new LazyAbort(),
       seq: 0,
     };
     this.running.add(run);
@@ -384,11 +385,7 @@ export class Worker {
         });
         return false;
       });
-      if (
-        revoked ||
-        run.controller.signal.aborted ||
-        (await this.isDuplicateStep(delivery, decoded))
-      ) {
+      if (revoked || run.controller.aborted || (await this.isDuplicateStep(delivery, decoded))) {
         span.setAttribute(TaskAttributes.outcome, 'skipped');
         delivery.ack();
         return;
@@ -507,7 +504,9 @@ export class Worker {
       taskId: run.taskId,
       type: run.type,
       attempt,
-      signal: run.controller.signal,
+      get signal() {
+        return run.controller.signal;
+      },
       get log() {
         return log();
       },
@@ -532,7 +531,7 @@ export class Worker {
         },
         () => this.withLimits(task, run, () => task.run(job.payload, ctx)),
       );
-      outcome = isRevokedReason(run.controller.signal.reason)
+      outcome = isRevokedReason(run.controller.reason)
         ? { kind: 'revoked' }
         : { kind: 'success', result };
     } catch (err) {
@@ -542,7 +541,7 @@ export class Worker {
         err,
         attempt,
         policy,
-        run.controller.signal.aborted ? run.controller.signal.reason : undefined,
+        run.controller.aborted ? run.controller.reason : undefined,
       );
     }
     const runtimeMs = Math.round(performance.now() - started);
@@ -747,7 +746,7 @@ export class Worker {
       return;
     }
     for (const run of this.running) {
-      if (run.taskId !== parsed.task_id || run.controller.signal.aborted) continue;
+      if (run.taskId !== parsed.task_id || run.controller.aborted) continue;
       this.deps.log.info('revoking running task', { task_id: parsed.task_id });
       run.controller.abort(new RevokedError(parsed.task_id));
     }
