@@ -1,5 +1,4 @@
 import { TickBatcher } from '../src/redis/tick-batcher';
-import { LazyAbort } from '../src/worker/lazy-abort';
 
 describe('TickBatcher', () => {
   const recording = (): { sent: number[][]; batcher: TickBatcher<number, string> } => {
@@ -43,28 +42,5 @@ describe('TickBatcher', () => {
       throw failure;
     }, queueMicrotask);
     await expect(throwing.call(1)).rejects.toBe(failure);
-  });
-});
-
-describe('LazyAbort', () => {
-  it('reads as not aborted without making a controller, and aborts with the first reason', () => {
-    const run = new LazyAbort();
-    expect(run.aborted).toBe(false);
-    expect(run.reason).toBeUndefined();
-    const first = new Error('revoked');
-    run.abort(first);
-    run.abort(new Error('shutdown'));
-    expect(run.aborted).toBe(true);
-    expect(run.reason).toBe(first);
-    expect(run.signal.aborted).toBe(true);
-  });
-
-  it('aborts the signal a handler already holds', () => {
-    const run = new LazyAbort();
-    const signal = run.signal;
-    const seen: unknown[] = [];
-    signal.addEventListener('abort', () => seen.push(signal.reason));
-    run.abort('time limit');
-    expect(seen).toEqual(['time limit']);
   });
 });
