@@ -118,7 +118,7 @@ const APPLY_EVENT_SCRIPT = [
   'hincrby',
 ];
 const WORKER_COMMON = [
-  'exists', // revocation check before a task starts
+  'mget', // revocation checks before tasks start (one MGET per command batch)
   'set', // first-run claim of a workflow step (SET NX)
   'incr', // redelivery counter (crash loops)
   'expire',
