@@ -110,6 +110,10 @@ export class Scheduler {
           // The same id if a new leader fires a tick again whose first command's confirm its
           // dead predecessor never recorded: the duplicate is the same task.
           taskId: scheduledTaskId(spec.name, dueAt),
+          // The tick is its idempotency key: a fire whose publish timed out is fired again with
+          // this id next tick, so the enqueuer must not revoke the id (the re-fire would be
+          // skipped and the run lost). A late first copy is the same task as the re-fire.
+          idempotencyKey: `schedule:${spec.name}:${dueAt.toISOString()}`,
           type: spec.task,
           payload: spec.payload,
           priority: spec.priority,
