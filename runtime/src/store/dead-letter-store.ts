@@ -4,6 +4,7 @@
  * after DEAD_LETTER_TTL_MS); this index holds what replay needs: the original bytes, headers and
  * routing key, and why the command was parked.
  */
+import { randomUUID } from 'node:crypto';
 import type { Redis } from '../redis/redis-client';
 import { RedisKeys } from './redis-keys';
 
@@ -24,6 +25,37 @@ export interface DeadLetter {
 
 /** Index entries are kept as long as the parking queues keep their copies. */
 const INDEX_TTL_S = 14 * 86_400;
+
+/** What claiming a dead letter for a replay found. */
+export type ReplayClaim =
+  | { readonly kind: 'claimed'; readonly entry: DeadLetter; readonly token: string }
+  | { readonly kind: 'missing' }
+  /** Another replay holds it. */
+  | { readonly kind: 'busy' };
+
+/**
+ * KEYS: dead letters hash, the claim key. ARGV: task id, token, claim lifetime (ms).
+ * Returns {0} (no entry), {1} (claimed by another replay) or {2, entry}.
+ */
+const CLAIM_REPLAY_LUA = `
+local raw = redis.call('HGET', KEYS[1], ARGV[1])
+if not raw then return {0} end
+if not redis.call('SET', KEYS[2], ARGV[2], 'NX', 'PX', ARGV[3]) then return {1} end
+return {2, raw}
+`;
+
+/**
+ * KEYS: dead letters hash, index, claim key. ARGV: task id, token, '1' to remove the entry.
+ * Drops the claim if it is still this token's; with '1', removes the entry too.
+ */
+const END_REPLAY_LUA = `
+if ARGV[3] == '1' then
+  redis.call('HDEL', KEYS[1], ARGV[1])
+  redis.call('ZREM', KEYS[2], ARGV[1])
+end
+if redis.call('GET', KEYS[3]) == ARGV[2] then redis.call('DEL', KEYS[3]) end
+return 1
+`;
 
 export class DeadLetterStore {
   private readonly keys: RedisKeys;
@@ -60,6 +92,50 @@ export class DeadLetterStore {
     const raws = await this.redis.hmget(this.keys.deadLetters, ...ids);
     const items = raws.flatMap((raw) => (raw ? [JSON.parse(raw) as DeadLetter] : []));
     return { total, items };
+  }
+
+  /**
+   * Claims a dead letter for one replay, atomically: of replays racing for it, one gets the
+   * entry, the others `busy`. The claim lapses after `ttlMs` (a replayer that died), so it
+   * must outlast a publish's confirm timeout.
+   */
+  async claimReplay(taskId: string, ttlMs: number): Promise<ReplayClaim> {
+    const token = randomUUID();
+    const reply = (await this.redis.eval(
+      CLAIM_REPLAY_LUA,
+      2,
+      this.keys.deadLetters,
+      this.keys.deadLetterReplay(taskId),
+      taskId,
+      token,
+      String(ttlMs),
+    )) as [number, string?];
+    if (reply[0] === 0) return { kind: 'missing' };
+    if (reply[0] === 1) return { kind: 'busy' };
+    return { kind: 'claimed', entry: JSON.parse(reply[1] as string) as DeadLetter, token };
+  }
+
+  /** The replay's command was confirmed: removes the entry and the claim. */
+  async completeReplay(taskId: string, token: string): Promise<void> {
+    await this.endReplay(taskId, token, true);
+  }
+
+  /** The replay did not publish: drops the claim, the entry stays replayable. */
+  async releaseReplay(taskId: string, token: string): Promise<void> {
+    await this.endReplay(taskId, token, false);
+  }
+
+  private async endReplay(taskId: string, token: string, remove: boolean): Promise<void> {
+    await this.redis.eval(
+      END_REPLAY_LUA,
+      3,
+      this.keys.deadLetters,
+      this.keys.deadLetterIndex,
+      this.keys.deadLetterReplay(taskId),
+      taskId,
+      token,
+      remove ? '1' : '0',
+    );
   }
 
   /** True when an entry was removed. */

@@ -33,6 +33,10 @@ export class RedisKeys {
   get deadLetterIndex(): string {
     return `${this.prefix}dead:index`;
   }
+  /** A replay's claim on one dead letter: only its holder publishes the command. */
+  deadLetterReplay(taskId: string): string {
+    return `${this.prefix}dead:replaying:${taskId}`;
+  }
   /** Schedules as the scheduler loaded them (JSON per name), for the admin API. */
   get scheduleDefinitions(): string {
     return `${this.prefix}sched:defs`;

@@ -55,6 +55,36 @@ type ApplyEventCommand = (
   ...argv: string[]
 ) => Promise<number>;
 
+/** A record and its revocation as they were, to undo a replay's reopen whose publish failed. */
+export interface RecordSnapshot {
+  readonly taskId: string;
+  /** The hash's fields; empty when there was no record. */
+  readonly fields: Readonly<Record<string, string>>;
+  /** Remaining lifetime of the record (ms); <= 0 when none. */
+  readonly ttlMs: number;
+  /** Remaining lifetime of the revocation (ms); <= 0 when the task was not revoked. */
+  readonly revokedTtlMs: number;
+}
+
+/**
+ * Undoes a reopen, only while the record is still that reopen's PENDING (nothing ran it).
+ * KEYS: task hash, revocation, scheduled zset.
+ * ARGV: reopened attempt, record ttl (ms), revocation ttl (ms), task id, then field/value pairs.
+ * Returns 1 when restored, 0 when the record had moved on.
+ */
+const RESTORE_SNAPSHOT_LUA = `
+local cur = redis.call('HMGET', KEYS[1], 'state', 'attempt', 'seq')
+if cur[1] ~= 'PENDING' or cur[2] ~= ARGV[1] or cur[3] ~= '0' then return 0 end
+redis.call('DEL', KEYS[1])
+redis.call('ZREM', KEYS[3], ARGV[4])
+if #ARGV > 4 then
+  redis.call('HSET', KEYS[1], unpack(ARGV, 5))
+  if tonumber(ARGV[2]) > 0 then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+end
+if tonumber(ARGV[3]) > 0 then redis.call('SET', KEYS[2], '1', 'PX', ARGV[3]) end
+return 1
+`;
+
 type ApplyEventsCommand = (numberOfKeys: number, ...keysThenArgv: string[]) => Promise<number[]>;
 
 const STATS_TTL_S = 400 * 24 * 3600;
@@ -111,6 +141,43 @@ export class TaskStore {
    */
   async reopen(event: StateEvent): Promise<boolean> {
     return this.applyWith(event, true);
+  }
+
+  /** The record and its revocation as they are now (for `restore`). */
+  async snapshot(taskId: string): Promise<RecordSnapshot> {
+    const replies = (await this.redis
+      .multi()
+      .hgetall(this.keys.task(taskId))
+      .pttl(this.keys.task(taskId))
+      .pttl(this.keys.revoked(taskId))
+      .exec()) as [Error | null, unknown][];
+    const [fields, ttlMs, revokedTtlMs] = replies.map(([err, value]) => {
+      if (err) throw err;
+      return value;
+    }) as [Record<string, string>, number, number];
+    return { taskId, fields, ttlMs, revokedTtlMs };
+  }
+
+  /**
+   * Puts back a record and its revocation as `snapshot` saw them, if the record is still the
+   * PENDING of `reopenedAttempt` that a replay wrote (a replay whose publish failed). True when
+   * restored; false when the record had moved on and was left alone.
+   */
+  async restore(snapshot: RecordSnapshot, reopenedAttempt: number): Promise<boolean> {
+    const { taskId } = snapshot;
+    const restored = await this.redis.eval(
+      RESTORE_SNAPSHOT_LUA,
+      3,
+      this.keys.task(taskId),
+      this.keys.revoked(taskId),
+      this.keys.scheduled,
+      String(reopenedAttempt),
+      String(snapshot.ttlMs),
+      String(snapshot.revokedTtlMs),
+      taskId,
+      ...Object.entries(snapshot.fields).flat(),
+    );
+    return restored === 1;
   }
 
   private async applyWith(event: StateEvent, reopen: boolean): Promise<boolean> {

@@ -1,10 +1,12 @@
 /**
  * The dead-letter view (DESIGN §8): list parked commands, replay one, drop one.
  *
- * Replay starts a new attempt of the same task id (DESIGN §6 leaves the choice): the record is
- * reopened as PENDING with attempt = last attempt + 1 (the one sanctioned exit from a terminal
- * state), the parked bytes are published again with that attempt, then the entry is removed.
- * Clients keep following the id they already have.
+ * Replay starts a new attempt of the same task id: the record is reopened as PENDING with
+ * attempt = last attempt + 1 (the one sanctioned exit from a terminal state), the parked bytes
+ * are published again with that attempt, then the entry is removed. Clients keep following the
+ * id they already have. A replay first claims the dead letter atomically, so of concurrent
+ * replays one publishes and the others get 409; a replay whose publish fails leaves the record
+ * as it was and the dead letter replayable.
  */
 import type {
   DeadLetterListResponse,
@@ -37,6 +39,11 @@ const PARKING_HEADERS: ReadonlySet<string> = new Set([
   MessageHeaders.attempt,
 ]);
 
+/** A replay's claim on its dead letter outlasts any publish's confirm timeout. */
+const REPLAY_CLAIM_MS = 120_000;
+/** How long a replayed command whose publish timed out stays revoked (a late copy is skipped). */
+const UNKNOWN_OUTCOME_REVOKE_TTL_S = 30 * 86_400;
+
 export class DeadLetters {
   constructor(private readonly deps: DeadLettersDeps) {}
 
@@ -46,15 +53,43 @@ export class DeadLetters {
   }
 
   async replay(taskId: string): Promise<ReplayResponse> {
-    const entry = await this.deps.deadLetters.get(taskId);
-    if (!entry) throw new HttpError(404, 'Dead letter not found');
+    const claim = await this.deps.deadLetters.claimReplay(taskId, REPLAY_CLAIM_MS);
+    if (claim.kind === 'missing') throw new HttpError(404, 'Dead letter not found');
+    if (claim.kind === 'busy') throw new HttpError(409, 'Dead letter is being replayed');
+    const { entry, token } = claim;
+    let attempt: number;
+    try {
+      attempt = await this.publishAgain(entry);
+    } catch (err) {
+      await this.deps.deadLetters.releaseReplay(taskId, token).catch(() => undefined);
+      throw err;
+    }
+    await this.deps.deadLetters.completeReplay(taskId, token);
+    return {
+      task_id: taskId,
+      status: 'queued',
+      message: 'Dead letter replayed as a new attempt',
+      attempt,
+    };
+  }
+
+  /**
+   * Reopens the record as the new attempt's PENDING, then publishes the parked bytes. The record
+   * is reopened first so the new run's events find it open; if the publish fails, the record
+   * and its revocation are put back as they were, and an outcome-unknown publish (timeout) is
+   * revoked so a late copy is skipped. Returns the new attempt.
+   */
+  private async publishAgain(entry: DeadLetter): Promise<number> {
+    const { store } = this.deps;
+    const taskId = entry.task_id;
     if (!entry.type)
       throw new HttpError(409, 'Dead letter cannot be replayed: its task type is unreadable');
-    const record = await this.deps.store.get(taskId);
+    const before = await store.snapshot(taskId);
+    const record = await store.get(taskId);
     const attempt = Math.max(entry.attempt, record?.attempt ?? 0) + 1;
     const now = new Date().toISOString();
-    await this.deps.store.redis.del(this.deps.store.keys.revoked(taskId));
-    await this.deps.store.reopen({
+    await store.redis.del(store.keys.revoked(taskId));
+    await store.reopen({
       v: 1,
       task_id: taskId,
       type: entry.type,
@@ -79,18 +114,16 @@ export class DeadLetters {
         failFast: true,
       });
     } catch (err) {
+      await store.restore(before, attempt);
+      if (errorCode(err) === 'PUBLISH_TIMEOUT') {
+        await store.revoke(taskId, UNKNOWN_OUTCOME_REVOKE_TTL_S);
+      }
       if (errorCode(err) === 'TASK_PERMANENT') {
         throw new HttpError(409, `Dead letter cannot be replayed: ${(err as Error).message}`);
       }
       throw err;
     }
-    await this.deps.deadLetters.remove(taskId);
-    return {
-      task_id: taskId,
-      status: 'queued',
-      message: 'Dead letter replayed as a new attempt',
-      attempt,
-    };
+    return attempt;
   }
 
   async drop(taskId: string): Promise<MessageResponse> {

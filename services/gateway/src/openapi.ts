@@ -208,7 +208,10 @@ export function buildOpenApi(): JsonObject {
         responses: {
           '202': json('Published again; the task is PENDING with the next attempt', ReplayResponse),
           '404': json('No such dead letter', ErrorResponse),
-          '409': json('Cannot be replayed (unreadable task type)', ErrorResponse),
+          '409': json(
+            'Cannot be replayed (unreadable task type), or another replay of it is under way',
+            ErrorResponse,
+          ),
           '503': errors['503'],
         },
       },
