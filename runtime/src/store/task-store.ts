@@ -16,6 +16,7 @@ import { TickBatcher } from '../redis/tick-batcher';
 import { APPLY_EVENT_LUA } from './apply-event-script';
 import { APPLY_EVENT_KEYS, APPLY_EVENTS_LUA, packArgs } from './apply-events-script';
 import { RedisKeys } from './redis-keys';
+import { REVOKE_TASK_KEYS, REVOKE_TASK_LUA } from './revoke-task-script';
 import { EXTRA_STATS_MARK, parseDayStats, type DayStats, statsIncrements } from './report-stats';
 
 /** A task as stored, with JSON fields parsed. */
@@ -85,6 +86,14 @@ if tonumber(ARGV[3]) > 0 then redis.call('SET', KEYS[2], '1', 'PX', ARGV[3]) end
 return 1
 `;
 
+/** What `revokeRecord` did. */
+export type RecordRevocation =
+  | { readonly kind: 'revoked'; readonly previous: TaskState }
+  | { readonly kind: 'missing' }
+  | { readonly kind: 'finished'; readonly state: TaskState };
+
+type RevokeTaskCommand = (...keysThenArgv: string[]) => Promise<[number, string?]>;
+
 type ApplyEventsCommand = (numberOfKeys: number, ...keysThenArgv: string[]) => Promise<number[]>;
 
 const STATS_TTL_S = 400 * 24 * 3600;
@@ -114,6 +123,9 @@ export class TaskStore {
         numberOfKeys: APPLY_EVENT_KEYS,
         lua: APPLY_EVENT_LUA,
       });
+    }
+    if (!('revokeTask' in redis)) {
+      redis.defineCommand('revokeTask', { numberOfKeys: REVOKE_TASK_KEYS, lua: REVOKE_TASK_LUA });
     }
     if (!('applyTaskEvents' in redis)) {
       redis.defineCommand('applyTaskEvents', { lua: APPLY_EVENTS_LUA });
@@ -282,6 +294,28 @@ export class TaskStore {
   /** Marks a task revoked, so a worker skips it on delivery, across restarts. */
   async revoke(taskId: string, ttlS: number): Promise<void> {
     await this.redis.set(this.keys.revoked(taskId), '1', 'EX', ttlS);
+  }
+
+  /**
+   * Cancels an unfinished task in one atomic step: the revocation (`revokeTtlS`) and `event`
+   * (REVOKED, applied at the record's current attempt whatever `event.attempt` says) are
+   * written together, or nothing is when the record is missing or already terminal.
+   */
+  async revokeRecord(event: StateEvent, revokeTtlS: number): Promise<RecordRevocation> {
+    const [taskKey, scheduledKey, statsKey, ...argv] = this.applyArgs(event);
+    const command = (this.redis as unknown as { revokeTask: RevokeTaskCommand }).revokeTask;
+    const [kind, state] = await command.call(
+      this.redis,
+      taskKey,
+      scheduledKey,
+      statsKey,
+      this.keys.revoked(event.task_id),
+      String(revokeTtlS),
+      ...argv,
+    );
+    if (kind === 0) return { kind: 'missing' };
+    const parsed = TaskStateSchema.parse(state);
+    return kind === 1 ? { kind: 'finished', state: parsed } : { kind: 'revoked', previous: parsed };
   }
 
   /** Whether the task is revoked; the checks of one callback share one MGET. */

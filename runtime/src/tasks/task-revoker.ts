@@ -1,5 +1,5 @@
 /**
- * Cancels tasks (DESIGN §7): for DELETE /tasks/{id} and for a workflow's unfinished steps. The
+ * Cancels tasks: for DELETE /tasks/{id} and for a workflow's unfinished steps. The
  * revocation key in Redis makes a queued or delay-waiting command be skipped on delivery, even
  * after restarts; REVOKED in the record is terminal, so a stopped run's late events cannot change
  * it; a broadcast on `control` stops a running task at its next signal check.
@@ -26,13 +26,10 @@ export type RevokeOutcome =
   /** No record, or one the caller may not see. */
   | { readonly kind: 'missing' }
   /** Already terminal: nothing was changed. */
-  | { readonly kind: 'finished'; readonly state: TaskState }
-  /** Revocation key set and broadcast, but the record kept moving to new attempts. */
-  | { readonly kind: 'changed' };
+  | { readonly kind: 'finished'; readonly state: TaskState };
 
 /** Seq of a REVOKED written from outside the run: above any seq a run reaches. */
 const REVOKE_SEQ = Number.MAX_SAFE_INTEGER;
-const WRITE_TRIES = 4;
 
 export class TaskRevoker {
   constructor(private readonly deps: TaskRevokerDeps) {}
@@ -40,25 +37,24 @@ export class TaskRevoker {
   /** Revokes each unfinished task; returns the ids it revoked. */
   async revoke(taskIds: readonly string[], reason: string): Promise<string[]> {
     const outcomes = await Promise.all(taskIds.map((id) => this.revokeOne(id, { reason })));
-    return taskIds.filter((_, i) => ['revoked', 'changed'].includes(outcomes[i]!.kind));
+    return taskIds.filter((_, i) => outcomes[i]!.kind === 'revoked');
   }
 
-  /** `visible`: whether the caller may see the task; one it may not is `missing`. */
+  /**
+   * `visible`: whether the caller may see the task; one it may not is `missing`. The revocation
+   * and REVOKED are written in one atomic step (TaskStore.revokeRecord): a Redis error leaves
+   * neither, and the caller gets the error.
+   */
   async revokeOne(
     taskId: string,
     options: { readonly reason: string; readonly visible?: (record: TaskRecord) => boolean },
   ): Promise<RevokeOutcome> {
     const { store } = this.deps;
-    let record = await store.get(taskId);
+    const record = await store.get(taskId);
     if (!record || !(options.visible?.(record) ?? true)) return { kind: 'missing' };
     if (isTerminal(record.state)) return { kind: 'finished', state: record.state };
-    const previous = record.state;
-    await store.revoke(taskId, this.deps.revokeTtlS);
-    let outcome: RevokeOutcome = { kind: 'changed' };
-    // A worker may move the task to a new attempt between the read and the write: read again.
-    for (let tries = 0; record && tries < WRITE_TRIES; tries += 1) {
-      if (isTerminal(record.state)) return { kind: 'finished', state: record.state };
-      const applied = await store.apply({
+    const outcome = await store.revokeRecord(
+      {
         v: 1,
         task_id: taskId,
         type: record.type ?? 'unknown',
@@ -68,15 +64,11 @@ export class TaskRevoker {
         at: new Date().toISOString(),
         worker: this.deps.producer,
         error: options.reason,
-      });
-      if (applied) {
-        outcome = { kind: 'revoked', previous };
-        break;
-      }
-      record = await store.get(taskId);
-    }
-    // Always broadcast: a task read as PENDING may be starting right now.
-    await this.broadcast(taskId);
+      },
+      this.deps.revokeTtlS,
+    );
+    // Broadcast whenever revoked: a task read as PENDING may be starting right now.
+    if (outcome.kind === 'revoked') await this.broadcast(taskId);
     return outcome;
   }
 

@@ -1,7 +1,7 @@
 /**
- * DELETE /tasks/{id} (DESIGN §7) on the runtime's TaskRevoker (the same revocation a workflow
+ * DELETE /tasks/{id} on the runtime's TaskRevoker (the same revocation a workflow
  * applies to its steps), answered as the original: 404 for a task the caller cannot see, 400
- * once it finished, 409 when it kept changing under the cancel.
+ * once it finished. The cancel is one atomic step in Redis: on an error nothing was written.
  */
 import type { CancelResponse } from '@tasks/contracts';
 import type { TaskRecord, TaskRevoker } from '@tasks/runtime';
@@ -21,8 +21,6 @@ export class TaskCanceller {
         throw new HttpError(404, 'Task not found');
       case 'finished':
         throw new HttpError(400, `Task cannot be cancelled: it is already ${outcome.state}`);
-      case 'changed':
-        throw new HttpError(409, 'Task changed while being cancelled; try again');
       case 'revoked':
         return { message: `Task ${taskId} cancelled`, previous_status: outcome.previous };
     }
