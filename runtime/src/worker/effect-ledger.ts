@@ -69,6 +69,17 @@ export class EffectLedger<R> {
     );
   }
 
+  /**
+   * Keeps a live reservation for another `reservationTtlS` (its holder still works on the
+   * effect, e.g. retrying `markDone`); a "done" entry is left as it is. True when extended.
+   */
+  async extend(taskId: string): Promise<boolean> {
+    const key = this.keys.effect(this.options.kind, taskId);
+    const raw = await this.redis.get(key);
+    if (!raw || (JSON.parse(raw) as Entry<R>).state !== 'reserved') return false;
+    return (await this.redis.expire(key, this.options.reservationTtlS)) === 1;
+  }
+
   /** Gives a reservation up when the effect surely did not happen, so a retry need not wait. */
   async release(taskId: string): Promise<void> {
     const key = this.keys.effect(this.options.kind, taskId);

@@ -25,7 +25,7 @@ type Entry = { state: 'reserved' } | { state: 'done'; result: SendEmailResult };
 /** The EffectLedger's shape over a Map, with the same rules as the Redis one. */
 class MemoryLedger implements Pick<
   EffectLedger<SendEmailResult>,
-  'reserve' | 'markDone' | 'release'
+  'reserve' | 'markDone' | 'release' | 'extend'
 > {
   readonly entries = new Map<string, Entry>();
 
@@ -42,6 +42,10 @@ class MemoryLedger implements Pick<
   markDone(taskId: string, result: SendEmailResult): Promise<void> {
     this.entries.set(taskId, { state: 'done', result });
     return Promise.resolve();
+  }
+
+  extend(taskId: string): Promise<boolean> {
+    return Promise.resolve(this.entries.get(taskId)?.state === 'reserved');
   }
 
   release(taskId: string): Promise<void> {
@@ -100,7 +104,9 @@ const payload: EmailSendPayload = {
   body: 'See attached.',
 };
 
-function setup(options: { injectFailure?: (attempt: number) => void } = {}) {
+function setup(
+  options: { injectFailure?: (attempt: number) => void; markSentPatienceMs?: number } = {},
+) {
   const mailer = new FakeMailer();
   const ledger = new MemoryLedger();
   const rateLimiter = new FakeRateLimiter();
@@ -114,6 +120,9 @@ function setup(options: { injectFailure?: (attempt: number) => void } = {}) {
     },
     messageIdDomain: 'tasks.local',
     rateLimiter,
+    ...(options.markSentPatienceMs !== undefined
+      ? { markSentPatienceMs: options.markSentPatienceMs }
+      : {}),
   });
   const controller = new AbortController();
   const ctx = (attempt = 1, taskId = 'c0ffee-42'): TaskContext => ({
@@ -303,10 +312,25 @@ describe('createSendEmail', () => {
     expect(ledger.entries.has('c0ffee-42')).toBe(false);
   });
 
-  it('keeps the reservation when the send was accepted but marking it done failed', async () => {
+  it('retries marking an accepted send done, and records it once the store takes it', async () => {
     const { handler, ctx, ledger, mailer } = setup();
+    const markDone = ledger.markDone.bind(ledger);
+    let refusals = 2;
+    ledger.markDone = (taskId, result) =>
+      refusals-- > 0 ? Promise.reject(new Error('redis down')) : markDone(taskId, result);
+    const result = await handler(payload, ctx());
+    expect(mailer.sent).toHaveLength(1);
+    expect(ledger.entries.get('c0ffee-42')).toEqual({ state: 'done', result });
+  });
+
+  it('fails for good, keeping the reservation, when an accepted send cannot be marked done', async () => {
+    const { handler, ctx, ledger, mailer } = setup({ markSentPatienceMs: 300 });
     ledger.markDone = () => Promise.reject(new Error('redis down'));
-    await expect(handler(payload, ctx())).rejects.toThrow('redis down');
+    const err = await handler(payload, ctx()).catch((e: unknown) => e);
+    expect(errorCode(err)).toBe('TASK_PERMANENT');
+    expect((err as Error).message).toMatch(
+      /accepted the message .* it is not sent again: redis down/,
+    );
     expect(mailer.sent).toHaveLength(1);
     expect(ledger.entries.get('c0ffee-42')).toEqual({ state: 'reserved' });
   });
