@@ -1,5 +1,5 @@
 /**
- * Applies state events to Redis and records worker heartbeats (DESIGN §3, §6).
+ * Applies state events to Redis and records worker heartbeats.
  *
  * Deliveries are collected for one turn of the event loop and written in one pipeline, in
  * arrival order; each is acked only after its write succeeded (the acks of one turn leave as one
@@ -7,7 +7,9 @@
  * all on the one Redis connection, so Redis still runs them in arrival order; the apply-event
  * rule (attempt, rank, seq) keeps every task's latest state whatever the order. While Redis is
  * down a batch is retried with backoff and held unacked (the prefetch bounds how much waits), so
- * no event is acked unwritten. A message that fails its schema is parked with the reason.
+ * no event is acked unwritten. A message that fails its schema is parked with the reason; so is
+ * an event whose write fails every time, alone (poison-isolation.ts), while Redis refusing every
+ * write (NOPERM, OOM) parks nothing and turns readiness red (`writesHealthy`).
  */
 import {
   deadRoutingKey,
@@ -34,6 +36,13 @@ import {
   type TaskStore,
   type WorkerRegistry,
 } from '@tasks/runtime';
+import {
+  classifyWriteFailure,
+  isolatePoison,
+  retryWaitMs,
+  SUSPECT_TRIES,
+  type WriteFailure,
+} from './poison-isolation';
 
 export interface EventApplierDeps {
   readonly connection: AmqpConnection;
@@ -63,9 +72,6 @@ type Parsed =
 /** Built once: a schema built per message was a visible share of the CPU per event. */
 const EVENT_BATCH = StateEvent.array().min(1);
 
-const RETRY_MIN_MS = 100;
-const RETRY_MAX_MS = 5_000;
-
 export class EventApplier {
   private readonly consumer: QueueConsumer;
   private buffer: Delivery[] = [];
@@ -81,6 +87,8 @@ export class EventApplier {
   /** `status-store.events process` spans of task-event deliveries, ended when settled. */
   private readonly spans = new Map<Delivery, Span>();
   applied = 0;
+  /** The last write failed because Redis refuses writes (readiness: `writesHealthy`). */
+  private refused = false;
 
   constructor(
     private readonly deps: EventApplierDeps,
@@ -93,6 +101,11 @@ export class EventApplier {
       coalesceAcks: true,
       log: deps.log,
     });
+  }
+
+  /** False while Redis refuses this service's writes (NOPERM, OOM, …): readiness. */
+  get writesHealthy(): boolean {
+    return !this.refused;
   }
 
   waitForReady(): Promise<void> {
@@ -161,29 +174,93 @@ export class EventApplier {
 
   private async writeWithRetry(writable: Parsed[]): Promise<void> {
     if (writable.length === 0) return;
-    for (let failures = 0; ; failures += 1) {
+    for (let failures = 0, suspect = 0; ; failures += 1) {
       try {
         await this.apply(writable);
         break;
       } catch (err) {
         if (this.stopping) {
-          writable.forEach((item) => {
-            item.delivery.nack(true);
-            this.endSpan(item, err);
-          });
+          this.handBack(writable, err);
           return;
         }
-        const waitMs = Math.min(RETRY_MIN_MS * 2 ** failures, RETRY_MAX_MS);
-        this.deps.log.warn('event write failed; retrying', {
-          err: describeError(err),
-          wait_ms: waitMs,
-        });
+        const kind = classifyWriteFailure(err);
+        const waitMs = retryWaitMs(failures);
+        this.onWriteFailure(err, kind, waitMs);
+        suspect = kind === 'suspect' ? suspect + 1 : 0;
+        if (suspect >= SUSPECT_TRIES) {
+          await this.writeIsolated(writable);
+          return;
+        }
         await new Promise((resolve) => setTimeout(resolve, waitMs));
       }
     }
     for (const item of writable) {
       item.delivery.ack();
       this.endSpan(item);
+    }
+  }
+
+  /**
+   * Poison isolation (poison-isolation.ts): writes a batch that kept failing one event at a
+   * time; parks what fails alone every time, with the reason, and acks the rest.
+   */
+  private async writeIsolated(writable: Parsed[]): Promise<void> {
+    const units = writable.flatMap((item): Parsed[] =>
+      item.kind === 'events' ? item.events.map((e) => ({ ...item, events: [e] })) : [item],
+    );
+    let poison: { unit: Parsed; reason: string }[];
+    try {
+      poison = await isolatePoison(units, {
+        apply: (unit) => this.apply([unit]),
+        onFailure: (err, kind) => this.onWriteFailure(err, kind),
+        stopping: () => this.stopping,
+      });
+    } catch (err) {
+      this.handBack(writable, err);
+      return;
+    }
+    await Promise.all(
+      writable.map((item) => {
+        const bad = poison.filter((p) => p.unit.delivery === item.delivery);
+        if (bad.length === 0) {
+          item.delivery.ack();
+          this.endSpan(item);
+          return Promise.resolve();
+        }
+        const reason = `event write failed every time: ${bad.map((p) => p.reason).join('; ')}`;
+        // A batch keeps its good events applied; only the failing ones are parked.
+        const content =
+          item.kind === 'events' && item.events.length > 1
+            ? Buffer.from(JSON.stringify(bad.flatMap((p) => eventsOf(p.unit))))
+            : item.delivery.message.content;
+        return this.park(item.delivery, reason, content);
+      }),
+    );
+  }
+
+  /** Stopping while a write fails: the broker redelivers these to the next status-store. */
+  private handBack(items: readonly Parsed[], err: unknown): void {
+    items.forEach((item) => {
+      item.delivery.nack(true);
+      this.endSpan(item, err);
+    });
+  }
+
+  /**
+   * Redis refusing every write (NOPERM, OOM, …) turns readiness red and is an error an operator
+   * must see; the other failures are retried quietly.
+   */
+  private onWriteFailure(err: unknown, kind: WriteFailure, waitMs?: number): void {
+    const fields = {
+      err: describeError(err),
+      kind,
+      ...(waitMs !== undefined ? { wait_ms: waitMs } : {}),
+    };
+    if (kind === 'refused') {
+      this.refused = true;
+      this.deps.log.error('event write refused by Redis; retrying', fields);
+    } else {
+      this.deps.log.warn('event write failed; retrying', fields);
     }
   }
 
@@ -216,11 +293,17 @@ export class EventApplier {
       if (item.kind === 'offline') writes.push(this.deps.registry.markOffline(item.offline));
     }
     await Promise.all(writes);
+    this.refused = false;
     if (events.length > 0) await this.deps.afterWrite?.(events);
     this.applied += events.length;
   }
 
-  private async park(delivery: Delivery, reason: string): Promise<void> {
+  /** Parks `content` (the message's own by default) with `reason`, then acks the delivery. */
+  private async park(
+    delivery: Delivery,
+    reason: string,
+    content: Buffer = delivery.message.content,
+  ): Promise<void> {
     const { message } = delivery;
     this.deps.log.error('event parked', { reason });
     Metrics.deadLettersParked().inc({ service: 'status-store', reason: 'poison' });
@@ -228,7 +311,7 @@ export class EventApplier {
       await this.deps.publisher.publish(
         this.deps.names.deadExchange,
         deadRoutingKey('status-store'),
-        message.content,
+        content,
         {
           headers: {
             ...message.properties.headers,
@@ -272,6 +355,10 @@ function count(events: readonly StateEvent[], applied: readonly boolean[]): void
     const at = Date.parse(event.at);
     if (Number.isFinite(at)) Metrics.eventLagSeconds().observe(Math.max(0, now - at) / 1000);
   });
+}
+
+function eventsOf(item: Parsed): StateEvent[] {
+  return item.kind === 'events' ? item.events : [];
 }
 
 function parse(delivery: Delivery): Parsed {

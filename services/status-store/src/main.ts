@@ -68,7 +68,11 @@ runService({
       service: 'status-store',
       config,
       log,
-      readiness: () => clientReadiness([consumeConnection, clients.publishConnection], redis),
+      readiness: () => ({
+        ...clientReadiness([consumeConnection, clients.publishConnection], redis),
+        // Redis answering but refusing the writes (NOPERM, OOM): events wait, nothing is lost.
+        'redis-writes': applier.writesHealthy,
+      }),
     });
     log.info('status-store started', { queue: broker.names.statusEventsQueue });
     return {
