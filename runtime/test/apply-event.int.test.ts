@@ -261,29 +261,38 @@ describe('apply-event script', () => {
   });
 
   describe('expiry', () => {
-    it('keeps a record for RESULT_TTL after its last change', async () => {
+    /** An unfinished record's safety lifetime (task-store.ts); RESULT_TTL counts from the end. */
+    const OPEN_TTL_S = 30 * 86_400;
+
+    it('keeps a finished record for RESULT_TTL after its terminal state', async () => {
       const id = taskId();
       await store.apply(event(id, 'STARTED', 1, 1));
+      await store.apply(event(id, 'SUCCESS', 1, 2));
 
       const ttl = await ns.redis.ttl(store.keys.task(id));
       expect(ttl).toBeGreaterThanOrEqual(RESULT_TTL_S - 2);
       expect(ttl).toBeLessThanOrEqual(RESULT_TTL_S);
     });
 
-    it('extends the lifetime by a future eta, and by a pending retry wait', async () => {
+    it('keeps an unfinished record for the open lifetime, extended by a future eta or a retry wait', async () => {
       const id = taskId();
-      const eta = new Date(Date.now() + 600_000).toISOString();
-      await store.apply(event(id, 'PENDING', 0, 0, { eta }));
+      await store.apply(event(id, 'STARTED', 1, 1));
+      const startedTtl = await ns.redis.ttl(store.keys.task(id));
+      expect(startedTtl).toBeGreaterThanOrEqual(OPEN_TTL_S - 2);
+      expect(startedTtl).toBeLessThanOrEqual(OPEN_TTL_S);
 
-      const pendingTtl = await ns.redis.ttl(store.keys.task(id));
-      expect(pendingTtl).toBeGreaterThanOrEqual(RESULT_TTL_S + 600 - 2);
-      expect(pendingTtl).toBeLessThanOrEqual(RESULT_TTL_S + 600);
+      const other = taskId();
+      const eta = new Date(Date.now() + 600_000).toISOString();
+      await store.apply(event(other, 'PENDING', 0, 0, { eta }));
+      const pendingTtl = await ns.redis.ttl(store.keys.task(other));
+      expect(pendingTtl).toBeGreaterThanOrEqual(OPEN_TTL_S + 600 - 2);
+      expect(pendingTtl).toBeLessThanOrEqual(OPEN_TTL_S + 600);
 
       const nextRetryAt = new Date(Date.now() + 120_000).toISOString();
-      await store.apply(event(id, 'RETRY', 1, 2, { next_retry_at: nextRetryAt }));
-      const retryTtl = await ns.redis.ttl(store.keys.task(id));
-      expect(retryTtl).toBeGreaterThanOrEqual(RESULT_TTL_S + 120 - 2);
-      expect(retryTtl).toBeLessThanOrEqual(RESULT_TTL_S + 120);
+      await store.apply(event(other, 'RETRY', 1, 2, { next_retry_at: nextRetryAt }));
+      const retryTtl = await ns.redis.ttl(store.keys.task(other));
+      expect(retryTtl).toBeGreaterThanOrEqual(OPEN_TTL_S + 120 - 2);
+      expect(retryTtl).toBeLessThanOrEqual(OPEN_TTL_S + 120);
     });
 
     it('does not shorten the lifetime for an eta in the past', async () => {
@@ -293,8 +302,8 @@ describe('apply-event script', () => {
       );
 
       const ttl = await ns.redis.ttl(store.keys.task(id));
-      expect(ttl).toBeGreaterThanOrEqual(RESULT_TTL_S - 2);
-      expect(ttl).toBeLessThanOrEqual(RESULT_TTL_S);
+      expect(ttl).toBeGreaterThanOrEqual(OPEN_TTL_S - 2);
+      expect(ttl).toBeLessThanOrEqual(OPEN_TTL_S);
     });
   });
 

@@ -129,7 +129,7 @@ describe('Redis outage during a run (private Redis)', () => {
     expect(p.processes.filter((proc) => !proc.running).map((proc) => proc.name)).toEqual([]);
 
     // A POST refused while Redis was frozen may still write its PENDING record when Redis
-    // answers again: a record for an id no client was given (it expires after RESULT_TTL_S).
+    // answers again: a record for an id no client was given (unfinished, it expires after 30 days).
     const orphans: string[] = [];
     for (const key of await p.ns.redis.keys(`${p.ns.redisPrefix}task:*`)) {
       const [state, createdAt] = await p.ns.redis.hmget(key, 'state', 'created_at');

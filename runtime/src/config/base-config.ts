@@ -58,7 +58,9 @@ export const BaseServiceConfig = z.object({
     .describe('Prefix of every Redis key this platform writes'),
   RESULT_TTL_S: envInt()
     .default(3600)
-    .describe('How long a task record is kept after its last change, in seconds (Celery: 1 h)'),
+    .describe(
+      'How long a task record is kept after it finished (its terminal state), in seconds (Celery: 1 h)',
+    ),
   LOG_LEVEL: z
     .enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'])
     .default('info')

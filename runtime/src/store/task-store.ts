@@ -43,7 +43,7 @@ export interface TaskRecord {
 
 export interface TaskStoreOptions {
   readonly prefix: string;
-  /** Record lifetime after its last change (RESULT_TTL_S), extended by any pending delay. */
+  /** Record lifetime after its terminal state (RESULT_TTL_S). */
   readonly resultTtlS: number;
   /** Lifetime of the daily statistics counters. */
   readonly statsTtlS?: number;
@@ -97,11 +97,20 @@ type RevokeTaskCommand = (...keysThenArgv: string[]) => Promise<[number, string?
 type ApplyEventsCommand = (numberOfKeys: number, ...keysThenArgv: string[]) => Promise<number[]>;
 
 const STATS_TTL_S = 400 * 24 * 3600;
+/**
+ * Lifetime of an unfinished record from its last change (plus any countdown, eta or retry wait):
+ * a safety net for one no run will ever finish (a producer killed between registering and
+ * publishing), far longer than a task may wait in a queue. RESULT_TTL_S counts from the
+ * terminal state only, so a queued task's record never expires before it runs.
+ */
+const OPEN_RECORD_TTL_S = 30 * 24 * 3600;
 /** Events per script call: bounds how long one call holds Redis. */
 const EVENTS_PER_CALL = 100;
 
 export class TaskStore {
   readonly keys: RedisKeys;
+  /** Lifetime of an unfinished record (never shorter than a finished one's). */
+  private readonly openTtlS: number;
   /** PENDING registrations of one turn (a producer's burst): one script call. */
   private readonly registrations = new TickBatcher<StateEvent, boolean>(
     (events) => this.applyAll(events),
@@ -118,6 +127,7 @@ export class TaskStore {
     private readonly options: TaskStoreOptions,
   ) {
     this.keys = new RedisKeys(options.prefix);
+    this.openTtlS = Math.max(options.resultTtlS, OPEN_RECORD_TTL_S);
     if (!('applyTaskEvent' in redis)) {
       redis.defineCommand('applyTaskEvent', {
         numberOfKeys: APPLY_EVENT_KEYS,
@@ -270,7 +280,7 @@ export class TaskStore {
       String(event.attempt),
       String(event.seq),
       terminal ? '1' : '0',
-      String(this.options.resultTtlS + waitS),
+      String(terminal ? this.options.resultTtlS : this.openTtlS + waitS),
       event.task_id,
       Number.isFinite(dueMs) ? String(dueMs) : '',
       event.type,
