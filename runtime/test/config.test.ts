@@ -3,10 +3,11 @@
  * unset, empty strings count as unset, a bad value throws ConfigError naming the variable and
  * never echoing the value (it may be a secret).
  */
-import { BaseServiceConfig } from '../src/config/base-config';
+import { BaseServiceConfig, MAX_TIMER_MS } from '../src/config/base-config';
 import { parseConfig } from '../src/config/parse-config';
 import { WorkerServiceConfig } from '../src/config/worker-config';
 import { ConfigError, errorCode } from '../src/errors';
+import { createLogger, startupLogLevel } from '../src/logging/logger';
 
 /** Runs `fn`, which must throw a ConfigError, and returns it. */
 function configErrorOf(fn: () => unknown): ConfigError {
@@ -34,6 +35,8 @@ describe('parseConfig', () => {
       REDIS_PREFIX: 'tasks:',
       RESULT_TTL_S: 3600,
       LOG_LEVEL: 'info',
+      OTEL_TRACES_EXPORTER: 'none',
+      OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf',
       SHUTDOWN_GRACE_MS: 25000,
       WORKER_HEARTBEAT_MS: 5000,
     });
@@ -98,11 +101,36 @@ describe('parseConfig', () => {
     ['AMQP_DECLARE_TOPOLOGY', 'secret'],
     ['WORK_QUEUE_TYPE', 'secret'],
     ['LOG_LEVEL', 'secret'],
+    ['OTEL_TRACES_EXPORTER', 'otlp,secret'],
+    ['OTEL_EXPORTER_OTLP_PROTOCOL', 'secret'],
+    ['OTEL_EXPORTER_OTLP_TRACES_PROTOCOL', 'secret'],
   ])('names %s in the error and never shows its bad value', (variable, value) => {
     const err = configErrorOf(() => parseConfig(BaseServiceConfig, { [variable]: value }));
     expect(err.message).toContain(variable);
     expect(err.message).not.toContain('secret');
     expect(err.variables).toEqual([variable]);
+  });
+
+  it('refuses a duration longer than a timer can wait (Node would fire it at once)', () => {
+    const err = configErrorOf(() =>
+      parseConfig(BaseServiceConfig, { PUBLISH_TIMEOUT_MS: String(MAX_TIMER_MS + 1) }),
+    );
+    expect(err.variables).toEqual(['PUBLISH_TIMEOUT_MS']);
+    expect(
+      parseConfig(BaseServiceConfig, { PUBLISH_TIMEOUT_MS: String(MAX_TIMER_MS) }),
+    ).toMatchObject({ PUBLISH_TIMEOUT_MS: MAX_TIMER_MS });
+  });
+
+  it('accepts the trace exporters and protocols tracing knows', () => {
+    expect(
+      parseConfig(BaseServiceConfig, {
+        OTEL_TRACES_EXPORTER: 'otlp, console',
+        OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'grpc',
+      }),
+    ).toMatchObject({
+      OTEL_TRACES_EXPORTER: 'otlp, console',
+      OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'grpc',
+    });
   });
 
   it('names every bad variable at once', () => {
@@ -171,5 +199,19 @@ describe('WorkerServiceConfig', () => {
   ])('rejects %s=%s', (variable, value) => {
     const err = configErrorOf(() => parseConfig(WorkerServiceConfig, { [variable]: value }));
     expect(err.variables).toEqual([variable]);
+  });
+});
+
+describe('the start-up logger', () => {
+  it('starts at LOG_LEVEL when it is a level, else at info for the config check to name it', () => {
+    expect(startupLogLevel('debug')).toBe('debug');
+    expect(startupLogLevel('verbose')).toBe('info');
+    expect(startupLogLevel(undefined)).toBe('info');
+  });
+
+  it('refuses an unknown level with a ConfigError naming LOG_LEVEL', () => {
+    const err = configErrorOf(() => createLogger({ service: 'test', level: 'verbose' }));
+    expect(err.variables).toEqual(['LOG_LEVEL']);
+    expect(err.message).toMatch(/^LOG_LEVEL must be one of trace, debug/);
   });
 });

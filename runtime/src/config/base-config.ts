@@ -1,19 +1,29 @@
 /**
- * Settings every service shares (DESIGN §9). Each service extends this schema with its own;
+ * Settings every service shares. Each service extends this schema with its own;
  * every variable has a description and a default, and docs/configuration.md lists them all
  * (config-docs.test.ts keeps the two in step).
  */
 import { z } from 'zod';
+import { LOG_LEVELS } from '../logging/logger';
 import { GUEST_REFUSED, usesGuestBeyondLoopback } from './broker-credentials';
 
-/** A positive integer from an env string. */
-export const envInt = (min = 1) => z.coerce.number().int().min(min);
+/**
+ * The longest timer Node keeps (2^31 - 1 ms, about 24.8 days): a longer one fires after 1 ms,
+ * so a setting beyond it would silently mean "at once".
+ */
+export const MAX_TIMER_MS = 2_147_483_647;
+
+/** A positive integer from an env string; no setting goes beyond what a timer can wait. */
+export const envInt = (min = 1) => z.coerce.number().int().min(min).max(MAX_TIMER_MS);
 
 /** `true/false/1/0/yes/no` from an env string. */
 export const envBool = () =>
   z
     .enum(['true', 'false', '1', '0', 'yes', 'no'])
     .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+const TRACE_EXPORTERS: readonly string[] = ['otlp', 'console', 'none'];
+const OTLP_PROTOCOLS = ['http/protobuf', 'http/json', 'grpc'] as const;
 
 export const BaseServiceConfig = z.object({
   AMQP_URL: z
@@ -61,10 +71,26 @@ export const BaseServiceConfig = z.object({
     .describe(
       'How long a task record is kept after it finished (its terminal state), in seconds (Celery: 1 h)',
     ),
-  LOG_LEVEL: z
-    .enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'])
-    .default('info')
-    .describe('Log level of the JSON log lines'),
+  LOG_LEVEL: z.enum(LOG_LEVELS).default('info').describe('Log level of the JSON log lines'),
+  // Tracing starts before the configuration is parsed (instrumentation.ts reads these itself);
+  // they are here so that a misspelt value stops the service by name instead of silently
+  // turning tracing off or picking another protocol.
+  OTEL_TRACES_EXPORTER: z
+    .string()
+    .refine(
+      (names) => names.split(',').every((n) => TRACE_EXPORTERS.includes(n.trim())),
+      `must be a comma-separated list of ${TRACE_EXPORTERS.join(', ')}`,
+    )
+    .default('none')
+    .describe('Where spans go: otlp, console (both, comma-separated) or none (tracing off)'),
+  OTEL_EXPORTER_OTLP_PROTOCOL: z
+    .enum(OTLP_PROTOCOLS)
+    .default('http/protobuf')
+    .describe('OTLP protocol of every signal: http/protobuf, http/json or grpc'),
+  OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: z
+    .enum(OTLP_PROTOCOLS)
+    .optional()
+    .describe('OTLP protocol of traces; OTEL_EXPORTER_OTLP_PROTOCOL when unset'),
   SHUTDOWN_GRACE_MS: envInt()
     .default(25000)
     .describe('On SIGTERM, how long in-flight work may finish before it is handed back'),

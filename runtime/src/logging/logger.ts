@@ -5,6 +5,7 @@
  */
 import { trace } from '@opentelemetry/api';
 import pino from 'pino';
+import { ConfigError } from '../errors';
 
 type LogFn = (msg: string, fields?: Record<string, unknown>) => void;
 
@@ -33,6 +34,22 @@ export const LogKeys = {
   spanId: 'span_id',
 } as const;
 
+/** The levels LOG_LEVEL may name (pino's), quietest last. */
+export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+const isLogLevel = (value: string): value is LogLevel =>
+  (LOG_LEVELS as readonly string[]).includes(value);
+
+/**
+ * The level of the logger a service starts with, before its configuration is parsed: LOG_LEVEL
+ * when it is a level, else `info`, so that the configuration check can report a bad LOG_LEVEL
+ * by name (through this logger) instead of the logger failing first.
+ */
+export function startupLogLevel(value: string | undefined): LogLevel {
+  return value && isLogLevel(value) ? value : 'info';
+}
+
 export interface LoggerOptions {
   readonly service: string;
   readonly level: string;
@@ -42,6 +59,9 @@ export interface LoggerOptions {
 
 /** A root logger for one service. */
 export function createLogger(options: LoggerOptions): Logger {
+  if (!isLogLevel(options.level)) {
+    throw new ConfigError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`, ['LOG_LEVEL']);
+  }
   const pinoOptions: pino.LoggerOptions = {
     level: options.level,
     base: { service: options.service, pid: process.pid },

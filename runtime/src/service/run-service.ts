@@ -4,7 +4,7 @@
  * it does, buffered spans are flushed (bounded, see telemetry-shutdown.ts).
  */
 import { errorCode } from '../errors';
-import { createLogger, type Logger } from '../logging/logger';
+import { createLogger, type Logger, startupLogLevel } from '../logging/logger';
 import { shutdownTelemetry, telemetryStarted } from '../telemetry/telemetry-shutdown';
 
 /** Anything a service starts and must stop. */
@@ -22,7 +22,11 @@ export interface ServiceFrameOptions {
 
 export function runService(options: ServiceFrameOptions): void {
   process.title = `tasks-${options.service}`;
-  const log = createLogger({ service: options.service, level: process.env.LOG_LEVEL || 'info' });
+  // A bad LOG_LEVEL is reported by name by the configuration check, through this logger.
+  const log = createLogger({
+    service: options.service,
+    level: startupLogLevel(process.env.LOG_LEVEL),
+  });
   let running: Closeable | undefined;
   let stopping = false;
 
