@@ -8,6 +8,7 @@
  * replays one publishes and the others get 409; a replay whose publish fails leaves the record
  * as it was and the dead letter replayable.
  */
+import { setTimeout } from 'node:timers/promises';
 import type {
   DeadLetterListResponse,
   DeadLetterView,
@@ -41,6 +42,8 @@ const PARKING_HEADERS: ReadonlySet<string> = new Set([
 
 /** A replay's claim on its dead letter outlasts any publish's confirm timeout. */
 const REPLAY_CLAIM_MS = 120_000;
+const COMPLETE_TRIES = 4;
+const COMPLETE_RETRY_MS = 100;
 /** How long a replayed command whose publish timed out stays revoked (a late copy is skipped). */
 const UNKNOWN_OUTCOME_REVOKE_TTL_S = 30 * 86_400;
 
@@ -64,13 +67,29 @@ export class DeadLetters {
       await this.deps.deadLetters.releaseReplay(taskId, token).catch(() => undefined);
       throw err;
     }
-    await this.deps.deadLetters.completeReplay(taskId, token);
+    await this.complete(taskId, token);
     return {
       task_id: taskId,
       status: 'queued',
       message: 'Dead letter replayed as a new attempt',
       attempt,
     };
+  }
+
+  /**
+   * Drops the replayed entry and its claim. The command is out: a passing Redis error must not
+   * leave the entry to be replayed a second time, so the write is tried a few times.
+   */
+  private async complete(taskId: string, token: string): Promise<void> {
+    for (let tries = 1; ; tries += 1) {
+      try {
+        await this.deps.deadLetters.completeReplay(taskId, token);
+        return;
+      } catch (err) {
+        if (tries >= COMPLETE_TRIES) throw err;
+        await setTimeout(COMPLETE_RETRY_MS * 2 ** (tries - 1));
+      }
+    }
   }
 
   /**
