@@ -31,9 +31,17 @@ const SERVICES = ['gateway', 'status-store', ...WORKERS, 'scheduler'];
 /**
  * Any delay level's exchange. Publishers enter at the highest level (DELAY_LEVELS - 1); allowing
  * every level keeps these rules independent of DELAY_LEVELS and grants nothing more: a message
- * in any level still ends in the work queue its routing key names.
+ * in any level still ends in the work queue its routing key names (which topic permissions
+ * limit, below).
  */
 const DELAY_EXCHANGES = 'tasks\\.delay\\.[0-9]+';
+/**
+ * The most delay levels a deployment may have (DELAY_LEVELS is at most 32): topic permissions name
+ * exchanges one by one, so every possible level gets one.
+ */
+const MAX_DELAY_LEVELS = 32;
+const delayExchangeNames = () =>
+  Array.from({ length: MAX_DELAY_LEVELS }, (_, level) => `tasks.delay.${level}`);
 /** Server-named queues (`amq.gen-…`): each worker's exclusive control queue. */
 const SERVER_NAMED = 'amq\\.gen-.*';
 const escape = (name) => name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
@@ -49,6 +57,12 @@ const escape = (name) => name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
  *   binds it to `control` (read on control) and consumes it (read on amq.gen-*).
  * - `keda` only counts messages with a passive queue.declare, which needs no permission; it
  *   still needs a permission entry to open the vhost.
+ * - the delay levels forward a message by its routing key (`<bits>.<queue>`) through
+ *   exchange-to-exchange bindings, and RabbitMQ checks write permission only on the exchange a
+ *   client publishes to. So a worker's write on the delay exchanges comes with topic permissions
+ *   (`topic`: checked against the routing key on every publish to a topic exchange) that allow
+ *   only keys ending in its own queue. A user without a topic permission for an exchange may use
+ *   any key there: the gateway and the scheduler delay commands for every queue.
  */
 const RABBIT_USERS = {
   // Operators: management UI, definition imports, topology migrations.
@@ -81,6 +95,12 @@ const RABBIT_USERS = {
         configure: `^${SERVER_NAMED}$`,
         write: `^(events|tasks\\.dead|${DELAY_EXCHANGES}|${SERVER_NAMED})$`,
         read: `^(${escape(worker)}\\.tasks|control|${SERVER_NAMED})$`,
+        // A retry only: the routing key's tail names the queue the levels deliver to.
+        topic: {
+          exchanges: delayExchangeNames(),
+          write: `^([01]\\.)+${escape(worker)}\\.tasks$`,
+          read: '^$',
+        },
       },
     ]),
   ),
@@ -324,6 +344,15 @@ function build(options) {
       write: spec.write,
       read: spec.read,
     })),
+    topic_permissions: Object.entries(RABBIT_USERS).flatMap(([user, spec]) =>
+      (spec.topic?.exchanges ?? []).map((exchange) => ({
+        user: `${userPrefix}${user}`,
+        vhost,
+        exchange,
+        write: spec.topic.write,
+        read: spec.topic.read,
+      })),
+    ),
   };
   files['rabbitmq-users.json'] = `${JSON.stringify(definitions, null, 2)}\n`;
 

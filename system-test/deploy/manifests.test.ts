@@ -675,6 +675,7 @@ describe('RabbitMQ definitions and the development secrets', () => {
   const users = JSON.parse(read('rabbitmq-users.json')) as {
     users: { name: string; password_hash: string; hashing_algorithm: string; tags: string[] }[];
     permissions: { user: string; vhost: string; configure: string; write: string; read: string }[];
+    topic_permissions: { user: string; vhost: string; exchange: string; write: string }[];
   };
 
   // On a mismatch: npm run build && node deploy/rabbitmq/render-definitions.js > …/definitions.json
@@ -765,14 +766,21 @@ describe('RabbitMQ definitions and the development secrets', () => {
       ['control', 'tasks', ...delayLevels].sort(),
     );
     // Live progress: its own server-named queue, bound to (read on) events and control.
-    expect(matching(gateway?.read ?? '^$', [...exchanges, ...queues])).toEqual(['control', 'events']);
+    expect(matching(gateway?.read ?? '^$', [...exchanges, ...queues])).toEqual([
+      'control',
+      'events',
+    ]);
     const scheduler = perms.get('scheduler');
     expect(matching(scheduler?.write ?? '^$', exchanges)).toEqual(['tasks', ...delayLevels].sort());
     expect(matching(scheduler?.read ?? '^$', [...exchanges, ...queues])).toEqual([]);
     const statusStore = perms.get('status-store');
     expect(matching(statusStore?.read ?? '^$', queues)).toEqual(['status-store.events']);
     // Parking, and the workflow steps it launches and revokes.
-    expect(matching(statusStore?.write ?? '^$', exchanges)).toEqual(['control', 'tasks', 'tasks.dead']);
+    expect(matching(statusStore?.write ?? '^$', exchanges)).toEqual([
+      'control',
+      'tasks',
+      'tasks.dead',
+    ]);
     for (const worker of WORKER_SERVICES) {
       const p = perms.get(worker);
       expect([worker, matching(p?.read ?? '^$', queues)]).toEqual([
@@ -786,7 +794,27 @@ describe('RabbitMQ definitions and the development secrets', () => {
       ]);
       // Its own exclusive control queue is server-named.
       expect([worker, new RegExp(p?.configure ?? '^$').test(serverNamed)]).toEqual([worker, true]);
+      // Through every delay level, only routing keys that end in its own queue (a retry).
+      const topic = users.topic_permissions.filter((t) => t.user === worker);
+      expect(delayLevels.filter((e) => !topic.some((t) => t.exchange === e))).toEqual([]);
+      const bits = '0.1.0.1';
+      for (const t of topic) {
+        expect(t.vhost).toBe('tasks');
+        const allows = (key: string) => new RegExp(t.write).test(key);
+        for (const other of WORKER_SERVICES) {
+          expect([worker, other, allows(`${bits}.${names.workQueue(other)}`)]).toEqual([
+            worker,
+            other,
+            other === worker,
+          ]);
+        }
+        expect(allows(`${bits}.x.${names.workQueue(worker)}.y`)).toBe(false);
+      }
     }
+    // Everyone else may delay commands for any queue: no topic permission limits them.
+    expect([...new Set(users.topic_permissions.map((t) => t.user))].sort()).toEqual(
+      [...WORKER_SERVICES].sort(),
+    );
     const keda = perms.get('keda');
     expect([keda?.configure, keda?.write, keda?.read]).toEqual(['^$', '^$', '^$']);
     expect(users.users.find((u) => u.name === 'deploy')?.tags).toEqual(['administrator']);

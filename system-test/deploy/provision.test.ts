@@ -126,6 +126,30 @@ describe('RabbitMQ permissions of a worker', () => {
     expect(await attempt(gateway, publish('tasks', 'task.data.process'))).toBe('ok');
   });
 
+  it("may not reach another service's queue through the delay levels", async () => {
+    // The delay levels route by the routing key's tail (`#.<queue>`) through exchange-to-exchange
+    // bindings, and RabbitMQ checks write permission only on the exchange published to: the
+    // routing key itself must be limited to the worker's own queue.
+    const levels = Number(TOPOLOGY_ENV.DELAY_LEVELS);
+    const key = (queue: string, bit: string) =>
+      `${Array.from({ length: levels }, () => bit).join('.')}.${queue}`;
+    for (const level of [0, levels - 1]) {
+      const exchange = `tasks.delay.${level}`;
+      expect(await attempt(worker, publish(exchange, key('processing-worker.tasks', '0')))).toBe(
+        403,
+      );
+      expect(await attempt(worker, publish(exchange, key('report-worker.tasks', '1')))).toBe(403);
+      // Its own queue (a retry) still goes through.
+      expect(await attempt(worker, publish(exchange, key('email-worker.tasks', '0')))).toBe('ok');
+    }
+    // The level-0 hop is never a publisher's to use.
+    expect(await attempt(worker, publish('tasks.delay.deliver', 'email-worker.tasks'))).toBe(403);
+    // The gateway schedules commands for every queue.
+    expect(
+      await attempt(gateway, publish(`tasks.delay.${levels - 1}`, key('report-worker.tasks', '0'))),
+    ).toBe('ok');
+  });
+
   it("may not consume another service's queue or declare anything", async () => {
     expect(await attempt(worker, consume('processing-worker.tasks'))).toBe(403);
     expect(await attempt(worker, consume('status-store.events'))).toBe(403);
