@@ -119,8 +119,8 @@ const RABBIT_USERS = {
 };
 
 /**
- * Redis ACL rules: keys under `tasks:` (REDIS_PREFIX) only, no pub/sub channels, and only the
- * commands each service's code paths run (runtime/src/store, runtime/src/worker, the services).
+ * Redis ACL rules: keys under `tasks:` (REDIS_PREFIX) only (REDIS_KEYS, below, narrows them per
+ * service), no pub/sub channels, and only the commands each service's code paths run (runtime/src/store, runtime/src/worker, the services).
  * Commands a Lua script calls are checked too, so a service that runs the apply-event script
  * needs HMGET, HSET, EXPIRE, ZADD, ZREM, HINCRBY. ioredis sends CLIENT SETNAME, CLIENT SETINFO
  * and INFO (ready check) on connect. A missing command shows as NOPERM in the service's log and
@@ -192,21 +192,62 @@ const REDIS_USERS = {
 };
 
 /**
+ * The keys each service may touch, as Redis 7 key patterns after the prefix: `~` read and write,
+ * `%R~` read only, `%W~` write only (Redis decides per command and key which it needs: SET,
+ * HSET, ZADD, EXPIRE, HDEL only write, INCR and GET read). The gateway, the status store and
+ * the scheduler own the platform's state and keep the whole prefix. A worker writes only what
+ * its own runs need, so it can never rewrite a task's record (its owner, status or result), a
+ * schedule, the worker registry, or another service's dead letters, which the gateway replays
+ * with its own rights.
+ */
+const workerKeys = (service) => [
+  '%R~revoked:*', // revocation checks
+  '~deliveries:*', // redelivery counter (INCR)
+  '%W~wfrun:*', // first-run claim of a workflow step (SET NX)
+  `%W~dead:${service}`, // its own dead letters (record only: the gateway reads them)
+  `%W~dead:${service}:index`,
+];
+const REDIS_KEYS = {
+  gateway: ['~*'],
+  'status-store': ['~*'],
+  scheduler: ['~*'],
+  'email-worker': [...workerKeys('email-worker'), '~effect:email:*', '~email:*'],
+  'processing-worker': workerKeys('processing-worker'),
+  'report-worker': [...workerKeys('report-worker'), '%R~stats:*'],
+};
+/**
+ * Extra rights as Redis 7 selectors (the command and key rules in parentheses hold together):
+ * the report worker's cleanup drops old dead letters of every service and silent workers from
+ * the registry, and may only read and delete there, never plant an entry.
+ */
+const REDIS_SELECTORS = {
+  'report-worker': [
+    ['~dead', '~dead:*', '+zrangebyscore', '+hdel', '+zrem'],
+    ['~workers', '+hgetall', '+hdel'],
+  ],
+};
+
+/**
  * One service's Redis ACL rule (the words after `user <name>`), for the ACL file and for
- * `ACL SETUSER` (deploy/provision.js): on, its password's SHA-256, keys under `keyPrefix` only,
- * no channels, only its commands.
+ * `ACL SETUSER` (deploy/provision.js): on, its password's SHA-256, only its keys under
+ * `keyPrefix`, no channels, only its commands.
  */
 function redisAclRule(service, passwordSha256, keyPrefix = 'tasks:') {
   const commands = [...new Set([...CONNECTION, ...REDIS_USERS[service]])];
   const glob = keyPrefix.replace(/[*?[\]\\]/g, '\\$&');
+  const prefixed = (pattern) => pattern.replace('~', `~${glob}`);
+  const selectors = (REDIS_SELECTORS[service] ?? []).map((words) =>
+    words.map((w) => (w.includes('~') ? prefixed(w) : w)),
+  );
   return [
     'on',
     `#${passwordSha256}`,
     'resetkeys',
-    `~${glob}*`,
+    ...REDIS_KEYS[service].map(prefixed),
     'resetchannels',
     '-@all',
     ...commands.map((c) => `+${c}`),
+    ...selectors.map((words) => `(${words.join(' ')})`),
   ];
 }
 
@@ -472,6 +513,7 @@ if (require.main === module) main();
 
 module.exports = {
   RABBIT_USERS,
+  REDIS_KEYS,
   REDIS_USERS,
   SERVICES,
   WORKERS,

@@ -838,10 +838,13 @@ describe('RabbitMQ definitions and the development secrets', () => {
       const password = decodeURIComponent(new URL(read(`redis-url-${service}`)).password);
       const hash = createHash('sha256').update(password).digest('hex');
       expect([service, rules[0], rules[1]]).toEqual([service, 'on', `#${hash}`]);
-      expect([service, rules.filter((r) => r.startsWith('~') || r.startsWith('%'))]).toEqual([
+      // Every key pattern (selectors' too) lies under the prefix.
+      const patterns = rules.filter((r) => r.includes('~')).map((r) => r.replace(/^\(/, ''));
+      expect([service, patterns.filter((r) => !/^(%R|%W|%RW)?~tasks:/.test(r))]).toEqual([
         service,
-        [`~${k8sConfig.REDIS_PREFIX}*`],
+        [],
       ]);
+      expect(k8sConfig.REDIS_PREFIX).toBe('tasks:');
       expect(rules).toEqual(expect.arrayContaining(['resetkeys', 'resetchannels', '-@all']));
       expect(rules.indexOf('-@all')).toBeLessThan(rules.findIndex((r) => r.startsWith('+')));
       expect([
@@ -849,6 +852,28 @@ describe('RabbitMQ definitions and the development secrets', () => {
         rules.filter((r) => dangerous.test(r) || r === 'allkeys' || r.startsWith('&')),
       ]).toEqual([service, []]);
       expect(new URL(read(`redis-url-${service}`)).username).toBe(service);
+    }
+    // A worker may write (outside a selector) neither a task's record (its owner), nor the
+    // schedules, nor another service's dead letters, which the gateway acts on with its rights.
+    const globMatch = (glob: string, key: string) =>
+      new RegExp(`^${glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replaceAll('*', '.*')}$`).test(key);
+    for (const worker of WORKER_SERVICES) {
+      const line = lines.find((l) => l.startsWith(`user ${worker} `)) ?? '';
+      const root = line.replace(/\([^)]*\)/g, '').split(' ');
+      const writable = (key: string) =>
+        root.some((r) => /^(%W|%RW)?~/.test(r) && globMatch(r.replace(/^[^~]*~/, ''), key));
+      const others = WORKER_SERVICES.filter((w) => w !== worker);
+      const forbidden = [
+        'tasks:task:00000000-0000-4000-8000-000000000000',
+        'tasks:sched:defs',
+        'tasks:sched:enabled',
+        'tasks:workers',
+        'tasks:dead',
+        'tasks:dead:index',
+        ...others.flatMap((o) => [`tasks:dead:${o}`, `tasks:dead:${o}:index`]),
+      ];
+      expect([worker, forbidden.filter(writable)]).toEqual([worker, []]);
+      expect([worker, writable(`tasks:dead:${worker}`)]).toEqual([worker, true]);
     }
     const adminHash = createHash('sha256').update(read('redis-admin-password')).digest('hex');
     expect(acl.get('admin')?.slice(0, 2)).toEqual(['on', `#${adminHash}`]);

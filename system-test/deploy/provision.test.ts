@@ -184,6 +184,41 @@ describe('Redis ACL of a worker', () => {
     await expect(worker.set('elsewhere', '1')).rejects.toThrow(/NOPERM/);
   });
 
+  it("may not write a task's record (its owner), schedules or another service's dead letters", async () => {
+    const admin = new Redis(TEST_REDIS_URL);
+    const task = `${KEY_PREFIX}task:00000000-0000-4000-8000-000000000001`;
+    try {
+      await admin.hset(task, 'owner', 'tenant-a', 'status', 'SUCCESS');
+      await expect(worker.hset(task, 'owner', 'attacker')).rejects.toThrow(/NOPERM/);
+      await expect(worker.del(task)).rejects.toThrow(/NOPERM/);
+      expect(await admin.hget(task, 'owner')).toBe('tenant-a');
+    } finally {
+      await admin.del(task);
+      admin.disconnect();
+    }
+    // What the scheduler fires and the gateway runs as admin.
+    await expect(worker.hset(`${KEY_PREFIX}sched:defs`, 'x', '{}')).rejects.toThrow(/NOPERM/);
+    await expect(worker.hset(`${KEY_PREFIX}sched:enabled`, 'x', '1')).rejects.toThrow(/NOPERM/);
+    await expect(worker.set(`${KEY_PREFIX}sched:leader`, 'me')).rejects.toThrow(/NOPERM/);
+    // Dead letters the gateway replays: another service's, and the shared index of old.
+    for (const key of ['dead:processing-worker', 'dead', 'dead:processing-worker:index']) {
+      await expect(worker.hset(`${KEY_PREFIX}${key}`, 'x', '{}')).rejects.toThrow(/NOPERM/);
+    }
+    await expect(worker.zadd(`${KEY_PREFIX}dead:index`, 1, 'x')).rejects.toThrow(/NOPERM/);
+  });
+
+  it('may record its own dead letters, but not read them back', async () => {
+    const own = `${KEY_PREFIX}dead:email-worker`;
+    const recorded = await worker
+      .multi()
+      .hset(own, 'x', '{}')
+      .zadd(`${own}:index`, 1, 'x')
+      .expire(own, 60)
+      .exec();
+    expect(recorded?.map(([err]) => err)).toEqual([null, null, null]);
+    await expect(worker.hget(own, 'x')).rejects.toThrow(/NOPERM/);
+  });
+
   it('may not run commands outside its own, even under the prefix', async () => {
     await expect(worker.hgetall(`${KEY_PREFIX}task:any`)).rejects.toThrow(/NOPERM/);
     await expect(worker.keys('*')).rejects.toThrow(/NOPERM/);
@@ -191,6 +226,22 @@ describe('Redis ACL of a worker', () => {
     await expect(worker.call('CONFIG', 'GET', '*')).rejects.toThrow(/NOPERM/);
     await expect(worker.call('ACL', 'LIST')).rejects.toThrow(/NOPERM/);
     await expect(worker.subscribe('anything')).rejects.toThrow(/NOPERM/);
+  });
+});
+
+describe('Redis ACL of the report worker (its cleanup task)', () => {
+  let reporter: Redis;
+  beforeAll(async () => {
+    reporter = new Redis(await secret('redis-url-report-worker'), { maxRetriesPerRequest: 1 });
+  });
+  afterAll(() => reporter?.disconnect());
+
+  it("drops old dead letters of every service, but cannot plant one in another's", async () => {
+    const other = `${KEY_PREFIX}dead:processing-worker`;
+    await expect(reporter.hset(other, 'x', '{}')).rejects.toThrow(/NOPERM/);
+    expect(await reporter.zrangebyscore(`${other}:index`, 0, 1)).toEqual([]);
+    expect(await reporter.hdel(other, 'x')).toBe(0);
+    expect(await reporter.zrem(`${other}:index`, 'x')).toBe(0);
   });
 });
 
