@@ -21,6 +21,7 @@ import {
   type TaskStore,
 } from '@tasks/runtime';
 import { HttpError } from './http-error';
+import { checkReplayable } from './stored-commands';
 
 export interface DeadLettersDeps {
   readonly deadLetters: DeadLetterStore;
@@ -46,18 +47,18 @@ export class DeadLetters {
   }
 
   async replay(taskId: string): Promise<ReplayResponse> {
-    const entry = await this.deps.deadLetters.get(taskId);
-    if (!entry) throw new HttpError(404, 'Dead letter not found');
-    if (!entry.type)
-      throw new HttpError(409, 'Dead letter cannot be replayed: its task type is unreadable');
+    const found = await this.deps.deadLetters.find(taskId);
+    if (!found) throw new HttpError(404, 'Dead letter not found');
+    const { entry } = found;
     const record = await this.deps.store.get(taskId);
+    const type = checkReplayable(taskId, entry, found.storedBy, record);
     const attempt = Math.max(entry.attempt, record?.attempt ?? 0) + 1;
     const now = new Date().toISOString();
     await this.deps.store.redis.del(this.deps.store.keys.revoked(taskId));
     await this.deps.store.reopen({
       v: 1,
       task_id: taskId,
-      type: entry.type,
+      type,
       state: 'PENDING',
       attempt,
       seq: 0,
@@ -72,7 +73,7 @@ export class DeadLetters {
     try {
       await this.deps.commands.publishContent(Buffer.from(entry.content, 'utf8'), {
         taskId,
-        type: entry.type,
+        type,
         priority: entry.priority,
         attempt,
         headers,
