@@ -515,6 +515,16 @@ describe('kubernetes manifests', () => {
 
 // ---------------------------------------------------------------------------------------------
 
+describe('Dockerfile', () => {
+  const dockerfile = readFileSync(join(ROOT, 'Dockerfile'), 'utf8');
+
+  it('runs no dependency install scripts (every npm ci has --ignore-scripts)', () => {
+    const installs = dockerfile.split('\n').filter((l) => /^RUN .*npm (ci|install)\b/.test(l));
+    expect(installs.length).toBeGreaterThanOrEqual(2);
+    expect(installs.filter((l) => !l.includes('--ignore-scripts'))).toEqual([]);
+  });
+});
+
 describe('docker-compose.yml', () => {
   const file = join(ROOT, 'docker-compose.yml');
   const text = readFileSync(file, 'utf8');
