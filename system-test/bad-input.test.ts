@@ -19,7 +19,7 @@ const WORKERS = [
 ] as const;
 
 /** The (valid) task id of each worker's command with a payload of the wrong schema. */
-const badPayloadIds = new Map(WORKERS.map((w) => [w.routingKey, randomUUID()]));
+const badPayloadIds = new Map<string, string>(WORKERS.map((w) => [w.routingKey, randomUUID()]));
 
 /** Commands no worker can run: not JSON, JSON of the wrong shape, a task type nobody knows. */
 const badCommands = (routingKey: string): [string, Buffer][] => [

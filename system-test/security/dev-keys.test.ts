@@ -51,7 +51,7 @@ describe('development API keys', () => {
   });
 
   it('accepts them on loopback, or beyond it when explicitly allowed', async () => {
-    for (const env of [
+    for (const env of <Record<string, string>[]>[
       { GATEWAY_HOST: '127.0.0.1' },
       { GATEWAY_HOST: '0.0.0.0', GATEWAY_ALLOW_DEVELOPMENT_KEYS: 'true' },
     ]) {
