@@ -7,7 +7,7 @@
  * credential or API key appears in any log line of that run.
  */
 import { execFile } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -301,6 +301,7 @@ describe('a full run with only the provisioned rights', () => {
     await start('status-store', 'status-store started');
     await start('processing-worker', 'worker started');
     await start('email-worker', 'worker started');
+    await start('report-worker', 'worker started');
     const gateway = await start('gateway', 'gateway listening');
     const base = String((await gateway.waitForLog('gateway listening')).url);
     await gateway.waitForLog('amqp connected', { fields: { connection: 'gateway.publish' } });
@@ -319,12 +320,53 @@ describe('a full run with only the provisioned rights', () => {
         status: string;
       };
 
+    // An old dead letter of another service: the cleanup task drops it (read and delete only).
+    const admin = new Redis(TEST_REDIS_URL);
+    const oldId = '00000000-0000-4000-8000-00000000000a';
+    await admin.hset(`${KEY_PREFIX}dead:processing-worker`, oldId, '{}');
+    await admin.zadd(`${KEY_PREFIX}dead:processing-worker:index`, 1, oldId);
+    const reportId = await post('report', { report_type: 'tasks_summary', params: {} });
+    // The cleanup command, as the scheduler sends it (the API does not take it).
+    const gatewayAmqp = await amqplib.connect(await secret('amqp-url-gateway'));
+    expect(
+      await attempt(
+        gatewayAmqp,
+        (channel) =>
+          new Promise<void>((resolve, reject) => {
+            const command = {
+              v: 1,
+              task_id: randomUUID(),
+              type: 'task.maintenance.cleanup',
+              payload: { dead_letter_retention_days: 1 },
+              priority: 0,
+              created_at: new Date().toISOString(),
+            };
+            channel.publish(
+              'tasks',
+              'task.maintenance.cleanup',
+              Buffer.from(JSON.stringify(command)),
+              { messageId: command.task_id, type: command.type, persistent: true },
+              (err) => (err ? reject(err as Error) : resolve()),
+            );
+          }),
+      ),
+    ).toBe('ok');
+    await gatewayAmqp.close();
     const processId = await post('process', { data: { records: 3 } });
     const emailId = await post('email', { email: 'a@example.com', subject: 'Hi', body: 'x' });
     await waitFor(async () => (await status(processId)).status === 'SUCCESS' || undefined, {
       timeoutMs: 60_000,
       message: 'the process task succeeds',
     });
+    await waitFor(async () => (await status(reportId)).status === 'SUCCESS' || undefined, {
+      timeoutMs: 60_000,
+      message: 'the report task succeeds',
+    });
+    await waitFor(
+      async () => (await admin.exists(`${KEY_PREFIX}dead:processing-worker`)) === 0 || undefined,
+      { timeoutMs: 60_000, message: 'the cleanup task drops the old dead letter' },
+    );
+    admin.disconnect();
     // The SMTP server is away: the e-mail retries (its failures are logged), and is cancelled.
     await waitFor(async () => (await status(emailId)).status === 'RETRY' || undefined, {
       timeoutMs: 60_000,
@@ -351,6 +393,8 @@ describe('a full run with only the provisioned rights', () => {
       'redis-url-status-store',
       'redis-url-email-worker',
       'redis-url-processing-worker',
+      'amqp-url-report-worker',
+      'redis-url-report-worker',
     ]) {
       secrets.push(decodeURIComponent(new URL(await secret(file)).password));
     }
