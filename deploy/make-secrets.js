@@ -120,10 +120,10 @@ const RABBIT_USERS = {
 
 /**
  * Redis ACL rules: keys under `tasks:` (REDIS_PREFIX) only (REDIS_KEYS, below, narrows them per
- * service), no pub/sub channels, and only the commands each service's code paths run (runtime/src/store, runtime/src/worker, the services).
- * Commands a Lua script calls are checked too, so a service that runs the apply-event script
- * needs HMGET, HSET, EXPIRE, ZADD, ZREM, HINCRBY. ioredis sends CLIENT SETNAME, CLIENT SETINFO
- * and INFO (ready check) on connect. A missing command shows as NOPERM in the service's log and
+ * service), no pub/sub channels, and only the commands each service's code paths run
+ * (runtime/src/store, runtime/src/worker, the services). Commands a Lua script calls are
+ * checked too, so a service that runs the apply-event script needs HMGET, HSET, EXPIRE, ZADD,
+ * ZREM, HINCRBY. ioredis sends CLIENT SETNAME, CLIENT SETINFO and INFO (ready check) on connect. A missing command shows as NOPERM in the service's log and
  * in `ACL LOG`: add it here, then regenerate.
  */
 const CONNECTION = ['ping', 'info', 'client|setname', 'client|setinfo', 'quit'];
