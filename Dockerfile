@@ -10,6 +10,10 @@
 # in versions; one image is built, scanned and promoted once, and every service of a release runs
 # the same bytes. Each container still runs exactly one service process (tasks-$SERVICE).
 
+# The base image. A tag moves: for a reproducible, reviewable build pin it by digest, e.g.
+#   docker buildx imagetools inspect node:20-bookworm-slim   (the "Digest:" line, an index)
+#   ARG NODE_IMAGE=node:20-bookworm-slim@sha256:<that digest>
+# and bump it deliberately. (Not pinned here yet: the digest must be read from the registry.)
 ARG NODE_IMAGE=node:20-bookworm-slim
 
 # ---- build: all dependencies, compile every project reference -------------------------------
@@ -26,7 +30,13 @@ COPY services/email-worker/package.json services/email-worker/
 COPY services/processing-worker/package.json services/processing-worker/
 COPY services/report-worker/package.json services/report-worker/
 COPY services/scheduler/package.json services/scheduler/
-RUN npm ci --no-audit --no-fund
+# No package's install scripts run (--ignore-scripts): a dependency's postinstall is code from
+# the registry running at build time. None is needed for this build: of the lockfile's packages
+# with install scripts, @swc/core (checks its native binding), @parcel/watcher and the optional
+# msgpackr-extract (native builds) serve the tests only; protobufjs's prints a version warning;
+# @scarf/scarf's reports the installation over the network. The workspaces have no lifecycle
+# scripts of their own. If one is ever needed, run it here by name (`npm rebuild <package>`).
+RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY tsconfig.base.json tsconfig.json ./
 COPY contracts/ contracts/
 COPY runtime/ runtime/
@@ -50,7 +60,8 @@ COPY services/report-worker/package.json services/report-worker/
 COPY services/scheduler/package.json services/scheduler/
 # The workspaces' own dependencies, none of the root's devDependencies (typescript, jest, …);
 # node_modules/@tasks/* become links to the folders that receive dist/ below.
-RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+# No install scripts here either (see the build stage).
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force
 COPY --from=build /src/contracts/dist contracts/dist
 COPY --from=build /src/runtime/dist runtime/dist
 COPY --from=build /src/services/gateway/dist services/gateway/dist

@@ -31,9 +31,17 @@ const SERVICES = ['gateway', 'status-store', ...WORKERS, 'scheduler'];
 /**
  * Any delay level's exchange. Publishers enter at the highest level (DELAY_LEVELS - 1); allowing
  * every level keeps these rules independent of DELAY_LEVELS and grants nothing more: a message
- * in any level still ends in the work queue its routing key names.
+ * in any level still ends in the work queue its routing key names (which topic permissions
+ * limit, below).
  */
 const DELAY_EXCHANGES = 'tasks\\.delay\\.[0-9]+';
+/**
+ * The most delay levels a deployment may have (DELAY_LEVELS is at most 32): topic permissions name
+ * exchanges one by one, so every possible level gets one.
+ */
+const MAX_DELAY_LEVELS = 32;
+const delayExchangeNames = () =>
+  Array.from({ length: MAX_DELAY_LEVELS }, (_, level) => `tasks.delay.${level}`);
 /** Server-named queues (`amq.gen-…`): each worker's exclusive control queue. */
 const SERVER_NAMED = 'amq\\.gen-.*';
 const escape = (name) => name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
@@ -49,6 +57,12 @@ const escape = (name) => name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
  *   binds it to `control` (read on control) and consumes it (read on amq.gen-*).
  * - `keda` only counts messages with a passive queue.declare, which needs no permission; it
  *   still needs a permission entry to open the vhost.
+ * - the delay levels forward a message by its routing key (`<bits>.<queue>`) through
+ *   exchange-to-exchange bindings, and RabbitMQ checks write permission only on the exchange a
+ *   client publishes to. So a worker's write on the delay exchanges comes with topic permissions
+ *   (`topic`: checked against the routing key on every publish to a topic exchange) that allow
+ *   only keys ending in its own queue. A user without a topic permission for an exchange may use
+ *   any key there: the gateway and the scheduler delay commands for every queue.
  */
 const RABBIT_USERS = {
   // Operators: management UI, definition imports, topology migrations.
@@ -81,6 +95,12 @@ const RABBIT_USERS = {
         configure: `^${SERVER_NAMED}$`,
         write: `^(events|tasks\\.dead|${DELAY_EXCHANGES}|${SERVER_NAMED})$`,
         read: `^(${escape(worker)}\\.tasks|control|${SERVER_NAMED})$`,
+        // A retry only: the routing key's tail names the queue the levels deliver to.
+        topic: {
+          exchanges: delayExchangeNames(),
+          write: `^([01]\\.)+${escape(worker)}\\.tasks$`,
+          read: '^$',
+        },
       },
     ]),
   ),
@@ -99,11 +119,11 @@ const RABBIT_USERS = {
 };
 
 /**
- * Redis ACL rules: keys under `tasks:` (REDIS_PREFIX) only, no pub/sub channels, and only the
- * commands each service's code paths run (runtime/src/store, runtime/src/worker, the services).
- * Commands a Lua script calls are checked too, so a service that runs the apply-event script
- * needs HMGET, HSET, EXPIRE, ZADD, ZREM, HINCRBY. ioredis sends CLIENT SETNAME, CLIENT SETINFO
- * and INFO (ready check) on connect. A missing command shows as NOPERM in the service's log and
+ * Redis ACL rules: keys under `tasks:` (REDIS_PREFIX) only (REDIS_KEYS, below, narrows them per
+ * service), no pub/sub channels, and only the commands each service's code paths run
+ * (runtime/src/store, runtime/src/worker, the services). Commands a Lua script calls are
+ * checked too, so a service that runs the apply-event script needs HMGET, HSET, EXPIRE, ZADD,
+ * ZREM, HINCRBY. ioredis sends CLIENT SETNAME, CLIENT SETINFO and INFO (ready check) on connect. A missing command shows as NOPERM in the service's log and
  * in `ACL LOG`: add it here, then regenerate.
  */
 const CONNECTION = ['ping', 'info', 'client|setname', 'client|setinfo', 'quit'];
@@ -172,21 +192,62 @@ const REDIS_USERS = {
 };
 
 /**
+ * The keys each service may touch, as Redis 7 key patterns after the prefix: `~` read and write,
+ * `%R~` read only, `%W~` write only (Redis decides per command and key which it needs: SET,
+ * HSET, ZADD, EXPIRE, HDEL only write, INCR and GET read). The gateway, the status store and
+ * the scheduler own the platform's state and keep the whole prefix. A worker writes only what
+ * its own runs need, so it can never rewrite a task's record (its owner, status or result), a
+ * schedule, the worker registry, or another service's dead letters, which the gateway replays
+ * with its own rights.
+ */
+const workerKeys = (service) => [
+  '%R~revoked:*', // revocation checks
+  '~deliveries:*', // redelivery counter (INCR)
+  '%W~wfrun:*', // first-run claim of a workflow step (SET NX)
+  `%W~dead:${service}`, // its own dead letters (record only: the gateway reads them)
+  `%W~dead:${service}:index`,
+];
+const REDIS_KEYS = {
+  gateway: ['~*'],
+  'status-store': ['~*'],
+  scheduler: ['~*'],
+  'email-worker': [...workerKeys('email-worker'), '~effect:email:*', '~email:*'],
+  'processing-worker': workerKeys('processing-worker'),
+  'report-worker': [...workerKeys('report-worker'), '%R~stats:*'],
+};
+/**
+ * Extra rights as Redis 7 selectors (the command and key rules in parentheses hold together):
+ * the report worker's cleanup drops old dead letters of every service and silent workers from
+ * the registry, and may only read and delete there, never plant an entry.
+ */
+const REDIS_SELECTORS = {
+  'report-worker': [
+    ['~dead', '~dead:*', '+zrangebyscore', '+hdel', '+zrem'],
+    ['~workers', '+hgetall', '+hdel'],
+  ],
+};
+
+/**
  * One service's Redis ACL rule (the words after `user <name>`), for the ACL file and for
- * `ACL SETUSER` (deploy/provision.js): on, its password's SHA-256, keys under `keyPrefix` only,
- * no channels, only its commands.
+ * `ACL SETUSER` (deploy/provision.js): on, its password's SHA-256, only its keys under
+ * `keyPrefix`, no channels, only its commands.
  */
 function redisAclRule(service, passwordSha256, keyPrefix = 'tasks:') {
   const commands = [...new Set([...CONNECTION, ...REDIS_USERS[service]])];
   const glob = keyPrefix.replace(/[*?[\]\\]/g, '\\$&');
+  const prefixed = (pattern) => pattern.replace('~', `~${glob}`);
+  const selectors = (REDIS_SELECTORS[service] ?? []).map((words) =>
+    words.map((w) => (w.includes('~') ? prefixed(w) : w)),
+  );
   return [
     'on',
     `#${passwordSha256}`,
     'resetkeys',
-    `~${glob}*`,
+    ...REDIS_KEYS[service].map(prefixed),
     'resetchannels',
     '-@all',
     ...commands.map((c) => `+${c}`),
+    ...selectors.map((words) => `(${words.join(' ')})`),
   ];
 }
 
@@ -324,6 +385,15 @@ function build(options) {
       write: spec.write,
       read: spec.read,
     })),
+    topic_permissions: Object.entries(RABBIT_USERS).flatMap(([user, spec]) =>
+      (spec.topic?.exchanges ?? []).map((exchange) => ({
+        user: `${userPrefix}${user}`,
+        vhost,
+        exchange,
+        write: spec.topic.write,
+        read: spec.topic.read,
+      })),
+    ),
   };
   files['rabbitmq-users.json'] = `${JSON.stringify(definitions, null, 2)}\n`;
 
@@ -443,6 +513,7 @@ if (require.main === module) main();
 
 module.exports = {
   RABBIT_USERS,
+  REDIS_KEYS,
   REDIS_USERS,
   SERVICES,
   WORKERS,

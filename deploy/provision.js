@@ -112,6 +112,7 @@ async function provision(options) {
     ...topology,
     users: secrets.users.filter((u) => isService(u.name)),
     permissions: secrets.permissions.filter((p) => isService(p.user)),
+    topic_permissions: secrets.topic_permissions.filter((p) => isService(p.user)),
   };
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'provision-'));
   const file = path.join(tmp, 'definitions.json');

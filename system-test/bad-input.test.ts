@@ -3,6 +3,9 @@
  * the gateway's validation, is parked in the consumer's `<service>.dead` queue with the reason in
  * `x-park-reason`, and every service keeps serving.
  */
+import { randomUUID } from 'node:crypto';
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import { waitFor } from '@tasks/runtime/testing';
 import { gatewayConnected } from './support/probes';
 import { TestPlatform } from './support/test-platform';
@@ -14,6 +17,9 @@ const WORKERS = [
   { service: 'processing-worker', routingKey: 'task.data.process' },
   { service: 'report-worker', routingKey: 'task.report.generate' },
 ] as const;
+
+/** The (valid) task id of each worker's command with a payload of the wrong schema. */
+const badPayloadIds = new Map<string, string>(WORKERS.map((w) => [w.routingKey, randomUUID()]));
 
 /** Commands no worker can run: not JSON, JSON of the wrong shape, a task type nobody knows. */
 const badCommands = (routingKey: string): [string, Buffer][] => [
@@ -29,7 +35,7 @@ const badCommands = (routingKey: string): [string, Buffer][] => [
     Buffer.from(
       JSON.stringify({
         v: 1,
-        task_id: `bad-payload-${routingKey}`,
+        task_id: badPayloadIds.get(routingKey),
         type: routingKey,
         payload: { unexpected: true, data: 'x', email: 7, report_type: 9 },
         created_at: new Date().toISOString(),
@@ -115,12 +121,36 @@ describe('bad input', () => {
           expect.stringMatching(/unknown task type "task\.unknown\.thing"/),
         ]),
       );
-      const failed = await platform.waitForTask(`bad-payload-${routingKey}`, 'FAILURE');
+      const failed = await platform.waitForTask(badPayloadIds.get(routingKey)!, 'FAILURE');
       expect(failed.result).toBeNull();
       expect(failed.error).toMatch(/invalid payload/);
       expect(platform.running(service)).toHaveLength(1);
     },
   );
+
+  it('parks a report command whose task id is no platform id, and writes no file', async () => {
+    const reportsDir = join(platform.workDir, 'reports');
+    const ids = ['../escaped', '../../../tmp/escaped', 'a/../../escaped', '..'];
+    for (const taskId of ids) {
+      const command = {
+        v: 1,
+        task_id: taskId,
+        type: 'task.report.generate',
+        payload: { report_type: 'daily_summary' },
+        created_at: new Date().toISOString(),
+      };
+      await platform.ns.publish(
+        platform.ns.names.tasksExchange,
+        'task.report.generate',
+        Buffer.from(JSON.stringify(command)),
+      );
+    }
+    const reasons = await parkedReasons('report-worker', ids.length);
+    for (const reason of reasons) expect(reason).toMatch(/^invalid command: task_id/);
+    const written = await readdir(platform.workDir, { recursive: true }).catch(() => []);
+    expect(written.filter((f) => f.includes('escaped'))).toEqual([]);
+    expect(await readdir(reportsDir).catch(() => [])).toEqual([]);
+  });
 
   it('parks every bad event sent to the status-store with its reason', async () => {
     for (const [, routingKey, content] of badEvents) {

@@ -3,6 +3,7 @@
  * newer producer never breaks an older consumer; a missing required field makes a poison message.
  */
 import { z } from 'zod';
+import { TaskId } from './task-id';
 
 /** Schema version of commands and events; bumped on an incompatible change. */
 export const SCHEMA_VERSION = 1;
@@ -15,7 +16,7 @@ export type WorkflowRef = z.infer<typeof WorkflowRef>;
 
 export const CommandEnvelope = z.looseObject({
   v: z.number().int().positive().default(SCHEMA_VERSION),
-  task_id: z.string().min(1).max(200),
+  task_id: TaskId,
   type: z.string().min(1),
   payload: z.looseObject({}),
   /** API priority 0-9 (9 first); the broker gets {@link brokerPriority} of it. */

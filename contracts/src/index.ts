@@ -51,6 +51,7 @@ export {
   MaintenanceCleanupPayload,
 } from './commands/maintenance-cleanup';
 export { CommandEnvelope, SCHEMA_VERSION, WorkflowRef } from './envelope';
+export { isPlatformTaskId, TASK_ID_PATTERN, TaskId } from './task-id';
 export {
   ControlMessage,
   RevokeControl,

@@ -89,6 +89,13 @@ describe('redactUrl', () => {
     ['redis://alice:s%40cret@cache:6379/1', 'redis://alice:***@cache:6379/1'],
     ['redis://127.0.0.1:6379', 'redis://127.0.0.1:6379'],
     ['weird://u:p@ss w@host', 'weird://u:***@host'],
+    // A `/` or `@` in a password (not percent-encoded): the URL does not parse, or parses wrong.
+    ['amqp://worker:pa/ss@rabbit:5672/tasks', 'amqp://worker:***@rabbit:5672/tasks'],
+    ['amqp://worker:12/secret@rabbit:5672/tasks', 'amqp://worker:***@rabbit:5672/tasks'],
+    ['amqp://worker:a@b/c@rabbit/tasks', 'amqp://worker:***@rabbit/tasks'],
+    // A user and password that lost their host.
+    ['amqp://worker:s3cret', 'amqp://***'],
+    ['redis://[::1]:6379', 'redis://[::1]:6379'],
   ])('%s → %s', (raw, shown) => {
     expect(redactUrl(raw)).toBe(shown);
   });

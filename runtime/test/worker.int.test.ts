@@ -8,6 +8,7 @@
  * (delay unit 20 ms, 12 levels) and deletes it afterwards. State events are collected from an
  * exclusive queue bound to the namespace's events exchange (`task.#`).
  */
+import { createHash } from 'node:crypto';
 import {
   type CommandEnvelope,
   EMAIL_SEND,
@@ -42,6 +43,19 @@ const SERVICE = 'email-worker';
 const PAYLOAD: EmailSendPayload = { email: 'someone@example.test', subject: 'hi', body: 'hello' };
 /** Broker hops, quorum-queue expiry and event-loop turns on top of a delay, in ms. */
 const DELAY_SLACK_MS = 400;
+
+/**
+ * Commands carry platform task ids (UUIDs); the tests name their tasks. `idOf` gives each name
+ * one UUID (version 4 layout), `nameOf` reads it back (an unknown id stays as it is).
+ */
+const names = new Map<string, string>();
+const idOf = (name: string): string => {
+  const hex = createHash('sha256').update(name).digest('hex');
+  const id = `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-8${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+  names.set(id, name);
+  return id;
+};
+const nameOf = (id: unknown): unknown => (typeof id === 'string' ? (names.get(id) ?? id) : id);
 
 type Received = StateEvent & { readonly receivedAt: number };
 
@@ -155,7 +169,11 @@ describe('Worker', () => {
     const ack = Delivery.prototype.ack;
     jest.spyOn(Delivery.prototype, 'ack').mockImplementation(function (this: Delivery) {
       const acked = ack.call(this);
-      acks.push({ taskId: this.message.properties.messageId, at: performance.now(), acked });
+      acks.push({
+        taskId: nameOf(this.message.properties.messageId),
+        at: performance.now(),
+        acked,
+      });
       return acked;
     });
   });
@@ -189,7 +207,7 @@ describe('Worker', () => {
       payload: EmailSendPayload,
       handler: async (payload: EmailSendPayload, ctx: TaskContext) => {
         const call: Call = {
-          taskId: ctx.taskId,
+          taskId: String(nameOf(ctx.taskId)),
           attempt: ctx.attempt,
           startedAt: performance.now(),
         };
@@ -238,7 +256,7 @@ describe('Worker', () => {
 
   const command = (taskId: string, payload: unknown = PAYLOAD): CommandEnvelope => ({
     v: 1,
-    task_id: taskId,
+    task_id: idOf(taskId),
     type: EMAIL_SEND,
     payload: payload as CommandEnvelope['payload'],
     priority: 0,
@@ -253,7 +271,8 @@ describe('Worker', () => {
   const submitRaw = (content: string, messageId?: string): Promise<void> =>
     ns.publish(ns.names.tasksExchange, EMAIL_SEND, content, { messageId, type: EMAIL_SEND });
 
-  const eventsOf = (taskId: string): Received[] => events.filter((e) => e.task_id === taskId);
+  const eventsOf = (taskId: string): Received[] =>
+    events.filter((e) => nameOf(e.task_id) === taskId);
   const statesOf = (taskId: string): string[] =>
     eventsOf(taskId).map((e) => `${e.state}:${e.attempt}`);
 
@@ -300,7 +319,7 @@ describe('Worker', () => {
       expect(ack.acked).toBe(true);
       const lastConfirm = Math.max(
         ...publisher.confirmed
-          .filter((c) => c.events.some((e) => e.task_id === 't1'))
+          .filter((c) => c.events.some((e) => e.task_id === idOf('t1')))
           .map((c) => c.at),
       );
       expect(ack.at).toBeGreaterThanOrEqual(lastConfirm);
@@ -394,15 +413,15 @@ describe('Worker', () => {
       expect(statesOf('t1')).toEqual(['STARTED:1', 'RETRY:1', 'STARTED:2', 'FAILURE:2']);
       const [copy, ...more] = await parked(1);
       expect(more).toHaveLength(0);
-      expect(copy!.properties.messageId).toBe('t1');
+      expect(nameOf(copy!.properties.messageId)).toBe('t1');
       expect(copy!.properties.headers).toMatchObject({
         'x-park-reason': 'failed after 2 attempts: smtp down',
         'x-attempt': 2,
         'x-original-queue': queue,
         'x-parked-by': 'test-worker',
       });
-      expect(JSON.parse(copy!.content.toString('utf8'))).toMatchObject({ task_id: 't1' });
-      const indexed = await new DeadLetterStore(ns.redis, ns.redisPrefix).get('t1');
+      expect(JSON.parse(copy!.content.toString('utf8'))).toMatchObject({ task_id: idOf('t1') });
+      const indexed = await new DeadLetterStore(ns.redis, ns.redisPrefix).get(idOf('t1'));
       expect(indexed).toMatchObject({ service: SERVICE, attempt: 2, reason: expect.any(String) });
       await worker!.close();
       expect(await ns.depth(queue)).toBe(0);
@@ -478,9 +497,9 @@ describe('Worker', () => {
       expect(calls.map((c) => c.attempt)).toEqual([1, 1]);
       expect(failure.error).toMatch(/^delivered 3 times without finishing/);
       const [copy] = await parked(1);
-      expect(copy!.properties.messageId).toBe('t1');
+      expect(nameOf(copy!.properties.messageId)).toBe('t1');
       expect(copy!.properties.headers?.['x-park-reason']).toBe(failure.error);
-      expect(await ns.redis.get(store.keys.deliveries('t1', 1))).toBe('2');
+      expect(await ns.redis.get(store.keys.deliveries(idOf('t1'), 1))).toBe('2');
       // The "crashed" runs still hang on their dead channels: end them, then close.
       for (const release of releases) release();
       await worker!.close();
@@ -492,7 +511,7 @@ describe('Worker', () => {
     it('skips a task revoked before delivery without calling its handler', async () => {
       await startWorker(async () => ({ status: 'sent' }), { concurrency: 1, prefetch: 1 });
 
-      await store.revoke('revoked', 60);
+      await store.revoke(idOf('revoked'), 60);
       await submit('revoked');
       await submit('after');
       await waitForEvent('after', 'SUCCESS');
@@ -515,7 +534,7 @@ describe('Worker', () => {
       await ns.publish(
         ns.names.controlExchange,
         '',
-        JSON.stringify({ kind: 'revoke', task_id: 't1', at: new Date().toISOString() }),
+        JSON.stringify({ kind: 'revoke', task_id: idOf('t1'), at: new Date().toISOString() }),
       );
       const revoked = await waitForEvent('t1', 'REVOKED');
 
@@ -532,7 +551,11 @@ describe('Worker', () => {
       await ns.publish(
         ns.names.controlExchange,
         '',
-        JSON.stringify({ kind: 'revoke', task_id: 'elsewhere', at: new Date().toISOString() }),
+        JSON.stringify({
+          kind: 'revoke',
+          task_id: idOf('elsewhere'),
+          at: new Date().toISOString(),
+        }),
       );
       await ns.publish(ns.names.controlExchange, '', 'not json');
 
@@ -644,7 +667,7 @@ describe('Worker', () => {
       expect(acks.filter((a) => a.taskId === 't1')).toEqual([]);
       expect(await ns.depth(queue)).toBe(1);
       const [back] = await ns.drain(queue);
-      expect(back!.properties.messageId).toBe('t1');
+      expect(nameOf(back!.properties.messageId)).toBe('t1');
       expect(back!.fields.redelivered).toBe(true);
       expect(back!.properties.headers?.['x-attempt']).toBe(1);
       expect(statesOf('t1')).toEqual(['STARTED:1']);
@@ -662,12 +685,12 @@ describe('Worker', () => {
     it('handles each command of a batch alone and acks the message once all are settled', async () => {
       await startWorker(
         async (_payload, ctx) => {
-          if (ctx.taskId === 'flaky' && ctx.attempt === 1) throw new Error('transient');
+          if (nameOf(ctx.taskId) === 'flaky' && ctx.attempt === 1) throw new Error('transient');
           return { status: 'sent' };
         },
         { concurrency: 2, prefetch: 2 },
       );
-      await store.revoke('revoked', 60);
+      await store.revoke(idOf('revoked'), 60);
       const ids = ['a', 'b', 'flaky', 'poison', 'revoked', 'c'];
       const one = batched();
       await Promise.all(
@@ -687,8 +710,8 @@ describe('Worker', () => {
       expect(eventsOf('revoked')).toEqual([]);
       // The parked copy is the one command, with its own id and bytes, not the batch.
       const [copy] = await parked(1);
-      expect(copy!.properties.messageId).toBe('poison');
-      expect(JSON.parse(copy!.content.toString('utf8'))).toMatchObject({ task_id: 'poison' });
+      expect(nameOf(copy!.properties.messageId)).toBe('poison');
+      expect(JSON.parse(copy!.content.toString('utf8'))).toMatchObject({ task_id: idOf('poison') });
       // The batch message was acked once, after every command was settled.
       const batchAck = await waitFor(() => acks.find((a) => a.taskId === undefined));
       expect(batchAck.acked).toBe(true);
@@ -732,7 +755,7 @@ describe('Worker', () => {
       expect(calls.map((c) => c.taskId).sort()).toEqual(['r1', 'r2', 'r3']);
       // Each counts as delivered before, as a lone redelivered command would (crash loops).
       for (const id of ['r1', 'r2', 'r3']) {
-        expect(await ns.redis.get(store.keys.deliveries(id, 1))).toBe('1');
+        expect(await ns.redis.get(store.keys.deliveries(idOf(id), 1))).toBe('1');
       }
       await worker!.close();
       expect(await ns.depth(queue)).toBe(0);
@@ -755,7 +778,11 @@ describe('Worker', () => {
       });
       const back = await ns.drain(queue);
       expect(back.map((m) => m.properties.type)).toEqual([EMAIL_SEND, EMAIL_SEND, EMAIL_SEND]);
-      expect(back.map((m) => String(m.properties.messageId)).sort()).toEqual(['d1', 'd2', 'd3']);
+      expect(back.map((m) => String(nameOf(m.properties.messageId))).sort()).toEqual([
+        'd1',
+        'd2',
+        'd3',
+      ]);
       // Marked as seen before: a workflow step's run claim must not skip it as a duplicate.
       expect(back.map((m) => m.properties.headers?.['x-handed-back'])).toEqual([true, true, true]);
     });

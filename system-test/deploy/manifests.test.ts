@@ -18,6 +18,7 @@ import { join, resolve } from 'node:path';
 import { buildTopology, TopologyNames, WORKER_SERVICES } from '@tasks/contracts';
 import { Deployment, StatefulSet } from 'kubernetes-models/apps/v1';
 import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2';
+import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
 import { ConfigMap, PersistentVolumeClaim, Secret, Service } from 'kubernetes-models/v1';
 import { parse as parseYaml, parseAllDocuments } from 'yaml';
@@ -140,6 +141,7 @@ const VALIDATORS: Record<string, new (data: never) => { validate(): void }> = {
   'v1/PersistentVolumeClaim': PersistentVolumeClaim,
   'policy/v1/PodDisruptionBudget': PodDisruptionBudget,
   'autoscaling/v2/HorizontalPodAutoscaler': HorizontalPodAutoscaler,
+  'networking.k8s.io/v1/NetworkPolicy': NetworkPolicy,
 };
 /** KEDA's kinds: no schema in kubernetes-models, checked structurally below. */
 const STRUCTURAL = new Set([
@@ -513,6 +515,16 @@ describe('kubernetes manifests', () => {
 
 // ---------------------------------------------------------------------------------------------
 
+describe('Dockerfile', () => {
+  const dockerfile = readFileSync(join(ROOT, 'Dockerfile'), 'utf8');
+
+  it('runs no dependency install scripts (every npm ci has --ignore-scripts)', () => {
+    const installs = dockerfile.split('\n').filter((l) => /^RUN .*npm (ci|install)\b/.test(l));
+    expect(installs.length).toBeGreaterThanOrEqual(2);
+    expect(installs.filter((l) => !l.includes('--ignore-scripts'))).toEqual([]);
+  });
+});
+
 describe('docker-compose.yml', () => {
   const file = join(ROOT, 'docker-compose.yml');
   const text = readFileSync(file, 'utf8');
@@ -675,6 +687,7 @@ describe('RabbitMQ definitions and the development secrets', () => {
   const users = JSON.parse(read('rabbitmq-users.json')) as {
     users: { name: string; password_hash: string; hashing_algorithm: string; tags: string[] }[];
     permissions: { user: string; vhost: string; configure: string; write: string; read: string }[];
+    topic_permissions: { user: string; vhost: string; exchange: string; write: string }[];
   };
 
   // On a mismatch: npm run build && node deploy/rabbitmq/render-definitions.js > …/definitions.json
@@ -765,14 +778,21 @@ describe('RabbitMQ definitions and the development secrets', () => {
       ['control', 'tasks', ...delayLevels].sort(),
     );
     // Live progress: its own server-named queue, bound to (read on) events and control.
-    expect(matching(gateway?.read ?? '^$', [...exchanges, ...queues])).toEqual(['control', 'events']);
+    expect(matching(gateway?.read ?? '^$', [...exchanges, ...queues])).toEqual([
+      'control',
+      'events',
+    ]);
     const scheduler = perms.get('scheduler');
     expect(matching(scheduler?.write ?? '^$', exchanges)).toEqual(['tasks', ...delayLevels].sort());
     expect(matching(scheduler?.read ?? '^$', [...exchanges, ...queues])).toEqual([]);
     const statusStore = perms.get('status-store');
     expect(matching(statusStore?.read ?? '^$', queues)).toEqual(['status-store.events']);
     // Parking, and the workflow steps it launches and revokes.
-    expect(matching(statusStore?.write ?? '^$', exchanges)).toEqual(['control', 'tasks', 'tasks.dead']);
+    expect(matching(statusStore?.write ?? '^$', exchanges)).toEqual([
+      'control',
+      'tasks',
+      'tasks.dead',
+    ]);
     for (const worker of WORKER_SERVICES) {
       const p = perms.get(worker);
       expect([worker, matching(p?.read ?? '^$', queues)]).toEqual([
@@ -786,7 +806,27 @@ describe('RabbitMQ definitions and the development secrets', () => {
       ]);
       // Its own exclusive control queue is server-named.
       expect([worker, new RegExp(p?.configure ?? '^$').test(serverNamed)]).toEqual([worker, true]);
+      // Through every delay level, only routing keys that end in its own queue (a retry).
+      const topic = users.topic_permissions.filter((t) => t.user === worker);
+      expect(delayLevels.filter((e) => !topic.some((t) => t.exchange === e))).toEqual([]);
+      const bits = '0.1.0.1';
+      for (const t of topic) {
+        expect(t.vhost).toBe('tasks');
+        const allows = (key: string) => new RegExp(t.write).test(key);
+        for (const other of WORKER_SERVICES) {
+          expect([worker, other, allows(`${bits}.${names.workQueue(other)}`)]).toEqual([
+            worker,
+            other,
+            other === worker,
+          ]);
+        }
+        expect(allows(`${bits}.x.${names.workQueue(worker)}.y`)).toBe(false);
+      }
     }
+    // Everyone else may delay commands for any queue: no topic permission limits them.
+    expect([...new Set(users.topic_permissions.map((t) => t.user))].sort()).toEqual(
+      [...WORKER_SERVICES].sort(),
+    );
     const keda = perms.get('keda');
     expect([keda?.configure, keda?.write, keda?.read]).toEqual(['^$', '^$', '^$']);
     expect(users.users.find((u) => u.name === 'deploy')?.tags).toEqual(['administrator']);
@@ -810,10 +850,13 @@ describe('RabbitMQ definitions and the development secrets', () => {
       const password = decodeURIComponent(new URL(read(`redis-url-${service}`)).password);
       const hash = createHash('sha256').update(password).digest('hex');
       expect([service, rules[0], rules[1]]).toEqual([service, 'on', `#${hash}`]);
-      expect([service, rules.filter((r) => r.startsWith('~') || r.startsWith('%'))]).toEqual([
+      // Every key pattern (selectors' too) lies under the prefix.
+      const patterns = rules.filter((r) => r.includes('~')).map((r) => r.replace(/^\(/, ''));
+      expect([service, patterns.filter((r) => !/^(%R|%W|%RW)?~tasks:/.test(r))]).toEqual([
         service,
-        [`~${k8sConfig.REDIS_PREFIX}*`],
+        [],
       ]);
+      expect(k8sConfig.REDIS_PREFIX).toBe('tasks:');
       expect(rules).toEqual(expect.arrayContaining(['resetkeys', 'resetchannels', '-@all']));
       expect(rules.indexOf('-@all')).toBeLessThan(rules.findIndex((r) => r.startsWith('+')));
       expect([
@@ -821,6 +864,28 @@ describe('RabbitMQ definitions and the development secrets', () => {
         rules.filter((r) => dangerous.test(r) || r === 'allkeys' || r.startsWith('&')),
       ]).toEqual([service, []]);
       expect(new URL(read(`redis-url-${service}`)).username).toBe(service);
+    }
+    // A worker may write (outside a selector) neither a task's record (its owner), nor the
+    // schedules, nor another service's dead letters, which the gateway acts on with its rights.
+    const globMatch = (glob: string, key: string) =>
+      new RegExp(`^${glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replaceAll('*', '.*')}$`).test(key);
+    for (const worker of WORKER_SERVICES) {
+      const line = lines.find((l) => l.startsWith(`user ${worker} `)) ?? '';
+      const root = line.replace(/\([^)]*\)/g, '').split(' ');
+      const writable = (key: string) =>
+        root.some((r) => /^(%W|%RW)?~/.test(r) && globMatch(r.replace(/^[^~]*~/, ''), key));
+      const others = WORKER_SERVICES.filter((w) => w !== worker);
+      const forbidden = [
+        'tasks:task:00000000-0000-4000-8000-000000000000',
+        'tasks:sched:defs',
+        'tasks:sched:enabled',
+        'tasks:workers',
+        'tasks:dead',
+        'tasks:dead:index',
+        ...others.flatMap((o) => [`tasks:dead:${o}`, `tasks:dead:${o}:index`]),
+      ];
+      expect([worker, forbidden.filter(writable)]).toEqual([worker, []]);
+      expect([worker, writable(`tasks:dead:${worker}`)]).toEqual([worker, true]);
     }
     const adminHash = createHash('sha256').update(read('redis-admin-password')).digest('hex');
     expect(acl.get('admin')?.slice(0, 2)).toEqual(['on', `#${adminHash}`]);

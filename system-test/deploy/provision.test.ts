@@ -7,7 +7,7 @@
  * credential or API key appears in any log line of that run.
  */
 import { execFile } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -126,6 +126,30 @@ describe('RabbitMQ permissions of a worker', () => {
     expect(await attempt(gateway, publish('tasks', 'task.data.process'))).toBe('ok');
   });
 
+  it("may not reach another service's queue through the delay levels", async () => {
+    // The delay levels route by the routing key's tail (`#.<queue>`) through exchange-to-exchange
+    // bindings, and RabbitMQ checks write permission only on the exchange published to: the
+    // routing key itself must be limited to the worker's own queue.
+    const levels = Number(TOPOLOGY_ENV.DELAY_LEVELS);
+    const key = (queue: string, bit: string) =>
+      `${Array.from({ length: levels }, () => bit).join('.')}.${queue}`;
+    for (const level of [0, levels - 1]) {
+      const exchange = `tasks.delay.${level}`;
+      expect(await attempt(worker, publish(exchange, key('processing-worker.tasks', '0')))).toBe(
+        403,
+      );
+      expect(await attempt(worker, publish(exchange, key('report-worker.tasks', '1')))).toBe(403);
+      // Its own queue (a retry) still goes through.
+      expect(await attempt(worker, publish(exchange, key('email-worker.tasks', '0')))).toBe('ok');
+    }
+    // The level-0 hop is never a publisher's to use.
+    expect(await attempt(worker, publish('tasks.delay.deliver', 'email-worker.tasks'))).toBe(403);
+    // The gateway schedules commands for every queue.
+    expect(
+      await attempt(gateway, publish(`tasks.delay.${levels - 1}`, key('report-worker.tasks', '0'))),
+    ).toBe('ok');
+  });
+
   it("may not consume another service's queue or declare anything", async () => {
     expect(await attempt(worker, consume('processing-worker.tasks'))).toBe(403);
     expect(await attempt(worker, consume('status-store.events'))).toBe(403);
@@ -160,6 +184,41 @@ describe('Redis ACL of a worker', () => {
     await expect(worker.set('elsewhere', '1')).rejects.toThrow(/NOPERM/);
   });
 
+  it("may not write a task's record (its owner), schedules or another service's dead letters", async () => {
+    const admin = new Redis(TEST_REDIS_URL);
+    const task = `${KEY_PREFIX}task:00000000-0000-4000-8000-000000000001`;
+    try {
+      await admin.hset(task, 'owner', 'tenant-a', 'status', 'SUCCESS');
+      await expect(worker.hset(task, 'owner', 'attacker')).rejects.toThrow(/NOPERM/);
+      await expect(worker.del(task)).rejects.toThrow(/NOPERM/);
+      expect(await admin.hget(task, 'owner')).toBe('tenant-a');
+    } finally {
+      await admin.del(task);
+      admin.disconnect();
+    }
+    // What the scheduler fires and the gateway runs as admin.
+    await expect(worker.hset(`${KEY_PREFIX}sched:defs`, 'x', '{}')).rejects.toThrow(/NOPERM/);
+    await expect(worker.hset(`${KEY_PREFIX}sched:enabled`, 'x', '1')).rejects.toThrow(/NOPERM/);
+    await expect(worker.set(`${KEY_PREFIX}sched:leader`, 'me')).rejects.toThrow(/NOPERM/);
+    // Dead letters the gateway replays: another service's, and the shared index of old.
+    for (const key of ['dead:processing-worker', 'dead', 'dead:processing-worker:index']) {
+      await expect(worker.hset(`${KEY_PREFIX}${key}`, 'x', '{}')).rejects.toThrow(/NOPERM/);
+    }
+    await expect(worker.zadd(`${KEY_PREFIX}dead:index`, 1, 'x')).rejects.toThrow(/NOPERM/);
+  });
+
+  it('may record its own dead letters, but not read them back', async () => {
+    const own = `${KEY_PREFIX}dead:email-worker`;
+    const recorded = await worker
+      .multi()
+      .hset(own, 'x', '{}')
+      .zadd(`${own}:index`, 1, 'x')
+      .expire(own, 60)
+      .exec();
+    expect(recorded?.map(([err]) => err)).toEqual([null, null, null]);
+    await expect(worker.hget(own, 'x')).rejects.toThrow(/NOPERM/);
+  });
+
   it('may not run commands outside its own, even under the prefix', async () => {
     await expect(worker.hgetall(`${KEY_PREFIX}task:any`)).rejects.toThrow(/NOPERM/);
     await expect(worker.keys('*')).rejects.toThrow(/NOPERM/);
@@ -167,6 +226,22 @@ describe('Redis ACL of a worker', () => {
     await expect(worker.call('CONFIG', 'GET', '*')).rejects.toThrow(/NOPERM/);
     await expect(worker.call('ACL', 'LIST')).rejects.toThrow(/NOPERM/);
     await expect(worker.subscribe('anything')).rejects.toThrow(/NOPERM/);
+  });
+});
+
+describe('Redis ACL of the report worker (its cleanup task)', () => {
+  let reporter: Redis;
+  beforeAll(async () => {
+    reporter = new Redis(await secret('redis-url-report-worker'), { maxRetriesPerRequest: 1 });
+  });
+  afterAll(() => reporter?.disconnect());
+
+  it("drops old dead letters of every service, but cannot plant one in another's", async () => {
+    const other = `${KEY_PREFIX}dead:processing-worker`;
+    await expect(reporter.hset(other, 'x', '{}')).rejects.toThrow(/NOPERM/);
+    expect(await reporter.zrangebyscore(`${other}:index`, 0, 1)).toEqual([]);
+    expect(await reporter.hdel(other, 'x')).toBe(0);
+    expect(await reporter.zrem(`${other}:index`, 'x')).toBe(0);
   });
 });
 
@@ -226,6 +301,7 @@ describe('a full run with only the provisioned rights', () => {
     await start('status-store', 'status-store started');
     await start('processing-worker', 'worker started');
     await start('email-worker', 'worker started');
+    await start('report-worker', 'worker started');
     const gateway = await start('gateway', 'gateway listening');
     const base = String((await gateway.waitForLog('gateway listening')).url);
     await gateway.waitForLog('amqp connected', { fields: { connection: 'gateway.publish' } });
@@ -244,12 +320,53 @@ describe('a full run with only the provisioned rights', () => {
         status: string;
       };
 
+    // An old dead letter of another service: the cleanup task drops it (read and delete only).
+    const admin = new Redis(TEST_REDIS_URL);
+    const oldId = '00000000-0000-4000-8000-00000000000a';
+    await admin.hset(`${KEY_PREFIX}dead:processing-worker`, oldId, '{}');
+    await admin.zadd(`${KEY_PREFIX}dead:processing-worker:index`, 1, oldId);
+    const reportId = await post('report', { report_type: 'tasks_summary', params: {} });
+    // The cleanup command, as the scheduler sends it (the API does not take it).
+    const gatewayAmqp = await amqplib.connect(await secret('amqp-url-gateway'));
+    expect(
+      await attempt(
+        gatewayAmqp,
+        (channel) =>
+          new Promise<void>((resolve, reject) => {
+            const command = {
+              v: 1,
+              task_id: randomUUID(),
+              type: 'task.maintenance.cleanup',
+              payload: { dead_letter_retention_days: 1 },
+              priority: 0,
+              created_at: new Date().toISOString(),
+            };
+            channel.publish(
+              'tasks',
+              'task.maintenance.cleanup',
+              Buffer.from(JSON.stringify(command)),
+              { messageId: command.task_id, type: command.type, persistent: true },
+              (err) => (err ? reject(err as Error) : resolve()),
+            );
+          }),
+      ),
+    ).toBe('ok');
+    await gatewayAmqp.close();
     const processId = await post('process', { data: { records: 3 } });
     const emailId = await post('email', { email: 'a@example.com', subject: 'Hi', body: 'x' });
     await waitFor(async () => (await status(processId)).status === 'SUCCESS' || undefined, {
       timeoutMs: 60_000,
       message: 'the process task succeeds',
     });
+    await waitFor(async () => (await status(reportId)).status === 'SUCCESS' || undefined, {
+      timeoutMs: 60_000,
+      message: 'the report task succeeds',
+    });
+    await waitFor(
+      async () => (await admin.exists(`${KEY_PREFIX}dead:processing-worker`)) === 0 || undefined,
+      { timeoutMs: 60_000, message: 'the cleanup task drops the old dead letter' },
+    );
+    admin.disconnect();
     // The SMTP server is away: the e-mail retries (its failures are logged), and is cancelled.
     await waitFor(async () => (await status(emailId)).status === 'RETRY' || undefined, {
       timeoutMs: 60_000,
@@ -276,6 +393,8 @@ describe('a full run with only the provisioned rights', () => {
       'redis-url-status-store',
       'redis-url-email-worker',
       'redis-url-processing-worker',
+      'amqp-url-report-worker',
+      'redis-url-report-worker',
     ]) {
       secrets.push(decodeURIComponent(new URL(await secret(file)).password));
     }

@@ -27,7 +27,7 @@ interface DeadLetterView {
 describe('dead letters: poison messages and crash loops', () => {
   let platform: TestPlatform;
   const invalidJsonId = `poison-json-${randomUUID()}`;
-  const invalidSchemaId = `poison-schema-${randomUUID()}`;
+  const invalidSchemaId = randomUUID();
   let crashId = '';
 
   beforeAll(async () => {

@@ -1,8 +1,10 @@
 /**
- * The text of a PDF, page by page, read with pdf.js (Mozilla's reader; the CommonJS legacy
- * build). Each page's text items are joined with single spaces, in drawing order.
+ * The text of a PDF, page by page, read with pdf.js (Mozilla's reader). Each page's text items
+ * are joined with single spaces, in drawing order. pdf.js is ES modules only, so it runs in a
+ * node process of its own (pdf-text-cli.mjs), fed the bytes on stdin.
  */
-import * as pdfjs from 'pdfjs-dist/legacy/build/pdf.js';
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
 
 export interface PdfText {
   readonly pages: number;
@@ -10,24 +12,20 @@ export interface PdfText {
   readonly title: string | undefined;
 }
 
-export async function pdfText(bytes: Uint8Array): Promise<PdfText> {
-  // verbosity 0: no warnings about standard fonts pdf.js would only need to render.
-  const doc = await pdfjs.getDocument({ data: new Uint8Array(bytes), verbosity: 0 }).promise;
-  try {
-    const parts: string[] = [];
-    for (let n = 1; n <= doc.numPages; n += 1) {
-      const page = await doc.getPage(n);
-      const content = await page.getTextContent();
-      parts.push(
-        content.items
-          .map((item) => ('str' in item ? item.str : ''))
-          .filter((s) => s.trim().length > 0)
-          .join(' '),
-      );
-    }
-    const { info } = (await doc.getMetadata()) as { info?: { Title?: string } };
-    return { pages: doc.numPages, text: parts.join('\n'), title: info?.Title };
-  } finally {
-    await doc.destroy();
-  }
+export function pdfText(bytes: Uint8Array): Promise<PdfText> {
+  return new Promise((resolve, reject) => {
+    const child = execFile(
+      process.execPath,
+      [join(__dirname, 'pdf-text-cli.mjs')],
+      { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, timeout: 60_000 },
+      (err, stdout, stderr) => {
+        if (err) {
+          reject(new Error(`pdf.js could not read the PDF: ${stderr || err.message}`));
+          return;
+        }
+        resolve(JSON.parse(stdout) as PdfText);
+      },
+    );
+    child.stdin?.end(Buffer.from(bytes));
+  });
 }

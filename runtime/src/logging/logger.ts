@@ -106,13 +106,25 @@ export function activeTraceFields(): Record<string, string> {
   return { [LogKeys.traceId]: spanContext.traceId, [LogKeys.spanId]: spanContext.spanId };
 }
 
-/** A URL with its password replaced, safe to log: `amqp://user:***@host:5672/`. */
+/**
+ * A URL with its password replaced, safe to log: `amqp://user:***@host:5672`. Never trusts a
+ * URL parser: a password holding `/`, `?`, `#` or `@` unencoded makes a URL fail to parse, or
+ * parse with the rest of the password in its path. So everything between the user name and the
+ * last `@` is masked; without any `@`, a `user:password` that lost its host is masked whole.
+ * (The launcher's redactUrl follows the same rule.)
+ */
 export function censorUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = '***';
-    return parsed.toString();
-  } catch {
-    return '[unparseable url]';
+  const scheme = /^[A-Za-z][A-Za-z0-9+.-]*:\/\//.exec(url)?.[0] ?? '';
+  const rest = url.slice(scheme.length);
+  const at = rest.lastIndexOf('@');
+  if (at >= 0) {
+    const userInfo = rest.slice(0, at);
+    const colon = userInfo.indexOf(':');
+    if (colon < 0 && !/[/?#]/.test(userInfo)) return url; // a user name without password
+    const user = colon < 0 ? '' : userInfo.slice(0, colon);
+    return `${scheme}${user}:***@${rest.slice(at + 1)}`;
   }
+  // Only a port may follow a colon (IPv6 addresses in brackets aside).
+  const authority = rest.split(/[/?#]/, 1)[0]?.replace(/\[[^\]]*\]/g, '') ?? '';
+  return /:(?!\d*$)/.test(authority) ? `${scheme}***` : url;
 }

@@ -25,12 +25,22 @@ export class RedisKeys {
   idempotency(key: string): string {
     return `${this.prefix}idem:${key}`;
   }
-  /** Parked commands by task id (JSON), for the dead-letter API. */
-  get deadLetters(): string {
+  /**
+   * One service's parked commands by task id (JSON), for the dead-letter API. Per service, so
+   * that a service's Redis user may write its own and no other's.
+   */
+  deadLettersOf(service: string): string {
+    return `${this.prefix}dead:${service}`;
+  }
+  /** One service's parked task ids scored by when they were parked (ms), newest last. */
+  deadLetterIndexOf(service: string): string {
+    return `${this.prefix}dead:${service}:index`;
+  }
+  /** Parked commands of every service, as earlier versions kept them: read and dropped only. */
+  get legacyDeadLetters(): string {
     return `${this.prefix}dead`;
   }
-  /** Parked task ids scored by when they were parked (ms), newest last. */
-  get deadLetterIndex(): string {
+  get legacyDeadLetterIndex(): string {
     return `${this.prefix}dead:index`;
   }
   /** A replay's claim on one dead letter: only its holder publishes the command. */

@@ -42,6 +42,11 @@ export const GatewayConfig = ProducerServiceConfig.extend({
     .describe(
       'Allow listening beyond loopback without API keys (only behind an authenticating proxy)',
     ),
+  GATEWAY_ALLOW_DEVELOPMENT_KEYS: envBool()
+    .default(false)
+    .describe(
+      'Accept the public development API keys (deploy/secrets.example) beyond loopback (a private network only)',
+    ),
   RATE_LIMIT_REQUESTS: envInt(0)
     .default(600)
     .describe('Requests each API key may make per RATE_LIMIT_WINDOW_MS (0: no limit); 429 beyond'),

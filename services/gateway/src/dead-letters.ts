@@ -21,9 +21,11 @@ import {
   type DeadLetterStore,
   errorCode,
   MessageHeaders,
+  type TaskRecord,
   type TaskStore,
 } from '@tasks/runtime';
 import { HttpError } from './http-error';
+import { checkReplayable } from './stored-commands';
 
 export interface DeadLettersDeps {
   readonly deadLetters: DeadLetterStore;
@@ -62,7 +64,9 @@ export class DeadLetters {
     const { entry, token } = claim;
     let attempt: number;
     try {
-      attempt = await this.publishAgain(entry);
+      const record = await this.deps.store.get(taskId);
+      const type = checkReplayable(taskId, entry, claim.storedBy, record);
+      attempt = await this.publishAgain(entry, type, record);
     } catch (err) {
       await this.deps.deadLetters.releaseReplay(taskId, token).catch(() => undefined);
       throw err;
@@ -98,20 +102,21 @@ export class DeadLetters {
    * and its revocation are put back as they were, and an outcome-unknown publish (timeout) is
    * revoked so a late copy is skipped. Returns the new attempt.
    */
-  private async publishAgain(entry: DeadLetter): Promise<number> {
+  private async publishAgain(
+    entry: DeadLetter,
+    type: string,
+    record: TaskRecord | undefined,
+  ): Promise<number> {
     const { store } = this.deps;
     const taskId = entry.task_id;
-    if (!entry.type)
-      throw new HttpError(409, 'Dead letter cannot be replayed: its task type is unreadable');
     const before = await store.snapshot(taskId);
-    const record = await store.get(taskId);
     const attempt = Math.max(entry.attempt, record?.attempt ?? 0) + 1;
     const now = new Date().toISOString();
     await store.redis.del(store.keys.revoked(taskId));
     await store.reopen({
       v: 1,
       task_id: taskId,
-      type: entry.type,
+      type,
       state: 'PENDING',
       attempt,
       seq: 0,
@@ -126,7 +131,7 @@ export class DeadLetters {
     try {
       await this.deps.commands.publishContent(Buffer.from(entry.content, 'utf8'), {
         taskId,
-        type: entry.type,
+        type,
         priority: entry.priority,
         attempt,
         headers,

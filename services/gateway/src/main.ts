@@ -32,7 +32,7 @@ import { TaskEventHub } from './sse/task-event-hub';
 import { TaskEventStreams } from './sse/task-event-stream';
 import { TaskCanceller } from './task-canceller';
 import { TaskSubmitter } from './task-submitter';
-import { loadApiKeys } from './security/api-keys';
+import { checkDevelopmentKeys, loadApiKeys } from './security/api-keys';
 import { checkBindRule } from './security/bind-rule';
 import { RateLimiter } from './security/rate-limiter';
 import { apiSecurityHeaders, parseOrigins } from './security/security-headers';
@@ -50,6 +50,12 @@ runService({
     });
     if (bindWarning) log.warn(bindWarning);
     else log.info('API keys loaded', { keys: apiKeys.size });
+    const developmentWarning = checkDevelopmentKeys({
+      host: config.GATEWAY_HOST,
+      keys: apiKeys,
+      allowDevelopmentKeys: config.GATEWAY_ALLOW_DEVELOPMENT_KEYS,
+    });
+    if (developmentWarning) log.warn(developmentWarning);
     // Fail fast while Redis is away: 503 at once, and no write lands late for a failed request.
     const clients = openServiceClients('gateway', config, log, { redisOfflineQueue: false });
     const { broker, publisher, redis, store, publishConnection: connection } = clients;

@@ -110,7 +110,10 @@ export function buildOpenApi(): JsonObject {
         summary: 'Health of the API and the live workers',
         operationId: 'health',
         responses: {
-          '200': json('healthy / degraded / unhealthy, with worker details', HealthResponse),
+          '200': json(
+            'healthy / degraded / unhealthy; worker_details: each worker (name, host, pid, details) for `admin` keys, a summary per service for other keys',
+            HealthResponse,
+          ),
         },
       },
     },

@@ -10,6 +10,7 @@ import {
 } from '@tasks/contracts';
 import type { ScheduleStore, TaskEnqueuer } from '@tasks/runtime';
 import { HttpError } from './http-error';
+import { checkRunnable } from './stored-commands';
 import { parseBody } from './validation';
 
 export interface SchedulesDeps {
@@ -28,6 +29,7 @@ export class Schedules {
   async run(name: string): Promise<TaskCreatedResponse & { schedule: string }> {
     const definition = await this.deps.store.definition(name);
     if (!definition) throw new HttpError(404, 'Schedule not found');
+    checkRunnable(name, definition);
     const taskId = await this.deps.enqueuer.enqueue({
       type: definition.task,
       payload: definition.payload,

@@ -5,10 +5,10 @@
  * `{status: "generated", report_type, report_url, generated_at}` as the original, and more.
  */
 import { mkdir, rename, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { ReportGeneratePayload } from '@tasks/contracts';
-import { PermanentError, type TaskHandler, type TaskStore } from '@tasks/runtime';
+import type { TaskHandler, TaskStore } from '@tasks/runtime';
 import { reportCsv } from './csv-report';
+import { reportFile } from './report-file';
 import type * as PdfReport from './pdf-report';
 import { reportSpec } from './report-spec';
 import { summarise } from './summary';
@@ -33,18 +33,14 @@ export interface GenerateReportDeps {
 }
 
 const STEPS = 4;
-/** The gateway issues UUIDs; a command from elsewhere must not name a path with its id. */
-const SAFE_TASK_ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/;
 
 export function createGenerateReport(
   deps: GenerateReportDeps,
 ): TaskHandler<ReportGeneratePayload, GenerateReportResult> {
   return async (payload, ctx) => {
-    if (!SAFE_TASK_ID.test(ctx.taskId)) {
-      throw new PermanentError('task id is not usable as a report file name');
-    }
     const now = deps.now?.() ?? Date.now();
     const spec = reportSpec(payload.report_type, payload.params, now);
+    const { fileName, path: target } = reportFile(deps.reportsDir, ctx.taskId, spec.format);
     await ctx.progress(1, STEPS, 'Reading statistics');
     const stats = await deps.store.dayStats(spec.period.days);
     ctx.signal.throwIfAborted();
@@ -58,9 +54,7 @@ export function createGenerateReport(
         : Buffer.from(reportCsv(spec, summary), 'utf8');
     ctx.signal.throwIfAborted();
     await ctx.progress(4, STEPS, 'Saving');
-    const fileName = `${ctx.taskId}.${spec.format}`;
     await mkdir(deps.reportsDir, { recursive: true });
-    const target = join(deps.reportsDir, fileName);
     // Written aside, then renamed: a download never sees half a file.
     await writeFile(`${target}.tmp`, bytes);
     await rename(`${target}.tmp`, target);

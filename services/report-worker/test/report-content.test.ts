@@ -189,6 +189,8 @@ describe('reportCsv', () => {
 });
 
 describe('reportPdf', () => {
+  // Each PDF is read back by pdf.js in a node process of its own (system-test/support/pdf-text).
+  jest.setTimeout(30_000);
   it('writes a PDF that pdf.js reads, with the title, the period and each type with its counts', async () => {
     const spec = reportSpec('tasks_summary', {}, NOW);
     const bytes = await reportPdf(spec, summarise(stats), {

@@ -1,6 +1,8 @@
 import { Router } from 'express';
 import swaggerUi from 'swagger-ui-express';
+import { healthSummary } from '../health-summary';
 import type { Monitoring } from '../monitoring';
+import { principalOf } from '../security/principal';
 
 /** The original's discovery keys, each `"METHOD /path"` (CONTRACT.md), then ours. */
 export const ENDPOINTS = {
@@ -43,7 +45,11 @@ export function systemRoutes(deps: {
     });
   });
   router.get('/health', async (_req, res) => {
-    res.json(await deps.monitoring.health());
+    const health = await deps.monitoring.health();
+    // Workers' names, hosts, pids and own details are for operators only.
+    const principal = principalOf(res);
+    const operator = principal.unrestricted || principal.scopes.has('admin');
+    res.json(operator ? health : healthSummary(health));
   });
   router.get('/openapi.json', (_req, res) => {
     res.json(deps.openApi);

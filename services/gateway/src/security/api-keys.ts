@@ -10,6 +10,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { ConfigError } from '@tasks/runtime';
 import { z } from 'zod';
+import { isLoopback } from './bind-rule';
 
 export const SCOPES = ['tasks:write', 'tasks:read', 'admin'] as const;
 export type Scope = (typeof SCOPES)[number];
@@ -40,8 +41,18 @@ export const ANONYMOUS: Principal = { id: null, scopes: new Set(), unrestricted:
 export const hashApiKey = (key: string): string =>
   createHash('sha256').update(key, 'utf8').digest('hex');
 
+/**
+ * The keys of deploy/secrets.example (`make-secrets.js --dev`): checked in, so anyone knows
+ * them. They are for a gateway nobody else reaches.
+ */
+const DEVELOPMENT_KEY_HASHES: ReadonlySet<string> = new Set([
+  hashApiKey('dev-only-operator-api-key'),
+]);
+
 export class ApiKeys {
   private readonly byHash: ReadonlyMap<string, Principal>;
+  /** The ids of configured keys that are public development keys. */
+  readonly developmentKeyIds: readonly string[];
 
   constructor(entries: readonly z.infer<typeof ApiKeyEntry>[]) {
     const byHash = new Map<string, Principal>();
@@ -56,6 +67,9 @@ export class ApiKeys {
       });
     }
     this.byHash = byHash;
+    this.developmentKeyIds = entries
+      .filter((entry) => DEVELOPMENT_KEY_HASHES.has(entry.sha256))
+      .map((entry) => entry.id);
   }
 
   get size(): number {
@@ -102,4 +116,27 @@ export function loadApiKeys(config: { API_KEYS?: string; API_KEYS_FILE?: string 
     throw new ConfigError(`${variable}: ${where}`, [variable]);
   }
   return new ApiKeys(parsed.data);
+}
+
+/**
+ * Refuses the public development keys on a gateway that listens beyond loopback, unless
+ * GATEWAY_ALLOW_DEVELOPMENT_KEYS says that address is private anyway (docker-compose publishes
+ * the port on the host's loopback only).
+ * @returns the warning to log at start, if any
+ * @throws ConfigError naming the settings, and the key ids (never a key)
+ */
+export function checkDevelopmentKeys(options: {
+  readonly host: string;
+  readonly keys: ApiKeys;
+  readonly allowDevelopmentKeys: boolean;
+}): string | undefined {
+  const ids = options.keys.developmentKeyIds;
+  if (ids.length === 0 || isLoopback(options.host)) return undefined;
+  if (options.allowDevelopmentKeys) {
+    return `GATEWAY_ALLOW_DEVELOPMENT_KEYS=true: the public development API keys (${ids.join(', ')}) work on ${options.host}; never expose this address`;
+  }
+  throw new ConfigError(
+    `API_KEYS holds the public development API key(s) ${ids.join(', ')} (deploy/secrets.example) but GATEWAY_HOST is not a loopback address: make your own keys (npm run api-key, or deploy/make-secrets.js without --dev), or set GATEWAY_ALLOW_DEVELOPMENT_KEYS=true if only you can reach this address`,
+    ['API_KEYS', 'GATEWAY_HOST', 'GATEWAY_ALLOW_DEVELOPMENT_KEYS'],
+  );
 }
