@@ -9,7 +9,7 @@ import { ENDPOINTS } from '../src/routes/system';
 import { ACCESS_POLICY } from '../src/security/access-policy';
 import { ANONYMOUS, hashApiKey, LOCAL_PRINCIPAL, loadApiKeys } from '../src/security/api-keys';
 import { checkBindRule } from '../src/security/bind-rule';
-import { depthExceeds } from '../src/security/json-depth';
+import { rawDepthExceeds } from '../src/security/json-depth';
 import { maySee } from '../src/security/principal';
 
 const KEY = 'tk_example-key-that-is-long-enough';
@@ -94,13 +94,22 @@ describe('maySee', () => {
   });
 });
 
-describe('depthExceeds', () => {
-  it('measures nesting without recursion', () => {
-    let deep: unknown = 1;
-    for (let i = 0; i < 200_000; i += 1) deep = [deep];
-    expect(depthExceeds(deep, 32)).toBe(true);
-    expect(depthExceeds({ a: { b: [1, { c: 2 }] } }, 32)).toBe(false);
-    expect(depthExceeds({ a: { b: { c: 1 } } }, 2)).toBe(true);
+describe('rawDepthExceeds', () => {
+  const scan = (text: string, max: number): boolean => rawDepthExceeds(Buffer.from(text), max);
+
+  it('counts nesting on the raw bytes, stopping at the first bracket too deep', () => {
+    expect(scan('{"a":{"b":[1,{"c":2}]}}', 4)).toBe(false);
+    expect(scan('{"a":{"b":[1,{"c":2}]}}', 3)).toBe(true);
+    // What follows the nesting is never looked at: not JSON, it is still refused for its depth.
+    expect(scan(`${'['.repeat(33)} not JSON ${'x'.repeat(1000)}`, 32)).toBe(true);
+    expect(scan('[[],[],[],[]]', 2)).toBe(false);
+  });
+
+  it('ignores brackets inside strings, escaped quotes included', () => {
+    expect(scan(`{"a":"${'['.repeat(100)}"}`, 1)).toBe(false);
+    expect(scan(String.raw`{"a":"\\"}`, 1)).toBe(false);
+    expect(scan(String.raw`{"a":"\"[[[["}`, 1)).toBe(false);
+    expect(scan(String.raw`{"a":"\\",  "b":[[1]]}`, 2)).toBe(true);
   });
 });
 
