@@ -17,7 +17,7 @@ import { systemRoutes } from './routes/system';
 import { taskRoutes, type TaskRoutesDeps } from './routes/tasks';
 import type { TaskEventStreams } from './sse/task-event-stream';
 import { accessGuard, type AccessGuardOptions } from './security/access-guard';
-import { MAX_JSON_DEPTH, refuseDeepJson } from './security/json-depth';
+import { type JsonShapeLimits, refuseDeepJson } from './security/json-depth';
 import { securityHeaders } from './security/security-headers';
 import { workflowRoutes } from './routes/workflows';
 import type { Workflows } from './workflows';
@@ -26,8 +26,8 @@ export interface AppDeps extends TaskRoutesDeps {
   readonly log: Logger;
   readonly reportsDir: string;
   readonly maxBodyBytes: number;
-  /** Deeper JSON is refused before it is parsed (JSON_MAX_DEPTH). @default 32 */
-  readonly maxJsonDepth?: number;
+  /** JSON nested deeper or with larger collections is refused before it is parsed. */
+  readonly jsonShape?: JsonShapeLimits;
   readonly deadLetters: DeadLetters;
   readonly schedules: Schedules;
   /** `GET /tasks/{id}/events`. */
@@ -54,7 +54,7 @@ export function createApp(deps: AppDeps): express.Express {
       limit: deps.maxBodyBytes,
       type: ['application/json', 'application/*+json'],
       // Sees the raw bytes before they are parsed: deep nesting never reaches JSON.parse.
-      verify: refuseDeepJson(deps.maxJsonDepth ?? MAX_JSON_DEPTH),
+      verify: refuseDeepJson(deps.jsonShape),
     }),
   );
   app.use(probeRoutes(deps.readiness));

@@ -71,6 +71,16 @@ export const GatewayConfig = ProducerServiceConfig.extend({
     .describe(
       'Most nesting levels of arrays and objects in a JSON body, counted on the raw bytes before it is parsed; more: 422',
     ),
+  JSON_MAX_KEYS: envInt()
+    .default(1000)
+    .describe(
+      'Most keys of one JSON object in a body, counted on the raw bytes before it is parsed; more: 422',
+    ),
+  JSON_MAX_ITEMS: envInt()
+    .default(100_000)
+    .describe(
+      'Most items of one JSON array in a body (data.records takes up to 100000), counted before parsing; more: 422',
+    ),
   VALIDATION_MAX_ISSUES: envInt()
     .max(COLLECTION_LIMITS.validationIssues)
     .default(50)

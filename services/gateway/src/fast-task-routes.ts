@@ -8,7 +8,7 @@
  *
  * The security pipeline is the express app's own, as plain functions: helmet's and CORS's
  * headers first, then the access guard's `admit` (API key, the route's scope from ACCESS_POLICY,
- * the rate limit) before the body is read, then the JSON depth limit on the raw bytes (before
+ * the rate limit) before the body is read, then the JSON shape limits on the raw bytes (before
  * the body is parsed), and the ownership rule on reads (another key's task is 404).
  */
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
@@ -17,7 +17,7 @@ import { HttpError, toHttpError } from './http-error';
 import { admit, type AccessGuardOptions } from './security/access-guard';
 import { type Access, accessOfRoute } from './security/access-policy';
 import { LOCAL_PRINCIPAL, type Principal } from './security/api-keys';
-import { depthError, MAX_JSON_DEPTH, rawDepthExceeds } from './security/json-depth';
+import { DEFAULT_JSON_SHAPE, type JsonShapeLimits, scanJsonShape } from './security/json-depth';
 import { maySee, ownerOf } from './security/principal';
 import type { NodeHandler } from './security/security-headers';
 import { TASK_REQUESTS, type TaskRequestSpec } from './task-requests';
@@ -34,8 +34,8 @@ export interface FastTaskRoutesDeps {
   readonly headers: readonly NodeHandler[];
   /** The access guard's options, as app.ts's; absent: every request is the local principal. */
   readonly security?: AccessGuardOptions;
-  /** As app.ts's: deeper JSON is refused before it is parsed (JSON_MAX_DEPTH). @default 32 */
-  readonly maxJsonDepth?: number;
+  /** As app.ts's: JSON nested deeper or with larger collections is refused before parsing. */
+  readonly jsonShape?: JsonShapeLimits;
 }
 
 /** The express routes these stand in for: they name the spans and decide access (ACCESS_POLICY). */
@@ -154,8 +154,8 @@ async function submit(
   deps: FastTaskRoutesDeps,
 ): Promise<[number, unknown]> {
   const bytes = await readBody(req);
-  const maxDepth = deps.maxJsonDepth ?? MAX_JSON_DEPTH;
-  if (rawDepthExceeds(bytes, maxDepth)) throw depthError(maxDepth);
+  const refusal = scanJsonShape(bytes, deps.jsonShape ?? DEFAULT_JSON_SHAPE);
+  if (refusal) throw refusal;
   const raw = utf8(bytes);
   // express.json reads an empty body as {}; the route calls it missing (422 at ["body"]) when
   // Content-Length says 0.

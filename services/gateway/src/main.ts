@@ -83,6 +83,11 @@ runService({
       { name: 'tasks_gateway_task_streams', help: 'Open GET /tasks/{id}/events streams' },
       (gauge) => gauge.set(taskStreams.size),
     );
+    const jsonShape = {
+      maxDepth: config.JSON_MAX_DEPTH,
+      maxKeys: config.JSON_MAX_KEYS,
+      maxItems: config.JSON_MAX_ITEMS,
+    };
     const requestLimiter =
       config.RATE_LIMIT_REQUESTS > 0
         ? new RateLimiter(redis, {
@@ -122,7 +127,7 @@ runService({
       log,
       reportsDir: config.REPORTS_DIR,
       maxBodyBytes: config.MAX_BODY_BYTES,
-      maxJsonDepth: config.JSON_MAX_DEPTH,
+      jsonShape,
       store,
       monitoring: new Monitoring({ store, registry, connection }),
       submitter,
@@ -160,7 +165,7 @@ runService({
           store,
           log,
           maxBodyBytes: config.MAX_BODY_BYTES,
-          maxJsonDepth: config.JSON_MAX_DEPTH,
+          jsonShape,
           headers: apiSecurityHeaders({ corsOrigins: security.corsOrigins }),
           security,
         }),

@@ -9,7 +9,7 @@ import { ENDPOINTS } from '../src/routes/system';
 import { ACCESS_POLICY } from '../src/security/access-policy';
 import { ANONYMOUS, hashApiKey, LOCAL_PRINCIPAL, loadApiKeys } from '../src/security/api-keys';
 import { checkBindRule } from '../src/security/bind-rule';
-import { rawDepthExceeds } from '../src/security/json-depth';
+import { rawDepthExceeds, scanJsonShape } from '../src/security/json-depth';
 import { maySee } from '../src/security/principal';
 
 const KEY = 'tk_example-key-that-is-long-enough';
@@ -110,6 +110,20 @@ describe('rawDepthExceeds', () => {
     expect(scan(String.raw`{"a":"\\"}`, 1)).toBe(false);
     expect(scan(String.raw`{"a":"\"[[[["}`, 1)).toBe(false);
     expect(scan(String.raw`{"a":"\\",  "b":[[1]]}`, 2)).toBe(true);
+  });
+
+  it('refuses an object of too many keys or an array of too many items, counting at each level', () => {
+    const limits = { maxDepth: 8, maxKeys: 3, maxItems: 4 };
+    const shape = (text: string) => scanJsonShape(Buffer.from(text), limits)?.detail;
+    expect(shape('{"a":1,"b":[1,2,3,4],"c":{"x":1,"y":2,"z":3}}')).toBeUndefined();
+    expect(shape('{"a":1,"b":2,"c":3,"d":4}')).toEqual([
+      { loc: ['body'], msg: 'JSON object with more than 3 keys', type: 'value_error' },
+    ]);
+    expect(shape('{"a":[1,2,3,4,5]}')).toEqual([
+      { loc: ['body'], msg: 'JSON array with more than 4 items', type: 'value_error' },
+    ]);
+    // Commas inside strings and nested containers are not members of the outer one.
+    expect(shape('{"a":"1,2,3,4,5","b":[[1,2],[3,4],[5,6],[7,8]]}')).toBeUndefined();
   });
 });
 
