@@ -413,7 +413,12 @@ describe('email worker', () => {
   it('holds 5 sends per second to one domain within 10 % over 10 s, and delivers every e-mail', async () => {
     const RATE = 5;
     const domain = `rate-${randomUUID().slice(0, 8)}.example`;
-    await startWorker({ CONCURRENCY: '8', EMAIL_RATE_PER_SECOND: String(RATE) });
+    // Burst 1: every send paced (the default burst of 10 would front-load the window).
+    await startWorker({
+      CONCURRENCY: '8',
+      EMAIL_RATE_PER_SECOND: String(RATE),
+      EMAIL_RATE_BURST: '1',
+    });
     const ids = await submitMany(80, (i) => ({
       email: `r${i}@${domain}`,
       subject: `rate ${i}`,
