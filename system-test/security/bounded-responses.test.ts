@@ -80,7 +80,7 @@ const hostileBody = (shapes: readonly string[]): fc.Arbitrary<string> =>
     return shape.replaceAll('$', value.length <= room ? value : '1');
   });
 
-/** Every route that reads a JSON body, with the shapes of its body. */
+/** Every route that takes a request body, with the shapes of its body. */
 const ROUTES = [
   ['POST', '/tasks/email', EMAIL],
   ['POST', '/tasks/process', PROCESS],
@@ -88,6 +88,11 @@ const ROUTES = [
   ['POST', '/workflows', WORKFLOW],
   ['PATCH', '/schedules/nightly', ['{"enabled":$}']],
   ['POST', '/dead-letters/some-id/replay', []],
+  // Routes that take no body get one anyway: express.json reads it before any route runs.
+  ['POST', '/schedules/nightly/run', []],
+  ['DELETE', '/tasks/some-id', []],
+  ['DELETE', '/workflows/some-id', []],
+  ['DELETE', '/dead-letters/some-id', []],
 ] as const;
 
 describe('hostile bodies get bounded answers', () => {
