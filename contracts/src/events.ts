@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import { SCHEMA_VERSION } from './envelope';
+import { boundedRecord, COLLECTION_LIMITS } from './limits';
 import { TaskState } from './task-state';
 
 export const TaskProgress = z.looseObject({
@@ -44,7 +45,10 @@ export const StateEvent = z.looseObject({
 export type StateEvent = z.infer<typeof StateEvent>;
 
 /** One AMQP message on the events exchange carries one event or a batch of them. */
-export const StateEventMessage = z.union([StateEvent, z.array(StateEvent).min(1)]);
+export const StateEventMessage = z.union([
+  StateEvent,
+  z.array(StateEvent).min(1).max(COLLECTION_LIMITS.eventBatch),
+]);
 export type StateEventMessage = z.infer<typeof StateEventMessage>;
 
 export const TaskRef = z.looseObject({
@@ -60,15 +64,15 @@ export const WorkerHeartbeat = z.looseObject({
   service: z.string().min(1),
   hostname: z.string(),
   pid: z.number().int(),
-  task_types: z.array(z.string()),
+  task_types: z.array(z.string()).max(COLLECTION_LIMITS.workerTaskTypes),
   at: z.iso.datetime({ offset: true }),
   interval_ms: z.number().int().positive(),
-  active: z.array(TaskRef),
-  reserved: z.array(TaskRef),
+  active: z.array(TaskRef).max(COLLECTION_LIMITS.workerTasks),
+  reserved: z.array(TaskRef).max(COLLECTION_LIMITS.workerTasks),
   processed: z.number().int().min(0),
   concurrency: z.number().int().positive(),
   /** Worker-specific health, e.g. a circuit breaker's state. */
-  details: z.record(z.string(), z.unknown()).optional(),
+  details: boundedRecord(z.string(), z.unknown(), COLLECTION_LIMITS.workerDetails).optional(),
 });
 export type WorkerHeartbeat = z.infer<typeof WorkerHeartbeat>;
 

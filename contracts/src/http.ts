@@ -8,6 +8,7 @@ import { EmailSendPayload, withEmailContentRules } from './commands/email-send';
 import { ReportGeneratePayload } from './commands/report-generate';
 import { withReportParamsRules } from './commands/report-params';
 import { TaskProgress } from './events';
+import { boundedRecord, COLLECTION_LIMITS } from './limits';
 import { TaskState } from './task-state';
 
 /** Options every create endpoint takes besides the task's own fields. */
@@ -65,7 +66,11 @@ export const CancelResponse = z.object({
 });
 export type CancelResponse = z.infer<typeof CancelResponse>;
 
-const TaskListing = z.record(z.string(), z.array(z.looseObject({ task_id: z.string() })));
+const TaskListing = boundedRecord(
+  z.string(),
+  z.array(z.looseObject({ task_id: z.string() })).max(COLLECTION_LIMITS.listing),
+  COLLECTION_LIMITS.listing,
+);
 export const ActiveTasksResponse = z.object({
   active: TaskListing,
   scheduled: TaskListing,
@@ -77,7 +82,7 @@ export const HealthResponse = z.object({
   status: z.enum(['healthy', 'degraded', 'unhealthy']),
   api: z.literal('running'),
   workers: z.number().int().min(0),
-  worker_details: z.record(z.string(), z.looseObject({})),
+  worker_details: boundedRecord(z.string(), z.looseObject({}), COLLECTION_LIMITS.listing),
   broker: z.string().optional(),
   store: z.string().optional(),
 });
@@ -85,7 +90,7 @@ export type HealthResponse = z.infer<typeof HealthResponse>;
 
 export const RootResponse = z.object({
   message: z.string(),
-  endpoints: z.record(z.string(), z.string()),
+  endpoints: boundedRecord(z.string(), z.string(), COLLECTION_LIMITS.listing),
 });
 export type RootResponse = z.infer<typeof RootResponse>;
 
@@ -94,14 +99,20 @@ export const ErrorResponse = z.object({ detail: z.string() });
 export type ErrorResponse = z.infer<typeof ErrorResponse>;
 
 export const ValidationIssue = z.object({
-  loc: z.array(z.union([z.string(), z.number()])),
+  loc: z.array(z.union([z.string(), z.number()])).max(COLLECTION_LIMITS.issuePath),
   msg: z.string(),
   type: z.string(),
 });
 export type ValidationIssue = z.infer<typeof ValidationIssue>;
 
-/** 422 `{detail: [{loc, msg, type}]}`, FastAPI's validation error shape. */
-export const ValidationErrorResponse = z.object({ detail: z.array(ValidationIssue) });
+/**
+ * 422 `{detail: [{loc, msg, type}]}`, FastAPI's validation error shape. At most
+ * VALIDATION_MAX_ISSUES issues; when more were found, a last one of type `too_many_errors` says
+ * how many were cut.
+ */
+export const ValidationErrorResponse = z.object({
+  detail: z.array(ValidationIssue).max(COLLECTION_LIMITS.validationIssues + 1),
+});
 export type ValidationErrorResponse = z.infer<typeof ValidationErrorResponse>;
 
 export const DeadLetterView = z.looseObject({
@@ -117,7 +128,7 @@ export type DeadLetterView = z.infer<typeof DeadLetterView>;
 
 export const DeadLetterListResponse = z.object({
   total: z.number().int().min(0),
-  dead_letters: z.array(DeadLetterView),
+  dead_letters: z.array(DeadLetterView).max(COLLECTION_LIMITS.listing),
 });
 export type DeadLetterListResponse = z.infer<typeof DeadLetterListResponse>;
 

@@ -62,6 +62,7 @@ export {
   WorkerHeartbeat,
   WorkerOffline,
 } from './events';
+export { boundedRecord, COLLECTION_LIMITS } from './limits';
 export {
   ActiveTasksResponse,
   CancelResponse,

@@ -3,6 +3,7 @@
  * command: `task` is a command routing key from {@link TASK_TYPES}, `payload` its payload.
  */
 import { z } from 'zod';
+import { boundedRecord, COLLECTION_LIMITS } from './limits';
 
 export const CatchUpPolicy = z.enum(['none', 'latest', 'all']);
 export type CatchUpPolicy = z.infer<typeof CatchUpPolicy>;
@@ -26,7 +27,7 @@ export const ScheduleSpec = z
   .object({
     name: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,99}$/, 'lower-case letters, digits, . _ -'),
     task: z.string().min(1),
-    payload: z.record(z.string(), z.unknown()).default({}),
+    payload: boundedRecord(z.string(), z.unknown(), COLLECTION_LIMITS.schedulePayload).default({}),
     cron: z.string().min(1).optional(),
     every: IntervalSpec.optional(),
     timezone: z
@@ -45,7 +46,9 @@ export const ScheduleSpec = z
   });
 export type ScheduleSpec = z.infer<typeof ScheduleSpec>;
 
-export const ScheduleFile = z.object({ schedules: z.array(ScheduleSpec) });
+export const ScheduleFile = z.object({
+  schedules: z.array(ScheduleSpec).max(COLLECTION_LIMITS.schedules),
+});
 export type ScheduleFile = z.infer<typeof ScheduleFile>;
 
 export const ScheduleView = z.object({
@@ -63,7 +66,9 @@ export const ScheduleView = z.object({
 });
 export type ScheduleView = z.infer<typeof ScheduleView>;
 
-export const ScheduleListResponse = z.object({ schedules: z.array(ScheduleView) });
+export const ScheduleListResponse = z.object({
+  schedules: z.array(ScheduleView).max(COLLECTION_LIMITS.schedules),
+});
 export type ScheduleListResponse = z.infer<typeof ScheduleListResponse>;
 
 export const SchedulePatchRequest = z.object({ enabled: z.boolean() });

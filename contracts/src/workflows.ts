@@ -14,7 +14,9 @@
  */
 import { z } from 'zod';
 import { EmailTaskRequest, ProcessTaskRequest, ReportTaskRequest } from './http';
+import { boundedRecord, COLLECTION_LIMITS } from './limits';
 import { TaskState } from './task-state';
+import { TASK_TYPES } from './task-types';
 
 /** Task types a workflow step may name (the create endpoints of the API). */
 export const WORKFLOW_TASKS = ['email', 'process', 'report'] as const;
@@ -41,31 +43,60 @@ export type WorkflowNode =
 export type WorkflowTree = Exclude<WorkflowNode, WorkflowStepNode>;
 
 export interface WorkflowLimits {
-  /** Most steps (leaf tasks) in one workflow. */
+  /** Most steps (leaf tasks) in one workflow; also the most members of one chain or group. */
   readonly maxSteps: number;
   /** Most workflow levels (the top one counts 1). */
   readonly maxDepth: number;
+  /** Validation stops once more than this many issues were found. @default 50 */
+  readonly maxIssues?: number;
 }
 
 const NODE_KINDS = ['task', 'chain', 'group', 'chord'] as const;
 
 const StepShape = z.object({
   task: z.enum(WORKFLOW_TASKS),
-  payload: z.record(z.string(), z.unknown()),
+  payload: boundedRecord(z.string(), z.unknown(), COLLECTION_LIMITS.stepPayload),
 });
-const Members = z.array(z.unknown()).min(1, 'needs at least one node');
-const ChainShape = z.object({ chain: Members });
-const GroupShape = z.object({ group: Members });
-const ChordShape = z.object({
-  chord: z.object({ header: Members, body: z.record(z.string(), z.unknown()) }),
-});
+/** A node is an object of one key (a step: two). */
+const NodeObject = boundedRecord(z.string(), z.unknown(), 10);
+
+/**
+ * The container shapes for `maxSteps`: a chain, group or chord header has at least one member
+ * per step, so one longer than `maxSteps` is refused before any member is looked at.
+ */
+function containerShapes(maxSteps: number) {
+  const members = z
+    .array(z.unknown())
+    .min(1, 'needs at least one node')
+    .max(maxSteps, `has at most ${maxSteps} members (a workflow has at most ${maxSteps} steps)`);
+  return {
+    chain: z.object({ chain: members }),
+    group: z.object({ group: members }),
+    chord: z.object({ chord: z.object({ header: members, body: NodeObject }) }),
+  };
+}
+
+const DEFAULT_MAX_ISSUES = 50;
+
+/** Where a step payload's bytes go: the largest field, to name in the issue. */
+function largestField(payload: Record<string, unknown>): string | undefined {
+  let largest: string | undefined;
+  let largestBytes = -1;
+  for (const [key, value] of Object.entries(payload)) {
+    const bytes = JSON.stringify(value ?? null).length;
+    if (bytes > largestBytes) [largest, largestBytes] = [key, bytes];
+  }
+  return largest;
+}
 
 type Path = (string | number)[];
 
 /**
  * Validates a `POST /workflows` body. Issues carry paths from the body's root; step payloads are
- * checked with their task's request schema; countdown and eta are refused in steps (a step runs
- * when its workflow reaches it).
+ * checked with their task's request schema and its payload limit (`TASK_TYPES[task]`
+ * `.maxPayloadBytes`, as `POST /tasks/<task>`); countdown and eta are refused in steps (a step
+ * runs when its workflow reaches it). The work is bounded: a container longer than `maxSteps`
+ * is one issue, and the walk stops once more than `maxIssues` issues were found.
  */
 export function parseWorkflowRequest(
   body: unknown,
@@ -73,6 +104,10 @@ export function parseWorkflowRequest(
 ): { success: true; data: WorkflowTree } | { success: false; error: z.ZodError } {
   const issues: z.core.$ZodIssue[] = [];
   let steps = 0;
+  const maxIssues = limits.maxIssues ?? DEFAULT_MAX_ISSUES;
+  const shapes = containerShapes(limits.maxSteps);
+  // One issue more than the caller shows, so it can tell that some were cut.
+  const full = (): boolean => issues.length > maxIssues;
 
   const fail = (path: Path, message: string, input: unknown): undefined => {
     issues.push({ code: 'custom', path, message, input });
@@ -85,17 +120,23 @@ export function parseWorkflowRequest(
   ): z.infer<S> | undefined => {
     const parsed = schema.safeParse(value);
     if (parsed.success) return parsed.data;
-    for (const issue of parsed.error.issues)
+    for (const issue of parsed.error.issues) {
+      if (full()) break;
       issues.push({ ...issue, path: [...path, ...issue.path] });
+    }
     return undefined;
   };
-  const members = (values: readonly unknown[], path: Path, depth: number): WorkflowNode[] =>
-    values.flatMap((value, i) => {
-      const node = walk(value, [...path, i], depth);
-      return node ? [node] : [];
-    });
+  const members = (values: readonly unknown[], path: Path, depth: number): WorkflowNode[] => {
+    const nodes: WorkflowNode[] = [];
+    for (let i = 0; i < values.length && !full(); i += 1) {
+      const node = walk(values[i], [...path, i], depth);
+      if (node) nodes.push(node);
+    }
+    return nodes;
+  };
 
   const walk = (value: unknown, path: Path, depth: number): WorkflowNode | undefined => {
+    if (full()) return undefined;
     if (typeof value !== 'object' || value === null || Array.isArray(value)) {
       return fail(
         path,
@@ -103,6 +144,7 @@ export function parseWorkflowRequest(
         value,
       );
     }
+    if (!check(NodeObject, value, path)) return undefined;
     const kinds = NODE_KINDS.filter((kind) => kind in value);
     if (kinds.length !== 1) {
       return fail(path, 'a node has exactly one of task, chain, group, chord', value);
@@ -132,6 +174,16 @@ export function parseWorkflowRequest(
         }
       }
       const { priority, countdown: _c, eta: _e, ...rest } = payload;
+      const { maxPayloadBytes } = TASK_TYPES[step.task];
+      const bytes = JSON.stringify(rest).length;
+      if (bytes > maxPayloadBytes) {
+        const field = largestField(rest);
+        return fail(
+          [...path, 'payload', ...(field === undefined ? [] : [field])],
+          `a ${step.task} step's payload takes at most ${maxPayloadBytes} bytes of JSON, this one has ${bytes}`,
+          field === undefined ? rest : rest[field],
+        );
+      }
       return {
         task: step.task,
         payload: rest,
@@ -142,14 +194,14 @@ export function parseWorkflowRequest(
       return fail(path, `workflows nest at most ${limits.maxDepth} levels deep`, value);
     }
     if (kind === 'chain') {
-      const node = check(ChainShape, value, path);
+      const node = check(shapes.chain, value, path);
       return node && { chain: members(node.chain, [...path, 'chain'], depth + 1) };
     }
     if (kind === 'group') {
-      const node = check(GroupShape, value, path);
+      const node = check(shapes.group, value, path);
       return node && { group: members(node.group, [...path, 'group'], depth + 1) };
     }
-    const node = check(ChordShape, value, path);
+    const node = check(shapes.chord, value, path);
     if (!node) return undefined;
     const header = members(node.chord.header, [...path, 'chord', 'header'], depth + 1);
     const bodyNode = walk(node.chord.body, [...path, 'chord', 'body'], depth + 1);
@@ -162,6 +214,8 @@ export function parseWorkflowRequest(
 }
 
 // The same shape as one recursive schema, for the OpenAPI document.
+/** The highest WORKFLOW_MAX_STEPS the gateway accepts: no container is ever longer. */
+const MAX_MEMBERS_DOC = 10_000;
 const StepDoc = z
   .object({
     task: z.enum(WORKFLOW_TASKS),
@@ -173,21 +227,24 @@ const StepDoc = z
 const ChainDoc = z
   .object({
     get chain(): z.ZodArray<typeof WorkflowNodeDoc> {
-      return z.array(WorkflowNodeDoc).min(1);
+      return z.array(WorkflowNodeDoc).min(1).max(MAX_MEMBERS_DOC);
     },
   })
   .describe('Run in order; each step receives the previous result as payload.previous');
 const GroupDoc = z
   .object({
     get group(): z.ZodArray<typeof WorkflowNodeDoc> {
-      return z.array(WorkflowNodeDoc).min(1);
+      return z.array(WorkflowNodeDoc).min(1).max(MAX_MEMBERS_DOC);
     },
   })
   .describe('Run in parallel; the group result is the list of member results');
 const ChordDoc = z
   .object({
     get chord() {
-      return z.object({ header: z.array(WorkflowNodeDoc).min(1), body: WorkflowNodeDoc });
+      return z.object({
+        header: z.array(WorkflowNodeDoc).min(1).max(MAX_MEMBERS_DOC),
+        body: WorkflowNodeDoc,
+      });
     },
   })
   .describe('A group whose results, in header order, feed the body as payload.results');
@@ -200,7 +257,7 @@ export const WorkflowCreatedResponse = z.object({
   workflow_id: z.string(),
   status: z.literal('queued'),
   /** Every step's task id, in the order the steps appear in the body. */
-  task_ids: z.array(z.string()),
+  task_ids: z.array(z.string()).max(COLLECTION_LIMITS.listing),
 });
 export type WorkflowCreatedResponse = z.infer<typeof WorkflowCreatedResponse>;
 
@@ -221,13 +278,16 @@ export const WorkflowStatusResponse = z.object({
   status: WorkflowState,
   error: z.string().nullable(),
   created_at: z.string().nullable(),
-  steps: z.array(WorkflowStepView),
+  steps: z.array(WorkflowStepView).max(COLLECTION_LIMITS.listing),
 });
 export type WorkflowStatusResponse = z.infer<typeof WorkflowStatusResponse>;
 
 export const WorkflowCancelResponse = z.object({
   message: z.string(),
   previous_status: WorkflowState,
-  revoked: z.array(z.string()).describe('Task ids of the steps this cancel revoked'),
+  revoked: z
+    .array(z.string())
+    .max(COLLECTION_LIMITS.listing)
+    .describe('Task ids of the steps this cancel revoked'),
 });
 export type WorkflowCancelResponse = z.infer<typeof WorkflowCancelResponse>;

@@ -77,12 +77,48 @@ describe('parseWorkflowRequest', () => {
   it('bounds the number of steps and the depth', () => {
     const steps = (n: number) => Array.from({ length: n }, () => processStep);
     expect(parseWorkflowRequest({ group: steps(10) }, limits).success).toBe(true);
-    expect(paths({ group: steps(11) })).toEqual([['group', 10]]);
+    // A container longer than maxSteps is one issue, before any member is looked at.
+    expect(paths({ group: steps(11) })).toEqual([['group']]);
+    // Steps are counted across containers: the first one too many is named.
+    expect(paths({ chain: [{ group: steps(6) }, { group: steps(6) }] })).toEqual([
+      ['chain', 1, 'group', 4],
+    ]);
     expect(
       parseWorkflowRequest({ chain: [{ group: [{ chain: [processStep] }] }] }, limits).success,
     ).toBe(true);
     expect(paths({ chain: [{ group: [{ chain: [{ group: [processStep] }] }] }] })).toEqual([
       ['chain', 0, 'group', 0, 'chain', 0],
+    ]);
+  });
+
+  it('stops after maxIssues issues, keeping one more to tell that some were cut', () => {
+    const bounded: WorkflowLimits = { ...limits, maxIssues: 3 };
+    // Members that are not nodes: each an issue, but the walk stops at the fourth.
+    expect(paths({ group: [1, 2, 3, 4, 5, 6, 7, 8] }, bounded)).toEqual([
+      ['group', 0],
+      ['group', 1],
+      ['group', 2],
+      ['group', 3],
+    ]);
+    // Issues of one step's payload count too.
+    const variables = Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`-${i}`, 1]));
+    const email = { email: 'a@example.com', template: 'welcome', variables };
+    expect(paths({ chain: [{ task: 'email', payload: email }] }, bounded)).toHaveLength(4);
+  });
+
+  it("applies each task's payload limit to its steps, naming the largest field", () => {
+    const report = { report_type: 'daily', params: { note: 'x'.repeat(20_000) } };
+    const parsed = parseWorkflowRequest(
+      { chain: [processStep, { task: 'report', payload: report }] },
+      limits,
+    );
+    expect(parsed.success).toBe(false);
+    if (parsed.success) return;
+    expect(parsed.error.issues).toEqual([
+      expect.objectContaining({
+        path: ['chain', 1, 'payload', 'params'],
+        message: expect.stringMatching(/at most 16384 bytes of JSON, this one has 200\d\d/),
+      }),
     ]);
   });
 });

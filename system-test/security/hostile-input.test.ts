@@ -152,7 +152,11 @@ describe('hostile input at every endpoint', () => {
   beforeAll(async () => {
     platform = await TestPlatform.start({
       services: ['gateway'],
-      env: { API_KEYS: apiKeysEnv([admin, writer]), RATE_LIMIT_REQUESTS: '0' },
+      env: {
+        API_KEYS: apiKeysEnv([admin, writer]),
+        RATE_LIMIT_REQUESTS: '0',
+        RATE_LIMIT_EMAILS: '0',
+      },
     });
   });
   afterAll(async () => {

@@ -12,6 +12,7 @@
  */
 import { z } from 'zod';
 import { CommandEnvelope } from '../envelope';
+import { boundedRecord, COLLECTION_LIMITS } from '../limits';
 import { commandKey } from '../routing-keys';
 
 export const EMAIL_SEND = commandKey('email', 'send');
@@ -81,9 +82,10 @@ const singleLine = (what: string) =>
   z.string().refine((s) => !/[\r\n]/.test(s), { message: `${what} must be a single line` });
 
 /** Values of template variables; numbers are shown as written. */
-export const EmailTemplateVariables = z.record(
+export const EmailTemplateVariables = boundedRecord(
   z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'variable names are letters, digits and _'),
   z.union([z.string().max(2000), z.number()]),
+  COLLECTION_LIMITS.templateVariables,
 );
 export type EmailTemplateVariables = z.infer<typeof EmailTemplateVariables>;
 

@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import { CommandEnvelope } from '../envelope';
+import { boundedRecord, COLLECTION_LIMITS } from '../limits';
 import { commandKey } from '../routing-keys';
 
 export const REPORT_GENERATE = commandKey('report', 'generate');
@@ -18,8 +19,7 @@ export const ReportGeneratePayload = z.looseObject({
     .describe(
       'tasks_summary, daily, monthly, data_processing, or any other name (a tasks summary titled with it)',
     ),
-  params: z
-    .record(z.string(), z.unknown())
+  params: boundedRecord(z.string(), z.unknown(), COLLECTION_LIMITS.reportParams)
     .default({})
     .describe(
       'format: pdf (default) or csv; tasks_summary and data_processing: from, to (YYYY-MM-DD); ' +

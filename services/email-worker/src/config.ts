@@ -72,10 +72,12 @@ export const EmailWorkerConfig = WorkerServiceConfig.extend({
   EMAIL_RATE_PER_SECOND: z.coerce
     .number()
     .min(0)
-    .default(0)
-    .describe('Sends per second to one recipient domain, across all workers (0: no limit)'),
+    .default(10)
+    .describe(
+      'Sends per second to one recipient domain, across all workers (0: no limit); on by default, so no key can flood one provider',
+    ),
   EMAIL_RATE_BURST: envInt()
-    .default(1)
+    .default(10)
     .describe('Sends to one domain allowed at once before EMAIL_RATE_PER_SECOND paces them'),
 });
 export type EmailWorkerConfig = z.infer<typeof EmailWorkerConfig>;

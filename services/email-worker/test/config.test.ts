@@ -39,8 +39,8 @@ describe('loadConfig', () => {
       EMAIL_BREAKER_THRESHOLD: 5,
       EMAIL_BREAKER_WINDOW_MS: 10_000,
       EMAIL_BREAKER_RESET_MS: 30_000,
-      EMAIL_RATE_PER_SECOND: 0,
-      EMAIL_RATE_BURST: 1,
+      EMAIL_RATE_PER_SECOND: 10,
+      EMAIL_RATE_BURST: 10,
     });
     expect(config.SMTP_SECURE).toBeUndefined();
     expect(config.SMTP_PASSWORD).toBeUndefined();

@@ -17,7 +17,7 @@ import { systemRoutes } from './routes/system';
 import { taskRoutes, type TaskRoutesDeps } from './routes/tasks';
 import type { TaskEventStreams } from './sse/task-event-stream';
 import { accessGuard, type AccessGuardOptions } from './security/access-guard';
-import { jsonDepthLimit } from './security/json-depth';
+import { type JsonShapeLimits, refuseDeepJson } from './security/json-depth';
 import { securityHeaders } from './security/security-headers';
 import { workflowRoutes } from './routes/workflows';
 import type { Workflows } from './workflows';
@@ -26,6 +26,8 @@ export interface AppDeps extends TaskRoutesDeps {
   readonly log: Logger;
   readonly reportsDir: string;
   readonly maxBodyBytes: number;
+  /** JSON nested deeper or with larger collections is refused before it is parsed. */
+  readonly jsonShape?: JsonShapeLimits;
   readonly deadLetters: DeadLetters;
   readonly schedules: Schedules;
   /** `GET /tasks/{id}/events`. */
@@ -48,9 +50,13 @@ export function createApp(deps: AppDeps): express.Express {
   // Before the body is read: a request without a valid key costs no parsing.
   if (deps.security) app.use(accessGuard(deps.security));
   app.use(
-    express.json({ limit: deps.maxBodyBytes, type: ['application/json', 'application/*+json'] }),
+    express.json({
+      limit: deps.maxBodyBytes,
+      type: ['application/json', 'application/*+json'],
+      // Sees the raw bytes before they are parsed: deep nesting never reaches JSON.parse.
+      verify: refuseDeepJson(deps.jsonShape),
+    }),
   );
-  app.use(jsonDepthLimit());
   app.use(probeRoutes(deps.readiness));
   app.use(systemRoutes({ monitoring: deps.monitoring, openApi: buildOpenApi() }));
   app.use(taskRoutes(deps));

@@ -1,3 +1,4 @@
+import { COLLECTION_LIMITS } from '@tasks/contracts';
 import { envBool, envInt, parseConfig, ProducerServiceConfig } from '@tasks/runtime';
 import { z } from 'zod';
 
@@ -66,7 +67,56 @@ export const GatewayConfig = ProducerServiceConfig.extend({
   WORKFLOW_MAX_STEPS: envInt()
     .max(10_000)
     .default(200)
-    .describe('Most steps (tasks) in one POST /workflows; more: 422'),
+    .describe(
+      'Most steps (tasks) in one POST /workflows, and members of one chain, group or chord header; more: 422',
+    ),
+  JSON_MAX_DEPTH: envInt()
+    .max(1000)
+    .default(32)
+    .describe(
+      'Most nesting levels of arrays and objects in a JSON body, counted on the raw bytes before it is parsed; more: 422',
+    ),
+  JSON_MAX_KEYS: envInt()
+    .default(1000)
+    .describe(
+      'Most keys of one JSON object in a body, counted on the raw bytes before it is parsed; more: 422',
+    ),
+  JSON_MAX_ITEMS: envInt()
+    .default(100_000)
+    .describe(
+      'Most items of one JSON array in a body (data.records takes up to 100000), counted before parsing; more: 422',
+    ),
+  VALIDATION_MAX_ISSUES: envInt()
+    .max(COLLECTION_LIMITS.validationIssues)
+    .default(50)
+    .describe(
+      'Most issues one 422 lists; validation stops after them and a last issue says that more were cut',
+    ),
+  RATE_LIMIT_EMAILS: envInt(0)
+    .default(1000)
+    .describe(
+      'E-mails each API key may create per RATE_LIMIT_EMAILS_WINDOW_MS, single or as workflow steps (0: no limit); 429 beyond',
+    ),
+  RATE_LIMIT_EMAILS_WINDOW_MS: envInt(1000)
+    .default(3_600_000)
+    .describe('Window of the per-key e-mail budget, in ms'),
+  SSE_MAX_STREAMS: envInt()
+    .default(1000)
+    .describe('Open GET /tasks/{id}/events streams one gateway serves in all; more: 429'),
+  SSE_MAX_STREAMS_PER_KEY: envInt()
+    .default(20)
+    .describe('Open event streams per API key (keyless mode: not counted), per gateway; more: 429'),
+  SSE_MAX_STREAMS_PER_ADDRESS: envInt()
+    .default(50)
+    .describe('Open event streams per client address, per gateway; more: 429'),
+  SSE_MAX_STREAM_MS: envInt(1000)
+    .default(1_800_000)
+    .describe(
+      'Longest life of one event stream, in ms; then it ends and the client reconnects (a new request)',
+    ),
+  GATEWAY_MAX_CONNECTIONS: envInt()
+    .default(4096)
+    .describe('Open TCP connections the HTTP server accepts at once (server.maxConnections)'),
   WORKFLOW_MAX_DEPTH: envInt()
     .max(50)
     .default(5)

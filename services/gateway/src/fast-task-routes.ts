@@ -8,8 +8,8 @@
  *
  * The security pipeline is the express app's own, as plain functions: helmet's and CORS's
  * headers first, then the access guard's `admit` (API key, the route's scope from ACCESS_POLICY,
- * the rate limit) before the body is read, then the JSON depth limit, and the ownership rule on
- * reads (another key's task is 404).
+ * the rate limit) before the body is read, then the JSON shape limits on the raw bytes (before
+ * the body is parsed), and the ownership rule on reads (another key's task is 404).
  */
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import { type Logger, nameServerRoute, type TaskStore } from '@tasks/runtime';
@@ -17,7 +17,7 @@ import { HttpError, toHttpError } from './http-error';
 import { admit, type AccessGuardOptions } from './security/access-guard';
 import { type Access, accessOfRoute } from './security/access-policy';
 import { LOCAL_PRINCIPAL, type Principal } from './security/api-keys';
-import { depthExceeds, depthError, MAX_JSON_DEPTH } from './security/json-depth';
+import { DEFAULT_JSON_SHAPE, type JsonShapeLimits, scanJsonShape } from './security/json-depth';
 import { maySee, ownerOf } from './security/principal';
 import type { NodeHandler } from './security/security-headers';
 import { TASK_REQUESTS, type TaskRequestSpec } from './task-requests';
@@ -34,6 +34,8 @@ export interface FastTaskRoutesDeps {
   readonly headers: readonly NodeHandler[];
   /** The access guard's options, as app.ts's; absent: every request is the local principal. */
   readonly security?: AccessGuardOptions;
+  /** As app.ts's: JSON nested deeper or with larger collections is refused before parsing. */
+  readonly jsonShape?: JsonShapeLimits;
 }
 
 /** The express routes these stand in for: they name the spans and decide access (ACCESS_POLICY). */
@@ -151,13 +153,14 @@ async function submit(
   principal: Principal,
   deps: FastTaskRoutesDeps,
 ): Promise<[number, unknown]> {
-  const raw = await readBody(req);
+  const bytes = await readBody(req);
+  const refusal = scanJsonShape(bytes, deps.jsonShape ?? DEFAULT_JSON_SHAPE);
+  if (refusal) throw refusal;
+  const raw = utf8(bytes);
   // express.json reads an empty body as {}; the route calls it missing (422 at ["body"]) when
   // Content-Length says 0.
   const body =
     raw.length > 0 ? parseJson(raw) : req.headers['content-length'] === '0' ? undefined : {};
-  // As app.ts's jsonDepthLimit, which sees express.json's {} for an empty body.
-  if (depthExceeds(body ?? {}, MAX_JSON_DEPTH)) throw depthError(MAX_JSON_DEPTH);
   const key = req.headers['idempotency-key']; // node joins repeated ones, as express's req.get
   const idempotencyKey = typeof key === 'string' ? key : undefined;
   return [202, await deps.submitter.submit(spec, body, idempotencyKey, ownerOf(principal))];
@@ -174,17 +177,20 @@ async function read(
   return [200, toStatusResponse(record)];
 }
 
-function readBody(req: IncomingMessage): Promise<string> {
+/** The body's bytes; Content-Length (at most maxBodyBytes, see `match`) bounds them. */
+function readBody(req: IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.once('end', () => {
-      const text = (chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)).toString('utf8');
-      // body-parser's decoder drops a byte order mark.
-      resolve(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
-    });
+    req.once('end', () => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)));
     req.once('error', reject);
   });
+}
+
+/** The body as text, as body-parser's decoder gives it (without a byte order mark). */
+function utf8(bytes: Buffer): string {
+  const text = bytes.toString('utf8');
+  return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
 }
 
 /** JSON as express.json (strict) parses it; its errors as app.ts maps them (422 json_invalid). */

@@ -35,6 +35,7 @@ import { TaskSubmitter } from './task-submitter';
 import { checkDevelopmentKeys, loadApiKeys } from './security/api-keys';
 import { checkBindRule } from './security/bind-rule';
 import { RateLimiter } from './security/rate-limiter';
+import { TaskBudget } from './security/task-budget';
 import { apiSecurityHeaders, parseOrigins } from './security/security-headers';
 import { Workflows } from './workflows';
 
@@ -71,6 +72,12 @@ runService({
       store,
       log,
       heartbeatMs: config.SSE_HEARTBEAT_MS,
+      limits: {
+        maxStreams: config.SSE_MAX_STREAMS,
+        maxPerKey: config.SSE_MAX_STREAMS_PER_KEY,
+        maxPerAddress: config.SSE_MAX_STREAMS_PER_ADDRESS,
+      },
+      maxLifetimeMs: config.SSE_MAX_STREAM_MS,
     });
     const queueStats = new QueueStats({
       connection: consumeConnection,
@@ -82,23 +89,43 @@ runService({
       { name: 'tasks_gateway_task_streams', help: 'Open GET /tasks/{id}/events streams' },
       (gauge) => gauge.set(taskStreams.size),
     );
+    const jsonShape = {
+      maxDepth: config.JSON_MAX_DEPTH,
+      maxKeys: config.JSON_MAX_KEYS,
+      maxItems: config.JSON_MAX_ITEMS,
+    };
+    const requestLimiter =
+      config.RATE_LIMIT_REQUESTS > 0
+        ? new RateLimiter(redis, {
+            prefix: config.REDIS_PREFIX,
+            limit: config.RATE_LIMIT_REQUESTS,
+            windowMs: config.RATE_LIMIT_WINDOW_MS,
+          })
+        : undefined;
+    const budget = new TaskBudget({
+      requests: requestLimiter,
+      emails:
+        config.RATE_LIMIT_EMAILS > 0
+          ? new RateLimiter(redis, {
+              prefix: config.REDIS_PREFIX,
+              name: 'ratelimit-emails',
+              limit: config.RATE_LIMIT_EMAILS,
+              windowMs: config.RATE_LIMIT_EMAILS_WINDOW_MS,
+            })
+          : undefined,
+    });
     const submitter = new TaskSubmitter({
       store,
       redis,
       enqueuer,
       delay: broker.delay,
       idempotencyTtlS: config.IDEMPOTENCY_TTL_S,
+      maxIssues: config.VALIDATION_MAX_ISSUES,
+      budget,
     });
     const security = {
       keys: apiKeys,
-      limiter:
-        config.RATE_LIMIT_REQUESTS > 0
-          ? new RateLimiter(redis, {
-              prefix: config.REDIS_PREFIX,
-              limit: config.RATE_LIMIT_REQUESTS,
-              windowMs: config.RATE_LIMIT_WINDOW_MS,
-            })
-          : undefined,
+      limiter: requestLimiter,
       limitLocal: config.RATE_LIMIT_LOCAL,
       corsOrigins: parseOrigins(config.CORS_ORIGINS),
     };
@@ -106,6 +133,7 @@ runService({
       log,
       reportsDir: config.REPORTS_DIR,
       maxBodyBytes: config.MAX_BODY_BYTES,
+      jsonShape,
       store,
       monitoring: new Monitoring({ store, registry, connection }),
       submitter,
@@ -129,7 +157,7 @@ runService({
       readiness: () => clientReadiness([connection], redis),
       queueStats,
       security,
-      workflows: workflowsOf(config, clients, commands, log),
+      workflows: workflowsOf(config, clients, commands, log, budget),
     });
     // Without an offline queue the first requests would fail while Redis connects: wait briefly.
     if (!(await redisReady(clients.redis, 2000))) log.warn('listening before Redis is ready');
@@ -143,6 +171,7 @@ runService({
           store,
           log,
           maxBodyBytes: config.MAX_BODY_BYTES,
+          jsonShape,
           headers: apiSecurityHeaders({ corsOrigins: security.corsOrigins }),
           security,
         }),
@@ -151,6 +180,8 @@ runService({
       s.listen(config.GATEWAY_PORT, config.GATEWAY_HOST, () => resolve(s));
     });
     server.keepAliveTimeout = 65_000;
+    // Connections beyond it are closed at once: open streams cannot exhaust the descriptors.
+    server.maxConnections = config.GATEWAY_MAX_CONNECTIONS;
     const address = server.address();
     const port = typeof address === 'object' && address ? address.port : config.GATEWAY_PORT;
     log.info('gateway listening', {
@@ -189,6 +220,7 @@ function workflowsOf(
   clients: ServiceClients,
   commands: CommandPublisher,
   log: Logger,
+  budget: TaskBudget,
 ): Workflows {
   const workflows = new WorkflowStore(clients.redis, config.REDIS_PREFIX, WORKFLOW_TTL_S);
   return new Workflows({
@@ -208,8 +240,13 @@ function workflowsOf(
       producer: 'gateway',
       log,
     }),
-    limits: { maxSteps: config.WORKFLOW_MAX_STEPS, maxDepth: config.WORKFLOW_MAX_DEPTH },
+    limits: {
+      maxSteps: config.WORKFLOW_MAX_STEPS,
+      maxDepth: config.WORKFLOW_MAX_DEPTH,
+      maxIssues: config.VALIDATION_MAX_ISSUES,
+    },
     revokeTtlS: config.REVOKE_TTL_S,
     log,
+    budget,
   });
 }

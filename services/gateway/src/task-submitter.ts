@@ -16,6 +16,7 @@ import {
 } from '@tasks/contracts';
 import type { Redis, TaskEnqueuer, TaskStore } from '@tasks/runtime';
 import { HttpError, unprocessable } from './http-error';
+import type { TaskBudget } from './security/task-budget';
 import type { TaskRequestSpec } from './task-requests';
 import { parseBody } from './validation';
 
@@ -25,6 +26,10 @@ export interface TaskSubmitterDeps {
   readonly enqueuer: TaskEnqueuer;
   readonly delay: { readonly unitMs: number; readonly levels: number };
   readonly idempotencyTtlS: number;
+  /** Issues one 422 lists (VALIDATION_MAX_ISSUES). @default 50 */
+  readonly maxIssues?: number;
+  /** Charges the owner's e-mail budget; none: free. */
+  readonly budget?: TaskBudget;
 }
 
 interface IdempotencyEntry {
@@ -45,7 +50,7 @@ export class TaskSubmitter {
     idempotencyKey?: string,
     owner?: string,
   ): Promise<TaskCreatedResponse> {
-    const request = parseBody(spec.schema, body);
+    const request = parseBody(spec.schema, body, this.deps.maxIssues);
     const options: Record<string, unknown> = {};
     const payload: Record<string, unknown> = {};
     for (const [key, value] of Object.entries(request)) {
@@ -88,6 +93,8 @@ export class TaskSubmitter {
       if (claimed.confirmed) return this.accepted(spec, claimed.task_id);
       taskId = claimed.task_id;
     }
+    // A replay of a confirmed Idempotency-Key (above) creates nothing and costs nothing.
+    await this.deps.budget?.charge(owner, { tasks: 1, emails: spec.apiName === 'email' ? 1 : 0 });
 
     await this.deps.enqueuer.enqueue({
       type: spec.routingKey,

@@ -25,6 +25,7 @@ import {
   type WorkflowStore,
 } from '@tasks/runtime';
 import { HttpError } from './http-error';
+import type { TaskBudget } from './security/task-budget';
 import { toIssues } from './validation';
 
 export interface WorkflowsDeps {
@@ -32,9 +33,12 @@ export interface WorkflowsDeps {
   readonly workflows: WorkflowStore;
   readonly launcher: WorkflowLauncher;
   readonly revoker: TaskRevoker;
+  /** maxSteps, maxDepth and maxIssues (VALIDATION_MAX_ISSUES) of a submission. */
   readonly limits: WorkflowLimits;
   readonly revokeTtlS: number;
   readonly log: Logger;
+  /** Charges the submitting key for every step, as for single tasks; none: free. */
+  readonly budget?: TaskBudget;
 }
 
 export class Workflows {
@@ -45,9 +49,14 @@ export class Workflows {
     if (body === undefined) {
       throw new HttpError(422, [{ loc: ['body'], msg: 'Field required', type: 'missing' }]);
     }
-    const parsed = parseWorkflowRequest(body, this.deps.limits);
-    if (!parsed.success) throw new HttpError(422, toIssues(parsed.error, body));
+    const { limits } = this.deps;
+    const parsed = parseWorkflowRequest(body, limits);
+    if (!parsed.success) throw new HttpError(422, toIssues(parsed.error, body, limits.maxIssues));
     const spec = compileWorkflow(parsed.data, { owner });
+    await this.deps.budget?.charge(owner, {
+      tasks: spec.steps.length,
+      emails: spec.steps.filter((s) => s.task === 'email').length,
+    });
     const { workflows, launcher, store } = this.deps;
     await workflows.create(spec);
     try {

@@ -50,4 +50,17 @@ describe('RateLimiter', () => {
     expect(third.allowed).toBe(false);
     expect(third.retryAfterS).toBeGreaterThan(55);
   });
+
+  it('charges a cost all or nothing: a charge that does not fit counts nothing', async () => {
+    const limiter = new RateLimiter(redis, { prefix, limit: 10, windowMs: 60_000 });
+    expect((await limiter.take('cost')).allowed).toBe(true);
+    expect((await limiter.charge('cost', 7)).allowed).toBe(true);
+    const over = await limiter.charge('cost', 3);
+    expect(over.allowed).toBe(false);
+    expect(over.retryAfterS).toBeGreaterThan(55);
+    expect(await redis.get(`${prefix}ratelimit:cost`)).toBe('8');
+    expect((await limiter.charge('cost', 2)).allowed).toBe(true);
+    expect((await limiter.charge('cost', 0)).allowed).toBe(true);
+    expect(await redis.get(`${prefix}ratelimit:cost`)).toBe('10');
+  });
 });

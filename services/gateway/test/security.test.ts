@@ -9,7 +9,7 @@ import { ENDPOINTS } from '../src/routes/system';
 import { ACCESS_POLICY } from '../src/security/access-policy';
 import { ANONYMOUS, hashApiKey, LOCAL_PRINCIPAL, loadApiKeys } from '../src/security/api-keys';
 import { checkBindRule } from '../src/security/bind-rule';
-import { depthExceeds } from '../src/security/json-depth';
+import { rawDepthExceeds, scanJsonShape } from '../src/security/json-depth';
 import { maySee } from '../src/security/principal';
 
 const KEY = 'tk_example-key-that-is-long-enough';
@@ -94,13 +94,36 @@ describe('maySee', () => {
   });
 });
 
-describe('depthExceeds', () => {
-  it('measures nesting without recursion', () => {
-    let deep: unknown = 1;
-    for (let i = 0; i < 200_000; i += 1) deep = [deep];
-    expect(depthExceeds(deep, 32)).toBe(true);
-    expect(depthExceeds({ a: { b: [1, { c: 2 }] } }, 32)).toBe(false);
-    expect(depthExceeds({ a: { b: { c: 1 } } }, 2)).toBe(true);
+describe('rawDepthExceeds', () => {
+  const scan = (text: string, max: number): boolean => rawDepthExceeds(Buffer.from(text), max);
+
+  it('counts nesting on the raw bytes, stopping at the first bracket too deep', () => {
+    expect(scan('{"a":{"b":[1,{"c":2}]}}', 4)).toBe(false);
+    expect(scan('{"a":{"b":[1,{"c":2}]}}', 3)).toBe(true);
+    // What follows the nesting is never looked at: not JSON, it is still refused for its depth.
+    expect(scan(`${'['.repeat(33)} not JSON ${'x'.repeat(1000)}`, 32)).toBe(true);
+    expect(scan('[[],[],[],[]]', 2)).toBe(false);
+  });
+
+  it('ignores brackets inside strings, escaped quotes included', () => {
+    expect(scan(`{"a":"${'['.repeat(100)}"}`, 1)).toBe(false);
+    expect(scan(String.raw`{"a":"\\"}`, 1)).toBe(false);
+    expect(scan(String.raw`{"a":"\"[[[["}`, 1)).toBe(false);
+    expect(scan(String.raw`{"a":"\\",  "b":[[1]]}`, 2)).toBe(true);
+  });
+
+  it('refuses an object of too many keys or an array of too many items, counting at each level', () => {
+    const limits = { maxDepth: 8, maxKeys: 3, maxItems: 4 };
+    const shape = (text: string) => scanJsonShape(Buffer.from(text), limits)?.detail;
+    expect(shape('{"a":1,"b":[1,2,3,4],"c":{"x":1,"y":2,"z":3}}')).toBeUndefined();
+    expect(shape('{"a":1,"b":2,"c":3,"d":4}')).toEqual([
+      { loc: ['body'], msg: 'JSON object with more than 3 keys', type: 'value_error' },
+    ]);
+    expect(shape('{"a":[1,2,3,4,5]}')).toEqual([
+      { loc: ['body'], msg: 'JSON array with more than 4 items', type: 'value_error' },
+    ]);
+    // Commas inside strings and nested containers are not members of the outer one.
+    expect(shape('{"a":"1,2,3,4,5","b":[[1,2],[3,4],[5,6],[7,8]]}')).toBeUndefined();
   });
 });
 

@@ -148,3 +148,34 @@ describe('toIssues', () => {
     ]);
   });
 });
+
+describe('bounded 422s', () => {
+  it('lists at most maxIssues issues, then one that says how many more were cut', () => {
+    const variables = Object.fromEntries(Array.from({ length: 45 }, (_, i) => [`-${i}`, 1]));
+    const body = { email: 'ada@example.com', template: 'welcome', variables };
+    let caught: unknown;
+    try {
+      parseBody(EmailTaskRequest, body, 10);
+    } catch (err) {
+      caught = err;
+    }
+    const detail = (caught as HttpError).detail as ValidationIssue[];
+    expect(ValidationErrorResponse.parse({ detail })).toBeTruthy();
+    expect(detail).toHaveLength(11);
+    expect(detail.slice(0, 10).every((issue) => issue.type !== 'too_many_errors')).toBe(true);
+    expect(detail[10]).toEqual({
+      loc: ['body'],
+      msg: expect.stringMatching(
+        /^at least \d+ more issues not listed: validation stops after 10$/,
+      ),
+      type: 'too_many_errors',
+    });
+  });
+
+  it('cuts a long message', () => {
+    const error = new z.ZodError([
+      { code: 'custom', path: ['a'], message: 'x'.repeat(10_000), input: 1 },
+    ]);
+    expect(toIssues(error, { a: 1 })[0]?.msg).toHaveLength(500);
+  });
+});

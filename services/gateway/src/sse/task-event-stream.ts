@@ -11,6 +11,11 @@
  *
  * An EventSource reconnects when a stream ends: it should close itself on `end`. One that
  * reconnects anyway with the id of the terminal state gets 204, which stops it for good.
+ *
+ * Streams are bounded (docs/SECURITY.md): each takes a slot of {@link StreamSlots} (429 with
+ * Retry-After beyond the caps in all, per key and per address) and ends after `maxLifetimeMs`
+ * without an `end` event, so the client reconnects with Last-Event-ID through the access guard
+ * and its rate limit again.
  */
 import type { ServerResponse } from 'node:http';
 import {
@@ -26,19 +31,27 @@ import { HttpError } from '../http-error';
 import { maySee, principalOf } from '../security/principal';
 import { toStatusResponse } from '../task-view';
 import type { TaskEventHub, TaskListener } from './task-event-hub';
+import { type StreamLimits, StreamSlots } from './stream-slots';
 
 export interface TaskEventStreamsOptions {
   readonly hub: TaskEventHub;
   readonly store: TaskStore;
   readonly log: Logger;
   readonly heartbeatMs: number;
+  /** Caps on open streams (SSE_MAX_STREAMS, _PER_KEY, _PER_ADDRESS). */
+  readonly limits: StreamLimits;
+  /** Longest life of one stream, in ms (SSE_MAX_STREAM_MS). */
+  readonly maxLifetimeMs: number;
 }
 
 /** The open streams of one gateway, and the route that opens them. */
 export class TaskEventStreams {
   private readonly open = new Set<ServerResponse>();
+  private readonly slots: StreamSlots;
 
-  constructor(private readonly options: TaskEventStreamsOptions) {}
+  constructor(private readonly options: TaskEventStreamsOptions) {
+    this.slots = new StreamSlots(options.limits);
+  }
 
   /** Streams currently open. */
   get size(): number {
@@ -55,6 +68,13 @@ export class TaskEventStreams {
 
   private async serve(req: Request, res: Response, taskId: string): Promise<void> {
     const { store, hub } = this.options;
+    // express's req.ip without 'trust proxy' (never set here) is the socket's address.
+    const release = this.slots.take(
+      principalOf(res).id ?? undefined,
+      req.socket.remoteAddress ?? 'unknown',
+    );
+    // Every answer, an error's too, ends in 'close'.
+    res.once('close', release);
     const first = await store.get(taskId);
     if (!first || !maySee(principalOf(res), first.owner)) {
       throw new HttpError(404, 'Task not found');
@@ -75,6 +95,7 @@ export class TaskEventStreams {
       store,
       log: this.options.log,
       heartbeatMs: this.options.heartbeatMs,
+      maxLifetimeMs: this.options.maxLifetimeMs,
       begin: () => this.begin(res),
       end: (state) => this.end(res, state),
     });
@@ -141,6 +162,7 @@ class LiveStream implements TaskListener {
   private done = false;
   private unsubscribe: (() => void) | undefined;
   private heartbeat: NodeJS.Timeout | undefined;
+  private lifetime: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly res: ServerResponse,
@@ -149,6 +171,7 @@ class LiveStream implements TaskListener {
       readonly store: TaskStore;
       readonly log: Logger;
       readonly heartbeatMs: number;
+      readonly maxLifetimeMs: number;
       readonly begin: () => void;
       readonly end: (state: string | undefined) => void;
     },
@@ -164,6 +187,9 @@ class LiveStream implements TaskListener {
     this.deps.begin();
     this.heartbeat = setInterval(() => this.res.write(': keep-alive\n\n'), this.deps.heartbeatMs);
     this.heartbeat.unref();
+    // Ends without `end`: the client reconnects (with Last-Event-ID) as a new request.
+    this.lifetime = setTimeout(() => this.finish(), this.deps.maxLifetimeMs);
+    this.lifetime.unref();
     this.show(record, toStatusResponse(record));
     for (const event of this.pending.splice(0)) this.onEvent(event);
   }
@@ -199,6 +225,7 @@ class LiveStream implements TaskListener {
     this.done = true;
     this.unsubscribe?.();
     clearInterval(this.heartbeat);
+    clearTimeout(this.lifetime);
     this.deps.end(this.last?.state);
   }
 
