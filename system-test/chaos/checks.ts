@@ -96,7 +96,9 @@ export function check(input: CheckInput): Verdict {
       lost.push(problem(taskId, 'email: SUCCESS but no e-mail reached the SMTP server', at));
     }
     if (exp.api === 'email' && exp.expect === 'REVOKED' && mailsByTask.has(taskId)) {
-      failed.push(problem(taskId, 'email: cancelled while pending, yet sent', at));
+      const sentAt = mailsByTask.get(taskId)!.map((m) => m.at);
+      const after = exp.sub.cancel ? ` ${((Math.min(...sentAt) - exp.sub.cancel.at) / 1000).toFixed(1)} s after the cancel` : '';
+      failed.push(problem(taskId, `email: cancelled while PENDING (200), yet sent${after}; ended ${reading.status}`, at));
     }
   }
 

@@ -14,7 +14,7 @@ const USAGE = `usage: npm run chaos -- --minutes N [--seed S] [--faults LIST] [-
                 or none (default: ${DEFAULT_FAULTS})
   --rate        submissions per second (default 2)
   --settle-s    how long tasks may take to finish after the window (default 120)
-  --recovery-s  how long the probe after a fault may take (default 60)`;
+  --recovery-s  how long the probe after a fault may take (default 30)`;
 
 function parseArgs(argv: readonly string[]): ChaosOptions {
   const values = new Map<string, string>();
@@ -48,7 +48,7 @@ function parseArgs(argv: readonly string[]): ChaosOptions {
     faults: values.get('faults') ?? DEFAULT_FAULTS,
     rate: number('rate', 2, 0.1),
     settleS: number('settle-s', 120, 1),
-    recoveryS: number('recovery-s', 60, 1),
+    recoveryS: number('recovery-s', 30, 1),
   };
 }
 

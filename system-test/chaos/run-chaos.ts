@@ -22,7 +22,7 @@ export interface ChaosOptions {
   readonly rate?: number;
   /** After the window, how long tasks may take to become terminal, in s. @default 120 */
   readonly settleS?: number;
-  /** After a fault is undone, how long the probe may take to succeed, in s. @default 60 */
+  /** After a fault is undone, how long the probe may take to succeed, in s. @default 30 */
   readonly recoveryS?: number;
   readonly log?: (line: string) => void;
   readonly signal?: AbortSignal;
@@ -44,7 +44,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosOutcome> {
   const signal = options.signal ?? new AbortController().signal;
   const rate = options.rate ?? 2;
   const settleMs = (options.settleS ?? 120) * 1000;
-  const recoveryTimeoutMs = (options.recoveryS ?? 60) * 1000;
+  const recoveryTimeoutMs = (options.recoveryS ?? 30) * 1000;
   const windowMs = Math.round(options.minutes * 60_000);
   const plan = planFaults(options.seed, parseFaults(options.faults), windowMs);
   log(`seed ${options.seed}: ${plan.length} faults planned in ${options.minutes} min`);

@@ -194,9 +194,8 @@ export class Workload {
     const at = Date.now();
     const outcome = await call(this.baseUrl(), 'POST', path, sub.body, headers);
     const accepted = outcome.kind === 'answer' && outcome.status === 202 ? (outcome.body as Record<string, unknown>) : undefined;
-    const taskId = accepted
-      ? String(accepted.task_id ?? (accepted.task_ids as string[] | undefined)?.[0] ?? '')
-      : undefined;
+    const firstId = accepted?.task_id ?? (accepted?.task_ids as unknown[] | undefined)?.[0];
+    const taskId = typeof firstId === 'string' && firstId !== '' ? firstId : undefined;
     sub.attempts.push({
       at,
       outcome: outcomeLabel(outcome),
