@@ -1,7 +1,9 @@
 /**
  * Carries out a fault plan against a ChaosSystem, one fault at a time: wait for its time, inject
  * it, hold, undo it, then measure the time to recover with a probe (a keyed POST retried until
- * accepted, then polled until SUCCESS, for the task type the fault touched most).
+ * accepted, then polled until SUCCESS, for the task type the fault touched most). Every planned
+ * fault is played, also when slow restarts push it past the window: the seed decides which
+ * faults a run sees, not the machine's speed (each step is bounded, so the run is too).
  */
 import { setTimeout as delay } from 'node:timers/promises';
 import * as amqplib from 'amqplib';
@@ -26,8 +28,6 @@ export interface FaultRecord {
 
 export interface FaultRunnerOptions {
   readonly startedAt: number;
-  /** No fault starts after this epoch ms. */
-  readonly windowEnd: number;
   readonly recoveryTimeoutMs: number;
   readonly signal: AbortSignal;
   readonly log: (line: string) => void;
@@ -52,10 +52,6 @@ export async function runFaults(
     if (due > Date.now()) await abortableDelay(due - Date.now(), options.signal);
     if (options.signal.aborted) {
       record.skipped = 'run interrupted';
-      continue;
-    }
-    if (Date.now() > options.windowEnd) {
-      record.skipped = 'the window ended before its turn';
       continue;
     }
     record.injectedAt = Date.now();
