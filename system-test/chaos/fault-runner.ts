@@ -88,7 +88,7 @@ async function inject(system: ChaosSystem, fault: PlannedFault, signal: AbortSig
       const kill = await system.kill(service);
       await abortableDelay(fault.holdMs, signal);
       await system.restart(service);
-      return kill ? `pid ${kill.pid}` : 'no running process to kill; started one';
+      return kill ? undefined : 'no running process to kill; started one';
     }
     case 'status-store-restart':
       await system.terminate('status-store');

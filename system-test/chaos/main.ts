@@ -1,12 +1,13 @@
 /**
  * `npm run chaos -- --minutes N [--seed S] [--faults kill,cut,...] [--rate R] [--settle-s S]
- * [--recovery-s S]`: one chaos run; prints the summary and exits 0 when every invariant holds,
+ * [--recovery-s S] [--json FILE]`: one chaos run; prints the summary and exits 0 when every invariant holds,
  * 1 when one broke, 2 on bad arguments, 3 when the run itself failed, 130 when interrupted.
  */
+import { writeFileSync } from 'node:fs';
 import { DEFAULT_FAULTS } from './faults-plan';
 import { type ChaosOptions, runChaos } from './run-chaos';
 
-const USAGE = `usage: npm run chaos -- --minutes N [--seed S] [--faults LIST] [--rate R] [--settle-s S] [--recovery-s S]
+const USAGE = `usage: npm run chaos -- --minutes N [--seed S] [--faults LIST] [--rate R] [--settle-s S] [--recovery-s S] [--json FILE]
   --minutes     length of the fault window (the run adds start-up and settling)
   --seed        seed of the fault schedule and the workload (default: from the clock, printed)
   --faults      comma-separated: kill (each service), kill:<service>, cut, queue-delete,
@@ -14,9 +15,10 @@ const USAGE = `usage: npm run chaos -- --minutes N [--seed S] [--faults LIST] [-
                 or none (default: ${DEFAULT_FAULTS})
   --rate        submissions per second (default 2)
   --settle-s    how long tasks may take to finish after the window (default 120)
-  --recovery-s  how long the probe after a fault may take (default 30)`;
+  --recovery-s  how long the probe after a fault may take (default 30)
+  --json        also write the plan, each fault and every broken check to FILE`;
 
-function parseArgs(argv: readonly string[]): ChaosOptions {
+function parseArgs(argv: readonly string[]): ChaosOptions & { json?: string } {
   const values = new Map<string, string>();
   for (let i = 0; i < argv.length; i += 1) {
     const arg = argv[i]!;
@@ -30,7 +32,7 @@ function parseArgs(argv: readonly string[]): ChaosOptions {
     if (value === undefined) throw new Error(`${name} needs a value`);
     values.set(name.slice(2), value);
   }
-  const known = ['minutes', 'seed', 'faults', 'rate', 'settle-s', 'recovery-s'];
+  const known = ['minutes', 'seed', 'faults', 'rate', 'settle-s', 'recovery-s', 'json'];
   for (const name of values.keys()) if (!known.includes(name)) throw new Error(`unknown option --${name}`);
   const number = (name: string, fallback: number | undefined, min: number): number => {
     const raw = values.get(name);
@@ -49,11 +51,12 @@ function parseArgs(argv: readonly string[]): ChaosOptions {
     rate: number('rate', 2, 0.1),
     settleS: number('settle-s', 120, 1),
     recoveryS: number('recovery-s', 30, 1),
+    ...(values.has('json') ? { json: values.get('json')! } : {}),
   };
 }
 
 async function main(): Promise<number> {
-  let options: ChaosOptions;
+  let options: ChaosOptions & { json?: string };
   try {
     options = parseArgs(process.argv.slice(2));
   } catch (err) {
@@ -73,6 +76,10 @@ async function main(): Promise<number> {
   try {
     const outcome = await runChaos({ ...options, signal: abort.signal });
     process.stdout.write(`${outcome.report}\n`);
+    if (options.json) {
+      const { plan, faults, verdict } = outcome;
+      writeFileSync(options.json, `${JSON.stringify({ options, plan, faults, verdict }, null, 2)}\n`);
+    }
     process.stdout.write(`seed ${options.seed} (rerun: npm run chaos -- --minutes ${options.minutes} --seed ${options.seed} --faults ${options.faults})\n`);
     if (interrupted) return 130;
     return outcome.verdict.violations.length === 0 ? 0 : 1;

@@ -114,11 +114,11 @@ function faultTable(input: ReportInput): string[] {
       count(v.failed),
       count(v.duplicates),
       count(v.workflowReruns),
-      [...new Set(mine.map((f) => f.error ?? f.skipped).filter(Boolean))].join('; ').slice(0, 80),
+      [...new Set(mine.map((f) => f.error ?? f.skipped ?? f.note).filter(Boolean))].join('; ').slice(0, 100),
     ];
   });
   return table(
-    ['fault', 'injected', 'recovered in', 'never', 'POSTs refused', 'lost', 'stuck', 'failed', 'dup', 'wf rerun', 'errors / skipped'],
+    ['fault', 'injected', 'recovered in', 'never', 'POSTs refused', 'lost', 'stuck', 'failed', 'dup', 'wf rerun', 'notes / errors'],
     rows,
   );
 }

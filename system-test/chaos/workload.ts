@@ -90,7 +90,8 @@ export class Workload {
    * undefined if it did not by the deadline.
    */
   async probe(label: string, api: Exclude<Api, 'workflow'>, deadline: number, everyMs = 500): Promise<number | undefined> {
-    const n = this.next++;
+    // Probes are numbered 0: they must not shift the numbers (and markers) of the seeded requests.
+    const n = 0;
     const marker = `${this.runId}-probe-${label}`;
     const sub = this.record(n, 'probe', api, marker, bodyFor(api, marker), `${marker}-key`);
     while (!sub.taskId && Date.now() < deadline) {
