@@ -35,6 +35,8 @@ export interface Verdict {
   readonly stuck: Problem[];
   readonly failed: Problem[];
   readonly duplicates: Problem[];
+  /** E-mails sent beyond the first of their task, over all tasks. */
+  readonly extraEmails: number;
   readonly duplicateBound: number;
   readonly refusedEffects: Problem[];
   readonly idempotency: Problem[];
@@ -160,7 +162,8 @@ export function check(input: CheckInput): Verdict {
   const all = [lost, stuck, failed, duplicates, refusedEffects, idempotency, workflowReruns, reruns];
   for (const list of all) for (const p of list) p.faults = faultsAround(input.faults, p.at, input.recoveryTimeoutMs);
 
-  const extra = duplicates.reduce((sum, p) => sum + Number(/sent (\d+) times/.exec(p.what)?.[1] ?? 2) - 1, 0);
+  let extra = 0;
+  for (const mails of mailsByTask.values()) extra += Math.max(0, mails.length - 1);
   const violations: string[] = [];
   const breach = (list: Problem[], name: string): void => {
     if (list.length > 0) violations.push(`${name}: ${list.length}`);
@@ -181,6 +184,7 @@ export function check(input: CheckInput): Verdict {
     stuck,
     failed,
     duplicates,
+    extraEmails: extra,
     duplicateBound,
     refusedEffects,
     idempotency,

@@ -28,7 +28,6 @@ export function formatReport(input: ReportInput): string {
   for (const sub of input.submissions) {
     for (const a of sub.attempts) answers.set(a.outcome, (answers.get(a.outcome) ?? 0) + 1);
   }
-  const extra = v.duplicates.reduce((sum, p) => sum + Number(/sent (\d+) times/.exec(p.what)?.[1] ?? 2) - 1, 0);
   const recoveries = input.faults
     .filter((f) => f.recoveredAt !== undefined && f.restoredAt !== undefined)
     .map((f) => f.recoveredAt! - f.restoredAt!);
@@ -41,7 +40,7 @@ export function formatReport(input: ReportInput): string {
           String(input.submissions.length),
           String(v.tasks),
           String(v.lost.length),
-          `${extra} (bound ${v.duplicateBound})`,
+          `${v.extraEmails} (bound ${v.duplicateBound})`,
           String(v.stuck.length),
           String(v.failed.length),
           recoveries.length ? `${seconds(Math.max(...recoveries))}${v.unrecovered.length ? `, ${v.unrecovered.length} never` : ''}` : '-',
