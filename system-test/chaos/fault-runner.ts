@@ -64,6 +64,7 @@ export async function runFaults(
       await system.undoFaults();
     }
     record.restoredAt = Date.now();
+    if (options.signal.aborted) continue;
     const recovered = await workload.probe(
       `${planned.index}`,
       probeApi(planned),

@@ -12,6 +12,8 @@ export interface ReportInput {
   readonly verdict: Verdict;
   readonly skippedTicks: number;
   readonly settleMs: number;
+  /** The run was interrupted: the checks saw an unfinished run. */
+  readonly interrupted: boolean;
 }
 
 /** Problems listed per invariant, at most. */
@@ -20,7 +22,10 @@ const EXAMPLES = 8;
 export function formatReport(input: ReportInput): string {
   const { verdict: v } = input;
   const lines: string[] = [];
-  lines.push(`chaos run: seed ${input.seed}, ${input.minutes} min, faults ${input.faultList}`);
+  lines.push(
+    `chaos run: seed ${input.seed}, ${input.minutes} min, faults ${input.faultList}` +
+      (input.interrupted ? ' (INTERRUPTED: tasks had no time to finish; the checks below are incomplete)' : ''),
+  );
   lines.push('');
   lines.push(...faultTable(input));
   lines.push('');

@@ -102,6 +102,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosOutcome> {
       verdict,
       skippedTicks: workload.skipped,
       settleMs: settledIn,
+      interrupted: signal.aborted,
     });
     return { plan, faults, verdict, report };
   } finally {
