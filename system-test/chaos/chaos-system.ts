@@ -13,7 +13,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { PrivateRedis } from '@tasks/runtime/testing';
 import { stopAfterBrokerFaults } from '../support/fault-checks';
 import { PrivateRabbit } from '../support/private-rabbit';
-import type { ServiceName, ServiceProcess } from '../support/service-process';
+import { SERVICE_NAMES, type ServiceName, type ServiceProcess } from '../support/service-process';
 import { SmtpSink } from '../support/smtp-sink';
 import { TestPlatform } from '../support/test-platform';
 import { EventJournal } from './event-journal';
@@ -76,7 +76,6 @@ export class ChaosSystem {
     readonly journal: EventJournal,
   ) {
     process.once('exit', this.onExit);
-    for (const service of platform.processes) this.watch(service);
   }
 
   static async start(log: (line: string) => void, env: Record<string, string> = {}): Promise<ChaosSystem> {
@@ -93,13 +92,29 @@ export class ChaosSystem {
       ]);
       const gatewayPort = await freePort();
       log(`starting the six services (gateway on 127.0.0.1:${gatewayPort})`);
+      // Started one by one below, with a supervisor's patience: a loaded machine can take more
+      // than the system tests' 20 s to bring a service up.
       platform = await TestPlatform.start({
         amqpUrl: rabbit.amqpUrl,
         redisUrl: redis.url,
+        services: [],
         env: { ...CHAOS_ENV, GATEWAY_PORT: String(gatewayPort), SMTP_URL: sink.url, ...env },
       });
+      platform.baseUrl = `http://127.0.0.1:${gatewayPort}`;
       const journal = await EventJournal.start(platform.ns);
-      return new ChaosSystem(rabbit, redis, sink, platform, journal);
+      const system = new ChaosSystem(rabbit, redis, sink, platform, journal);
+      try {
+        for (const service of SERVICE_NAMES) await system.restart(service);
+        // The gateway listens before its broker connection is up; the workload starts after.
+        await platform.running('gateway')[0]?.waitForLog('amqp connected', {
+          fields: { connection: 'gateway.publish' },
+          timeoutMs: START_TIMEOUT_MS,
+        });
+      } catch (err) {
+        await system.stop();
+        throw err;
+      }
+      return system;
     } catch (err) {
       await stopAfterBrokerFaults(platform).catch(() => undefined);
       await Promise.allSettled([rabbit?.stop(), redis?.stop(), sink?.close()]);
