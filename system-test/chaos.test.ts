@@ -31,5 +31,5 @@ describe('chaos run (seeded, 2 minutes)', () => {
       duplicatesWithinBound: verdict.extraEmails <= verdict.duplicateBound,
       violations: verdict.violations,
     }).toEqual({ lost: 0, stuck: 0, failed: 0, duplicatesWithinBound: true, violations: [] });
-  }, 15 * 60_000);
+  }, 25 * 60_000); // every planned fault is played: on a loaded machine the run takes ~12 min
 });
