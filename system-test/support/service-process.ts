@@ -3,7 +3,8 @@
  * JSON log lines collected so tests can wait on them.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { waitFor } from '@tasks/runtime/testing';
 
 export const SERVICE_NAMES = [
@@ -16,7 +17,18 @@ export const SERVICE_NAMES = [
 ] as const;
 export type ServiceName = (typeof SERVICE_NAMES)[number];
 
-export const REPO_ROOT = join(__dirname, '..', '..');
+/**
+ * The repository root: the nearest folder above this file that holds the services. Found rather
+ * than fixed, so the helpers also work compiled (the chaos run's build lives deeper).
+ */
+export const REPO_ROOT = findRepoRoot(__dirname);
+
+function findRepoRoot(from: string): string {
+  for (let dir = from; ; dir = dirname(dir)) {
+    if (existsSync(join(dir, 'services', 'gateway', 'package.json'))) return dir;
+    if (dirname(dir) === dir) throw new Error(`no repository root (with services/) above ${from}`);
+  }
+}
 
 export interface LogLine {
   readonly msg?: string;
