@@ -58,7 +58,7 @@ describe('dead-letter replay', () => {
 
   /** A task that failed on attempt 1 and was parked: its record and its dead letter. */
   const parked = async (): Promise<string> => {
-    const taskId = `dl-${randomUUID()}`;
+    const taskId = randomUUID();
     const at = new Date().toISOString();
     const base = { v: 1 as const, task_id: taskId, type: DATA_PROCESS, at, worker: 'w' };
     await store.apply({ ...base, state: 'PENDING', attempt: 0, seq: 0, created_at: at });
