@@ -12,6 +12,11 @@ export {
   type PublishOptions,
 } from './amqp/confirm-publisher';
 export { declareTopology, deleteTopology } from './amqp/declare-topology';
+export {
+  type ChannelLoss,
+  RecoveringChannel,
+  type RecoveringChannelOptions,
+} from './amqp/recovering-channel';
 export { attemptOf, MessageHeaders } from './amqp/message-headers';
 export {
   Delivery,
