@@ -104,6 +104,10 @@ describe('channel-level faults (queue deleted, unroutable command)', () => {
         .filter(([, ok]) => !ok)
         .map(([name]) => name),
     ).toEqual([`processing-worker.consume.consuming.${work}`]);
+    const metrics = await (await fetch(`${url}/metrics`)).text();
+    expect(metrics).toContain(
+      `tasks_amqp_consumer_consuming{connection="processing-worker.consume",queue="${work}"} 0`,
+    );
     await waitFor(
       async () => {
         const { body } = await platform.request('GET', '/health');
