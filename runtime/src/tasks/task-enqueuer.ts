@@ -28,6 +28,10 @@ export interface EnqueueRequest {
    * gives one publishes it again after a failure, so a failure does not revoke it.
    */
   readonly taskId?: string;
+  /**
+   * With a key, a failed enqueue leaves the PENDING record for the caller to remove (another
+   * request with the key may have published the same id with success).
+   */
   readonly idempotencyKey?: string;
   readonly schedule?: CommandEnvelope['schedule'];
   /** Who registers it, shown as the record's worker until a worker picks it up. */
@@ -100,7 +104,11 @@ export class TaskEnqueuer {
       if (request.taskId === undefined && request.idempotencyKey === undefined) {
         await this.revoke(taskId);
       }
-      await this.store.forget(taskId).catch(() => undefined);
+      // With an idempotency key, a concurrent request with the same key may have published the
+      // same id with success: its caller decides whether the record goes.
+      if (request.idempotencyKey === undefined) {
+        await this.store.forget(taskId).catch(() => undefined);
+      }
       throw err;
     }
     return taskId;

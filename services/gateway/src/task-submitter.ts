@@ -118,9 +118,11 @@ export class TaskSubmitter {
     } catch (err) {
       const accepted = await this.abandonKey(idemKey, taskId);
       if (accepted) return this.accepted(spec, accepted);
+      await this.deps.store.forget(taskId).catch(() => undefined);
       throw err;
     }
     if (!(await this.confirmKey(idemKey, taskId))) {
+      await this.deps.store.forget(taskId).catch(() => undefined);
       throw new BrokerUnavailableError(
         'a concurrent request with this Idempotency-Key failed and revoked its task',
       );

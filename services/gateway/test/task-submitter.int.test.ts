@@ -83,6 +83,7 @@ describe('TaskSubmitter when the broker refuses', () => {
     refused.settle(timeout());
     expect(errorCode(await first)).toBe('PUBLISH_TIMEOUT');
     expect(await store.isRevoked(refused.taskId)).toBe(true);
+    expect(await store.get(refused.taskId)).toBeUndefined();
 
     const retry = submitter.submit(email, body, 'key-1');
     const accepted = await nthCall(1);
@@ -105,6 +106,7 @@ describe('TaskSubmitter when the broker refuses', () => {
     callA.settle(timeout());
     expect(await a).toEqual(expect.objectContaining({ task_id: callA.taskId }));
     expect(await store.isRevoked(callA.taskId)).toBe(false);
+    expect((await store.get(callA.taskId))?.state).toBe('PENDING'); // the accepted task's record
   });
 
   it('never answers 202 for an id a failed same-key request revoked first', async () => {
@@ -118,5 +120,6 @@ describe('TaskSubmitter when the broker refuses', () => {
     callB.settle(); // confirmed, but its id is revoked: the worker will skip it
     expect(errorCode(await b)).toBe('BROKER_UNAVAILABLE');
     expect(await store.isRevoked(callB.taskId)).toBe(true);
+    expect(await store.get(callB.taskId)).toBeUndefined();
   });
 });
