@@ -139,7 +139,11 @@ export class AmqpConnection {
     if (current) this.topologyReady.delete(current);
   }
 
-  /** True for channel errors that reconnecting cannot fix (403, 404, 406). */
+  /**
+   * True for reply codes (403, 404, 406) that reopening alone does not fix: a missing or
+   * inequivalent queue or exchange, a refused permission. Channels retry them with backoff (the
+   * topology is declared again first), logged as errors.
+   */
   static isIrrecoverable(err: unknown): boolean {
     const code = (err as { code?: unknown } | undefined)?.code;
     return typeof code === 'number' && IRRECOVERABLE_REPLY_CODES.has(code);

@@ -10,7 +10,7 @@
  */
 import type { Channel, ConfirmChannel } from 'amqplib';
 import type { Logger } from '../logging/logger';
-import type { AmqpConnection } from './amqp-connection';
+import { AmqpConnection } from './amqp-connection';
 
 export type ChannelKind<Confirm extends boolean> = Confirm extends true ? ConfirmChannel : Channel;
 
@@ -135,7 +135,7 @@ export class RecoveringChannel<Confirm extends boolean> {
       await this.options.setup(channel);
     } catch (err) {
       const code = (err as { code?: unknown }).code;
-      const level = code === 403 || code === 404 || code === 406 ? 'error' : 'warn';
+      const level = AmqpConnection.isIrrecoverable(err) ? 'error' : 'warn';
       this.options.log[level]('amqp channel setup failed', {
         channel: this.options.name,
         err: String(err),
@@ -159,7 +159,7 @@ export class RecoveringChannel<Confirm extends boolean> {
     if (this.state === 'closed') return;
     this.state = 'idle';
     if (loss.code !== undefined) {
-      const level = loss.code === 403 || loss.code === 404 || loss.code === 406 ? 'error' : 'warn';
+      const level = AmqpConnection.isIrrecoverable(loss) ? 'error' : 'warn';
       this.options.log[level]('amqp channel closed by the broker', {
         channel: this.options.name,
         code: loss.code,
