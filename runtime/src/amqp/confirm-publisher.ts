@@ -1,6 +1,6 @@
 /**
- * Publishes persistent messages on a confirm channel and resolves only on the broker's confirm
- * (DESIGN §5). A message is held until it is confirmed, refused, or its publish timeout passes:
+ * Publishes persistent messages on a confirm channel and resolves only on the broker's confirm.
+ * A message is held until it is confirmed, refused, or its publish timeout passes:
  *
  * - sent on a channel that then closed (a connection cut, a channel-level close) → sent again
  *   on the next channel, since the broker may or may not have it; consumers are idempotent.
