@@ -6,8 +6,17 @@ export {
   type CommandPublisherOptions,
 } from './amqp/command-publisher';
 export { COMMAND_BATCH_TYPE } from './amqp/command-batch';
-export { ConfirmPublisher, type PublishOptions } from './amqp/confirm-publisher';
+export {
+  ConfirmPublisher,
+  type ConfirmPublisherOptions,
+  type PublishOptions,
+} from './amqp/confirm-publisher';
 export { declareTopology, deleteTopology } from './amqp/declare-topology';
+export {
+  type ChannelLoss,
+  RecoveringChannel,
+  type RecoveringChannelOptions,
+} from './amqp/recovering-channel';
 export { attemptOf, MessageHeaders } from './amqp/message-headers';
 export {
   Delivery,
@@ -113,7 +122,11 @@ export {
   type ScheduleFiring,
   ScheduleStore,
 } from './store/schedule-store';
-export { type EnqueueRequest, TaskEnqueuer } from './tasks/task-enqueuer';
+export {
+  type EnqueueRequest,
+  FAILED_ENQUEUE_REVOKE_TTL_S,
+  TaskEnqueuer,
+} from './tasks/task-enqueuer';
 export { type RevokeOutcome, TaskRevoker, type TaskRevokerDeps } from './tasks/task-revoker';
 export { type TaskRecord, TaskStore, type TaskStoreOptions } from './store/task-store';
 export { type WorkerEntry, WorkerRegistry } from './store/worker-registry';

@@ -210,3 +210,155 @@ describe('QueueConsumer with coalesced acks', () => {
     expect(deliveries).toHaveLength(5);
   });
 });
+
+/**
+ * Channel-level faults: the broker cancels the consumer or closes its channel while the
+ * connection stays up. The consumer must consume again by itself within seconds, and say it is
+ * not consuming (readiness) for as long as it is not.
+ */
+describe('QueueConsumer after a channel-level fault', () => {
+  let ns: TestNamespace;
+  let connection: AmqpConnection;
+  let consumer: QueueConsumer | undefined;
+  let deliveries: Delivery[];
+  let queue: string;
+
+  const publish = (id: string): Promise<void> =>
+    ns.publish(ns.names.tasksExchange, 'task.email.send', JSON.stringify({ id }), {
+      messageId: id,
+    });
+  const consuming = (): boolean | undefined =>
+    connection.consumerStates().find((c) => c.queue === queue)?.consuming;
+  const start = async (): Promise<QueueConsumer> => {
+    consumer = new QueueConsumer(connection, {
+      queue,
+      prefetch: 10,
+      onDelivery: (delivery) => deliveries.push(delivery),
+      log,
+    });
+    await consumer.waitForReady();
+    return consumer;
+  };
+
+  beforeEach(async () => {
+    ns = await new TestNamespace().setup();
+    queue = ns.names.workQueue('email-worker');
+    connection = new AmqpConnection({
+      url: TEST_AMQP_URL,
+      name: 'test.consume',
+      heartbeatS: 5,
+      log,
+      topology: ns.topology,
+    });
+    deliveries = [];
+    consumer = undefined;
+  });
+
+  afterEach(async () => {
+    await consumer?.close();
+    await connection.close();
+    await ns.destroy();
+  });
+
+  /** Publishes `after-<n>` until one is delivered (those sent while the queue is gone are lost). */
+  const publishUntilDelivered = (timeoutMs: number): Promise<Delivery> => {
+    let n = 0;
+    return waitFor(
+      async () => {
+        if (deliveries[0]) return deliveries[0];
+        await publish(`after-${n++}`);
+        return undefined;
+      },
+      { timeoutMs, intervalMs: 250, message: 'a message published after the fault is delivered' },
+    );
+  };
+
+  it('declares its deleted queue again and consumes from it', async () => {
+    await start();
+    await ns.amqp.deleteQueue(queue);
+
+    const delivery = await publishUntilDelivered(15_000);
+    expect(delivery.message.properties.messageId).toMatch(/^after-/);
+    expect(delivery.ack()).toBe(true);
+    expect(consuming()).toBe(true);
+  }, 30_000);
+
+  it('reports not consuming while its queue cannot be declared (406), and recovers after', async () => {
+    await start();
+    await ns.amqp.deleteQueue(queue);
+    // Someone declares the queue with other arguments: declaring ours fails with 406
+    // PRECONDITION_FAILED until it is gone again.
+    await ns.amqp.assertQueue(queue, { durable: false, autoDelete: false });
+    await waitFor(() => consuming() === false, {
+      timeoutMs: 10_000,
+      message: 'the consumer says it is not consuming',
+    });
+
+    await ns.amqp.deleteQueue(queue);
+    await waitFor(() => consuming() === true, {
+      timeoutMs: 15_000,
+      message: 'consuming again once the conflicting queue is gone',
+    });
+    await publish('after-fix');
+    const delivery = await waitFor(() => deliveries[0], { timeoutMs: 10_000 });
+    expect(delivery.message.properties.messageId).toBe('after-fix');
+  }, 40_000);
+
+  it('opens a new channel after the broker closed its channel with 406 and consumes again', async () => {
+    await start();
+    await publish('m1');
+    const first = await waitFor(() => deliveries[0]);
+    // An ack of a delivery tag the channel never gave out: the broker closes the channel with
+    // 406 PRECONDITION_FAILED, as it does when a consumer timeout passes.
+    const channel = (first as unknown as { channel: { ack(m: unknown): void } }).channel;
+    channel.ack({ fields: { deliveryTag: 999_999 } });
+
+    const again = await waitFor(() => deliveries[1], {
+      timeoutMs: 10_000,
+      message: 'the unacked message is delivered again on a new channel',
+    });
+    expect(again.message.properties.messageId).toBe('m1');
+    expect(again.message.fields.redelivered).toBe(true);
+    expect(first.live).toBe(false);
+    expect(again.ack()).toBe(true);
+
+    await publish('m2');
+    const next = await waitFor(() => deliveries[2], { timeoutMs: 10_000 });
+    expect(next.message.properties.messageId).toBe('m2');
+    expect(consuming()).toBe(true);
+  }, 30_000);
+
+  it('declares its own exclusive queue again when it is deleted', async () => {
+    let declared: string | undefined;
+    consumer = new QueueConsumer(connection, {
+      queue: '',
+      prefetch: 10,
+      noAck: true,
+      declare: async (channel) => {
+        const { queue: name } = await channel.assertQueue('', { exclusive: true });
+        await channel.bindQueue(name, ns.names.controlExchange, '');
+        declared = name;
+        return name;
+      },
+      onDelivery: (delivery) => deliveries.push(delivery),
+      log,
+    });
+    await consumer.waitForReady();
+    const firstQueue = declared!;
+
+    // Only its own connection may delete an exclusive queue.
+    const owner = await connection.manager.connection!.createChannel();
+    await owner.deleteQueue(firstQueue);
+    await owner.close();
+    const delivery = await waitFor(
+      async () => {
+        if (deliveries[0]) return deliveries[0];
+        await ns.publish(ns.names.controlExchange, '', JSON.stringify({ revoke: 't1' }));
+        return undefined;
+      },
+      { timeoutMs: 15_000, intervalMs: 250, message: 'a broadcast reaches the new queue' },
+    );
+    expect(declared).not.toBe(firstQueue);
+    expect(JSON.parse(delivery.message.content.toString())).toEqual({ revoke: 't1' });
+  }, 30_000);
+});

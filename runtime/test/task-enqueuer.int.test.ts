@@ -1,8 +1,8 @@
 /**
  * TaskEnqueuer against the real Redis when the broker does not confirm (DESIGN §3): the record
- * is removed, and a command whose outcome is unknown (publish timeout) and that no retry will
- * reuse (no idempotency key) is revoked, so a late delivery is skipped instead of run for a
- * caller that was told it failed. The publisher is a stub that fails as the broker would.
+ * is removed, and a command that no retry will publish again (no idempotency key, no id of the
+ * caller's) is revoked, so a copy the broker did get is skipped instead of run for a caller
+ * that was told it failed. The publisher is a stub that fails as the broker would.
  *
  * Needs Redis at REDIS_URL and RabbitMQ (TestNamespace); keys live under a fresh prefix.
  */
@@ -16,8 +16,14 @@ import {
 } from '@tasks/runtime';
 import { TestNamespace } from '@tasks/runtime/testing';
 
-const failingPublisher = (err: Error): CommandPublisher =>
-  ({ publish: () => Promise.reject(err) }) as unknown as CommandPublisher;
+/** A publisher that fails as the broker would, remembering the task id it was asked for. */
+const failingPublisher = (err: Error, seen: string[]): CommandPublisher =>
+  ({
+    publish: (command: { task_id: string }) => {
+      seen.push(command.task_id);
+      return Promise.reject(err);
+    },
+  }) as unknown as CommandPublisher;
 
 describe('TaskEnqueuer when the broker does not confirm', () => {
   let ns: TestNamespace;
@@ -32,38 +38,51 @@ describe('TaskEnqueuer when the broker does not confirm', () => {
     await ns.destroy();
   });
 
-  const enqueue = async (err: Error, idempotencyKey?: string): Promise<string> => {
-    const taskId = `t-${Math.random().toString(36).slice(2)}`;
-    const enqueuer = new TaskEnqueuer(store, failingPublisher(err));
+  const enqueue = async (
+    err: Error,
+    reuse: { idempotencyKey?: string; taskId?: string } = {},
+  ): Promise<string> => {
+    const seen: string[] = [];
+    const enqueuer = new TaskEnqueuer(store, failingPublisher(err, seen));
     const request = {
       type: 'task.data.process',
       payload: { data: {} },
-      taskId,
       producer: 'test',
-      ...(idempotencyKey ? { idempotencyKey } : {}),
+      ...reuse,
     };
     await expect(enqueuer.enqueue(request)).rejects.toBe(err);
-    return taskId;
+    expect(seen).toHaveLength(1);
+    return seen[0]!;
   };
 
-  it('removes the record and revokes the id after a publish timeout', async () => {
+  it('removes the record and revokes a fresh id after a publish timeout', async () => {
     const id = await enqueue(new PublishTimeoutError('no broker confirm within 10 ms'));
     expect(await store.get(id)).toBeUndefined();
     expect(await store.isRevoked(id)).toBe(true);
     expect(await ns.redis.ttl(store.keys.revoked(id))).toBeGreaterThan(86_400);
   });
 
-  it('does not revoke an id that a retry with the same idempotency key publishes again', async () => {
-    const id = await enqueue(new PublishTimeoutError('no broker confirm within 10 ms'), 'key-1');
-    expect(await store.get(id)).toBeUndefined();
-    expect(await store.isRevoked(id)).toBe(false);
-  });
-
-  it('does not revoke an id the broker refused (nothing can arrive late)', async () => {
+  it('revokes a fresh id the broker refused too: a copy sent before a cut may still arrive', async () => {
     const err = new PublishNackedError('broker refused the message: nack');
     expect(errorCode(err)).toBe('PUBLISH_NACKED');
     const id = await enqueue(err);
     expect(await store.get(id)).toBeUndefined();
+    expect(await store.isRevoked(id)).toBe(true);
+  });
+
+  it('leaves an id with an idempotency key, and its record, to its caller', async () => {
+    const id = await enqueue(new PublishTimeoutError('no broker confirm within 10 ms'), {
+      idempotencyKey: 'key-1',
+    });
+    expect((await store.get(id))?.state).toBe('PENDING');
+    expect(await store.isRevoked(id)).toBe(false);
+  });
+
+  it('does not revoke an id its caller publishes again (a schedule tick retried)', async () => {
+    const id = await enqueue(new PublishTimeoutError('no broker confirm within 10 ms'), {
+      taskId: 'sched-tick-1',
+    });
+    expect(id).toBe('sched-tick-1');
     expect(await store.isRevoked(id)).toBe(false);
   });
 });

@@ -4,13 +4,18 @@
  * caught by the cut may answer 503, and its retry with the same Idempotency-Key is accepted;
  * no accepted task is lost and none ends twice.
  *
+ * Without Idempotency-Key, a short cut is invisible: a command in flight at the cut, or
+ * published during the reconnect, is sent on the new connection, so at most a few POSTs are
+ * answered 503; every 202 e-mail is delivered exactly once, and none answered 503 ever is.
+ *
  * Runs against a private RabbitMQ node (the shared broker is never cut); Redis is shared, under
  * the namespace's prefix.
  */
-import { DATA_PROCESS } from '@tasks/contracts';
+import { DATA_PROCESS, EMAIL_SEND } from '@tasks/contracts';
 import { waitFor } from '@tasks/runtime/testing';
 import { report, stateCount, stopAfterBrokerFaults } from '../support/fault-checks';
 import { PrivateRabbit } from '../support/private-rabbit';
+import { SmtpSink } from '../support/smtp-sink';
 import { TestPlatform } from '../support/test-platform';
 
 const TASKS = 500;
@@ -27,13 +32,15 @@ interface Answer {
 describe('broker closes all connections (private node)', () => {
   let rabbit: PrivateRabbit | undefined;
   let platform: TestPlatform | undefined;
+  let sink: SmtpSink | undefined;
 
   beforeAll(async () => {
     rabbit = await PrivateRabbit.start();
+    sink = await SmtpSink.start();
     platform = await TestPlatform.start({
       amqpUrl: rabbit.amqpUrl,
-      services: ['status-store', 'gateway', 'processing-worker'],
-      env: { PROCESS_STEPS: '1', PROCESS_STEP_MS: '0', CONCURRENCY: '8' },
+      services: ['status-store', 'gateway', 'processing-worker', 'email-worker'],
+      env: { PROCESS_STEPS: '1', PROCESS_STEP_MS: '0', CONCURRENCY: '8', SMTP_URL: sink.url },
     });
   }, 150_000);
 
@@ -41,6 +48,7 @@ describe('broker closes all connections (private node)', () => {
     try {
       await stopAfterBrokerFaults(platform);
     } finally {
+      await sink?.close();
       await rabbit?.stop();
     }
   }, 90_000);
@@ -161,4 +169,74 @@ describe('broker closes all connections (private node)', () => {
       second_cut_to_all_success_ms: allDoneAt - (cuts[1]?.at ?? allDoneAt),
     });
   }, 90_000);
+
+  it('hides two cuts from 400 e-mail POSTs without Idempotency-Key: 202s delivered once, 503s never', async () => {
+    const p = platform!;
+    const node = rabbit!;
+    const mail = sink!;
+    const since = Date.now();
+    const POSTS = 400;
+    const EMAIL_CLIENTS = 20;
+    const answers = new Map<number, { status: number; taskId?: string }>();
+    const subjectOf = (i: number): string => `cut-${since}-${i}`;
+
+    let next = 0;
+    const client = async (): Promise<void> => {
+      while (next < POSTS) {
+        const i = next++;
+        const response = await p.request('POST', '/tasks/email', {
+          email: `client-${i}@example.com`,
+          subject: subjectOf(i),
+          body: 'across a connection cut',
+        });
+        answers.set(i, {
+          status: response.status,
+          taskId: (response.body as { task_id?: string }).task_id,
+        });
+      }
+    };
+    const faults = (async () => {
+      await waitFor(() => answers.size >= 100, { timeoutMs: 60_000, intervalMs: 5 });
+      await node.closeAllConnections('chaos test');
+      await waitFor(() => answers.size >= 250, { timeoutMs: 60_000, intervalMs: 5 });
+      await node.closeAllConnections('chaos test');
+    })();
+    await Promise.all([...Array.from({ length: EMAIL_CLIENTS }, client), faults]);
+
+    const all = [...answers.entries()];
+    const unexpected = all.filter(([, a]) => a.status !== 202 && a.status !== 503);
+    expect(unexpected).toEqual([]);
+    const refused = all.filter(([, a]) => a.status === 503).map(([i]) => i);
+    const accepted = all.filter(([, a]) => a.status === 202).map(([, a]) => a.taskId!);
+    expect(all).toHaveLength(POSTS);
+    expect(refused.length).toBeLessThanOrEqual(POSTS * 0.02);
+
+    await waitFor(
+      async () => (await stateCount(p.ns, EMAIL_SEND, 'SUCCESS', since)) >= accepted.length,
+      { timeoutMs: 90_000, intervalMs: 250, message: `${accepted.length} e-mails SUCCESS` },
+    );
+    const emailQueue = p.ns.names.workQueue('email-worker');
+    await waitFor(
+      async () => {
+        const q = await node.queueCounts(emailQueue);
+        return q?.ready === 0 && q.unacked === 0;
+      },
+      { timeoutMs: 30_000, intervalMs: 250, message: 'e-mail queue drained' },
+    );
+
+    const counts = mail.counts();
+    const notOnce = accepted.filter((id) => counts.get(`<${id}@tasks.local>`) !== 1);
+    expect(notOnce).toEqual([]);
+    const refusedSubjects = new Set(refused.map(subjectOf));
+    const sentFor503 = mail.accepted.filter((m) => refusedSubjects.has(m.subject));
+    expect(sentFor503).toEqual([]);
+
+    report('close_all_connections x2, e-mails without Idempotency-Key', {
+      posts: POSTS,
+      answers_503: refused.length,
+      accepted: accepted.length,
+      delivered_once: accepted.length - notOnce.length,
+      delivered_for_503: sentFor503.length,
+    });
+  }, 240_000);
 });

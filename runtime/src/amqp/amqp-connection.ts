@@ -9,6 +9,7 @@ import type { Topology } from '@tasks/contracts';
 import * as amqpManager from 'amqp-connection-manager';
 import type { Channel, ConfirmChannel } from 'amqplib';
 import { censorUrl, type Logger } from '../logging/logger';
+import { addGaugeSource } from '../telemetry/metrics';
 import { declareTopology } from './declare-topology';
 
 export interface AmqpConnectionOptions {
@@ -29,6 +30,8 @@ export class AmqpConnection {
   private blocked = false;
   private topologyReady = new WeakMap<object, Promise<void>>();
   private closing: Promise<void> | undefined;
+  private readonly consumers = new Map<symbol, { queue: string; consuming: () => boolean }>();
+  private readonly removeGauge: () => void;
 
   constructor(private readonly options: AmqpConnectionOptions) {
     const log = options.log.child({ connection: options.name });
@@ -57,6 +60,18 @@ export class AmqpConnection {
       this.blocked = false;
       log.info('amqp connection unblocked');
     });
+    this.removeGauge = addGaugeSource(
+      {
+        name: 'tasks_amqp_consumer_consuming',
+        help: 'Whether a consumer is registered with the broker: 1 consuming, 0 deaf (readiness red)',
+        labelNames: ['connection', 'queue'],
+      },
+      (gauge) => {
+        for (const { queue, consuming } of this.consumerStates()) {
+          gauge.set({ connection: options.name, queue }, consuming ? 1 : 0);
+        }
+      },
+    );
   }
 
   get name(): string {
@@ -89,13 +104,46 @@ export class AmqpConnection {
     await ready;
   }
 
+  /**
+   * Declares the topology again now, on `channel`, and remembers it as declared: after the
+   * broker cancelled a consumer because its queue was deleted.
+   */
+  async redeclareTopology(channel: Channel | ConfirmChannel): Promise<void> {
+    this.invalidateTopology();
+    await this.ensureTopology(channel);
+  }
+
+  /**
+   * Registers a consumer of this connection for readiness; returns its remover. `consuming`
+   * answers whether the broker has it registered right now.
+   */
+  trackConsumer(queue: string, consuming: () => boolean): () => void {
+    const key = Symbol(queue);
+    this.consumers.set(key, { queue, consuming });
+    return () => {
+      this.consumers.delete(key);
+    };
+  }
+
+  /**
+   * Each consumer of this connection by queue (`exclusive` for a server-named one), true while
+   * it is consuming: connected is not enough, a cancelled or closed consumer is deaf.
+   */
+  consumerStates(): { readonly queue: string; readonly consuming: boolean }[] {
+    return [...this.consumers.values()].map((c) => ({ queue: c.queue, consuming: c.consuming() }));
+  }
+
   /** Forgets that the topology was declared, so the next channel setup declares it again. */
   invalidateTopology(): void {
     const current = this.manager.connection;
     if (current) this.topologyReady.delete(current);
   }
 
-  /** True for channel errors that reconnecting cannot fix (403, 404, 406). */
+  /**
+   * True for reply codes (403, 404, 406) that reopening alone does not fix: a missing or
+   * inequivalent queue or exchange, a refused permission. Channels retry them with backoff (the
+   * topology is declared again first), logged as errors.
+   */
   static isIrrecoverable(err: unknown): boolean {
     const code = (err as { code?: unknown } | undefined)?.code;
     return typeof code === 'number' && IRRECOVERABLE_REPLY_CODES.has(code);
@@ -103,6 +151,7 @@ export class AmqpConnection {
 
   /** Closes the connection; idempotent. */
   close(): Promise<void> {
+    this.removeGauge();
     this.closing ??= this.manager.close().catch((err: unknown) => {
       this.options.log.warn('amqp close failed', { err: String(err) });
     });

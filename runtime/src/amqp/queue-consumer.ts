@@ -1,14 +1,14 @@
 /**
  * Consumes one queue with manual acks and a bounded prefetch, on a channel that is set up again
- * after every reconnect. Each delivery remembers the channel that delivered it: an ack is sent
+ * after every reconnect and after every channel-level close. Each delivery remembers the channel that delivered it: an ack is sent
  * only on that channel, and dropped when it has closed (the broker redelivers the message), never
  * sent on a newer channel where the delivery tag means something else (amqp-connection-manager
  * issue #297).
  */
-import type { ChannelWrapper } from 'amqp-connection-manager';
 import type { Channel, ConsumeMessage } from 'amqplib';
 import type { Logger } from '../logging/logger';
-import { AmqpConnection } from './amqp-connection';
+import type { AmqpConnection } from './amqp-connection';
+import { RecoveringChannel } from './recovering-channel';
 
 /** A message to settle once: a delivery, or one command of a batch delivery (batch-delivery.ts). */
 export interface Settleable {
@@ -144,24 +144,33 @@ export interface QueueConsumerOptions {
   readonly coalesceAcks?: boolean;
 }
 
+/**
+ * Consumes one queue until closed, through every fault it can live through: after a reconnect,
+ * after the broker closed its channel (RecoveringChannel opens another, declaring the topology
+ * again first), and after the broker cancelled the consumer (its queue was deleted): the queue
+ * is declared again on the same channel and consumed again, so the deliveries in progress can
+ * still be acked. `consuming` is true only while the broker has a consumer registered for it.
+ */
 export class QueueConsumer {
-  private readonly wrapper: ChannelWrapper;
+  private readonly channel: RecoveringChannel<false>;
   private current: { channel: Channel; consumerTag: string } | undefined;
   private cancelled = false;
   private closing: Promise<void> | undefined;
+  private readonly untrack: () => void;
 
   constructor(
-    connection: AmqpConnection,
+    private readonly connection: AmqpConnection,
     private readonly options: QueueConsumerOptions,
   ) {
-    this.wrapper = connection.manager.createChannel({
-      name: `${connection.name}.consume.${options.queue || 'exclusive'}`,
+    const label = options.queue || 'exclusive';
+    this.untrack = connection.trackConsumer(label, () => this.consuming);
+    this.channel = new RecoveringChannel(connection, {
+      name: `${connection.name}.consume.${label}`,
       confirm: false,
-      json: false,
-      setup: async (channel: Channel) => {
-        await connection.ensureTopology(channel);
+      log: options.log,
+      setup: async (channel) => {
         if (this.cancelled) return;
-        const queue = options.declare ? await options.declare(channel) : options.queue;
+        await connection.ensureTopology(channel);
         let open = true;
         channel.once('close', () => {
           open = false;
@@ -170,39 +179,77 @@ export class QueueConsumer {
         const isOpen = (): boolean => open;
         const window =
           options.coalesceAcks && !options.noAck ? new AckWindow(channel, isOpen) : undefined;
-        const { consumerTag } = await channel.consume(
-          queue,
-          (message) => {
-            if (message === null) {
-              // The broker cancelled us (queue deleted): reopen, which declares it again.
-              options.log.warn('consumer cancelled by the broker', { queue });
-              connection.invalidateTopology();
-              channel.close().catch(() => undefined);
-              return;
-            }
-            const delivery = new Delivery(message, channel, isOpen, window);
-            window?.track(delivery);
-            options.onDelivery(delivery);
-          },
-          { noAck: options.noAck ?? false },
-        );
-        this.current = { channel, consumerTag };
+        await this.consume(channel, isOpen, window);
+      },
+      onLost: (channel, loss) => {
+        if (this.current?.channel === channel) this.current = undefined;
+        // A broker-side close may come from a missing queue: declare everything again.
+        if (loss.code !== undefined) connection.invalidateTopology();
       },
     });
-    // A setup cut short by a connection drop is retried on the next connect; without a listener
-    // amqp-connection-manager's 'error' event would be thrown and crash the process.
-    this.wrapper.on('error', (err: unknown) => {
-      const level = AmqpConnection.isIrrecoverable(err) ? 'error' : 'warn';
-      options.log[level]('consumer channel setup failed', {
-        queue: options.queue,
-        err: String(err),
-      });
-    });
+  }
+
+  /** True while the broker has this consumer registered (deliveries can arrive). */
+  get consuming(): boolean {
+    return this.current !== undefined && this.channel.current === this.current.channel;
   }
 
   /** Resolves once the first consumer is registered. */
   waitForReady(): Promise<void> {
-    return this.wrapper.waitForConnect();
+    return this.channel.waitForOpen();
+  }
+
+  private async consume(
+    channel: Channel,
+    isOpen: () => boolean,
+    window: AckWindow | undefined,
+  ): Promise<void> {
+    const queue = this.options.declare ? await this.options.declare(channel) : this.options.queue;
+    const { consumerTag } = await channel.consume(
+      queue,
+      (message) => {
+        if (message === null) {
+          this.onCancelledByBroker(channel, queue, isOpen, window);
+          return;
+        }
+        const delivery = new Delivery(message, channel, isOpen, window);
+        window?.track(delivery);
+        this.options.onDelivery(delivery);
+      },
+      { noAck: this.options.noAck ?? false },
+    );
+    if (this.cancelled) {
+      await channel.cancel(consumerTag).catch(() => undefined);
+      return;
+    }
+    this.current = { channel, consumerTag };
+  }
+
+  /**
+   * The broker cancelled the consumer (its queue was deleted, or a cluster moved it): declare
+   * the topology again and consume again on the same channel, so deliveries still in progress
+   * keep their channel; if that fails, the channel is recycled and set up from scratch.
+   */
+  private onCancelledByBroker(
+    channel: Channel,
+    queue: string,
+    isOpen: () => boolean,
+    window: AckWindow | undefined,
+  ): void {
+    if (this.current?.channel === channel) this.current = undefined;
+    this.options.log.warn('consumer cancelled by the broker; consuming again', { queue });
+    this.connection.invalidateTopology();
+    if (this.cancelled) return;
+    void (async () => {
+      await this.connection.redeclareTopology(channel);
+      await this.consume(channel, isOpen, window);
+    })().catch((err: unknown) => {
+      this.options.log.warn('consuming again failed; reopening the channel', {
+        queue,
+        err: String(err),
+      });
+      this.channel.recycle('consumer could not be registered again');
+    });
   }
 
   /** Stops new deliveries; in-flight ones can still be acked on their channel. */
@@ -222,7 +269,8 @@ export class QueueConsumer {
   close(): Promise<void> {
     this.closing ??= (async () => {
       await this.cancel();
-      await this.wrapper.close().catch((err: unknown) => {
+      this.untrack();
+      await this.channel.close().catch((err: unknown) => {
         this.options.log.warn('consumer channel close failed', { err: String(err) });
       });
     })();

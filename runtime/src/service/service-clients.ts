@@ -38,6 +38,8 @@ export function openServiceClients(
     publishTimeoutMs: config.PUBLISH_TIMEOUT_MS,
     appId: service,
     log,
+    // Commands: one no queue takes is an error to its publisher, never a silent drop.
+    mandatoryExchanges: [broker.names.tasksExchange],
   });
   const redis = createRedis({
     url: config.REDIS_URL,

@@ -8,7 +8,11 @@ import { type ProbeServerConfig, probePort } from '../config/probe-config';
 import type { Logger } from '../logging/logger';
 import type { Redis } from '../redis/redis-client';
 import { addGaugeSource } from '../telemetry/metrics';
-import { type ProbeServer, type ReadinessChecks, startProbeServer } from '../telemetry/probe-server';
+import {
+  type ProbeServer,
+  type ReadinessChecks,
+  startProbeServer,
+} from '../telemetry/probe-server';
 import type { Worker } from '../worker/run-worker';
 
 export function startServiceProbes(options: {
@@ -25,13 +29,23 @@ export function startServiceProbes(options: {
   });
 }
 
-/** Readiness of the usual clients: each AMQP connection connected, Redis ready. */
+/**
+ * Readiness of the usual clients: each AMQP connection connected, each consumer on it consuming
+ * (`<connection>.consuming.<queue>`: connected is not enough, a cancelled consumer is deaf),
+ * Redis ready.
+ */
 export function clientReadiness(
   connections: readonly AmqpConnection[],
   redis?: Redis,
 ): Record<string, boolean> {
   const checks: Record<string, boolean> = {};
-  for (const connection of connections) checks[connection.name] = connection.isConnected();
+  for (const connection of connections) {
+    checks[connection.name] = connection.isConnected();
+    for (const { queue, consuming } of connection.consumerStates()) {
+      const key = `${connection.name}.consuming.${queue}`;
+      checks[key] = (checks[key] ?? true) && consuming;
+    }
+  }
   if (redis) checks.redis = redis.status === 'ready';
   return checks;
 }

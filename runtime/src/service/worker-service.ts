@@ -56,7 +56,12 @@ export async function startWorkerService(
       softTimeLimitMs: config.SOFT_TIME_LIMIT_MS,
       drainTimeoutMs: config.SHUTDOWN_GRACE_MS,
       heartbeatMs: config.WORKER_HEARTBEAT_MS,
-      details: options.details,
+      // `consuming` tells /health a connected worker that hears nothing (its consumer
+      // cancelled, its channel reopening) from one that takes tasks.
+      details: () => ({
+        ...options.details?.(),
+        consuming: consumeConnection.consumerStates().every((c) => c.consuming),
+      }),
     },
   );
   await publisher.waitForReady();

@@ -1,13 +1,19 @@
 /**
  * Puts a new task on its way (DESIGN §3): register PENDING in the read model (so its id is
- * readable at once) → publish the command and wait for the broker's confirm. If the broker does
- * not confirm, the record is removed again and the error is rethrown: a task the caller could
- * not be told about must not linger as an eternal PENDING. Used by the gateway and the scheduler.
+ * readable at once) → publish the command and wait for the broker's confirm. A reconnect in
+ * progress is waited for (up to the publish timeout) and a command in flight at a connection cut
+ * is sent again, so a short cut only delays the answer. If the broker still does not confirm,
+ * the record is removed again and the error is rethrown: a task the caller could not be told
+ * about must not linger as an eternal PENDING. Used by the gateway and the scheduler.
+ *
+ * When the caller will not publish the same id again (no `taskId`, no idempotency key), a failed
+ * enqueue first revokes the id: a copy the broker did get (the outcome of a timed-out or cut
+ * publish is unknown) is skipped by the worker, so nothing runs for a caller told it failed.
  */
 import { randomUUID } from 'node:crypto';
+import { setTimeout as delay } from 'node:timers/promises';
 import type { CommandEnvelope } from '@tasks/contracts';
 import type { CommandPublisher } from '../amqp/command-publisher';
-import { errorCode } from '../errors';
 import type { TaskStore } from '../store/task-store';
 
 export interface EnqueueRequest {
@@ -17,8 +23,15 @@ export interface EnqueueRequest {
   readonly priority?: number;
   /** Not before this time (countdown / eta). */
   readonly notBefore?: Date;
-  /** Reuse an id (idempotent retries, schedule ticks); a fresh UUID otherwise. */
+  /**
+   * Reuse an id (idempotent retries, schedule ticks); a fresh UUID otherwise. A caller that
+   * gives one publishes it again after a failure, so a failure does not revoke it.
+   */
   readonly taskId?: string;
+  /**
+   * With a key, a failed enqueue leaves the PENDING record for the caller to remove (another
+   * request with the key may have published the same id with success).
+   */
   readonly idempotencyKey?: string;
   readonly schedule?: CommandEnvelope['schedule'];
   /** Who registers it, shown as the record's worker until a worker picks it up. */
@@ -28,15 +41,20 @@ export interface EnqueueRequest {
 }
 
 /**
- * How long a command whose publish timed out stays revoked, in seconds: longer than it can wait
- * in a blocked connection or the delay levels.
+ * How long a command whose publish failed stays revoked, in seconds: longer than it can wait in
+ * a blocked connection or the delay levels.
  */
-const UNKNOWN_OUTCOME_REVOKE_TTL_S = 30 * 86_400;
+export const FAILED_ENQUEUE_REVOKE_TTL_S = 30 * 86_400;
+
+/** Tries to write a revocation this many times before giving up (each one fails fast). */
+const REVOKE_ATTEMPTS = 3;
 
 export class TaskEnqueuer {
   constructor(
     private readonly store: TaskStore,
     private readonly commands: CommandPublisher,
+    /** Told when a failed enqueue could not be revoked (Redis down too): log it loudly. */
+    private readonly onRevokeFailed?: (taskId: string, err: unknown) => void,
   ) {}
 
   /** Resolves with the task id once the broker confirmed the command. */
@@ -77,18 +95,38 @@ export class TaskEnqueuer {
       await this.commands.publish(command, {
         attempt: 1,
         delayMs: notBefore ? notBefore.getTime() - now.getTime() : 0,
+        // Only a resource alarm fails at once; a reconnect is waited for.
         failFast: true,
       });
     } catch (err) {
-      // A timeout leaves the outcome unknown: a command written as a memory alarm blocked the
-      // connection is routed once the alarm clears. Without an idempotency key no retry reuses
-      // this id, so revoke it: a late delivery is skipped, not run for a caller told it failed.
-      if (!request.idempotencyKey && errorCode(err) === 'PUBLISH_TIMEOUT') {
-        await this.store.revoke(taskId, UNKNOWN_OUTCOME_REVOKE_TTL_S).catch(() => undefined);
+      // The outcome may be unknown (a timed-out publish, a copy sent before a cut): with no
+      // retry reusing this id, revoke it before the caller hears of the failure.
+      if (request.taskId === undefined && request.idempotencyKey === undefined) {
+        await this.revoke(taskId);
       }
-      await this.store.forget(taskId).catch(() => undefined);
+      // With an idempotency key, a concurrent request with the same key may have published the
+      // same id with success: its caller decides whether the record goes.
+      if (request.idempotencyKey === undefined) {
+        await this.store.forget(taskId).catch(() => undefined);
+      }
       throw err;
     }
     return taskId;
+  }
+
+  /** Writes the revocation, trying a few times: Redis clients here fail fast when offline. */
+  private async revoke(taskId: string): Promise<void> {
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        await this.store.revoke(taskId, FAILED_ENQUEUE_REVOKE_TTL_S);
+        return;
+      } catch (err) {
+        if (attempt >= REVOKE_ATTEMPTS) {
+          this.onRevokeFailed?.(taskId, err);
+          return;
+        }
+        await delay(100 * attempt);
+      }
+    }
   }
 }

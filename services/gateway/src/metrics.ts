@@ -12,6 +12,7 @@ import {
   type Logger,
   type ReadinessChecks,
   readinessReport,
+  RecoveringChannel,
   renderMetrics,
 } from '@tasks/runtime';
 import { Router } from 'express';
@@ -43,11 +44,11 @@ export interface QueueStat {
 
 /**
  * Depth and consumers of every queue of the topology, read with passive declares on a channel
- * of its own (a missing queue closes the channel; the others still answer), at most once per
- * `cacheMs` however often it is asked.
+ * of its own (a missing queue closes the channel, which reopens by itself; the queues read after
+ * it are left out of that read), at most once per `cacheMs` however often it is asked.
  */
 export class QueueStats {
-  private readonly channel: ReturnType<AmqpConnection['manager']['createChannel']>;
+  private readonly channel: RecoveringChannel<false>;
   private cached: { at: number; stats: Promise<QueueStat[]> } | undefined;
 
   constructor(
@@ -59,13 +60,12 @@ export class QueueStats {
       readonly cacheMs?: number;
     },
   ) {
-    this.channel = options.connection.manager.createChannel({
+    this.channel = new RecoveringChannel(options.connection, {
       name: 'gateway.queue-stats',
-      json: false,
+      confirm: false,
+      setup: () => Promise.resolve(),
+      log: options.log,
     });
-    this.channel.on('error', (err: unknown) =>
-      options.log.warn('queue stats channel failed', { err: String(err) }),
-    );
   }
 
   /** Every queue of the topology that answered, in topology order; empty while disconnected. */
@@ -81,8 +81,10 @@ export class QueueStats {
     const out: QueueStat[] = [];
     if (!this.options.connection.isConnected()) return out;
     for (const { name } of this.options.topology.queues) {
+      const channel = this.channel.current;
+      if (!channel) break;
       try {
-        const reply = await this.channel.checkQueue(name);
+        const reply = await channel.checkQueue(name);
         out.push({ name, messages: reply.messageCount, consumers: reply.consumerCount });
       } catch (err) {
         this.options.log.debug('queue stats unavailable', { queue: name, err: describeError(err) });

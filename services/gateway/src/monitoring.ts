@@ -71,7 +71,9 @@ export class Monitoring {
       };
     }
     const online = workers.filter((w) => w.online);
-    const served = new Set(online.flatMap((w) => w.task_types));
+    // A worker that is online but not consuming (as its last heartbeat said) serves nothing.
+    const consuming = (w: (typeof workers)[number]): boolean => w.details?.consuming !== false;
+    const served = new Set(online.filter(consuming).flatMap((w) => w.task_types));
     const needed = Object.values(TASK_TYPES).map((t) => t.routingKey);
     const coverage = needed.filter((key) => served.has(key)).length;
     const status =
@@ -84,6 +86,7 @@ export class Monitoring {
     for (const w of workers) {
       worker_details[w.worker] = {
         status: w.online ? 'online' : 'offline',
+        consuming: w.online && consuming(w),
         service: w.service,
         task_types: w.task_types,
         active: w.active.length,

@@ -6,6 +6,12 @@
  * With an Idempotency-Key, the same key and body within IDEMPOTENCY_TTL_S answer the same task
  * id; the same key with another body is 422. A key whose first request never got its confirm
  * (crash, broker down) publishes the same task id again: workers are idempotent on it.
+ *
+ * A 503 means the task will never run: without a key the enqueuer revokes the id before the
+ * answer; with a key, the failed request revokes its id and frees the key in one step, unless a
+ * concurrent request with the same key was accepted first (then both answer its id), and an
+ * accepted request confirms the key only if its id was not revoked meanwhile (else it too
+ * answers 503: its command is skipped by the worker).
  */
 import { createHash, randomUUID } from 'node:crypto';
 import {
@@ -14,7 +20,13 @@ import {
   TASK_TYPES,
   type TaskCreatedResponse,
 } from '@tasks/contracts';
-import type { Redis, TaskEnqueuer, TaskStore } from '@tasks/runtime';
+import {
+  BrokerUnavailableError,
+  FAILED_ENQUEUE_REVOKE_TTL_S,
+  type Redis,
+  type TaskEnqueuer,
+  type TaskStore,
+} from '@tasks/runtime';
 import { HttpError, unprocessable } from './http-error';
 import type { TaskBudget } from './security/task-budget';
 import type { TaskRequestSpec } from './task-requests';
@@ -96,17 +108,32 @@ export class TaskSubmitter {
     // A replay of a confirmed Idempotency-Key (above) creates nothing and costs nothing.
     await this.deps.budget?.charge(owner, { tasks: 1, emails: spec.apiName === 'email' ? 1 : 0 });
 
-    await this.deps.enqueuer.enqueue({
-      type: spec.routingKey,
-      payload,
-      priority,
-      notBefore,
-      taskId,
-      idempotencyKey,
-      producer: 'gateway',
-      owner,
-    });
-    if (idemKey) await this.confirmKey(idemKey, taskId);
+    const enqueue = (id: string | undefined): Promise<string> =>
+      this.deps.enqueuer.enqueue({
+        type: spec.routingKey,
+        payload,
+        priority,
+        notBefore,
+        taskId: id,
+        idempotencyKey,
+        producer: 'gateway',
+        owner,
+      });
+    if (!idemKey) return this.accepted(spec, await enqueue(undefined));
+    try {
+      await enqueue(taskId);
+    } catch (err) {
+      const accepted = await this.abandonKey(idemKey, taskId);
+      if (accepted) return this.accepted(spec, accepted);
+      await this.deps.store.forget(taskId).catch(() => undefined);
+      throw err;
+    }
+    if (!(await this.confirmKey(idemKey, taskId))) {
+      await this.deps.store.forget(taskId).catch(() => undefined);
+      throw new BrokerUnavailableError(
+        'a concurrent request with this Idempotency-Key failed and revoked its task',
+      );
+    }
     return this.accepted(spec, taskId);
   }
 
@@ -158,12 +185,32 @@ export class TaskSubmitter {
     return JSON.parse(existing) as IdempotencyEntry;
   }
 
-  private async confirmKey(key: string, taskId: string): Promise<void> {
-    const raw = await this.deps.redis.get(key);
-    if (!raw) return;
-    const entry = JSON.parse(raw) as IdempotencyEntry;
-    if (entry.task_id !== taskId) return;
-    await this.deps.redis.set(key, JSON.stringify({ ...entry, confirmed: true }), 'KEEPTTL');
+  /** Marks the key's entry confirmed; false (nothing changed) when the id was revoked. */
+  private async confirmKey(key: string, taskId: string): Promise<boolean> {
+    const result = await this.deps.redis.eval(
+      CONFIRM_KEY_SCRIPT,
+      2,
+      key,
+      this.deps.store.keys.revoked(taskId),
+      taskId,
+    );
+    return result === 1;
+  }
+
+  /**
+   * After a failed enqueue: revokes the id and frees the key, in one step. Returns the key's
+   * accepted task id instead (nothing revoked) when a concurrent request got it confirmed.
+   */
+  private async abandonKey(key: string, taskId: string): Promise<string | undefined> {
+    const result = await this.deps.redis.eval(
+      ABANDON_KEY_SCRIPT,
+      2,
+      key,
+      this.deps.store.keys.revoked(taskId),
+      taskId,
+      String(FAILED_ENQUEUE_REVOKE_TTL_S),
+    );
+    return typeof result === 'string' && result.length > 0 ? result : undefined;
   }
 }
 
@@ -176,5 +223,40 @@ function validKey(key: string): string {
   }
   return key;
 }
+
+/**
+ * KEYS: idempotency entry, revocation of ARGV[1] (the task id). Confirms the entry if it is
+ * still this id's and the id is not revoked: 1; revoked: 0. GET, not EXISTS: the gateway's
+ * Redis user may run only the commands it needs.
+ */
+const CONFIRM_KEY_SCRIPT = `
+if redis.call('GET', KEYS[2]) then return 0 end
+local raw = redis.call('GET', KEYS[1])
+if raw then
+  local entry = cjson.decode(raw)
+  if entry.task_id == ARGV[1] and not entry.confirmed then
+    entry.confirmed = true
+    redis.call('SET', KEYS[1], cjson.encode(entry), 'KEEPTTL')
+  end
+end
+return 1`;
+
+/**
+ * KEYS: idempotency entry, revocation of ARGV[1] (the task id); ARGV[2]: revocation TTL (s).
+ * A confirmed entry answers its task id (another request was accepted; ours is revoked if it
+ * is a different id); else the entry is deleted if it is ours, the id revoked, and '' returned.
+ */
+const ABANDON_KEY_SCRIPT = `
+local raw = redis.call('GET', KEYS[1])
+if raw then
+  local entry = cjson.decode(raw)
+  if entry.confirmed then
+    if entry.task_id ~= ARGV[1] then redis.call('SET', KEYS[2], '1', 'EX', ARGV[2]) end
+    return entry.task_id
+  end
+  if entry.task_id == ARGV[1] then redis.call('DEL', KEYS[1]) end
+end
+redis.call('SET', KEYS[2], '1', 'EX', ARGV[2])
+return ''`;
 
 const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
