@@ -32,6 +32,7 @@ import {
   TaskStore,
   Worker,
   type WorkerOptions,
+  WorkflowStore,
 } from '@tasks/runtime';
 import { TEST_AMQP_URL, TestNamespace, waitFor } from '@tasks/runtime/testing';
 import * as amqplib from 'amqplib';
@@ -213,6 +214,8 @@ describe('Worker', () => {
         consumeConnection,
         publisher,
         store,
+        deadLetters: new DeadLetterStore(ns.redis, ns.redisPrefix),
+        workflows: new WorkflowStore(ns.redis, ns.redisPrefix, 3600),
         names: ns.names,
         delay: DELAY,
         log,
