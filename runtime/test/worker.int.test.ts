@@ -463,32 +463,114 @@ describe('Worker', () => {
       expect(await ns.depth(queue)).toBe(0);
     });
 
-    it('parks a command redelivered more than maxDeliveries times', async () => {
-      // Each run "crashes its worker": the consume connection drops before the ack, so the
-      // broker redelivers (redelivered=true), and the worker counts it.
-      await startWorker(
-        async (_payload, ctx) => {
-          void consumeConnection.manager.connection?.close().catch(() => undefined);
-          await untilAborted(ctx.signal);
-          throw new ShutdownError(); // only when the test ends: hands the message back
-        },
-        { maxDeliveries: 1, concurrency: 4, prefetch: 4 },
-      );
+    it('charges a crash loop to the task that causes it and parks only that one', async () => {
+      // A "process" is a Worker on its own consume connection. The culprit "kills" it: the
+      // connection closes for good (the broker redelivers what it held) and no run of that
+      // process ever ends, as after a real crash. A supervisor starts the next process.
+      const processes: { worker: Worker; connection: AmqpConnection }[] = [];
+      const startProcess = async (): Promise<{ died: Promise<void> }> => {
+        let die!: () => void;
+        const died = new Promise<void>((resolve) => {
+          die = resolve;
+        });
+        let dead = false;
+        const connection = new AmqpConnection({
+          url: TEST_AMQP_URL,
+          name: `test-worker-${processes.length}.consume`,
+          heartbeatS: 5,
+          log,
+        });
+        const task = defineTask({
+          routingKey: EMAIL_SEND,
+          payload: EmailSendPayload,
+          handler: async (_payload: EmailSendPayload, ctx: TaskContext) => {
+            calls.push({ taskId: ctx.taskId, attempt: ctx.attempt, startedAt: performance.now() });
+            if (ctx.taskId === 'culprit') {
+              dead = true;
+              die();
+              void connection.close();
+            } else {
+              await Promise.race([new Promise((resolve) => setTimeout(resolve, 300)), died]);
+            }
+            if (dead) {
+              await untilAborted(ctx.signal); // a dead process's runs never end
+              throw new ShutdownError();
+            }
+            return { status: 'sent' };
+          },
+        });
+        const worker = new Worker(
+          {
+            consumeConnection: connection,
+            publisher,
+            store,
+            deadLetters: new DeadLetterStore(ns.redis, ns.redisPrefix),
+            workflows: new WorkflowStore(ns.redis, ns.redisPrefix, 3600),
+            names: ns.names,
+            delay: DELAY,
+            log,
+          },
+          {
+            service: SERVICE,
+            name: `test-worker-${processes.length}`,
+            tasks: [task],
+            concurrency: 4,
+            prefetch: 4,
+            retry: { baseMs: 200, factor: 2, jitter: 0, maxDelayMs: 10_000, maxRetries: 3 },
+            maxDeliveries: 1,
+            timeLimitMs: 0,
+            softTimeLimitMs: 0,
+            drainTimeoutMs: 200,
+            heartbeatMs: 60_000,
+          },
+        );
+        processes.push({ worker, connection });
+        // Not awaited: the culprit can kill it before its control consumer is registered.
+        void worker.start().catch(() => undefined);
+        return { died };
+      };
+      const ids = ['culprit', 'i1', 'i2', 'i3'];
+      const ended = (): boolean =>
+        ids.every((id) => eventsOf(id).some((e) => ['SUCCESS', 'FAILURE'].includes(e.state)));
 
-      await submit('t1');
-      const failure = await waitForEvent('t1', 'FAILURE', 15_000);
+      try {
+        for (const id of ids) await submit(id);
+        let restarts = 0;
+        for (;;) {
+          const { died } = await startProcess();
+          const outcome = await Promise.race([
+            died.then(() => 'died' as const),
+            waitFor(ended, { timeoutMs: 15_000, message: 'every task ended' }).then(
+              () => 'ended' as const,
+            ),
+          ]);
+          if (outcome === 'ended') break;
+          restarts += 1;
+          expect(restarts).toBeLessThanOrEqual(5);
+        }
 
-      expect(calls.map((c) => c.attempt)).toEqual([1, 1]);
-      expect(failure.error).toMatch(/^delivered 3 times without finishing/);
-      const [copy] = await parked(1);
-      expect(copy!.properties.messageId).toBe('t1');
-      expect(copy!.properties.headers?.['x-park-reason']).toBe(failure.error);
-      expect(await ns.redis.get(store.keys.deliveries('t1', 1))).toBe('2');
-      // The "crashed" runs still hang on their dead channels: end them, then close.
-      for (const release of releases) release();
-      await worker!.close();
+        for (const id of ['i1', 'i2', 'i3']) await waitForEvent(id, 'SUCCESS');
+        const failure = await waitForEvent('culprit', 'FAILURE');
+        expect(failure.error).toBe('killed its worker 1 times running alone (crash loop)');
+        // Its fresh run and its first redelivery run beside others and are not charged; its
+        // lone runs are: one crash charged (maxDeliveries 1), the next lone run parks it.
+        expect(calls.filter((c) => c.taskId === 'culprit')).toHaveLength(3);
+        const [copy, ...more] = await parked(1);
+        expect(more).toHaveLength(0);
+        expect(copy!.properties.messageId).toBe('culprit');
+        expect(copy!.properties.headers?.['x-park-reason']).toBe(failure.error);
+        for (const id of ['i1', 'i2', 'i3']) {
+          expect(await ns.redis.get(store.keys.crashes(id, 1))).not.toBe('1');
+        }
+      } finally {
+        for (const release of releases) release();
+        for (const p of processes) {
+          await p.worker.close();
+          await p.connection.close();
+        }
+      }
       expect(await ns.depth(queue)).toBe(0);
-    }, 20_000);
+    }, 60_000);
   });
 
   describe('revocation', () => {

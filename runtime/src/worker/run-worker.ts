@@ -28,6 +28,7 @@ import { failSpan, startProcessSpan, withContext } from '../telemetry/tracing';
 import { CommandDecoder } from './command-decoder';
 import { CommandIntake } from './command-intake';
 import { ConcurrencyGate } from './concurrency-gate';
+import { CrashQuarantine, QUARANTINE_AFTER } from './crash-quarantine';
 import { InFlight } from './in-flight';
 import { LazyAbort } from './lazy-abort';
 import { Parking } from './parking';
@@ -56,7 +57,10 @@ export interface WorkerOptions {
    */
   readonly prefetch: number;
   readonly retry: RetryPolicyConfig;
-  /** Deliveries of one attempt before it is parked as a crash loop. */
+  /**
+   * Crashes charged to one attempt (runs alone, in quarantine, that never ended) before it is
+   * parked as a crash loop (crash-quarantine.ts).
+   */
   readonly maxDeliveries: number;
   /** Defaults for tasks without their own limits; 0 means none. */
   readonly timeLimitMs: number;
@@ -96,6 +100,7 @@ export class Worker {
   private readonly intake: CommandIntake;
   private readonly gate: ConcurrencyGate;
   private readonly presence: WorkerPresence;
+  private readonly quarantine: CrashQuarantine;
   /** Runs in progress; a set, since a redelivery may start while a stale run of it still ends. */
   private readonly running = new Set<TaskRun>();
   /** Every delivery being handled, until it is settled (acked after its events' confirm). */
@@ -112,6 +117,7 @@ export class Worker {
     const { names, publisher, log } = deps;
     this.tasks = new Map(options.tasks.map((t) => [t.routingKey, t]));
     this.decoder = new CommandDecoder(this.tasks);
+    this.quarantine = new CrashQuarantine(deps.store.redis, deps.store.keys);
     this.events = new StateEventPublisher(publisher, names.eventsExchange);
     this.parking = new Parking({
       publisher,
@@ -137,15 +143,17 @@ export class Worker {
     });
     this.gate = new ConcurrencyGate(
       options.concurrency,
-      (delivery, release) => this.launch(delivery, release),
+      (delivery, release, alone) => this.launch(delivery, release, alone),
       () => this.state === 'running' || this.state === 'starting',
+      // Not started: the broker redelivers it (a batch part still counts toward its batch).
+      (delivery) => delivery.nack(true),
     );
     this.intake = new CommandIntake({
       publisher,
       tasksExchange: names.tasksExchange,
       inFlight: this.inFlight,
       log,
-      accept: (delivery) => this.gate.accept(delivery),
+      accept: (delivery) => this.admit(delivery),
       parkMalformed: (delivery, reason) =>
         this.parking.park(delivery, reason, { attempt: 1 }, 'poison'),
     });
@@ -229,8 +237,46 @@ export class Worker {
     this.intake.take(delivery);
   }
 
+  /**
+   * Sends a command to the gate. One seen before is counted first: a task that keeps coming
+   * back runs alone, in crash quarantine.
+   */
+  private admit(delivery: Settleable): void {
+    if (!deliveredBefore(delivery.message)) {
+      this.gate.accept(delivery);
+      return;
+    }
+    this.inFlight.add(
+      this.admitSeenBefore(delivery).catch((err: unknown) => {
+        this.deps.log.error('delivery handling failed; message handed back', {
+          err: describeError(err),
+        });
+        delivery.nack(true);
+      }),
+    );
+  }
+
+  private async admitSeenBefore(delivery: Settleable): Promise<void> {
+    const decoded = this.decoder.decode(delivery);
+    if (!decoded.ok) {
+      this.gate.accept(delivery); // parked when it starts
+      return;
+    }
+    const { task_id: taskId } = decoded.command;
+    const redeliveries = await this.quarantine
+      .countRedelivery(taskId, decoded.attempt)
+      .catch((err: unknown) => {
+        this.deps.log.warn('redelivery not counted; running the task', {
+          task_id: taskId,
+          err: describeError(err),
+        });
+        return 0;
+      });
+    this.gate.accept(delivery, redeliveries >= QUARANTINE_AFTER);
+  }
+
   /** Starts one delivery the gate let through, in its own `<queue> process` span. */
-  private launch(delivery: Settleable, release: () => void): void {
+  private launch(delivery: Settleable, release: () => void, alone: boolean): void {
     // Child of the publisher's span (the gateway's POST, or the retry that re-sent it);
     // everything the run does happens inside it.
     const { span, context } = startProcessSpan(
@@ -238,7 +284,7 @@ export class Worker {
       delivery.message,
     );
     this.inFlight.add(
-      withContext(context, () => this.process(delivery, span, release))
+      withContext(context, () => this.process(delivery, span, release, alone))
         .catch((err: unknown) => {
           this.deps.log.error('delivery handling failed; message handed back', {
             err: describeError(err),
@@ -254,7 +300,12 @@ export class Worker {
     );
   }
 
-  private async process(delivery: Settleable, span: Span, release: () => void): Promise<void> {
+  private async process(
+    delivery: Settleable,
+    span: Span,
+    release: () => void,
+    alone: boolean,
+  ): Promise<void> {
     const decoded = this.decoder.decode(delivery);
     span.setAttributes({
       [TaskAttributes.attempt]: decoded.attempt,
@@ -274,19 +325,44 @@ export class Worker {
       return;
     }
     const taskId = decoded.command.task_id;
-    if (deliveredBefore(delivery.message)) {
-      const count = await this.deps.store.countDelivery(taskId, decoded.attempt).catch(() => 0);
-      if (count > this.options.maxDeliveries) {
+    const { attempt } = decoded;
+    let charged = false;
+    if (alone) {
+      const charges = await this.quarantine.charge(taskId, attempt).catch(() => 0);
+      if (charges > this.options.maxDeliveries) {
         span.setAttribute(TaskAttributes.outcome, 'parked');
         await this.parking.park(
           delivery,
-          `delivered ${count + 1} times without finishing (the handler may be crashing its worker)`,
-          { taskId, type: decoded.command.type, attempt: decoded.attempt },
+          `killed its worker ${charges - 1} times running alone (crash loop)`,
+          { taskId, type: decoded.command.type, attempt },
           'crash_loop',
         );
         return;
       }
+      charged = charges > 0;
     }
+    try {
+      await this.runDecoded(delivery, decoded, span, release);
+    } finally {
+      // It ended in this process, whatever the outcome: not a crash.
+      if (charged) {
+        await this.quarantine.discharge(taskId, attempt).catch((err: unknown) => {
+          this.deps.log.warn('crash charge not taken back', {
+            task_id: taskId,
+            err: describeError(err),
+          });
+        });
+      }
+    }
+  }
+
+  private async runDecoded(
+    delivery: Settleable,
+    decoded: DecodedCommand,
+    span: Span,
+    release: () => void,
+  ): Promise<void> {
+    const taskId = decoded.command.task_id;
     // Registered before the revocation check, so a revoke broadcast from now on reaches it.
     const run: TaskRun = {
       taskId,
