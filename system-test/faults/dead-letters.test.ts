@@ -155,7 +155,7 @@ describe('dead letters: poison messages and crash loops', () => {
     await allSucceed(others);
     expect(current?.running).toBe(true);
     report('crash loop', { worker_restarts: restarts.length, parked_after_deliveries: 5 });
-  }, 90_000);
+  }, 150_000);
 
   it('replays the parked task as a new attempt that succeeds, and drops another dead letter', async () => {
     await Promise.all(platform.running('processing-worker').map((w) => w.stop('SIGTERM')));

@@ -16,7 +16,7 @@ import { ControlMessage, type DelayOptions, type TopologyNames } from '@tasks/co
 import type { AmqpConnection } from '../amqp/amqp-connection';
 import { CommandPublisher } from '../amqp/command-publisher';
 import type { ConfirmPublisher } from '../amqp/confirm-publisher';
-import { deliveredBefore, MessageHeaders } from '../amqp/message-headers';
+import { attemptOf, deliveredBefore, MessageHeaders } from '../amqp/message-headers';
 import { type Delivery, QueueConsumer, type Settleable } from '../amqp/queue-consumer';
 import { describeError, IllegalStateError, RevokedError, ShutdownError } from '../errors';
 import type { Logger } from '../logging/logger';
@@ -25,10 +25,12 @@ import type { TaskStore } from '../store/task-store';
 import type { WorkflowStore } from '../workflow/workflow-store';
 import { TaskAttributes } from '../telemetry/attributes';
 import { failSpan, startProcessSpan, withContext } from '../telemetry/tracing';
+import { attemptStatus } from './attempt-record';
 import { CommandDecoder } from './command-decoder';
 import { CommandIntake } from './command-intake';
 import { ConcurrencyGate } from './concurrency-gate';
 import { CrashQuarantine, QUARANTINE_AFTER } from './crash-quarantine';
+import { HeldDelivery } from './held-delivery';
 import { InFlight } from './in-flight';
 import { LazyAbort } from './lazy-abort';
 import { Parking } from './parking';
@@ -103,6 +105,8 @@ export class Worker {
   private readonly quarantine: CrashQuarantine;
   /** Runs in progress; a set, since a redelivery may start while a stale run of it still ends. */
   private readonly running = new Set<TaskRun>();
+  /** The delivery each run holds until it is settled, by `<task id>:<attempt>`. */
+  private readonly held = new Map<string, HeldDelivery>();
   /** Every delivery being handled, until it is settled (acked after its events' confirm). */
   private readonly inFlight = new InFlight();
   private consumer: QueueConsumer | undefined;
@@ -246,6 +250,17 @@ export class Worker {
       this.gate.accept(delivery);
       return;
     }
+    const { properties } = delivery.message;
+    const messageId = String(properties.messageId ?? '');
+    const holder = this.held.get(`${messageId}:${attemptOf(properties.headers)}`);
+    if (holder) {
+      // Handed out again while its run goes on here: settled with that run, not run twice.
+      this.deps.log.info('redelivery of a running task held, not run again', {
+        task_id: messageId,
+      });
+      holder.adopt(delivery);
+      return;
+    }
     this.inFlight.add(
       this.admitSeenBefore(delivery).catch((err: unknown) => {
         this.deps.log.error('delivery handling failed; message handed back', {
@@ -263,6 +278,27 @@ export class Worker {
       return;
     }
     const { task_id: taskId } = decoded.command;
+    const status = await attemptStatus(
+      this.deps.store.redis,
+      this.deps.store.keys,
+      taskId,
+      decoded.attempt,
+    ).catch((err: unknown) => {
+      this.deps.log.warn('task record not read; running the task', {
+        task_id: taskId,
+        err: describeError(err),
+      });
+      return 'open' as const;
+    });
+    if (status !== 'open') {
+      this.deps.log.info('redelivered command acked without running', {
+        task_id: taskId,
+        attempt: decoded.attempt,
+        record: status,
+      });
+      delivery.ack();
+      return;
+    }
     const redeliveries = await this.quarantine
       .countRedelivery(taskId, decoded.attempt)
       .catch((err: unknown) => {
@@ -357,12 +393,14 @@ export class Worker {
   }
 
   private async runDecoded(
-    delivery: Settleable,
+    first: Settleable,
     decoded: DecodedCommand,
     span: Span,
     release: () => void,
   ): Promise<void> {
     const taskId = decoded.command.task_id;
+    const key = `${taskId}:${decoded.attempt}`;
+    const delivery = new HeldDelivery(first);
     // Registered before the revocation check, so a revoke broadcast from now on reaches it.
     const run: TaskRun = {
       taskId,
@@ -373,6 +411,7 @@ export class Worker {
       seq: 0,
     };
     this.running.add(run);
+    this.held.set(key, delivery);
     try {
       const revoked = await this.deps.store.isRevoked(taskId).catch((err: unknown) => {
         this.deps.log.warn('revocation check failed; running the task', {
@@ -381,7 +420,15 @@ export class Worker {
         });
         return false;
       });
-      if (revoked || run.controller.aborted || (await this.isDuplicateStep(delivery, decoded))) {
+      if (revoked || isRevokedReason(run.controller.reason)) {
+        await this.skipRevoked(delivery, run, span);
+        return;
+      }
+      if (run.controller.aborted) {
+        delivery.nack(true); // shutdown before it started
+        return;
+      }
+      if (await this.isDuplicateStep(delivery, decoded)) {
         span.setAttribute(TaskAttributes.outcome, 'skipped');
         delivery.ack();
         return;
@@ -393,7 +440,30 @@ export class Worker {
       if (executed !== 'handed-back') this.processed += 1;
     } finally {
       this.running.delete(run);
+      if (this.held.get(key) === delivery) this.held.delete(key);
+      // Settled above on every normal path (then a no-op); on a throw, nothing held stays held.
+      delivery.nack(true);
     }
+  }
+
+  /**
+   * A revoked task is not run, and says so: its REVOKED event ends the task even when the
+   * cancel that revoked it could not (a Redis error half-way through it).
+   */
+  private async skipRevoked(delivery: Settleable, run: TaskRun, span: Span): Promise<void> {
+    span.setAttribute(TaskAttributes.outcome, 'revoked');
+    await this.events.emit({
+      v: 1,
+      task_id: run.taskId,
+      type: run.type,
+      state: 'REVOKED',
+      attempt: run.attempt,
+      seq: (run.seq += 1),
+      at: new Date().toISOString(),
+      worker: this.options.name,
+      error: 'revoked',
+    });
+    delivery.ack();
   }
 
   /**
@@ -456,4 +526,8 @@ export class Worker {
     this.state = 'stopped';
     log.info('worker stopped', { worker: this.options.name, processed: this.processed });
   }
+}
+
+function isRevokedReason(reason: unknown): boolean {
+  return (reason as { code?: unknown } | undefined)?.code === 'TASK_REVOKED';
 }
