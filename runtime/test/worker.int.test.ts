@@ -677,6 +677,50 @@ describe('Worker', () => {
     });
   });
 
+  describe('closed channels', () => {
+    it('does not start a waiting delivery whose channel closed; the redelivery runs instead', async () => {
+      let finish!: () => void;
+      const finishing = new Promise<void>((resolve) => {
+        finish = resolve;
+        releases.add(resolve);
+      });
+      await startWorker(
+        async (_payload, ctx) => {
+          if (ctx.taskId === 'first') await finishing;
+          return { status: 'sent' };
+        },
+        { concurrency: 1, prefetch: 3 },
+      );
+
+      await submit('first');
+      await waitFor(() => calls.length === 1);
+      await submit('w1');
+      await submit('w2');
+      await waitFor(() => worker!.snapshot().reserved.length === 2, {
+        message: 'two deliveries waiting for the slot',
+      });
+      await consumeConnection.manager.connection?.close();
+      // The broker hands all three out again on the new channel.
+      await waitFor(
+        async () => (await ns.depth(queue)) === 0 && worker!.snapshot().reserved.length >= 2,
+        {
+          message: 'the redeliveries taken',
+        },
+      );
+      finish();
+
+      for (const id of ['first', 'w1', 'w2']) await waitForEvent(id, 'SUCCESS');
+      await worker!.close();
+      const runs = (id: string): number => calls.filter((c) => c.taskId === id).length;
+      expect(['first', 'w1', 'w2'].map((id) => [id, runs(id)])).toEqual([
+        ['first', 1],
+        ['w1', 1],
+        ['w2', 1],
+      ]);
+      expect(await ns.depth(queue)).toBe(0);
+    });
+  });
+
   describe('revocation', () => {
     it('skips a task revoked before delivery without calling its handler', async () => {
       await startWorker(async () => ({ status: 'sent' }), { concurrency: 1, prefetch: 1 });
