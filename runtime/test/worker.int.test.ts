@@ -315,6 +315,38 @@ describe('Worker', () => {
     });
   });
 
+  describe('results', () => {
+    it('fails a task whose result cannot be serialised, with the reason, and keeps working', async () => {
+      await startWorker(
+        async (_payload, ctx) => {
+          if (ctx.taskId === 'bigint') return { total: 10n };
+          if (ctx.taskId === 'cycle') {
+            const node: Record<string, unknown> = { name: 'loop' };
+            node.self = node;
+            return node;
+          }
+          return { status: 'sent' };
+        },
+        { concurrency: 1, prefetch: 1 },
+      );
+
+      await submit('bigint');
+      await submit('cycle');
+      await submit('after');
+
+      const bigint = await waitForEvent('bigint', 'FAILURE');
+      expect(bigint).toMatchObject({ attempt: 1 });
+      expect(bigint.error).toMatch(/^result cannot be serialised as JSON: .*BigInt/);
+      const cycle = await waitForEvent('cycle', 'FAILURE');
+      expect(cycle.error).toMatch(/^result cannot be serialised as JSON: .*circular/i);
+      await waitForEvent('after', 'SUCCESS');
+      expect(statesOf('bigint')).toEqual(['STARTED:1', 'FAILURE:1']);
+      await worker!.close();
+      expect(await ns.depth(queue)).toBe(0);
+      expect(await ns.depth(deadQueue)).toBe(0);
+    });
+  });
+
   describe('retries', () => {
     it('retries a failing task with base * factor^(n-1) between attempts, then succeeds', async () => {
       await startWorker(async (_payload, ctx) => {

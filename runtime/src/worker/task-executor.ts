@@ -6,7 +6,7 @@
 import type { Span } from '@opentelemetry/api';
 import type { StateEvent, TaskState } from '@tasks/contracts';
 import type { Settleable } from '../amqp/queue-consumer';
-import { describeError } from '../errors';
+import { describeError, PermanentError } from '../errors';
 import type { Logger } from '../logging/logger';
 import { TaskAttributes } from '../telemetry/attributes';
 import { Metrics } from '../telemetry/metrics';
@@ -105,9 +105,11 @@ export class TaskExecutor {
         },
         () => this.deps.runner.run(task, job.payload, ctx, run.controller, limits),
       );
-      outcome = isRevokedReason(run.controller.reason)
-        ? { kind: 'revoked' }
-        : { kind: 'success', result };
+      if (isRevokedReason(run.controller.reason)) outcome = { kind: 'revoked' };
+      else {
+        assertSerialisable(result);
+        outcome = { kind: 'success', result };
+      }
     } catch (err) {
       failure = err;
       const policy = { ...this.deps.retry, ...task.retry };
@@ -155,4 +157,16 @@ export class TaskExecutor {
 
 function isRevokedReason(reason: unknown): boolean {
   return (reason as { code?: unknown } | undefined)?.code === 'TASK_REVOKED';
+}
+
+/**
+ * Throws a PermanentError when the result cannot go into a SUCCESS event (a BigInt, a cycle):
+ * it would throw later, inside the event publisher's timer, and take the whole worker down.
+ */
+function assertSerialisable(result: unknown): void {
+  try {
+    JSON.stringify(result ?? null);
+  } catch (err) {
+    throw new PermanentError(`result cannot be serialised as JSON: ${describeError(err)}`);
+  }
 }
