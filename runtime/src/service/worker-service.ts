@@ -86,6 +86,7 @@ export async function startWorkerService(
   let closing: Promise<void> | undefined;
   return {
     worker,
+    forceExitMs: forceExitMsOf(config.SHUTDOWN_GRACE_MS),
     close: () =>
       (closing ??= (async () => {
         await closeInOrder(log, [
@@ -100,3 +101,13 @@ export async function startWorkerService(
       })()),
   };
 }
+
+/**
+ * Beyond the grace period, what a worker's close still does: abort the unfinished tasks and
+ * hand them back (up to 5 s), await pending confirms, say goodbye, close its connections and
+ * flush spans. Only past that is the process stopped without finishing its close.
+ */
+const CLOSE_MARGIN_MS = 15_000;
+
+/** When the entry point stops a worker whose close hangs: the grace period plus the margin. */
+export const forceExitMsOf = (shutdownGraceMs: number): number => shutdownGraceMs + CLOSE_MARGIN_MS;
