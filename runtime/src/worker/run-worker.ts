@@ -248,6 +248,7 @@ export class Worker {
   private admit(delivery: Settleable): void {
     if (!deliveredBefore(delivery.message)) {
       this.gate.accept(delivery);
+      this.presence.changed();
       return;
     }
     const { properties } = delivery.message;
@@ -309,6 +310,7 @@ export class Worker {
         return 0;
       });
     this.gate.accept(delivery, redeliveries >= QUARANTINE_AFTER);
+    this.presence.changed();
   }
 
   /** Starts one delivery the gate let through, in its own `<queue> process` span. */
@@ -411,6 +413,7 @@ export class Worker {
       seq: 0,
     };
     this.running.add(run);
+    this.presence.changed();
     this.held.set(key, delivery);
     try {
       const revoked = await this.deps.store.isRevoked(taskId).catch((err: unknown) => {
@@ -435,11 +438,12 @@ export class Worker {
       }
       const executed = await this.executor.execute(delivery, decoded, run, span, () => {
         this.running.delete(run);
+        this.presence.changed();
         release();
       });
       if (executed !== 'handed-back') this.processed += 1;
     } finally {
-      this.running.delete(run);
+      if (this.running.delete(run)) this.presence.changed();
       if (this.held.get(key) === delivery) this.held.delete(key);
       // Settled above on every normal path (then a no-op); on a throw, nothing held stays held.
       delivery.nack(true);

@@ -35,8 +35,16 @@ export interface WorkerPresenceOptions {
   readonly details?: () => Record<string, unknown>;
 }
 
+/**
+ * After a change of what the worker holds, the next heartbeat goes out within this long (ms), so
+ * the active list follows tasks within half a second whatever the heartbeat interval; changes
+ * within it share one heartbeat.
+ */
+const CHANGE_BEAT_MS = 100;
+
 export class WorkerPresence {
   private timer: NodeJS.Timeout | undefined;
+  private changeTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: WorkerPresenceOptions) {}
 
@@ -50,7 +58,19 @@ export class WorkerPresence {
   /** Stops the heartbeats. */
   stop(): void {
     if (this.timer) clearInterval(this.timer);
+    if (this.changeTimer) clearTimeout(this.changeTimer);
     this.timer = undefined;
+    this.changeTimer = undefined;
+  }
+
+  /** What the worker holds changed (a task received, started or ended): beat soon. */
+  changed(): void {
+    if (this.changeTimer || !this.timer) return;
+    this.changeTimer = setTimeout(() => {
+      this.changeTimer = undefined;
+      void this.beat();
+    }, CHANGE_BEAT_MS);
+    this.changeTimer.unref();
   }
 
   /** Publishes one heartbeat; a failure is logged, the next beat tries again. */
