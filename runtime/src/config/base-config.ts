@@ -81,7 +81,7 @@ export const CommandProducerConfig = z.object({
     .max(1000)
     .default(1)
     .describe(
-      'Commands one AMQP message may carry: a producer (gateway, scheduler, workflow steps) puts those of one type and priority published in one turn together, up to this many. 1: one message each. Raise it for short task types only: one worker takes a whole message',
+      'Commands one AMQP message may carry: a producer (gateway, scheduler, workflow steps) puts those of one type and priority published in one turn together, up to this many, and within 1 MiB of body and 32 KiB of per-command headers. 1: one message each. A task type may set a lower ceiling of its own (commandBatchMax in contracts/src/task-types.ts; reports and cleanups: 1). Raise it for short task types only: one worker takes a whole message',
     ),
 });
 
