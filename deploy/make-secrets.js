@@ -139,8 +139,10 @@ const APPLY_EVENT_SCRIPT = [
 ];
 const WORKER_COMMON = [
   'mget', // revocation checks before tasks start (one MGET per command batch)
+  'hmget', // a redelivered command's task record (ended or moved on: not run again)
   'set', // first-run claim of a workflow step (SET NX)
-  'incr', // redelivery counter (crash loops)
+  'incr', // redelivery and crash-quarantine counters (crash loops)
+  'decr', // a lone run's crash charge taken back when it ends
   'expire',
   'multi',
   'exec',
@@ -202,7 +204,9 @@ const REDIS_USERS = {
  */
 const workerKeys = (service) => [
   '%R~revoked:*', // revocation checks
+  '%R~task:*', // a redelivered command's record (ended or moved on: not run again)
   '~deliveries:*', // redelivery counter (INCR)
+  '~crashes:*', // crash-quarantine charges (INCR, DECR)
   '%W~wfrun:*', // first-run claim of a workflow step (SET NX)
   `%W~dead:${service}`, // its own dead letters (record only: the gateway reads them)
   `%W~dead:${service}:index`,

@@ -18,6 +18,12 @@ export interface TaskTypeSpec {
   readonly payload: z.ZodType<Record<string, unknown>>;
   /** Largest payload accepted, as JSON bytes (the gateway answers 413 beyond). */
   readonly maxPayloadBytes: number;
+  /**
+   * Most commands of this type one AMQP message may carry, below the producer's
+   * COMMAND_BATCH_MAX; absent: COMMAND_BATCH_MAX alone decides. One worker takes a whole
+   * message, so a type whose tasks run long (minutes) keeps 1: its commands never share one.
+   */
+  readonly commandBatchMax?: number;
 }
 
 export const WORKER_SERVICES = ['email-worker', 'processing-worker', 'report-worker'] as const;
@@ -44,6 +50,7 @@ export const TASK_TYPES = {
     service: 'report-worker',
     payload: ReportGeneratePayload,
     maxPayloadBytes: 16 * 1024,
+    commandBatchMax: 1,
   },
   cleanup: {
     apiName: 'cleanup',
@@ -51,6 +58,7 @@ export const TASK_TYPES = {
     service: 'report-worker',
     payload: MaintenanceCleanupPayload,
     maxPayloadBytes: 4 * 1024,
+    commandBatchMax: 1,
   },
 } as const satisfies Record<string, TaskTypeSpec>;
 

@@ -22,6 +22,41 @@ export interface BatchPartMeta {
   readonly headers: Record<string, unknown>;
 }
 
+/**
+ * Largest `x-batch-parts` header a batch may carry, as AMQP-encoded bytes. amqplib encodes a
+ * message's properties into one 64 KiB buffer and throws beyond it (at ~425 parts with trace
+ * headers); half of it leaves room for the other properties.
+ */
+export const MAX_PARTS_HEADER_BYTES = 32 * 1024;
+/** Largest batch body: one worker takes the whole message, and a redelivery moves it whole. */
+export const MAX_BATCH_BODY_BYTES = 1024 * 1024;
+
+/** The bytes one part adds to a batch: its line of the body, its entry of the parts header. */
+export function partSize(content: Buffer, meta: BatchPartMeta): { body: number; header: number } {
+  return {
+    body: content.length + 1,
+    header: encodedSize({ message_id: meta.messageId, headers: meta.headers }),
+  };
+}
+
+/**
+ * An upper bound of a value's size in an AMQP field table (type byte, length prefixes, UTF-8
+ * bytes; numbers as 8 bytes), without encoding it.
+ */
+function encodedSize(value: unknown): number {
+  if (typeof value === 'string') return 1 + 4 + Buffer.byteLength(value);
+  if (Buffer.isBuffer(value)) return 1 + 4 + value.length;
+  if (Array.isArray(value)) return 1 + 4 + value.reduce<number>((n, v) => n + encodedSize(v), 0);
+  if (value !== null && typeof value === 'object') {
+    let size = 1 + 4;
+    for (const [key, v] of Object.entries(value)) {
+      size += 1 + Buffer.byteLength(key) + encodedSize(v);
+    }
+    return size;
+  }
+  return 1 + 8; // numbers, booleans, null, timestamps
+}
+
 /** True when `content` can be a line of a batch. */
 export const fitsInBatch = (content: Buffer): boolean => content.indexOf(NEWLINE) === -1;
 

@@ -6,13 +6,27 @@
  * A lone command goes out as an ordinary message. Each batched command keeps its own
  * `publish <exchange>` span and trace context.
  *
+ * A message holds at most `maxBatch` commands (COMMAND_BATCH_MAX, or the task type's own lower
+ * ceiling), and stays within MAX_BATCH_BODY_BYTES of body and MAX_PARTS_HEADER_BYTES of parts
+ * header: a command that would overflow either starts the next message.
+ *
  * The price: one consumer takes a whole batch, so only short task types should use it
  * (COMMAND_BATCH_MAX, docs/configuration.md); it is off (1) by default.
  */
 import { ROOT_CONTEXT } from '@opentelemetry/api';
 import { endSpan, injectTraceHeaders, startPublishSpan } from '../telemetry/tracing';
-import { type BatchPartMeta, COMMAND_BATCH_TYPE, encodeCommandBatch } from './command-batch';
+import {
+  type BatchPartMeta,
+  COMMAND_BATCH_TYPE,
+  encodeCommandBatch,
+  MAX_BATCH_BODY_BYTES,
+  MAX_PARTS_HEADER_BYTES,
+  partSize,
+} from './command-batch';
 import type { ConfirmPublisher, PublishOptions } from './confirm-publisher';
+
+/** Encoded size of a traceparent and a tracestate header, as a span adds them to a part. */
+const TRACE_HEADERS_BYTES = 2 * (1 + 11 + 1 + 4) + 55 + 256;
 
 interface Pending {
   readonly content: Buffer;
@@ -25,7 +39,10 @@ interface Group {
   readonly exchange: string;
   readonly routingKey: string;
   readonly priority: number | undefined;
+  readonly maxParts: number;
   parts: Pending[];
+  bodyBytes: number;
+  headerBytes: number;
 }
 
 export class CommandBatcher {
@@ -36,6 +53,8 @@ export class CommandBatcher {
     private readonly publisher: ConfirmPublisher,
     /** Most commands in one message. */
     private readonly maxBatch: number,
+    /** A routing key's own ceiling, below `maxBatch` (a task type's commandBatchMax). */
+    private readonly ceilingOf: (routingKey: string) => number | undefined = () => undefined,
   ) {}
 
   /** Queues a command for this turn's message; resolves on that message's confirm. */
@@ -49,19 +68,48 @@ export class CommandBatcher {
       const key = `${exchange}\n${routingKey}\n${options.priority ?? ''}`;
       let group = this.groups.get(key);
       if (!group) {
-        group = { exchange, routingKey, priority: options.priority, parts: [] };
+        const maxParts = Math.min(this.maxBatch, this.ceilingOf(routingKey) ?? this.maxBatch);
+        group = {
+          exchange,
+          routingKey,
+          priority: options.priority,
+          maxParts: Math.max(1, maxParts),
+          parts: [],
+          bodyBytes: 0,
+          headerBytes: 0,
+        };
         this.groups.set(key, group);
       }
-      group.parts.push({ content, options, resolve, reject });
-      if (group.parts.length >= this.maxBatch) {
-        this.send(group, group.parts);
-        group.parts = [];
+      const size = partSize(content, {
+        messageId: options.messageId,
+        headers: (options.headers ?? {}) as Record<string, unknown>,
+      });
+      // Room for the trace headers a batched command gains (traceparent, tracestate).
+      const header = size.header + TRACE_HEADERS_BYTES;
+      if (
+        group.parts.length > 0 &&
+        (group.bodyBytes + size.body > MAX_BATCH_BODY_BYTES ||
+          group.headerBytes + header > MAX_PARTS_HEADER_BYTES)
+      ) {
+        this.sendParts(group);
       }
+      group.parts.push({ content, options, resolve, reject });
+      group.bodyBytes += size.body;
+      group.headerBytes += header;
+      if (group.parts.length >= group.maxParts) this.sendParts(group);
       if (!this.scheduled) {
         this.scheduled = true;
         setImmediate(() => this.flush());
       }
     });
+  }
+
+  /** Sends the group's commands so far; the group starts empty again. */
+  private sendParts(group: Group): void {
+    this.send(group, group.parts);
+    group.parts = [];
+    group.bodyBytes = 0;
+    group.headerBytes = 0;
   }
 
   private flush(): void {

@@ -52,7 +52,14 @@ export class CommandPublisher {
     options: CommandPublisherOptions = {},
   ) {
     const batchMax = options.batchMax ?? 1;
-    this.batcher = batchMax > 1 ? new CommandBatcher(publisher, batchMax) : undefined;
+    this.batcher =
+      batchMax > 1
+        ? new CommandBatcher(
+            publisher,
+            batchMax,
+            (routingKey) => taskTypeByRoutingKey(routingKey)?.commandBatchMax,
+          )
+        : undefined;
   }
 
   /** Serialises and publishes a command envelope. */

@@ -93,7 +93,9 @@ export const BaseServiceConfig = z.object({
     .describe('OTLP protocol of traces; OTEL_EXPORTER_OTLP_PROTOCOL when unset'),
   SHUTDOWN_GRACE_MS: envInt()
     .default(25000)
-    .describe('On SIGTERM, how long in-flight work may finish before it is handed back'),
+    .describe(
+      'On SIGTERM, how long in-flight work may finish before it is handed back; a worker process is stopped anyway 15 s after it if its close hangs',
+    ),
   WORKER_HEARTBEAT_MS: envInt()
     .default(5000)
     .describe('Interval of worker heartbeats; a worker silent for 3 of them is offline'),
@@ -107,7 +109,7 @@ export const CommandProducerConfig = z.object({
     .max(1000)
     .default(1)
     .describe(
-      'Commands one AMQP message may carry: a producer (gateway, scheduler, workflow steps) puts those of one type and priority published in one turn together, up to this many. 1: one message each. Raise it for short task types only: one worker takes a whole message',
+      'Commands one AMQP message may carry: a producer (gateway, scheduler, workflow steps) puts those of one type and priority published in one turn together, up to this many, and within 1 MiB of body and 32 KiB of per-command headers. 1: one message each. A task type may set a lower ceiling of its own (commandBatchMax in contracts/src/task-types.ts; reports and cleanups: 1). Raise it for short task types only: one worker takes a whole message',
     ),
 });
 
