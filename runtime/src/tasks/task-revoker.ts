@@ -43,10 +43,18 @@ export class TaskRevoker {
     return taskIds.filter((_, i) => ['revoked', 'changed'].includes(outcomes[i]!.kind));
   }
 
-  /** `visible`: whether the caller may see the task; one it may not is `missing`. */
+  /**
+   * `visible`: whether the caller may see the task; one it may not is `missing`. `terminate`:
+   * a run in its own thread is stopped by terminating the thread (in-process runs are asked
+   * through their signal either way).
+   */
   async revokeOne(
     taskId: string,
-    options: { readonly reason: string; readonly visible?: (record: TaskRecord) => boolean },
+    options: {
+      readonly reason: string;
+      readonly visible?: (record: TaskRecord) => boolean;
+      readonly terminate?: boolean;
+    },
   ): Promise<RevokeOutcome> {
     const { store } = this.deps;
     let record = await store.get(taskId);
@@ -76,16 +84,21 @@ export class TaskRevoker {
       record = await store.get(taskId);
     }
     // Always broadcast: a task read as PENDING may be starting right now.
-    await this.broadcast(taskId);
+    await this.broadcast(taskId, options.terminate === true);
     return outcome;
   }
 
-  private async broadcast(taskId: string): Promise<void> {
+  private async broadcast(taskId: string, terminate: boolean): Promise<void> {
     await this.deps.publisher
       .publishJson(
         this.deps.names.controlExchange,
         '',
-        { kind: 'revoke', task_id: taskId, at: new Date().toISOString() },
+        {
+          kind: 'revoke',
+          task_id: taskId,
+          at: new Date().toISOString(),
+          ...(terminate ? { terminate: true } : {}),
+        },
         { persistent: false, failFast: true },
       )
       .catch((err: unknown) => {
