@@ -13,6 +13,7 @@ export {
   TimeLimitError,
 } from './errors';
 export type { Logger } from './logging/logger';
+export { bucketUpperMs, type DayStats } from './store/report-stats';
 export type { TaskContext, TaskHandler } from './worker/task-context';
 export {
   defineThreadHandler,

@@ -129,6 +129,7 @@ export { EffectLedger, type EffectLedgerOptions, type Reservation } from './work
 export { EVENT_BATCH_KEY, StateEventPublisher } from './worker/state-event-publisher';
 export type { TaskContext, TaskHandler } from './worker/task-context';
 export {
+  applyIsolation,
   defineTask,
   type RegisteredTask,
   TASK_ISOLATIONS,
@@ -142,5 +143,11 @@ export {
   type ThreadHandlerModule,
   type ThreadHandlerRef,
 } from './worker/thread-handler';
-export { liveThreadCount, runInThread, terminatesThread } from './worker/thread-runner';
+export {
+  closeIdleThreads,
+  IDLE_THREAD_MS,
+  runInThread,
+  terminatesThread,
+  threadCounts,
+} from './worker/thread-runner';
 export * from './workflow';

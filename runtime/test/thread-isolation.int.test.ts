@@ -16,13 +16,14 @@ import {
   AmqpConnection,
   CommandPublisher,
   ConfirmPublisher,
+  closeIdleThreads,
   createLogger,
   defineTask,
-  liveThreadCount,
   type RetryPolicyConfig,
   type TaskHandler,
   TaskRevoker,
   TaskStore,
+  threadCounts,
   Worker,
 } from '@tasks/runtime';
 import { TEST_AMQP_URL, TestNamespace, waitFor } from '@tasks/runtime/testing';
@@ -35,6 +36,9 @@ const DELAY = { unitMs: 20, levels: 12 };
 const SERVICE = 'processing-worker';
 const MODULE = join(__dirname, 'fixtures/thread-handler.ts');
 const HEARTBEAT_S = 1;
+
+/** No handler thread is left, busy or idle. */
+const noThreads = (): boolean => threadCounts().busy + threadCounts().idle === 0;
 
 describe('thread-isolated handlers in the worker', () => {
   let raw: amqplib.ChannelModel;
@@ -104,7 +108,8 @@ describe('thread-isolated handlers in the worker', () => {
   afterEach(async () => {
     await worker?.close();
     worker = undefined;
-    await waitFor(() => liveThreadCount() === 0, { message: 'every handler thread exited' });
+    await closeIdleThreads();
+    await waitFor(noThreads, { message: 'every handler thread exited' });
     await publisher.close();
     await Promise.all([consumeConnection.close(), publishConnection.close()]);
     await collector.close();
@@ -217,7 +222,7 @@ describe('thread-isolated handlers in the worker', () => {
     const failure = await waitForState('slow-1', 'FAILURE', 20_000);
 
     expect(failure.error).toBe('task exceeded its time limit of 1500 ms');
-    await waitFor(() => liveThreadCount() === 0, { message: 'the thread exited' });
+    await waitFor(noThreads, { message: 'the thread exited' });
     // Past the time the computation would have ended (8 s after it started): it never did.
     await elapse(9000);
     expect(existsSync(markerFile)).toBe(false);
@@ -263,7 +268,7 @@ describe('thread-isolated handlers in the worker', () => {
 
       expect(outcome.kind).toBe('revoked');
       await waitForState('term-1', 'REVOKED', 5000);
-      await waitFor(() => liveThreadCount() === 0, { timeoutMs: 5000, message: 'thread gone' });
+      await waitFor(noThreads, { timeoutMs: 5000, message: 'thread gone' });
       expect(Date.now() - revokedAt).toBeLessThan(5000);
       expect(worker!.snapshot().active).toEqual([]);
       expect((await store.get('term-1'))?.state).toBe('REVOKED');
@@ -275,12 +280,12 @@ describe('thread-isolated handlers in the worker', () => {
       await startWorker({ behaviour: 'wait-for-abort' });
       await submit('coop-1');
       await waitForState('coop-1', 'STARTED', 20_000);
-      await waitFor(() => liveThreadCount() === 1, { message: 'the handler thread runs' });
+      await waitFor(() => threadCounts().busy === 1, { message: 'the handler thread runs' });
 
       await revoker().revokeOne('coop-1', { reason: 'Task was revoked' });
 
       await waitForState('coop-1', 'REVOKED', 5000);
-      await waitFor(() => liveThreadCount() === 0, { message: 'the thread ended' });
+      await waitFor(() => threadCounts().busy === 0, { message: 'the run ended' });
       expect(statesOf('coop-1')).toEqual(['STARTED:1', 'REVOKED:1']);
     }, 60_000);
 

@@ -1,20 +1,22 @@
 /**
  * The thread runner (runtime/src/worker/thread-runner.ts) with real threads: the handler's
  * context, progress, logs and host calls cross by messages; results and errors come back typed;
- * a terminating abort stops the thread itself, any other abort reaches the handler's signal.
+ * a terminating abort stops the thread itself, any other abort reaches the handler's signal;
+ * a thread is kept for the next attempt of its module unless it was terminated or failed.
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   classify,
+  closeIdleThreads,
   errorCode,
-  liveThreadCount,
   type Logger,
   RevokedError,
   runInThread,
   SoftTimeLimitError,
   type TaskContext,
+  threadCounts,
   TimeLimitError,
 } from '@tasks/runtime';
 import { waitFor } from '@tasks/runtime/testing';
@@ -82,8 +84,12 @@ describe('runInThread', () => {
     dir = mkdtempSync(join(tmpdir(), 'thread-runner-'));
   });
 
+  /** No thread is left, busy or idle. */
+  const noThreads = (): boolean => threadCounts().busy + threadCounts().idle === 0;
+
   afterEach(async () => {
-    await waitFor(() => liveThreadCount() === 0, { message: 'every thread exited' });
+    await closeIdleThreads();
+    await waitFor(noThreads, { message: 'every thread exited' });
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -95,7 +101,16 @@ describe('runInThread', () => {
       type: 'task.test.thread',
       attempt: 2,
       threadSignalAborted: false,
+      threadId: expect.any(Number),
     });
+  });
+
+  it('runs the next attempt of the same module on the kept thread', async () => {
+    const first = (await run({ behaviour: 'echo' }, fakeContext())) as { threadId: number };
+    expect(threadCounts()).toEqual({ busy: 0, idle: 1 });
+    const second = (await run({ behaviour: 'echo' }, fakeContext())) as { threadId: number };
+    expect(second.threadId).toBe(first.threadId);
+    expect(threadCounts()).toEqual({ busy: 0, idle: 1 });
   });
 
   it('reports progress through the main thread, each call awaited in order', async () => {
@@ -143,7 +158,7 @@ describe('runInThread', () => {
   it('passes a cooperative abort on to the handler signal', async () => {
     const ctx = fakeContext();
     const running = run({ behaviour: 'wait-for-abort' }, ctx);
-    await waitFor(() => liveThreadCount() === 1);
+    await waitFor(() => threadCounts().busy === 1);
     ctx.controller.abort(new SoftTimeLimitError(50));
     const err = await rejectionOf(running);
     expect(errorCode(err)).toBe('TASK_SOFT_TIME_LIMIT');
@@ -158,14 +173,18 @@ describe('runInThread', () => {
     async (_name, reason) => {
       const markerFile = join(dir, 'marker');
       const ctx = fakeContext();
+      const before = (await run({ behaviour: 'echo' }, fakeContext())) as { threadId: number };
       const running = run({ behaviour: 'busy', busyMs: 4000, markerFile }, ctx);
-      await waitFor(() => liveThreadCount() === 1);
+      await waitFor(() => threadCounts().busy === 1);
       const abortedAt = Date.now();
       const expected = reason();
       ctx.controller.abort(expected);
       await expect(running).rejects.toBe(expected);
-      await waitFor(() => liveThreadCount() === 0, { message: 'the thread exited' });
+      await waitFor(noThreads, { message: 'the thread exited' });
       expect(Date.now() - abortedAt).toBeLessThan(3000);
+      // A terminated thread is never reused.
+      const after = (await run({ behaviour: 'echo' }, fakeContext())) as { threadId: number };
+      expect(after.threadId).not.toBe(before.threadId);
       // Past the time the busy loop would have finished: it never did.
       await new Promise((resolve) => setTimeout(resolve, 4500));
       expect(existsSync(markerFile)).toBe(false);
@@ -177,7 +196,7 @@ describe('runInThread', () => {
     const markerFile = join(dir, 'marker');
     const ctx = fakeContext();
     const running = run({ behaviour: 'busy', busyMs: 800, markerFile }, ctx);
-    await waitFor(() => liveThreadCount() === 1);
+    await waitFor(() => threadCounts().busy === 1);
     ctx.controller.abort(new RevokedError('task-1'));
     await expect(running).resolves.toEqual({ computed: true });
     expect(readFileSync(markerFile, 'utf8')).toBe('finished');
@@ -187,6 +206,7 @@ describe('runInThread', () => {
     const err = await rejectionOf(run({ behaviour: 'crash' }, fakeContext()));
     expect(errorCode(err)).toBeUndefined();
     expect((err as Error).message).toMatch(/handler thread failed: a bug outside the handler/);
+    await waitFor(noThreads, { message: 'the failed thread is not kept' });
   });
 
   it('rejects a module that is not a thread handler', async () => {

@@ -9,7 +9,7 @@ import type { Logger } from '../logging/logger';
 import type { Redis } from '../redis/redis-client';
 import type { TaskStore } from '../store/task-store';
 import { defaultWorkerName, Worker } from '../worker/run-worker';
-import type { RegisteredTask } from '../worker/task-definition';
+import { applyIsolation, type RegisteredTask } from '../worker/task-definition';
 import type { Closeable } from './run-service';
 import { closeInOrder, openServiceClients } from './service-clients';
 import { addWorkerGauges, clientReadiness, startServiceProbes } from './service-probes';
@@ -41,7 +41,7 @@ export async function startWorkerService(
     {
       service,
       name: config.WORKER_NAME ?? defaultWorkerName(service),
-      tasks: options.tasks({ redis, store }),
+      tasks: applyIsolation(options.tasks({ redis, store }), config.TASK_ISOLATION),
       concurrency: config.CONCURRENCY,
       prefetch: config.PREFETCH ?? config.CONCURRENCY,
       retry: {

@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { ConfigError } from '../errors';
 import type { RetryPolicyConfig } from './retry-policy';
 import type { TaskContext, TaskHandler } from './task-context';
 import type { ThreadHandlerRef } from './thread-handler';
@@ -90,4 +91,35 @@ export function withIsolation(task: RegisteredTask, isolation: TaskIsolation): R
     );
   }
   return { ...task, isolation, run: (payload, ctx) => runInThread(thread, payload, ctx) };
+}
+
+/**
+ * The tasks with `TASK_ISOLATION`'s overrides applied (routing key → isolation).
+ *
+ * @throws ConfigError naming TASK_ISOLATION when it names a task type this service does not run,
+ *   or asks for a thread for a type that has no thread module.
+ */
+export function applyIsolation(
+  tasks: readonly RegisteredTask[],
+  overrides: Readonly<Record<string, TaskIsolation>> = {},
+): RegisteredTask[] {
+  const known = new Set(tasks.map((t) => t.routingKey));
+  const unknown = Object.keys(overrides).filter((type) => !known.has(type));
+  if (unknown.length > 0) {
+    throw new ConfigError(
+      `TASK_ISOLATION names task types this service does not run: ${unknown.join(', ')} (it runs ${[...known].join(', ')})`,
+      ['TASK_ISOLATION'],
+    );
+  }
+  return tasks.map((task) => {
+    const isolation = overrides[task.routingKey];
+    if (isolation === undefined) return task;
+    if (isolation === 'thread' && !task.handlers.thread) {
+      throw new ConfigError(
+        `TASK_ISOLATION: ${task.routingKey} has no thread module, so it cannot run in a thread`,
+        ['TASK_ISOLATION'],
+      );
+    }
+    return withIsolation(task, isolation);
+  });
 }

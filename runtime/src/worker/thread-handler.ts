@@ -20,7 +20,7 @@ export interface ThreadHandlerRef {
 }
 
 /** What a thread handler module exports as its default. */
-export interface ThreadHandlerModule<TOptions, THost extends HostCalls> {
+export interface ThreadHandlerModule<TOptions, THost> {
   readonly kind: 'thread-handler';
   readonly create: (options: TOptions, host: THost) => TaskHandler<never, unknown>;
 }
@@ -31,7 +31,7 @@ export interface ThreadHandlerModule<TOptions, THost extends HostCalls> {
  * {@link ThreadHandlerRef.host} functions. The handler's `ctx` is the usual TaskContext:
  * `progress`, `log` and `signal` are proxied to the main thread.
  */
-export function defineThreadHandler<TOptions, THost extends HostCalls, TPayload, TResult>(
+export function defineThreadHandler<TOptions, THost, TPayload, TResult>(
   create: (options: TOptions, host: THost) => TaskHandler<TPayload, TResult>,
 ): ThreadHandlerModule<TOptions, THost> {
   return { kind: 'thread-handler', create };

@@ -30,8 +30,11 @@ export interface WireError {
   readonly terminate?: boolean;
 }
 
-/** What the main thread hands a new handler thread (its `workerData`). */
-export interface ThreadStart {
+/** Main thread → thread: run one attempt (a thread runs one at a time). */
+export interface ThreadRun {
+  readonly kind: 'run';
+  /** Tags every message of this attempt, both ways. */
+  readonly runId: number;
   /** The module whose default export is a `defineThreadHandler(...)`. */
   readonly module: string;
   readonly options: unknown;
@@ -43,10 +46,11 @@ export interface ThreadStart {
 
 /** Thread → main thread. */
 export type ThreadMessage =
-  | { readonly kind: 'result'; readonly value: unknown }
-  | { readonly kind: 'error'; readonly error: WireError }
+  | { readonly kind: 'result'; readonly runId: number; readonly value: unknown }
+  | { readonly kind: 'error'; readonly runId: number; readonly error: WireError }
   | {
       readonly kind: 'call';
+      readonly runId: number;
       readonly id: number;
       /** `progress`, or a host call's name. */
       readonly name: string;
@@ -54,6 +58,7 @@ export type ThreadMessage =
     }
   | {
       readonly kind: 'log';
+      readonly runId: number;
       readonly level: LogLevel;
       readonly msg: string;
       readonly fields?: Record<string, unknown>;
@@ -61,7 +66,8 @@ export type ThreadMessage =
 
 /** Main thread → thread. */
 export type HostMessage =
-  | { readonly kind: 'abort'; readonly reason: WireError }
+  | ThreadRun
+  | { readonly kind: 'abort'; readonly runId: number; readonly reason: WireError }
   | { readonly kind: 'reply'; readonly id: number; readonly value: unknown }
   | { readonly kind: 'reply-error'; readonly id: number; readonly error: WireError };
 

@@ -7,7 +7,8 @@
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ReportGeneratePayload } from '@tasks/contracts';
-import { PermanentError, type TaskHandler, type TaskStore } from '@tasks/runtime';
+import { PermanentError, type TaskHandler } from '@tasks/runtime/handler';
+import type { TaskStore } from '@tasks/runtime';
 import { reportCsv } from './csv-report';
 import type * as PdfReport from './pdf-report';
 import { reportSpec } from './report-spec';
