@@ -115,8 +115,12 @@ export function runInThread(
     };
     const onAbort = (): void => {
       const reason: unknown = signal.reason;
-      if (terminatesThread(reason)) settle(() => reject(asError(reason)), false);
-      else send({ kind: 'abort', runId, reason: toWire(reason) });
+      if (terminatesThread(reason)) {
+        ctx.log.warn('handler thread terminated', { reason: describeError(reason) });
+        settle(() => reject(asError(reason)), false);
+      } else {
+        send({ kind: 'abort', runId, reason: toWire(reason) });
+      }
     };
     const progress = (args: readonly unknown[]): Promise<unknown> => {
       const [current, total, status] = args as [number, number, string | undefined];
