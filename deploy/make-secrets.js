@@ -119,8 +119,10 @@ const APPLY_EVENT_SCRIPT = [
 ];
 const WORKER_COMMON = [
   'mget', // revocation checks before tasks start (one MGET per command batch)
+  'hmget', // a redelivered command's task record (ended or moved on: not run again)
   'set', // first-run claim of a workflow step (SET NX)
-  'incr', // redelivery counter (crash loops)
+  'incr', // redelivery and crash-quarantine counters (crash loops)
+  'decr', // a lone run's crash charge taken back when it ends
   'expire',
   'multi',
   'exec',

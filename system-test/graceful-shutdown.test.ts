@@ -77,6 +77,19 @@ describe('graceful shutdown', () => {
     expect(tap.of(id).filter((e) => e.state === 'STARTED')).toHaveLength(1);
   });
 
+  it('waits past 30 s for a task when SHUTDOWN_GRACE_MS allows it, then exits 0', async () => {
+    // The frame's forced exit follows the grace period; it used to cut every drain at 30 s.
+    const worker = await startWorker('pw-long-grace', 10, 3_400, 45_000);
+    const id = await runningTask();
+
+    const exit = await worker.stop('SIGTERM', 60_000);
+    expect(exit).toEqual({ code: 0, signal: null });
+    expect(worker.lines).not.toContainEqual(
+      expect.objectContaining({ msg: 'close did not finish in time; exiting' }),
+    );
+    await expectEndedOnce(id, 'pw-long-grace');
+  }, 90_000);
+
   it('hands a task longer than the grace period back, and a replacement finishes it', async () => {
     const worker = await startWorker('pw-hands-back', 10, 300, 500);
     const id = await runningTask();

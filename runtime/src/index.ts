@@ -125,6 +125,13 @@ export {
   type WorkerOptions,
   type WorkerState,
 } from './worker/run-worker';
+export {
+  InProcessTaskRunner,
+  type RunLimits,
+  type TaskRunner,
+  withLimits,
+} from './worker/task-runner';
+export type { WorkerSnapshot } from './worker/worker-presence';
 export { EffectLedger, type EffectLedgerOptions, type Reservation } from './worker/effect-ledger';
 export { EVENT_BATCH_KEY, StateEventPublisher } from './worker/state-event-publisher';
 export type { TaskContext, TaskHandler } from './worker/task-context';

@@ -65,7 +65,9 @@ export const BaseServiceConfig = z.object({
     .describe('Log level of the JSON log lines'),
   SHUTDOWN_GRACE_MS: envInt()
     .default(25000)
-    .describe('On SIGTERM, how long in-flight work may finish before it is handed back'),
+    .describe(
+      'On SIGTERM, how long in-flight work may finish before it is handed back; a worker process is stopped anyway 15 s after it if its close hangs',
+    ),
   WORKER_HEARTBEAT_MS: envInt()
     .default(5000)
     .describe('Interval of worker heartbeats; a worker silent for 3 of them is offline'),

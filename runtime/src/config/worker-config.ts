@@ -35,7 +35,9 @@ export const WorkerServiceConfig = BaseServiceConfig.extend({
   RETRY_MAX_DELAY_MS: envInt().default(3_600_000).describe('Longest wait between attempts, in ms'),
   MAX_DELIVERIES: envInt()
     .default(5)
-    .describe('Redeliveries of one attempt allowed before it is parked as a crash loop'),
+    .describe(
+      'Crashes charged to one attempt before it is parked as a crash loop: a task redelivered twice runs alone (crash quarantine), and only a worker that dies under such a lone run is charged to it',
+    ),
   TIME_LIMIT_MS: envInt(0)
     .default(0)
     .describe(

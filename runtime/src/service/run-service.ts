@@ -10,6 +10,11 @@ import { shutdownTelemetry, telemetryStarted } from '../telemetry/telemetry-shut
 /** Anything a service starts and must stop. */
 export interface Closeable {
   close(): Promise<void>;
+  /**
+   * How long close() may take before the process is stopped anyway, in ms (a worker's follows
+   * its SHUTDOWN_GRACE_MS); absent: the frame's forceExitMs.
+   */
+  readonly forceExitMs?: number;
 }
 
 export interface ServiceFrameOptions {
@@ -50,10 +55,13 @@ export function runService(options: ServiceFrameOptions): void {
     }
     stopping = true;
     log.info('stopping', { signal });
-    const force = setTimeout(() => {
-      log.error('close did not finish in time; exiting');
-      exit(1);
-    }, options.forceExitMs ?? 30_000);
+    const force = setTimeout(
+      () => {
+        log.error('close did not finish in time; exiting');
+        exit(1);
+      },
+      running?.forceExitMs ?? options.forceExitMs ?? 30_000,
+    );
     force.unref();
     void (running?.close() ?? Promise.resolve())
       .then(() => {

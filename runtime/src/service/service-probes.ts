@@ -8,7 +8,11 @@ import { type ProbeServerConfig, probePort } from '../config/probe-config';
 import type { Logger } from '../logging/logger';
 import type { Redis } from '../redis/redis-client';
 import { addGaugeSource } from '../telemetry/metrics';
-import { type ProbeServer, type ReadinessChecks, startProbeServer } from '../telemetry/probe-server';
+import {
+  type ProbeServer,
+  type ReadinessChecks,
+  startProbeServer,
+} from '../telemetry/probe-server';
 import type { Worker } from '../worker/run-worker';
 
 export function startServiceProbes(options: {

@@ -7,7 +7,9 @@ import type { WorkerServiceName } from '@tasks/contracts';
 import type { WorkerServiceConfig } from '../config/worker-config';
 import type { Logger } from '../logging/logger';
 import type { Redis } from '../redis/redis-client';
+import { DeadLetterStore } from '../store/dead-letter-store';
 import type { TaskStore } from '../store/task-store';
+import { WORKFLOW_TTL_S, WorkflowStore } from '../workflow/workflow-store';
 import { defaultWorkerName, Worker } from '../worker/run-worker';
 import { applyIsolation, type RegisteredTask } from '../worker/task-definition';
 import type { Closeable } from './run-service';
@@ -37,7 +39,16 @@ export async function startWorkerService(
   const { broker, publisher, redis, store } = clients;
   const consumeConnection = broker.connect(`${service}.consume`);
   const worker = new Worker(
-    { consumeConnection, publisher, store, names: broker.names, delay: broker.delay, log },
+    {
+      consumeConnection,
+      publisher,
+      store,
+      deadLetters: new DeadLetterStore(redis, store.keys.prefix),
+      workflows: new WorkflowStore(redis, store.keys.prefix, WORKFLOW_TTL_S),
+      names: broker.names,
+      delay: broker.delay,
+      log,
+    },
     {
       service,
       name: config.WORKER_NAME ?? defaultWorkerName(service),
@@ -75,6 +86,7 @@ export async function startWorkerService(
   let closing: Promise<void> | undefined;
   return {
     worker,
+    forceExitMs: forceExitMsOf(config.SHUTDOWN_GRACE_MS),
     close: () =>
       (closing ??= (async () => {
         await closeInOrder(log, [
@@ -89,3 +101,13 @@ export async function startWorkerService(
       })()),
   };
 }
+
+/**
+ * Beyond the grace period, what a worker's close still does: abort the unfinished tasks and
+ * hand them back (up to 5 s), await pending confirms, say goodbye, close its connections and
+ * flush spans. Only past that is the process stopped without finishing its close.
+ */
+const CLOSE_MARGIN_MS = 15_000;
+
+/** When the entry point stops a worker whose close hangs: the grace period plus the margin. */
+export const forceExitMsOf = (shutdownGraceMs: number): number => shutdownGraceMs + CLOSE_MARGIN_MS;

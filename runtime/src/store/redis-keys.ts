@@ -11,6 +11,10 @@ export class RedisKeys {
   deliveries(taskId: string, attempt: number): string {
     return `${this.prefix}deliveries:${taskId}:${attempt}`;
   }
+  /** Runs of one attempt started alone (crash quarantine) that never ended: charged crashes. */
+  crashes(taskId: string, attempt: number): string {
+    return `${this.prefix}crashes:${taskId}:${attempt}`;
+  }
   /** Tasks waiting for a countdown/eta or a retry, scored by when they are due (ms). */
   get scheduled(): string {
     return `${this.prefix}scheduled`;

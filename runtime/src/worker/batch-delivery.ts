@@ -83,9 +83,12 @@ class BatchPart implements Settleable {
   }
 
   private settle(requeue: boolean): boolean {
-    if (this.settled || !this.live) return false;
+    if (this.settled) return false;
     this.settled = true;
-    this.batch.settle(this.message, requeue);
-    return true;
+    // Its channel closed: the broker hands the whole batch out again, so nothing is published
+    // for it, but it still counts, or the batch would stay in flight for ever.
+    const live = this.live;
+    this.batch.settle(this.message, requeue && live);
+    return live;
   }
 }

@@ -1,55 +1,49 @@
 /**
- * The worker loop (DESIGN §5, §7). Consumes `<service>.tasks` until closed, then drains.
+ * The worker loop. Consumes `<service>.tasks` until closed, then drains. Its parts, one concern
+ * each (see docs/ARCHITECTURE.md, "The worker"):
  *
- * Per delivery: parse (failure → park, never requeue); count redeliveries and park crash loops;
- * skip if revoked; run the handler with a per-task AbortSignal and time limits; publish its
- * events with confirms; only then ack, on the channel that delivered it. Transient errors go
- * through the delay levels back to this service's queue; PermanentError and exhausted retries
- * end in FAILURE. See docs/ARCHITECTURE.md, "Delivery".
+ * - intake (command-intake.ts): lone commands go on, batches are split into their commands;
+ * - the concurrency gate (concurrency-gate.ts): CONCURRENCY at once, the rest reserved;
+ * - per delivery, here: decode (failure → park), crash-loop count, revocation and duplicate
+ *   checks;
+ * - the executor and its runner (task-executor.ts, task-runner.ts): the handler under its limits;
+ * - outcome and parking (task-outcome.ts, parking.ts): retry, defer, fail, park, then the ack
+ *   after the events' confirms, on the channel that delivered it;
+ * - presence (worker-presence.ts): heartbeats and the goodbye.
  */
-import { hostname } from 'node:os';
 import type { Span } from '@opentelemetry/api';
-import {
-  CommandEnvelope,
-  ControlMessage,
-  deadRoutingKey,
-  type DelayOptions,
-  type StateEvent,
-  type TaskRef,
-  type TaskState,
-  type TopologyNames,
-  WORKER_HEARTBEAT_KEY,
-  WORKER_OFFLINE_KEY,
-  type WorkerHeartbeat,
-} from '@tasks/contracts';
-import type { z } from 'zod';
+import { ControlMessage, type DelayOptions, type TopologyNames } from '@tasks/contracts';
 import type { AmqpConnection } from '../amqp/amqp-connection';
 import { CommandPublisher } from '../amqp/command-publisher';
 import type { ConfirmPublisher } from '../amqp/confirm-publisher';
 import { attemptOf, deliveredBefore, MessageHeaders } from '../amqp/message-headers';
-import { isCommandBatch, splitCommandBatch } from '../amqp/command-batch';
 import { type Delivery, QueueConsumer, type Settleable } from '../amqp/queue-consumer';
-import {
-  describeError,
-  IllegalStateError,
-  RevokedError,
-  ShutdownError,
-  SoftTimeLimitError,
-  TimeLimitError,
-} from '../errors';
+import { describeError, IllegalStateError, RevokedError, ShutdownError } from '../errors';
 import type { Logger } from '../logging/logger';
-import { DeadLetterStore } from '../store/dead-letter-store';
+import type { DeadLetterStore } from '../store/dead-letter-store';
 import type { TaskStore } from '../store/task-store';
-import { WORKFLOW_TTL_S, WorkflowStore } from '../workflow/workflow-store';
+import type { WorkflowStore } from '../workflow/workflow-store';
 import { TaskAttributes } from '../telemetry/attributes';
-import { Metrics } from '../telemetry/metrics';
-import { failSpan, inSpan, startProcessSpan, withContext } from '../telemetry/tracing';
-import { batchParts } from './batch-delivery';
+import { failSpan, startProcessSpan, withContext } from '../telemetry/tracing';
+import { attemptStatus } from './attempt-record';
+import { CommandDecoder } from './command-decoder';
+import { CommandIntake } from './command-intake';
+import { ConcurrencyGate } from './concurrency-gate';
+import { CrashQuarantine, QUARANTINE_AFTER } from './crash-quarantine';
+import { HeldDelivery } from './held-delivery';
+import { InFlight } from './in-flight';
 import { LazyAbort } from './lazy-abort';
-import { classify, type Outcome, type RetryPolicyConfig } from './retry-policy';
+import { Parking } from './parking';
+import type { RetryPolicyConfig } from './retry-policy';
 import { StateEventPublisher } from './state-event-publisher';
-import type { TaskContext } from './task-context';
 import type { RegisteredTask } from './task-definition';
+import { TaskExecutor } from './task-executor';
+import { TaskOutcomes } from './task-outcome';
+import type { DecodedCommand, TaskRun } from './task-run';
+import { InProcessTaskRunner, type TaskRunner } from './task-runner';
+import { WorkerPresence, type WorkerSnapshot } from './worker-presence';
+
+export { defaultWorkerName } from './worker-presence';
 
 export interface WorkerOptions {
   /** The service name, e.g. `email-worker`; its queue is `<service>.tasks`. */
@@ -65,7 +59,10 @@ export interface WorkerOptions {
    */
   readonly prefetch: number;
   readonly retry: RetryPolicyConfig;
-  /** Deliveries of one attempt before it is parked as a crash loop. */
+  /**
+   * Crashes charged to one attempt (runs alone, in quarantine, that never ended) before it is
+   * parked as a crash loop (crash-quarantine.ts).
+   */
   readonly maxDeliveries: number;
   /** Defaults for tasks without their own limits; 0 means none. */
   readonly timeLimitMs: number;
@@ -82,62 +79,38 @@ export interface WorkerDeps {
   /** On its own connection: an alarm that blocks publishing must not block acks. */
   readonly publisher: ConfirmPublisher;
   readonly store: TaskStore;
+  /** Where parked messages are indexed for the dead-letter API. */
+  readonly deadLetters: DeadLetterStore;
+  /** Run claims of workflow steps (a step's duplicate first command is skipped). */
+  readonly workflows: WorkflowStore;
   readonly names: TopologyNames;
   readonly delay: DelayOptions;
   readonly log: Logger;
+  /** Where handlers run; default: in this process. */
+  readonly runner?: TaskRunner;
 }
 
 export type WorkerState = 'created' | 'starting' | 'running' | 'draining' | 'stopped';
-
-/** Why a message was parked (the `reason` label of tasks_dead_letters_parked_total). */
-type ParkKind = 'poison' | 'crash_loop' | 'exhausted';
-
-interface Run {
-  readonly taskId: string;
-  readonly type: string;
-  readonly attempt: number;
-  readonly startedAt: string;
-  readonly controller: LazyAbort;
-  seq: number;
-}
-
-type Decoded =
-  | {
-      readonly ok: true;
-      readonly command: CommandEnvelope;
-      readonly payload: unknown;
-      readonly task: RegisteredTask;
-      readonly attempt: number;
-    }
-  | {
-      readonly ok: false;
-      readonly reason: string;
-      readonly taskId?: string;
-      readonly type?: string;
-      readonly attempt: number;
-    };
 
 export class Worker {
   private state: WorkerState = 'created';
   private readonly tasks: ReadonlyMap<string, RegisteredTask>;
   private readonly events: StateEventPublisher;
-  private readonly commands: CommandPublisher;
-  private readonly deadLetters: DeadLetterStore;
-  private readonly workflows: WorkflowStore;
+  private readonly decoder: CommandDecoder;
+  private readonly parking: Parking;
+  private readonly executor: TaskExecutor;
+  private readonly intake: CommandIntake;
+  private readonly gate: ConcurrencyGate;
+  private readonly presence: WorkerPresence;
+  private readonly quarantine: CrashQuarantine;
   /** Runs in progress; a set, since a redelivery may start while a stale run of it still ends. */
-  private readonly running = new Set<Run>();
+  private readonly running = new Set<TaskRun>();
+  /** The delivery each run holds until it is settled, by `<task id>:<attempt>`. */
+  private readonly held = new Map<string, HeldDelivery>();
   /** Every delivery being handled, until it is settled (acked after its events' confirm). */
-  private readonly inFlight = new Set<Promise<void>>();
-  /**
-   * CONCURRENCY slots taken: a slot is freed when the handler returned and its events were
-   * handed to the publisher, not when they are confirmed, so confirm round trips (which wait for
-   * the status-store's ack) do not keep the next task from starting. PREFETCH bounds the rest.
-   */
-  private slots = 0;
-  private reserved: Settleable[] = [];
+  private readonly inFlight = new InFlight();
   private consumer: QueueConsumer | undefined;
   private control: QueueConsumer | undefined;
-  private heartbeatTimer: NodeJS.Timeout | undefined;
   private processed = 0;
   private closing: Promise<void> | undefined;
 
@@ -145,11 +118,61 @@ export class Worker {
     private readonly deps: WorkerDeps,
     private readonly options: WorkerOptions,
   ) {
+    const { names, publisher, log } = deps;
     this.tasks = new Map(options.tasks.map((t) => [t.routingKey, t]));
-    this.events = new StateEventPublisher(deps.publisher, deps.names.eventsExchange);
-    this.commands = new CommandPublisher(deps.publisher, deps.names, deps.delay);
-    this.deadLetters = new DeadLetterStore(deps.store.redis, deps.store.keys.prefix);
-    this.workflows = new WorkflowStore(deps.store.redis, deps.store.keys.prefix, WORKFLOW_TTL_S);
+    this.decoder = new CommandDecoder(this.tasks);
+    this.quarantine = new CrashQuarantine(deps.store.redis, deps.store.keys);
+    this.events = new StateEventPublisher(publisher, names.eventsExchange);
+    this.parking = new Parking({
+      publisher,
+      events: this.events,
+      deadLetters: deps.deadLetters,
+      names,
+      service: options.service,
+      worker: options.name,
+      log,
+    });
+    this.executor = new TaskExecutor({
+      runner: deps.runner ?? new InProcessTaskRunner(),
+      events: this.events,
+      outcomes: new TaskOutcomes({
+        commands: new CommandPublisher(publisher, names, deps.delay),
+        parking: this.parking,
+      }),
+      log,
+      worker: options.name,
+      retry: options.retry,
+      timeLimitMs: options.timeLimitMs,
+      softTimeLimitMs: options.softTimeLimitMs,
+    });
+    this.gate = new ConcurrencyGate(
+      options.concurrency,
+      (delivery, release, alone) => this.launch(delivery, release, alone),
+      () => this.state === 'running' || this.state === 'starting',
+      // Not started: the broker redelivers it (a batch part still counts toward its batch).
+      (delivery) => delivery.nack(true),
+    );
+    this.intake = new CommandIntake({
+      publisher,
+      tasksExchange: names.tasksExchange,
+      inFlight: this.inFlight,
+      log,
+      accept: (delivery) => this.admit(delivery),
+      parkMalformed: (delivery, reason) =>
+        this.parking.park(delivery, reason, { attempt: 1 }, 'poison'),
+    });
+    this.presence = new WorkerPresence({
+      publisher,
+      names,
+      log,
+      service: options.service,
+      worker: options.name,
+      taskTypes: [...this.tasks.keys()],
+      concurrency: options.concurrency,
+      heartbeatMs: options.heartbeatMs,
+      snapshot: () => this.snapshot(),
+      details: options.details,
+    });
   }
 
   get lifecycle(): WorkerState {
@@ -184,9 +207,7 @@ export class Worker {
     });
     await Promise.all([this.consumer.waitForReady(), this.control.waitForReady()]);
     this.state = 'running';
-    this.heartbeatTimer = setInterval(() => void this.heartbeat(), this.options.heartbeatMs);
-    this.heartbeatTimer.unref();
-    void this.heartbeat();
+    this.presence.start();
     log.info('worker started', {
       worker: this.options.name,
       queue: names.workQueue(this.options.service),
@@ -195,7 +216,7 @@ export class Worker {
   }
 
   /** Active and reserved tasks, for heartbeats and tests. */
-  snapshot(): { active: TaskRef[]; reserved: TaskRef[]; processed: number } {
+  snapshot(): WorkerSnapshot {
     return {
       active: [...this.running].map((r) => ({
         task_id: r.taskId,
@@ -203,7 +224,7 @@ export class Worker {
         started_at: r.startedAt,
         attempt: r.attempt,
       })),
-      reserved: this.reserved.map((d) => ({
+      reserved: this.gate.waiting.map((d) => ({
         task_id: String(d.message.properties.messageId ?? ''),
         type: String(d.message.properties.type ?? ''),
       })),
@@ -217,125 +238,111 @@ export class Worker {
       delivery.nack(true);
       return;
     }
-    if (isCommandBatch(delivery.message)) this.onBatch(delivery);
-    else this.accept(delivery);
+    this.intake.take(delivery);
   }
 
-  /** Splits a batch of commands (COMMAND_BATCH_MAX) into commands handled one by one. */
-  private onBatch(delivery: Delivery): void {
-    const parts = splitCommandBatch(delivery.message);
-    if (!parts) {
-      this.track(
-        this.park(
-          delivery,
-          'malformed command batch: body and parts header disagree',
-          { attempt: 1 },
-          'poison',
-        ),
-        delivery,
-      );
+  /**
+   * Sends a command to the gate. One seen before is counted first: a task that keeps coming
+   * back runs alone, in crash quarantine.
+   */
+  private admit(delivery: Settleable): void {
+    if (!deliveredBefore(delivery.message)) {
+      this.gate.accept(delivery);
       return;
     }
-    if (delivery.message.fields.redelivered) {
-      // One of its commands may have crashed the last worker: hand them back one by one, so
-      // a crash loop is counted, and parked, per task instead of taking its neighbours along.
-      this.track(
-        Promise.all(parts.map((part) => this.republish(part))).then(() => {
-          delivery.ack();
-        }),
-        delivery,
-      );
+    const { properties } = delivery.message;
+    const messageId = String(properties.messageId ?? '');
+    const holder = this.held.get(`${messageId}:${attemptOf(properties.headers)}`);
+    if (holder) {
+      // Handed out again while its run goes on here: settled with that run, not run twice.
+      this.deps.log.info('redelivery of a running task held, not run again', {
+        task_id: messageId,
+      });
+      holder.adopt(delivery);
       return;
     }
-    const batch = batchParts(delivery, parts, (part) => this.republish(part));
-    // In flight until the batch message is settled: a drain must not close its channel first.
-    this.track(batch.settled, delivery);
-    for (const part of batch.parts) this.accept(part);
-  }
-
-  /** Publishes one command of a batch again, alone, as it would have come (confirmed). */
-  private republish(part: Delivery['message']): Promise<void> {
-    return this.deps.publisher.publish(
-      this.deps.names.tasksExchange,
-      part.fields.routingKey,
-      part.content,
-      {
-        messageId: part.properties.messageId as string | undefined,
-        type: part.properties.type as string | undefined,
-        priority: part.properties.priority as number | undefined,
-        // Seen before: crash loops count it, and a workflow step's run claim does not skip it.
-        headers: { ...part.properties.headers, [MessageHeaders.handedBack]: true },
-      },
-    );
-  }
-
-  /** Counts `work` as in flight (drain waits for it); a failure hands the delivery back. */
-  private track(work: Promise<void>, delivery: Delivery): void {
-    const tracked = work
-      .catch((err: unknown) => {
-        this.deps.log.error('command batch handling failed; batch handed back', {
-          err: describeError(err),
-        });
-        delivery.nack(true);
-      })
-      .finally(() => this.inFlight.delete(tracked));
-    this.inFlight.add(tracked);
-  }
-
-  private accept(delivery: Settleable): void {
-    if (this.slots >= this.options.concurrency) {
-      this.reserved.push(delivery);
-      return;
-    }
-    this.launch(delivery);
-  }
-
-  private launch(delivery: Settleable): void {
-    // One `<queue> process` span per delivery, child of the publisher's (the gateway's POST, or
-    // the retry that re-sent it); everything the run does happens inside it.
-    const { span, context } = startProcessSpan(
-      this.deps.names.workQueue(this.options.service),
-      delivery.message,
-    );
-    this.slots += 1;
-    let released = false;
-    const release = (): void => {
-      if (released) return;
-      released = true;
-      this.slots -= 1;
-      this.pump();
-    };
-    const work = withContext(context, () => this.process(delivery, span, release))
-      .catch((err: unknown) => {
+    this.inFlight.add(
+      this.admitSeenBefore(delivery).catch((err: unknown) => {
         this.deps.log.error('delivery handling failed; message handed back', {
           err: describeError(err),
         });
         delivery.nack(true);
-        span.setAttribute(TaskAttributes.outcome, 'requeued');
-        failSpan(span, err);
-      })
-      .finally(() => {
-        span.end();
-        this.inFlight.delete(work);
-        release();
-      });
-    this.inFlight.add(work);
+      }),
+    );
   }
 
-  /** Starts reserved deliveries while there is room. */
-  private pump(): void {
-    while (
-      (this.state === 'running' || this.state === 'starting') &&
-      this.slots < this.options.concurrency
-    ) {
-      const next = this.reserved.shift();
-      if (!next) return;
-      this.launch(next);
+  private async admitSeenBefore(delivery: Settleable): Promise<void> {
+    const decoded = this.decoder.decode(delivery);
+    if (!decoded.ok) {
+      this.gate.accept(delivery); // parked when it starts
+      return;
     }
+    const { task_id: taskId } = decoded.command;
+    const status = await attemptStatus(
+      this.deps.store.redis,
+      this.deps.store.keys,
+      taskId,
+      decoded.attempt,
+    ).catch((err: unknown) => {
+      this.deps.log.warn('task record not read; running the task', {
+        task_id: taskId,
+        err: describeError(err),
+      });
+      return 'open' as const;
+    });
+    if (status !== 'open') {
+      this.deps.log.info('redelivered command acked without running', {
+        task_id: taskId,
+        attempt: decoded.attempt,
+        record: status,
+      });
+      delivery.ack();
+      return;
+    }
+    const redeliveries = await this.quarantine
+      .countRedelivery(taskId, decoded.attempt)
+      .catch((err: unknown) => {
+        this.deps.log.warn('redelivery not counted; running the task', {
+          task_id: taskId,
+          err: describeError(err),
+        });
+        return 0;
+      });
+    this.gate.accept(delivery, redeliveries >= QUARANTINE_AFTER);
   }
 
-  private async process(delivery: Settleable, span: Span, release: () => void): Promise<void> {
-    const decoded = this.decode(delivery);
+  /** Starts one delivery the gate let through, in its own `<queue> process` span. */
+  private launch(delivery: Settleable, release: () => void, alone: boolean): void {
+    // Child of the publisher's span (the gateway's POST, or the retry that re-sent it);
+    // everything the run does happens inside it.
+    const { span, context } = startProcessSpan(
+      this.deps.names.workQueue(this.options.service),
+      delivery.message,
+    );
+    this.inFlight.add(
+      withContext(context, () => this.process(delivery, span, release, alone))
+        .catch((err: unknown) => {
+          this.deps.log.error('delivery handling failed; message handed back', {
+            err: describeError(err),
+          });
+          delivery.nack(true);
+          span.setAttribute(TaskAttributes.outcome, 'requeued');
+          failSpan(span, err);
+        })
+        .finally(() => {
+          span.end();
+          release();
+        }),
+    );
+  }
+
+  private async process(
+    delivery: Settleable,
+    span: Span,
+    release: () => void,
+    alone: boolean,
+  ): Promise<void> {
+    const decoded = this.decoder.decode(delivery);
     span.setAttributes({
       [TaskAttributes.attempt]: decoded.attempt,
       ...(decoded.ok
@@ -350,25 +357,52 @@ export class Worker {
     });
     if (!decoded.ok) {
       span.setAttribute(TaskAttributes.outcome, 'parked');
-      await this.park(delivery, decoded.reason, decoded, 'poison');
+      await this.parking.park(delivery, decoded.reason, decoded, 'poison');
       return;
     }
     const taskId = decoded.command.task_id;
-    if (deliveredBefore(delivery.message)) {
-      const count = await this.deps.store.countDelivery(taskId, decoded.attempt).catch(() => 0);
-      if (count > this.options.maxDeliveries) {
+    const { attempt } = decoded;
+    let charged = false;
+    if (alone) {
+      const charges = await this.quarantine.charge(taskId, attempt).catch(() => 0);
+      if (charges > this.options.maxDeliveries) {
         span.setAttribute(TaskAttributes.outcome, 'parked');
-        await this.park(
+        await this.parking.park(
           delivery,
-          `delivered ${count + 1} times without finishing (the handler may be crashing its worker)`,
-          { taskId, type: decoded.command.type, attempt: decoded.attempt },
+          `killed its worker ${charges - 1} times running alone (crash loop)`,
+          { taskId, type: decoded.command.type, attempt },
           'crash_loop',
         );
         return;
       }
+      charged = charges > 0;
     }
+    try {
+      await this.runDecoded(delivery, decoded, span, release);
+    } finally {
+      // It ended in this process, whatever the outcome: not a crash.
+      if (charged) {
+        await this.quarantine.discharge(taskId, attempt).catch((err: unknown) => {
+          this.deps.log.warn('crash charge not taken back', {
+            task_id: taskId,
+            err: describeError(err),
+          });
+        });
+      }
+    }
+  }
+
+  private async runDecoded(
+    first: Settleable,
+    decoded: DecodedCommand,
+    span: Span,
+    release: () => void,
+  ): Promise<void> {
+    const taskId = decoded.command.task_id;
+    const key = `${taskId}:${decoded.attempt}`;
+    const delivery = new HeldDelivery(first);
     // Registered before the revocation check, so a revoke broadcast from now on reaches it.
-    const run: Run = {
+    const run: TaskRun = {
       taskId,
       type: decoded.command.type,
       attempt: decoded.attempt,
@@ -377,6 +411,7 @@ export class Worker {
       seq: 0,
     };
     this.running.add(run);
+    this.held.set(key, delivery);
     try {
       const revoked = await this.deps.store.isRevoked(taskId).catch((err: unknown) => {
         this.deps.log.warn('revocation check failed; running the task', {
@@ -385,18 +420,50 @@ export class Worker {
         });
         return false;
       });
-      if (revoked || run.controller.aborted || (await this.isDuplicateStep(delivery, decoded))) {
+      if (revoked || isRevokedReason(run.controller.reason)) {
+        await this.skipRevoked(delivery, run, span);
+        return;
+      }
+      if (run.controller.aborted) {
+        delivery.nack(true); // shutdown before it started
+        return;
+      }
+      if (await this.isDuplicateStep(delivery, decoded)) {
         span.setAttribute(TaskAttributes.outcome, 'skipped');
         delivery.ack();
         return;
       }
-      await this.run(delivery, decoded, run, span, () => {
+      const executed = await this.executor.execute(delivery, decoded, run, span, () => {
         this.running.delete(run);
         release();
       });
+      if (executed !== 'handed-back') this.processed += 1;
     } finally {
       this.running.delete(run);
+      if (this.held.get(key) === delivery) this.held.delete(key);
+      // Settled above on every normal path (then a no-op); on a throw, nothing held stays held.
+      delivery.nack(true);
     }
+  }
+
+  /**
+   * A revoked task is not run, and says so: its REVOKED event ends the task even when the
+   * cancel that revoked it could not (a Redis error half-way through it).
+   */
+  private async skipRevoked(delivery: Settleable, run: TaskRun, span: Span): Promise<void> {
+    span.setAttribute(TaskAttributes.outcome, 'revoked');
+    await this.events.emit({
+      v: 1,
+      task_id: run.taskId,
+      type: run.type,
+      state: 'REVOKED',
+      attempt: run.attempt,
+      seq: (run.seq += 1),
+      at: new Date().toISOString(),
+      worker: this.options.name,
+      error: 'revoked',
+    });
+    delivery.ack();
   }
 
   /**
@@ -404,337 +471,17 @@ export class Worker {
    * ARCHITECTURE.md "Workflows"): the first fresh delivery of attempt 1 claims the run, a second
    * fresh one is the duplicate. Redeliveries, retries and deferrals are the same command again.
    */
-  private async isDuplicateStep(
-    delivery: Settleable,
-    job: Extract<Decoded, { ok: true }>,
-  ): Promise<boolean> {
+  private async isDuplicateStep(delivery: Settleable, job: DecodedCommand): Promise<boolean> {
     const headers = delivery.message.properties.headers ?? {};
     if (!job.command.workflow || job.attempt !== 1 || deliveredBefore(delivery.message))
       return false;
     if (headers[MessageHeaders.deferrals] !== undefined) return false;
-    const first = await this.workflows.claimRun(job.command.task_id).catch(() => true);
+    const first = await this.deps.workflows.claimRun(job.command.task_id).catch(() => true);
     if (!first)
       this.deps.log.warn('duplicate workflow step command skipped', {
         task_id: job.command.task_id,
       });
     return !first;
-  }
-
-  private decode(delivery: Settleable): Decoded {
-    const { message } = delivery;
-    const attempt = attemptOf(message.properties.headers);
-    const fallbackId = stringOr(message.properties.messageId);
-    let body: unknown;
-    try {
-      body = JSON.parse(message.content.toString('utf8'));
-    } catch (err) {
-      return {
-        ok: false,
-        reason: `unparseable JSON: ${describeError(err)}`,
-        taskId: fallbackId,
-        type: stringOr(message.properties.type),
-        attempt,
-      };
-    }
-    const record =
-      typeof body === 'object' && body !== null ? (body as Record<string, unknown>) : {};
-    const taskId = stringOr(record.task_id) ?? fallbackId;
-    const type = stringOr(record.type) ?? stringOr(message.properties.type);
-    const task = type ? this.tasks.get(type) : undefined;
-    if (!task) {
-      return { ok: false, reason: `unknown task type "${type ?? ''}"`, taskId, type, attempt };
-    }
-    const envelope = CommandEnvelope.safeParse(body);
-    if (!envelope.success) {
-      return {
-        ok: false,
-        reason: `invalid command: ${issues(envelope.error)}`,
-        taskId,
-        type,
-        attempt,
-      };
-    }
-    const payload = task.parse(envelope.data.payload);
-    if (!payload.success) {
-      return {
-        ok: false,
-        reason: `invalid payload: ${issues(payload.error)}`,
-        taskId,
-        type,
-        attempt,
-      };
-    }
-    return { ok: true, command: envelope.data, payload: payload.data, task, attempt };
-  }
-
-  private async run(
-    delivery: Settleable,
-    job: Extract<Decoded, { ok: true }>,
-    run: Run,
-    span: Span,
-    /** Frees the slot once the handler is done and its events are on their way. */
-    release: () => void,
-  ): Promise<void> {
-    const { command, task, attempt } = job;
-    // Made on first use: most runs log nothing, and a child logger per task was 4 % of the CPU.
-    let taskLog: Logger | undefined;
-    const log = (): Logger =>
-      (taskLog ??= this.deps.log.child({
-        task_id: command.task_id,
-        task_type: command.type,
-        attempt,
-      }));
-    const confirms: Promise<void>[] = [];
-    const emit = (state: TaskState, extra: Partial<StateEvent> = {}): Promise<void> => {
-      const confirmed = this.events.emit({
-        v: 1,
-        task_id: run.taskId,
-        type: run.type,
-        state,
-        attempt,
-        seq: (run.seq += 1),
-        at: new Date().toISOString(),
-        worker: this.options.name,
-        ...extra,
-      });
-      confirms.push(confirmed);
-      return confirmed;
-    };
-    const ctx: TaskContext = {
-      taskId: run.taskId,
-      type: run.type,
-      attempt,
-      get signal() {
-        return run.controller.signal;
-      },
-      get log() {
-        return log();
-      },
-      progress: (current, total, status) =>
-        emit('PROGRESS', {
-          progress: status === undefined ? { current, total } : { current, total, status },
-        }),
-    };
-
-    void emit('STARTED').catch(() => undefined);
-    Metrics.tasksStarted().inc({ type: run.type });
-    const started = performance.now();
-    let outcome: Outcome | { kind: 'success'; result: unknown };
-    let failure: unknown;
-    try {
-      const result = await inSpan(
-        `${run.type} run`,
-        {
-          [TaskAttributes.id]: run.taskId,
-          [TaskAttributes.type]: run.type,
-          [TaskAttributes.attempt]: attempt,
-        },
-        () => this.withLimits(task, run, () => task.run(job.payload, ctx)),
-      );
-      outcome = isRevokedReason(run.controller.reason)
-        ? { kind: 'revoked' }
-        : { kind: 'success', result };
-    } catch (err) {
-      failure = err;
-      const policy = { ...this.options.retry, ...task.retry };
-      outcome = classify(
-        err,
-        attempt,
-        policy,
-        run.controller.aborted ? run.controller.reason : undefined,
-      );
-    }
-    const runtimeMs = Math.round(performance.now() - started);
-    const error = failure === undefined ? undefined : describeError(failure);
-    const outcomeLabel = outcomeName(outcome);
-    span.setAttribute(TaskAttributes.outcome, outcomeLabel);
-    Metrics.tasksFinished().inc({ type: run.type, outcome: outcomeLabel });
-    Metrics.taskDurationSeconds().observe(
-      { type: run.type, outcome: outcomeLabel },
-      runtimeMs / 1000,
-    );
-    if (outcome.kind === 'fail' || outcome.kind === 'park') failSpan(span, failure);
-
-    switch (outcome.kind) {
-      case 'success':
-        void emit('SUCCESS', { result: outcome.result ?? null, runtime_ms: runtimeMs }).catch(
-          () => undefined,
-        );
-        break;
-      case 'revoked':
-        void emit('REVOKED', { error: 'revoked', runtime_ms: runtimeMs }).catch(() => undefined);
-        break;
-      case 'retry': {
-        const nextAt = new Date(Date.now() + outcome.delayMs).toISOString();
-        await this.commands.publishContent(delivery.message.content, {
-          taskId: run.taskId,
-          type: run.type,
-          priority: command.priority,
-          attempt: attempt + 1,
-          delayMs: outcome.delayMs,
-          headers: carriedHeaders(delivery),
-        });
-        log().warn('task failed; retrying', { err: error, delay_ms: outcome.delayMs });
-        void emit('RETRY', { error, next_retry_at: nextAt, runtime_ms: runtimeMs }).catch(
-          () => undefined,
-        );
-        break;
-      }
-      case 'defer': {
-        const headers = carriedHeaders(delivery);
-        const deferrals = Number(headers[MessageHeaders.deferrals] ?? 0) + 1;
-        await this.commands.publishContent(delivery.message.content, {
-          taskId: run.taskId,
-          type: run.type,
-          priority: command.priority,
-          attempt,
-          delayMs: outcome.delayMs,
-          headers: { ...headers, [MessageHeaders.deferrals]: deferrals },
-        });
-        log().info('task deferred without counting an attempt', {
-          err: error,
-          delay_ms: outcome.delayMs,
-        });
-        break;
-      }
-      case 'fail':
-        if (outcome.exhausted) {
-          await this.publishParked(
-            delivery,
-            `failed after ${attempt} attempts: ${error ?? ''}`,
-            { taskId: run.taskId, type: run.type, attempt },
-            'exhausted',
-          );
-        }
-        log().warn('task failed', { err: error, exhausted: outcome.exhausted });
-        void emit('FAILURE', { error, runtime_ms: runtimeMs }).catch(() => undefined);
-        break;
-      case 'park':
-        await this.publishParked(
-          delivery,
-          error ?? 'poison message',
-          { taskId: run.taskId, type: run.type, attempt },
-          'poison',
-        );
-        void emit('FAILURE', { error, runtime_ms: runtimeMs }).catch(() => undefined);
-        break;
-      case 'requeue':
-        await Promise.allSettled(confirms);
-        delivery.nack(true);
-        return;
-    }
-    // The ack still waits for the confirm (DESIGN §5); only the slot is given back.
-    release();
-    await Promise.all(confirms);
-    this.processed += 1;
-    if (!delivery.ack()) log().warn('ack dropped: its channel closed; the broker redelivers');
-  }
-
-  /** Runs `fn` under the task's soft and hard time limits. */
-  private async withLimits<T>(task: RegisteredTask, run: Run, fn: () => Promise<T>): Promise<T> {
-    const softMs = task.softTimeLimitMs ?? this.options.softTimeLimitMs;
-    const hardMs = task.timeLimitMs ?? this.options.timeLimitMs;
-    const timers: NodeJS.Timeout[] = [];
-    try {
-      if (softMs > 0) {
-        timers.push(setTimeout(() => run.controller.abort(new SoftTimeLimitError(softMs)), softMs));
-      }
-      if (hardMs <= 0) return await fn();
-      const running = fn();
-      const limit = new Promise<never>((_, reject) => {
-        timers.push(
-          setTimeout(() => {
-            const err = new TimeLimitError(hardMs);
-            run.controller.abort(err);
-            reject(err);
-          }, hardMs),
-        );
-      });
-      running.catch(() => undefined); // its outcome no longer matters once the limit passed
-      return await Promise.race([running, limit]);
-    } finally {
-      timers.forEach(clearTimeout);
-    }
-  }
-
-  /** Parks a message that can never be processed, marks its task FAILURE, then acks. */
-  private async park(
-    delivery: Settleable,
-    reason: string,
-    meta: { taskId?: string; type?: string; attempt: number },
-    kind: ParkKind,
-  ): Promise<void> {
-    await this.publishParked(delivery, reason, meta, kind);
-    this.deps.log.error('message parked', { task_id: meta.taskId, reason });
-    if (meta.taskId) {
-      await this.events.emit({
-        v: 1,
-        task_id: meta.taskId,
-        type: meta.type ?? 'unknown',
-        state: 'FAILURE',
-        attempt: meta.attempt,
-        seq: 0,
-        at: new Date().toISOString(),
-        worker: this.options.name,
-        error: reason,
-      });
-    }
-    delivery.ack();
-  }
-
-  /**
-   * Publishes a copy of the message to this service's parking queue, with the reason, then
-   * indexes it for the dead-letter API (best effort: the queue holds the durable copy).
-   */
-  private async publishParked(
-    delivery: Settleable,
-    reason: string,
-    meta: { taskId?: string; type?: string; attempt: number },
-    kind: ParkKind,
-  ): Promise<void> {
-    const { message } = delivery;
-    const { names } = this.deps;
-    const parkedAt = new Date().toISOString();
-    const headers = {
-      ...message.properties.headers,
-      [MessageHeaders.parkReason]: reason.slice(0, 1000),
-      [MessageHeaders.parkedAt]: parkedAt,
-      [MessageHeaders.parkedBy]: this.options.name,
-      [MessageHeaders.originalQueue]: names.workQueue(this.options.service),
-      [MessageHeaders.originalRoutingKey]: message.fields.routingKey,
-    };
-    await this.deps.publisher.publish(
-      names.deadExchange,
-      deadRoutingKey(this.options.service),
-      message.content,
-      {
-        messageId: message.properties.messageId as string | undefined,
-        type: message.properties.type as string | undefined,
-        priority: message.properties.priority as number | undefined,
-        headers,
-      },
-    );
-    Metrics.deadLettersParked().inc({ service: this.options.service, reason: kind });
-    if (!meta.taskId) return;
-    await this.deadLetters
-      .record({
-        task_id: meta.taskId,
-        service: this.options.service,
-        type: meta.type ?? null,
-        reason: reason.slice(0, 1000),
-        parked_at: parkedAt,
-        parked_by: this.options.name,
-        attempt: meta.attempt,
-        priority: priorityOf(message.content),
-        content: message.content.toString('utf8'),
-        headers,
-      })
-      .catch((err: unknown) => {
-        this.deps.log.warn('dead letter not indexed; it stays in the parking queue', {
-          task_id: meta.taskId,
-          err: describeError(err),
-        });
-      });
   }
 
   private onControl(delivery: Delivery): void {
@@ -753,36 +500,6 @@ export class Worker {
     }
   }
 
-  private async heartbeat(): Promise<void> {
-    const snapshot = this.snapshot();
-    const beat: WorkerHeartbeat = {
-      worker: this.options.name,
-      service: this.options.service,
-      hostname: hostname(),
-      pid: process.pid,
-      task_types: [...this.tasks.keys()],
-      at: new Date().toISOString(),
-      interval_ms: this.options.heartbeatMs,
-      concurrency: this.options.concurrency,
-      ...snapshot,
-      details: this.options.details?.(),
-    };
-    try {
-      await this.deps.publisher.publishJson(
-        this.deps.names.eventsExchange,
-        WORKER_HEARTBEAT_KEY,
-        beat,
-        {
-          persistent: false,
-          type: WORKER_HEARTBEAT_KEY,
-          expiration: String(this.options.heartbeatMs * 3),
-        },
-      );
-    } catch (err) {
-      this.deps.log.warn('heartbeat not published', { err: describeError(err) });
-    }
-  }
-
   /**
    * Stops consuming, lets in-flight tasks finish within the drain time, hands the rest back
    * (their signals abort with ShutdownError, their messages are nacked to the queue), says
@@ -796,97 +513,22 @@ export class Worker {
   private async drain(): Promise<void> {
     const { log } = this.deps;
     this.state = 'draining';
-    if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
+    this.presence.stop();
     await this.consumer?.cancel();
-    for (const delivery of this.reserved) delivery.nack(true);
-    this.reserved = [];
-    const drained = await settleWithin([...this.inFlight], this.options.drainTimeoutMs);
+    for (const delivery of this.gate.takeWaiting()) delivery.nack(true);
+    const drained = await this.inFlight.settleWithin(this.options.drainTimeoutMs);
     if (!drained) {
       log.warn('drain time passed; handing in-flight tasks back', { running: this.running.size });
       for (const run of this.running) run.controller.abort(new ShutdownError());
-      await settleWithin([...this.inFlight], Math.min(5000, this.options.drainTimeoutMs));
+      await this.inFlight.settleWithin(Math.min(5000, this.options.drainTimeoutMs));
     }
-    try {
-      await this.deps.publisher.publishJson(
-        this.deps.names.eventsExchange,
-        WORKER_OFFLINE_KEY,
-        { worker: this.options.name, service: this.options.service, at: new Date().toISOString() },
-        { persistent: false, type: WORKER_OFFLINE_KEY },
-      );
-    } catch (err) {
-      log.warn('offline notice not published', { err: describeError(err) });
-    }
+    await this.presence.goodbye();
     await Promise.all([this.consumer?.close(), this.control?.close()]);
     this.state = 'stopped';
     log.info('worker stopped', { worker: this.options.name, processed: this.processed });
   }
 }
 
-/** Default instance name: `<service>@<host>-<pid>`. */
-export const defaultWorkerName = (service: string): string =>
-  `${service}@${hostname()}-${process.pid}`;
-
-/** The `task.outcome` span attribute (and metrics label) of a run's outcome. */
-function outcomeName(outcome: Outcome | { kind: 'success' }): string {
-  switch (outcome.kind) {
-    case 'success':
-      return 'succeeded';
-    case 'revoked':
-      return 'revoked';
-    case 'retry':
-      return 'retried';
-    case 'defer':
-      return 'deferred';
-    case 'fail':
-      return 'failed';
-    case 'park':
-      return 'parked';
-    case 'requeue':
-      return 'requeued';
-  }
-}
-
 function isRevokedReason(reason: unknown): boolean {
   return (reason as { code?: unknown } | undefined)?.code === 'TASK_REVOKED';
-}
-
-/** The API priority in a command body, 0 when unreadable. */
-function priorityOf(content: Buffer): number {
-  try {
-    const priority = (JSON.parse(content.toString('utf8')) as { priority?: unknown }).priority;
-    return typeof priority === 'number' ? priority : 0;
-  } catch {
-    return 0;
-  }
-}
-
-function stringOr(value: unknown): string | undefined {
-  return typeof value === 'string' && value.length > 0 ? value : undefined;
-}
-
-function issues(error: z.ZodError): string {
-  return error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
-}
-
-/** Headers a retried or deferred command keeps (trace context, correlation). */
-function carriedHeaders(delivery: Settleable): Record<string, unknown> {
-  const {
-    [MessageHeaders.attempt]: _attempt,
-    [MessageHeaders.handedBack]: _handedBack,
-    ...rest
-  } = (delivery.message.properties.headers ?? {}) as Record<string, unknown>;
-  return rest;
-}
-
-/** True when every promise settled within `ms`. */
-async function settleWithin(promises: Promise<unknown>[], ms: number): Promise<boolean> {
-  if (promises.length === 0) return true;
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<false>((resolve) => {
-    timer = setTimeout(() => resolve(false), ms);
-  });
-  const all = Promise.allSettled(promises).then(() => true as const);
-  const settled = await Promise.race([all, timeout]);
-  clearTimeout(timer);
-  return settled;
 }

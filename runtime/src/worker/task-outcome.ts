@@ -1,0 +1,150 @@
+/**
+ * Outcome: what follows a run. Success and revocation end the task; a transient failure is
+ * published again through the delay levels (retry, or a deferral that counts no attempt); a
+ * permanent failure or used-up retries end it FAILURE, the latter parked; a hand-back (shutdown)
+ * nacks it to the queue. The state events go out first; the ack waits for their confirms.
+ */
+import type { StateEvent, TaskState } from '@tasks/contracts';
+import type { CommandPublisher } from '../amqp/command-publisher';
+import { MessageHeaders } from '../amqp/message-headers';
+import type { Settleable } from '../amqp/queue-consumer';
+import type { Logger } from '../logging/logger';
+import type { Parking } from './parking';
+import type { Outcome } from './retry-policy';
+import type { DecodedCommand, TaskRun } from './task-run';
+
+/** A run's outcome: the retry policy's verdict on its error, or its result. */
+export type RunOutcome = Outcome | { readonly kind: 'success'; readonly result: unknown };
+
+/** Emits one state event of the run; resolves on its confirm. */
+export type Emit = (state: TaskState, extra?: Partial<StateEvent>) => Promise<void>;
+
+/** How a run ended, as the outcome settler needs it. */
+export interface FinishedRun {
+  readonly delivery: Settleable;
+  readonly job: DecodedCommand;
+  readonly run: TaskRun;
+  readonly outcome: RunOutcome;
+  /** The handler's error, described; undefined on success. */
+  readonly error: string | undefined;
+  readonly runtimeMs: number;
+  readonly emit: Emit;
+  readonly log: () => Logger;
+}
+
+export interface TaskOutcomesDeps {
+  readonly commands: CommandPublisher;
+  readonly parking: Parking;
+}
+
+/** What settling did with the delivery. */
+export type Settled = 'emitted' | 'handed-back';
+
+export class TaskOutcomes {
+  constructor(private readonly deps: TaskOutcomesDeps) {}
+
+  /**
+   * Publishes what the outcome calls for and emits its state event. Resolves once published
+   * (not confirmed); `handed-back` when the delivery was nacked to the queue instead.
+   */
+  async settle(finished: FinishedRun): Promise<Settled> {
+    const { delivery, job, run, outcome, error, runtimeMs, emit, log } = finished;
+    const { command, attempt } = job;
+    switch (outcome.kind) {
+      case 'success':
+        void emit('SUCCESS', { result: outcome.result ?? null, runtime_ms: runtimeMs }).catch(
+          () => undefined,
+        );
+        return 'emitted';
+      case 'revoked':
+        void emit('REVOKED', { error: 'revoked', runtime_ms: runtimeMs }).catch(() => undefined);
+        return 'emitted';
+      case 'retry': {
+        const nextAt = new Date(Date.now() + outcome.delayMs).toISOString();
+        await this.deps.commands.publishContent(delivery.message.content, {
+          taskId: run.taskId,
+          type: run.type,
+          priority: command.priority,
+          attempt: attempt + 1,
+          delayMs: outcome.delayMs,
+          headers: carriedHeaders(delivery),
+        });
+        log().warn('task failed; retrying', { err: error, delay_ms: outcome.delayMs });
+        void emit('RETRY', { error, next_retry_at: nextAt, runtime_ms: runtimeMs }).catch(
+          () => undefined,
+        );
+        return 'emitted';
+      }
+      case 'defer': {
+        const headers = carriedHeaders(delivery);
+        const deferrals = Number(headers[MessageHeaders.deferrals] ?? 0) + 1;
+        await this.deps.commands.publishContent(delivery.message.content, {
+          taskId: run.taskId,
+          type: run.type,
+          priority: command.priority,
+          attempt,
+          delayMs: outcome.delayMs,
+          headers: { ...headers, [MessageHeaders.deferrals]: deferrals },
+        });
+        log().info('task deferred without counting an attempt', {
+          err: error,
+          delay_ms: outcome.delayMs,
+        });
+        return 'emitted';
+      }
+      case 'fail':
+        if (outcome.exhausted) {
+          await this.deps.parking.publishParked(
+            delivery,
+            `failed after ${attempt} attempts: ${error ?? ''}`,
+            { taskId: run.taskId, type: run.type, attempt },
+            'exhausted',
+          );
+        }
+        log().warn('task failed', { err: error, exhausted: outcome.exhausted });
+        void emit('FAILURE', { error, runtime_ms: runtimeMs }).catch(() => undefined);
+        return 'emitted';
+      case 'park':
+        await this.deps.parking.publishParked(
+          delivery,
+          error ?? 'poison message',
+          { taskId: run.taskId, type: run.type, attempt },
+          'poison',
+        );
+        void emit('FAILURE', { error, runtime_ms: runtimeMs }).catch(() => undefined);
+        return 'emitted';
+      case 'requeue':
+        return 'handed-back';
+    }
+  }
+}
+
+/** The `task.outcome` span attribute (and metrics label) of a run's outcome. */
+export function outcomeName(outcome: RunOutcome): string {
+  switch (outcome.kind) {
+    case 'success':
+      return 'succeeded';
+    case 'revoked':
+      return 'revoked';
+    case 'retry':
+      return 'retried';
+    case 'defer':
+      return 'deferred';
+    case 'fail':
+      return 'failed';
+    case 'park':
+      return 'parked';
+    case 'requeue':
+      return 'requeued';
+  }
+}
+
+/** Headers a retried or deferred command keeps (trace context, correlation). */
+function carriedHeaders(delivery: Settleable): Record<string, unknown> {
+  const {
+    [MessageHeaders.attempt]: _attempt,
+    [MessageHeaders.handedBack]: _handedBack,
+    ...rest
+  } = (delivery.message.properties.headers ?? {}) as Record<string, unknown>;
+  return rest;
+}

@@ -1,0 +1,105 @@
+/**
+ * Presence: the worker tells the platform it is alive, what it runs and what it holds
+ * (heartbeats on the events exchange), and says goodbye when it stops.
+ */
+import { hostname } from 'node:os';
+import {
+  type TaskRef,
+  type TopologyNames,
+  WORKER_HEARTBEAT_KEY,
+  WORKER_OFFLINE_KEY,
+  type WorkerHeartbeat,
+} from '@tasks/contracts';
+import type { ConfirmPublisher } from '../amqp/confirm-publisher';
+import { describeError } from '../errors';
+import type { Logger } from '../logging/logger';
+
+/** What a worker holds right now. */
+export interface WorkerSnapshot {
+  readonly active: TaskRef[];
+  readonly reserved: TaskRef[];
+  readonly processed: number;
+}
+
+export interface WorkerPresenceOptions {
+  readonly publisher: ConfirmPublisher;
+  readonly names: TopologyNames;
+  readonly log: Logger;
+  readonly service: string;
+  readonly worker: string;
+  readonly taskTypes: readonly string[];
+  readonly concurrency: number;
+  readonly heartbeatMs: number;
+  readonly snapshot: () => WorkerSnapshot;
+  /** Extra health shown in the heartbeat (e.g. a circuit breaker's state). */
+  readonly details?: () => Record<string, unknown>;
+}
+
+export class WorkerPresence {
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly options: WorkerPresenceOptions) {}
+
+  /** Sends a heartbeat now and every `heartbeatMs`. */
+  start(): void {
+    this.timer = setInterval(() => void this.beat(), this.options.heartbeatMs);
+    this.timer.unref();
+    void this.beat();
+  }
+
+  /** Stops the heartbeats. */
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  /** Publishes one heartbeat; a failure is logged, the next beat tries again. */
+  async beat(): Promise<void> {
+    const { options } = this;
+    const beat: WorkerHeartbeat = {
+      worker: options.worker,
+      service: options.service,
+      hostname: hostname(),
+      pid: process.pid,
+      task_types: [...options.taskTypes],
+      at: new Date().toISOString(),
+      interval_ms: options.heartbeatMs,
+      concurrency: options.concurrency,
+      ...options.snapshot(),
+      details: options.details?.(),
+    };
+    try {
+      await options.publisher.publishJson(
+        options.names.eventsExchange,
+        WORKER_HEARTBEAT_KEY,
+        beat,
+        {
+          persistent: false,
+          type: WORKER_HEARTBEAT_KEY,
+          expiration: String(options.heartbeatMs * 3),
+        },
+      );
+    } catch (err) {
+      options.log.warn('heartbeat not published', { err: describeError(err) });
+    }
+  }
+
+  /** Says this worker is gone (best effort: its heartbeats expire anyway). */
+  async goodbye(): Promise<void> {
+    const { options } = this;
+    try {
+      await options.publisher.publishJson(
+        options.names.eventsExchange,
+        WORKER_OFFLINE_KEY,
+        { worker: options.worker, service: options.service, at: new Date().toISOString() },
+        { persistent: false, type: WORKER_OFFLINE_KEY },
+      );
+    } catch (err) {
+      options.log.warn('offline notice not published', { err: describeError(err) });
+    }
+  }
+}
+
+/** Default instance name: `<service>@<host>-<pid>`. */
+export const defaultWorkerName = (service: string): string =>
+  `${service}@${hostname()}-${process.pid}`;
