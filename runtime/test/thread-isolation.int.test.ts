@@ -18,6 +18,7 @@ import {
   ConfirmPublisher,
   closeIdleThreads,
   createLogger,
+  DeadLetterStore,
   defineTask,
   type RetryPolicyConfig,
   type TaskHandler,
@@ -25,6 +26,7 @@ import {
   TaskStore,
   threadCounts,
   Worker,
+  WorkflowStore,
 } from '@tasks/runtime';
 import { TEST_AMQP_URL, TestNamespace, waitFor } from '@tasks/runtime/testing';
 import * as amqplib from 'amqplib';
@@ -136,7 +138,16 @@ describe('thread-isolated handlers in the worker', () => {
       timeLimitMs: options.timeLimitMs,
     });
     worker = new Worker(
-      { consumeConnection, publisher, store, names: ns.names, delay: DELAY, log },
+      {
+        consumeConnection,
+        publisher,
+        store,
+        deadLetters: new DeadLetterStore(ns.redis, ns.redisPrefix),
+        workflows: new WorkflowStore(ns.redis, ns.redisPrefix, 3600),
+        names: ns.names,
+        delay: DELAY,
+        log,
+      },
       {
         service: SERVICE,
         name: 'test-thread-worker',
