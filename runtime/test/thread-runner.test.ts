@@ -132,6 +132,13 @@ describe('runInThread', () => {
     expect(seen).toEqual([['2026-01-01', '2026-01-02']]);
   });
 
+  it('fails the call in the thread when a host result cannot be copied', async () => {
+    const lookup = (): Promise<unknown> => Promise.resolve({ notData: () => 1 });
+    const err = await rejectionOf(run({ behaviour: 'host-call' }, fakeContext(), { lookup }));
+    expect((err as Error).message).toMatch(/^host call result cannot be copied/);
+    expect(errorCode(err)).toBeUndefined();
+  });
+
   it('writes the thread log lines with the task logger, bindings included', async () => {
     const ctx = fakeContext();
     await run({ behaviour: 'log' }, ctx);

@@ -113,6 +113,17 @@ export function runInThread(
     const send = (message: HostMessage): void => {
       if (!settled && !pooled.retired) pooled.thread.postMessage(message);
     };
+    const reply = (message: HostMessage): void => {
+      if (pooled.retired) return;
+      try {
+        pooled.thread.postMessage(message);
+      } catch (err) {
+        // A value that cannot be copied: the call fails in the thread instead.
+        const error = toWire(new Error(`host call result cannot be copied: ${describeError(err)}`));
+        if ('id' in message)
+          pooled.thread.postMessage({ kind: 'reply-error', id: message.id, error });
+      }
+    };
     const onAbort = (): void => {
       const reason: unknown = signal.reason;
       if (terminatesThread(reason)) {
@@ -147,9 +158,11 @@ export function runInThread(
             ctx.log[message.level](message.msg, message.fields);
             return;
           case 'call':
+            // Answered even after the run ended (a call it did not await), while the thread
+            // lives: its promise in the thread must not stay pending on a kept thread.
             call(message.name, message.args).then(
-              (value) => send({ kind: 'reply', id: message.id, value }),
-              (err: unknown) => send({ kind: 'reply-error', id: message.id, error: toWire(err) }),
+              (value) => reply({ kind: 'reply', id: message.id, value }),
+              (err: unknown) => reply({ kind: 'reply-error', id: message.id, error: toWire(err) }),
             );
         }
       },
