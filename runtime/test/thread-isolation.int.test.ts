@@ -254,6 +254,26 @@ describe('thread-isolated handlers in the worker', () => {
     expect(runs()).toEqual(['slow-2', 'slow-2']);
   }, 60_000);
 
+  it('terminates a busy thread past the drain time and hands its message back', async () => {
+    const running = await startWorker({ behaviour: 'busy', busyMs: 8000, runsFile, markerFile });
+    await submit('drain-1');
+    await waitFor(() => runs().length === 1, { timeoutMs: 20_000, message: 'started' });
+
+    const closedAt = Date.now();
+    await running.close();
+    worker = undefined;
+
+    // drainTimeoutMs is 2 s: the thread is terminated then, not when its 8 s are over.
+    expect(Date.now() - closedAt).toBeLessThan(6000);
+    await waitFor(noThreads, { message: 'the thread exited' });
+    await waitFor(async () => (await ns.depth(ns.names.workQueue(SERVICE))) === 1, {
+      message: 'the message is back in the queue',
+    });
+    expect(statesOf('drain-1')).toEqual(['STARTED:1']);
+    await elapse(7000);
+    expect(existsSync(markerFile)).toBe(false);
+  }, 60_000);
+
   describe('revoking a running thread task', () => {
     const revoker = (): TaskRevoker =>
       new TaskRevoker({
