@@ -87,6 +87,8 @@ export const RevokeControl = z.looseObject({
   kind: z.literal('revoke'),
   task_id: z.string().min(1),
   at: z.iso.datetime({ offset: true }),
+  /** Stop a thread-isolated run by terminating its thread (in-process runs abort as without). */
+  terminate: z.boolean().optional(),
 });
 export const ControlMessage = z.discriminatedUnion('kind', [RevokeControl]);
 export type ControlMessage = z.infer<typeof ControlMessage>;

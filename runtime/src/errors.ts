@@ -56,11 +56,19 @@ export class SoftTimeLimitError extends PlatformError {
   }
 }
 
-/** The task was cancelled: the handler's signal aborts with this reason. */
+/**
+ * The task was cancelled: the handler's signal aborts with this reason. `terminate` (a cancel
+ * with `?terminate=true`): a handler running in its own thread is stopped at once, not asked.
+ */
 export class RevokedError extends PlatformError {
   readonly code = 'TASK_REVOKED';
-  constructor(readonly taskId: string) {
+  readonly terminate: boolean;
+  constructor(
+    readonly taskId: string,
+    options: { readonly terminate?: boolean } = {},
+  ) {
     super(`task ${taskId} was revoked`);
+    this.terminate = options.terminate ?? false;
   }
 }
 

@@ -148,5 +148,26 @@ export type { WorkerSnapshot } from './worker/worker-presence';
 export { EffectLedger, type EffectLedgerOptions, type Reservation } from './worker/effect-ledger';
 export { EVENT_BATCH_KEY, StateEventPublisher } from './worker/state-event-publisher';
 export type { TaskContext, TaskHandler } from './worker/task-context';
-export { defineTask, type RegisteredTask, type TaskDefinition } from './worker/task-definition';
+export {
+  applyIsolation,
+  defineTask,
+  type RegisteredTask,
+  TASK_ISOLATIONS,
+  type TaskDefinition,
+  type TaskIsolation,
+  withIsolation,
+} from './worker/task-definition';
+export {
+  defineThreadHandler,
+  type HostCalls,
+  type ThreadHandlerModule,
+  type ThreadHandlerRef,
+} from './worker/thread-handler';
+export {
+  closeIdleThreads,
+  IDLE_THREAD_MS,
+  runInThread,
+  terminatesThread,
+  threadCounts,
+} from './worker/thread-runner';
 export * from './workflow';

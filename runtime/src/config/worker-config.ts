@@ -1,5 +1,6 @@
 /** Settings every worker service shares, on top of {@link BaseServiceConfig}. */
 import { z } from 'zod';
+import { TASK_ISOLATIONS, type TaskIsolation } from '../worker/task-definition';
 import { BaseServiceConfig, envInt } from './base-config';
 import { ProbeServerConfig } from './probe-config';
 
@@ -45,6 +46,33 @@ export const WorkerServiceConfig = BaseServiceConfig.extend({
   SOFT_TIME_LIMIT_MS: envInt(0)
     .default(0)
     .describe('Soft time limit in ms (0: none): aborts the handler signal so it can clean up'),
+  TASK_ISOLATION: taskIsolationMap()
+    .optional()
+    .describe(
+      'Where handlers run, per task type, over what the service chose: comma-separated <routing key>=in-process|thread, e.g. task.report.generate=in-process',
+    ),
   ...ProbeServerConfig.shape,
 });
 export type WorkerServiceConfig = z.infer<typeof WorkerServiceConfig>;
+
+/** `task.a=thread,task.b=in-process` → `{ 'task.a': 'thread', 'task.b': 'in-process' }`. */
+function taskIsolationMap() {
+  return z.string().transform((text, ctx): Readonly<Record<string, TaskIsolation>> => {
+    const map: Record<string, TaskIsolation> = {};
+    for (const entry of text
+      .split(',')
+      .map((e) => e.trim())
+      .filter(Boolean)) {
+      const [type, isolation, ...rest] = entry.split('=').map((part) => part.trim());
+      if (!type || rest.length > 0 || !TASK_ISOLATIONS.includes(isolation as TaskIsolation)) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `each entry must be <routing key>=${TASK_ISOLATIONS.join('|')} (got "${entry}")`,
+        });
+        return z.NEVER;
+      }
+      map[type] = isolation as TaskIsolation;
+    }
+    return map;
+  });
+}

@@ -11,7 +11,7 @@ import { DeadLetterStore } from '../store/dead-letter-store';
 import type { TaskStore } from '../store/task-store';
 import { WORKFLOW_TTL_S, WorkflowStore } from '../workflow/workflow-store';
 import { defaultWorkerName, Worker } from '../worker/run-worker';
-import type { RegisteredTask } from '../worker/task-definition';
+import { applyIsolation, type RegisteredTask } from '../worker/task-definition';
 import type { Closeable } from './run-service';
 import { closeInOrder, openServiceClients } from './service-clients';
 import { addWorkerGauges, clientReadiness, startServiceProbes } from './service-probes';
@@ -52,7 +52,7 @@ export async function startWorkerService(
     {
       service,
       name: config.WORKER_NAME ?? defaultWorkerName(service),
-      tasks: options.tasks({ redis, store }),
+      tasks: applyIsolation(options.tasks({ redis, store }), config.TASK_ISOLATION),
       concurrency: config.CONCURRENCY,
       prefetch: config.PREFETCH ?? config.CONCURRENCY,
       retry: {

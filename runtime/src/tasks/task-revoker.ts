@@ -43,11 +43,16 @@ export class TaskRevoker {
   /**
    * `visible`: whether the caller may see the task; one it may not is `missing`. The revocation
    * and REVOKED are written in one atomic step (TaskStore.revokeRecord): a Redis error leaves
-   * neither, and the caller gets the error.
+   * neither, and the caller gets the error. `terminate`: a run in its own thread is stopped by
+   * terminating the thread (in-process runs are asked through their signal either way).
    */
   async revokeOne(
     taskId: string,
-    options: { readonly reason: string; readonly visible?: (record: TaskRecord) => boolean },
+    options: {
+      readonly reason: string;
+      readonly visible?: (record: TaskRecord) => boolean;
+      readonly terminate?: boolean;
+    },
   ): Promise<RevokeOutcome> {
     const { store } = this.deps;
     const record = await store.get(taskId);
@@ -68,16 +73,21 @@ export class TaskRevoker {
       this.deps.revokeTtlS,
     );
     // Broadcast whenever revoked: a task read as PENDING may be starting right now.
-    if (outcome.kind === 'revoked') await this.broadcast(taskId);
+    if (outcome.kind === 'revoked') await this.broadcast(taskId, options.terminate === true);
     return outcome;
   }
 
-  private async broadcast(taskId: string): Promise<void> {
+  private async broadcast(taskId: string, terminate: boolean): Promise<void> {
     await this.deps.publisher
       .publishJson(
         this.deps.names.controlExchange,
         '',
-        { kind: 'revoke', task_id: taskId, at: new Date().toISOString() },
+        {
+          kind: 'revoke',
+          task_id: taskId,
+          at: new Date().toISOString(),
+          ...(terminate ? { terminate: true } : {}),
+        },
         { persistent: false, failFast: true },
       )
       .catch((err: unknown) => {

@@ -498,8 +498,9 @@ export class Worker {
     }
     for (const run of this.running) {
       if (run.taskId !== parsed.task_id || run.controller.aborted) continue;
-      this.deps.log.info('revoking running task', { task_id: parsed.task_id });
-      run.controller.abort(new RevokedError(parsed.task_id));
+      const terminate = parsed.terminate === true;
+      this.deps.log.info('revoking running task', { task_id: parsed.task_id, terminate });
+      run.controller.abort(new RevokedError(parsed.task_id, { terminate }));
     }
   }
 

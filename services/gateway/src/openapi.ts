@@ -67,12 +67,30 @@ export function buildOpenApi(): JsonObject {
       },
       delete: {
         summary: 'Cancel a task (pending, waiting to retry, or running)',
+        description:
+          'The task ends REVOKED at once; a queued or retry-waiting attempt never runs. A ' +
+          'running attempt is asked to stop through its abort signal (cooperative: a handler ' +
+          'that never checks it runs to its end, and its result is dropped). With ' +
+          '`terminate=true` (Celery `revoke(terminate=True)`), a running attempt of a task type ' +
+          'whose handler runs in its own thread is stopped at once by terminating the thread; ' +
+          'an in-process handler is still asked, as without it.',
         operationId: 'cancel_task',
-        parameters: [taskIdParam],
+        parameters: [
+          taskIdParam,
+          {
+            name: 'terminate',
+            in: 'query',
+            required: false,
+            description:
+              'Stop a running thread-isolated attempt by terminating its thread, not by asking it',
+            schema: { type: 'boolean', default: false },
+          },
+        ],
         responses: {
           '200': json('Cancelled; the task ends REVOKED', CancelResponse),
           '400': json('The task is already finished', ErrorResponse),
           '404': json('Unknown task id', ErrorResponse),
+          '422': errors['422'],
         },
       },
     },

@@ -10,12 +10,20 @@ import { HttpError } from './http-error';
 export class TaskCanceller {
   constructor(private readonly revoker: TaskRevoker) {}
 
-  /** `visible`: whether the caller may see the task; one it may not is 404, as a missing one. */
+  /**
+   * `visible`: whether the caller may see the task; one it may not is 404, as a missing one.
+   * `terminate` (`?terminate=true`): a run in its own thread is stopped by terminating it.
+   */
   async cancel(
     taskId: string,
     visible: (record: TaskRecord) => boolean = () => true,
+    options: { readonly terminate?: boolean } = {},
   ): Promise<CancelResponse> {
-    const outcome = await this.revoker.revokeOne(taskId, { reason: 'Task was revoked', visible });
+    const outcome = await this.revoker.revokeOne(taskId, {
+      reason: 'Task was revoked',
+      visible,
+      terminate: options.terminate,
+    });
     switch (outcome.kind) {
       case 'missing':
         throw new HttpError(404, 'Task not found');

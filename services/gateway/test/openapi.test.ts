@@ -62,10 +62,23 @@ describe('buildOpenApi', () => {
 
   it('names the task_id path parameter of /tasks/{task_id}', () => {
     for (const method of ['GET', 'DELETE']) {
-      expect(operation(method, '/tasks/{task_id}')?.parameters).toEqual([
+      expect(operation(method, '/tasks/{task_id}')?.parameters).toContainEqual(
         expect.objectContaining({ name: 'task_id', in: 'path', required: true }),
-      ]);
+      );
     }
+    expect(operation('GET', '/tasks/{task_id}')?.parameters).toHaveLength(1);
+  });
+
+  it('documents the optional terminate query flag of DELETE /tasks/{task_id}', () => {
+    expect(operation('DELETE', '/tasks/{task_id}')?.parameters).toEqual([
+      expect.objectContaining({ name: 'task_id', in: 'path' }),
+      expect.objectContaining({
+        name: 'terminate',
+        in: 'query',
+        required: false,
+        schema: { type: 'boolean', default: false },
+      }),
+    ]);
   });
 });
 

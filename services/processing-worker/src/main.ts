@@ -2,14 +2,17 @@
 // First, so tracing patches http, express and ioredis before anything loads them.
 import '@tasks/runtime/instrumentation';
 import { DATA_PROCESS, DataProcessPayload } from '@tasks/contracts';
-import { defineTask, runService, startWorkerService, type TaskHandler } from '@tasks/runtime';
+import { defineTask, runService, startWorkerService } from '@tasks/runtime';
 import { loadConfig } from './config';
+import { withCrashInjection } from './crash-injection';
 import { createProcessData } from './process-data';
+import type { ProcessDataThreadOptions } from './process-data-thread';
 
 runService({
   service: 'processing-worker',
   start: async (log) => {
     const config = loadConfig();
+    const options = { steps: config.PROCESS_STEPS, stepMs: config.PROCESS_STEP_MS };
     return startWorkerService({
       service: 'processing-worker',
       config,
@@ -18,27 +21,19 @@ runService({
         defineTask({
           routingKey: DATA_PROCESS,
           payload: DataProcessPayload,
-          handler: withCrashInjection(
-            createProcessData({ steps: config.PROCESS_STEPS, stepMs: config.PROCESS_STEP_MS }),
-            config.PROCESS_CRASH_MARKER,
-          ),
+          handler: withCrashInjection(createProcessData(options), config.PROCESS_CRASH_MARKER),
+          // In-process by default: copying a payload into a thread costs more than this
+          // handler's work (docs/ARCHITECTURE.md, "Isolation"); TASK_ISOLATION can change it.
+          isolation: 'in-process',
+          thread: {
+            module: require.resolve('./process-data-thread'),
+            options: {
+              ...options,
+              crashMarker: config.PROCESS_CRASH_MARKER,
+            } satisfies ProcessDataThreadOptions,
+          },
         }),
       ],
     });
   },
 });
-
-/**
- * PROCESS_CRASH_MARKER (tests, demos): a task whose description equals the marker kills this
- * process, as an out-of-memory crash would, so crash-loop parking can be shown with real code.
- */
-function withCrashInjection<P extends { description?: string }, R>(
-  handler: TaskHandler<P, R>,
-  marker: string | undefined,
-): TaskHandler<P, R> {
-  if (!marker) return handler;
-  return (payload, ctx) => {
-    if (payload.description === marker) process.kill(process.pid, 'SIGKILL');
-    return handler(payload, ctx);
-  };
-}

@@ -6,7 +6,7 @@
  */
 import { setImmediate as yieldToLoop, setTimeout as sleep } from 'node:timers/promises';
 import type { DataProcessPayload } from '@tasks/contracts';
-import type { TaskHandler } from '@tasks/runtime';
+import type { TaskHandler } from '@tasks/runtime/handler';
 import { type FieldStatistics, FieldStatisticsBuilder } from './field-statistics';
 
 export interface ProcessDataResult {

@@ -6,7 +6,8 @@
  */
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import type { ReportGeneratePayload } from '@tasks/contracts';
-import type { TaskHandler, TaskStore } from '@tasks/runtime';
+import type { TaskHandler } from '@tasks/runtime/handler';
+import type { TaskStore } from '@tasks/runtime';
 import { reportCsv } from './csv-report';
 import { reportFile } from './report-file';
 import type * as PdfReport from './pdf-report';

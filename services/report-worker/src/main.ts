@@ -17,6 +17,7 @@ import {
 import { createCleanup } from './cleanup';
 import { loadConfig } from './config';
 import { createGenerateReport } from './generate-report';
+import type { GenerateReportHost, GenerateReportThreadOptions } from './generate-report-thread';
 
 runService({
   service: 'report-worker',
@@ -31,6 +32,16 @@ runService({
           routingKey: REPORT_GENERATE,
           payload: ReportGeneratePayload,
           handler: createGenerateReport({ store, reportsDir: config.REPORTS_DIR }),
+          // Drawing a PDF is CPU-bound: in a thread it cannot hold up heartbeats or acks, and a
+          // hard time limit or a cancel with terminate really stops it (docs/ARCHITECTURE.md).
+          isolation: 'thread',
+          thread: {
+            module: require.resolve('./generate-report-thread'),
+            options: { reportsDir: config.REPORTS_DIR } satisfies GenerateReportThreadOptions,
+            host: {
+              dayStats: (days: readonly string[]) => store.dayStats(days),
+            } satisfies GenerateReportHost,
+          },
         }),
         defineTask({
           routingKey: MAINTENANCE_CLEANUP,

@@ -5,7 +5,7 @@
  */
 import { basename, dirname, resolve } from 'node:path';
 import { isPlatformTaskId } from '@tasks/contracts';
-import { PermanentError } from '@tasks/runtime';
+import { PermanentError } from '@tasks/runtime/handler';
 
 export function reportFile(
   reportsDir: string,

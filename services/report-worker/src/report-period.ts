@@ -4,7 +4,7 @@
  * `params.from`..`params.to` (YYYY-MM-DD, inclusive) or, by default, yesterday and today (the
  * counters are per UTC day: the last 24 hours lie within these two days).
  */
-import { PermanentError } from '@tasks/runtime';
+import { PermanentError } from '@tasks/runtime/handler';
 
 const DAY_MS = 86_400_000;
 const MAX_DAYS = 366;

@@ -11,7 +11,7 @@ import {
   type ReportFormat,
   reportParamsSchema,
 } from '@tasks/contracts';
-import { PermanentError } from '@tasks/runtime';
+import { PermanentError } from '@tasks/runtime/handler';
 import { type ReportPeriod, reportPeriod } from './report-period';
 
 export type ReportContent = 'tasks_summary' | 'data_processing';

@@ -3,7 +3,7 @@
  * the CSV are drawn from it): per task type its counts, success rate, retries, p50/p95 run time
  * and top errors over the period, and per day the tasks that ended in each state.
  */
-import { bucketUpperMs, type DayStats } from '@tasks/runtime';
+import { bucketUpperMs, type DayStats } from '@tasks/runtime/handler';
 
 /** The states a day is counted by: the terminal ones, and RETRY (one per retry). */
 export const CHART_STATES = ['SUCCESS', 'FAILURE', 'REVOKED', 'RETRY'] as const;

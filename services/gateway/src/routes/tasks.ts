@@ -1,6 +1,6 @@
 import { Router } from 'express';
 import type { TaskStore } from '@tasks/runtime';
-import { HttpError } from '../http-error';
+import { HttpError, unprocessable } from '../http-error';
 import type { TaskCanceller } from '../task-canceller';
 import { TASK_REQUESTS } from '../task-requests';
 import type { TaskSubmitter } from '../task-submitter';
@@ -44,9 +44,28 @@ export function taskRoutes(deps: TaskRoutesDeps): Router {
   });
   router.delete('/tasks/:task_id', async (req, res) => {
     const principal = principalOf(res);
+    const terminate = queryBool(req.query.terminate, 'terminate');
     res.json(
-      await deps.canceller.cancel(req.params.task_id, (record) => maySee(principal, record.owner)),
+      await deps.canceller.cancel(req.params.task_id, (record) => maySee(principal, record.owner), {
+        terminate,
+      }),
     );
   });
   return router;
+}
+
+const TRUE_WORDS = new Set(['true', '1', 'yes', 'on', 't', 'y']);
+const FALSE_WORDS = new Set(['false', '0', 'no', 'off', 'f', 'n']);
+
+/** A boolean query parameter as FastAPI reads one (absent: false); anything else is a 422. */
+function queryBool(value: unknown, name: string): boolean {
+  if (value === undefined) return false;
+  const word = typeof value === 'string' ? value.toLowerCase() : undefined;
+  if (word !== undefined && TRUE_WORDS.has(word)) return true;
+  if (word !== undefined && FALSE_WORDS.has(word)) return false;
+  throw unprocessable(
+    ['query', name],
+    'Input should be a valid boolean, unable to interpret input',
+    'bool_parsing',
+  );
 }

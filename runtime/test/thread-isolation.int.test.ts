@@ -1,0 +1,334 @@
+/**
+ * Thread-isolated handlers in the worker loop, against the real broker and Redis: a CPU-bound
+ * handler in a thread keeps the worker's AMQP heartbeats flowing (the connections use a 1 s
+ * heartbeat, so a blocked event loop loses them within seconds and the broker redelivers); a
+ * hard time limit terminates the thread; a revoke with terminate ends the run at once.
+ *
+ * The handler (fixtures/thread-handler.ts, behaviour `busy`) appends its task id to a runs file
+ * when it starts and writes a marker file when its computation ends: the number of runs and
+ * whether a stopped run ever finished are read from the files.
+ */
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type CommandEnvelope, DATA_PROCESS, type StateEvent } from '@tasks/contracts';
+import {
+  AmqpConnection,
+  CommandPublisher,
+  ConfirmPublisher,
+  closeIdleThreads,
+  createLogger,
+  DeadLetterStore,
+  defineTask,
+  type RetryPolicyConfig,
+  type TaskHandler,
+  TaskRevoker,
+  TaskStore,
+  threadCounts,
+  Worker,
+  WorkflowStore,
+} from '@tasks/runtime';
+import { TEST_AMQP_URL, TestNamespace, waitFor } from '@tasks/runtime/testing';
+import * as amqplib from 'amqplib';
+import { z } from 'zod';
+import fixture, { type FixtureOptions } from './fixtures/thread-handler';
+
+const log = createLogger({ service: 'test', level: 'silent' });
+const DELAY = { unitMs: 20, levels: 12 };
+const SERVICE = 'processing-worker';
+const MODULE = join(__dirname, 'fixtures/thread-handler.ts');
+const HEARTBEAT_S = 1;
+
+/** No handler thread is left, busy or idle. */
+const noThreads = (): boolean => threadCounts().busy + threadCounts().idle === 0;
+
+describe('thread-isolated handlers in the worker', () => {
+  let raw: amqplib.ChannelModel;
+  let ns: TestNamespace;
+  let collector: amqplib.Channel;
+  let consumeConnection: AmqpConnection;
+  let publishConnection: AmqpConnection;
+  let publisher: ConfirmPublisher;
+  let store: TaskStore;
+  let commands: CommandPublisher;
+  let worker: Worker | undefined;
+  let events: StateEvent[];
+  let disconnects: number;
+  let dir: string;
+  let runsFile: string;
+  let markerFile: string;
+
+  beforeAll(async () => {
+    raw = await amqplib.connect(TEST_AMQP_URL);
+  });
+
+  afterAll(async () => {
+    await raw.close();
+  });
+
+  beforeEach(async () => {
+    ns = await new TestNamespace({ delayUnitMs: DELAY.unitMs, delayLevels: DELAY.levels }).setup();
+    events = [];
+    disconnects = 0;
+    dir = mkdtempSync(join(tmpdir(), 'thread-isolation-'));
+    runsFile = join(dir, 'runs');
+    markerFile = join(dir, 'marker');
+    collector = await raw.createChannel();
+    const { queue } = await collector.assertQueue('', { exclusive: true, autoDelete: true });
+    await collector.bindQueue(queue, ns.names.eventsExchange, 'task.#');
+    await collector.consume(
+      queue,
+      (message) => {
+        if (!message) return;
+        const body = JSON.parse(message.content.toString('utf8')) as StateEvent | StateEvent[];
+        events.push(...(Array.isArray(body) ? body : [body]));
+      },
+      { noAck: true },
+    );
+    const connect = (name: string): AmqpConnection => {
+      const connection = new AmqpConnection({
+        url: TEST_AMQP_URL,
+        name,
+        heartbeatS: HEARTBEAT_S,
+        log,
+      });
+      connection.manager.on('disconnect', () => (disconnects += 1));
+      return connection;
+    };
+    consumeConnection = connect('test-thread-worker.consume');
+    publishConnection = connect('test-thread-worker.publish');
+    publisher = new ConfirmPublisher(publishConnection, {
+      publishTimeoutMs: 5000,
+      appId: 'test',
+      log,
+    });
+    await publisher.waitForReady();
+    store = new TaskStore(ns.redis, { prefix: ns.redisPrefix, resultTtlS: 3600 });
+    commands = new CommandPublisher(publisher, ns.names, DELAY);
+  });
+
+  afterEach(async () => {
+    await worker?.close();
+    worker = undefined;
+    await closeIdleThreads();
+    await waitFor(noThreads, { message: 'every handler thread exited' });
+    await publisher.close();
+    await Promise.all([consumeConnection.close(), publishConnection.close()]);
+    await collector.close();
+    await ns.destroy();
+    rmSync(dir, { recursive: true, force: true });
+  }, 30_000);
+
+  interface StartOptions {
+    readonly timeLimitMs?: number;
+    readonly retry?: Partial<RetryPolicyConfig>;
+  }
+
+  /** A worker whose one task type runs the fixture handler in a thread. */
+  async function startWorker(handler: FixtureOptions, options: StartOptions = {}): Promise<Worker> {
+    const task = defineTask({
+      routingKey: DATA_PROCESS,
+      payload: z.looseObject({}),
+      // The same handler in-process (what runs without thread isolation).
+      handler: fixture.create(handler, {
+        lookup: () => Promise.resolve(new Map()),
+      }) as unknown as TaskHandler<object, unknown>,
+      isolation: 'thread',
+      thread: { module: MODULE, options: handler },
+      timeLimitMs: options.timeLimitMs,
+    });
+    worker = new Worker(
+      {
+        consumeConnection,
+        publisher,
+        store,
+        deadLetters: new DeadLetterStore(ns.redis, ns.redisPrefix),
+        workflows: new WorkflowStore(ns.redis, ns.redisPrefix, 3600),
+        names: ns.names,
+        delay: DELAY,
+        log,
+      },
+      {
+        service: SERVICE,
+        name: 'test-thread-worker',
+        tasks: [task],
+        concurrency: 2,
+        prefetch: 2,
+        retry: {
+          baseMs: 200,
+          factor: 2,
+          jitter: 0,
+          maxDelayMs: 10_000,
+          maxRetries: 0,
+          ...options.retry,
+        },
+        maxDeliveries: 5,
+        timeLimitMs: 0,
+        softTimeLimitMs: 0,
+        drainTimeoutMs: 2000,
+        heartbeatMs: 60_000,
+      },
+    );
+    await worker.start();
+    return worker;
+  }
+
+  const command = (taskId: string): CommandEnvelope => ({
+    v: 1,
+    task_id: taskId,
+    type: DATA_PROCESS,
+    payload: { data: {} },
+    priority: 0,
+    created_at: new Date().toISOString(),
+  });
+
+  /** Submits a command and records it PENDING, as the gateway would. */
+  async function submit(taskId: string): Promise<void> {
+    await store.apply({
+      v: 1,
+      task_id: taskId,
+      type: DATA_PROCESS,
+      state: 'PENDING',
+      attempt: 1,
+      seq: 0,
+      at: new Date().toISOString(),
+      worker: 'test',
+    });
+    await commands.publish(command(taskId), { attempt: 1 });
+  }
+
+  const statesOf = (taskId: string): string[] =>
+    events.filter((e) => e.task_id === taskId).map((e) => `${e.state}:${e.attempt}`);
+  const waitForState = (taskId: string, state: string, timeoutMs: number): Promise<StateEvent> =>
+    waitFor(() => events.find((e) => e.task_id === taskId && e.state === state), {
+      timeoutMs,
+      message: `${state} of ${taskId} (seen: ${statesOf(taskId).join(', ') || 'none'})`,
+    });
+  const runs = (): string[] =>
+    existsSync(runsFile) ? readFileSync(runsFile, 'utf8').split('\n').filter(Boolean) : [];
+  /** Waits `ms` of wall time (to show something does NOT happen in it). */
+  const elapse = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+  it('runs a 30 s CPU-bound handler once, keeping the heartbeats, and ends SUCCESS', async () => {
+    await startWorker({ behaviour: 'busy', busyMs: 30_000, runsFile, markerFile });
+    await submit('cpu-1');
+
+    const success = await waitForState('cpu-1', 'SUCCESS', 90_000);
+
+    expect(success.result).toEqual({ computed: true });
+    expect(runs()).toEqual(['cpu-1']);
+    expect(disconnects).toBe(0);
+    expect(statesOf('cpu-1')).toEqual(['STARTED:1', 'SUCCESS:1']);
+    // Nothing left to redeliver: the one delivery was acked.
+    await waitFor(async () => (await ns.depth(ns.names.workQueue(SERVICE))) === 0);
+  }, 150_000);
+
+  it('terminates the thread at the hard time limit: the computation stops, the attempt fails', async () => {
+    await startWorker(
+      { behaviour: 'busy', busyMs: 8000, runsFile, markerFile },
+      { timeLimitMs: 1500 },
+    );
+    await submit('slow-1');
+
+    const failure = await waitForState('slow-1', 'FAILURE', 20_000);
+
+    expect(failure.error).toBe('task exceeded its time limit of 1500 ms');
+    await waitFor(noThreads, { message: 'the thread exited' });
+    // Past the time the computation would have ended (8 s after it started): it never did.
+    await elapse(9000);
+    expect(existsSync(markerFile)).toBe(false);
+    expect(runs()).toEqual(['slow-1']);
+    expect(disconnects).toBe(0);
+  }, 60_000);
+
+  it('retries a timed-out thread attempt when the policy allows, as in-process', async () => {
+    await startWorker(
+      { behaviour: 'busy', busyMs: 8000, runsFile, markerFile },
+      { timeLimitMs: 1000, retry: { maxRetries: 1 } },
+    );
+    await submit('slow-2');
+
+    await waitForState('slow-2', 'FAILURE', 30_000);
+
+    expect(statesOf('slow-2')).toEqual(['STARTED:1', 'RETRY:1', 'STARTED:2', 'FAILURE:2']);
+    expect(runs()).toEqual(['slow-2', 'slow-2']);
+  }, 60_000);
+
+  it('terminates a busy thread past the drain time and hands its message back', async () => {
+    const running = await startWorker({ behaviour: 'busy', busyMs: 8000, runsFile, markerFile });
+    await submit('drain-1');
+    await waitFor(() => runs().length === 1, { timeoutMs: 20_000, message: 'started' });
+
+    const closedAt = Date.now();
+    await running.close();
+    worker = undefined;
+
+    // drainTimeoutMs is 2 s: the thread is terminated then, not when its 8 s are over.
+    expect(Date.now() - closedAt).toBeLessThan(6000);
+    await waitFor(noThreads, { message: 'the thread exited' });
+    await waitFor(async () => (await ns.depth(ns.names.workQueue(SERVICE))) === 1, {
+      message: 'the message is back in the queue',
+    });
+    expect(statesOf('drain-1')).toEqual(['STARTED:1']);
+    await elapse(7000);
+    expect(existsSync(markerFile)).toBe(false);
+  }, 60_000);
+
+  describe('revoking a running thread task', () => {
+    const revoker = (): TaskRevoker =>
+      new TaskRevoker({
+        store,
+        publisher,
+        names: ns.names,
+        revokeTtlS: 600,
+        producer: 'test',
+        log,
+      });
+
+    it('terminates the thread with terminate: REVOKED within seconds, the thread gone', async () => {
+      await startWorker({ behaviour: 'busy', busyMs: 8000, runsFile, markerFile });
+      await submit('term-1');
+      await waitForState('term-1', 'STARTED', 20_000);
+      await waitFor(() => runs().length === 1, { message: 'the handler started' });
+
+      const revokedAt = Date.now();
+      const outcome = await revoker().revokeOne('term-1', {
+        reason: 'Task was revoked',
+        terminate: true,
+      });
+
+      expect(outcome.kind).toBe('revoked');
+      await waitForState('term-1', 'REVOKED', 5000);
+      await waitFor(noThreads, { timeoutMs: 5000, message: 'thread gone' });
+      expect(Date.now() - revokedAt).toBeLessThan(5000);
+      expect(worker!.snapshot().active).toEqual([]);
+      expect((await store.get('term-1'))?.state).toBe('REVOKED');
+      await elapse(9000);
+      expect(existsSync(markerFile)).toBe(false);
+    }, 60_000);
+
+    it('asks the handler to stop without terminate: it ends REVOKED through its signal', async () => {
+      await startWorker({ behaviour: 'wait-for-abort' });
+      await submit('coop-1');
+      await waitForState('coop-1', 'STARTED', 20_000);
+      await waitFor(() => threadCounts().busy === 1, { message: 'the handler thread runs' });
+
+      await revoker().revokeOne('coop-1', { reason: 'Task was revoked' });
+
+      await waitForState('coop-1', 'REVOKED', 5000);
+      await waitFor(() => threadCounts().busy === 0, { message: 'the run ended' });
+      expect(statesOf('coop-1')).toEqual(['STARTED:1', 'REVOKED:1']);
+    }, 60_000);
+
+    it('leaves a busy thread running without terminate (cooperative: it is only asked)', async () => {
+      await startWorker({ behaviour: 'busy', busyMs: 3000, runsFile, markerFile });
+      await submit('coop-2');
+      await waitFor(() => runs().length === 1, { timeoutMs: 20_000, message: 'started' });
+
+      await revoker().revokeOne('coop-2', { reason: 'Task was revoked' });
+
+      await waitFor(() => existsSync(markerFile), { timeoutMs: 20_000, message: 'finished' });
+      expect((await store.get('coop-2'))?.state).toBe('REVOKED');
+    }, 60_000);
+  });
+});
