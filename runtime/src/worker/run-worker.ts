@@ -48,7 +48,7 @@ import { batchParts } from './batch-delivery';
 import { LazyAbort } from './lazy-abort';
 import { classify, type Outcome, type RetryPolicyConfig } from './retry-policy';
 import { StateEventPublisher } from './state-event-publisher';
-import type { TaskContext } from './task-context';
+import { progressReporter, type TaskContext } from './task-context';
 import type { RegisteredTask } from './task-definition';
 
 export interface WorkerOptions {
@@ -510,10 +510,7 @@ export class Worker {
       get log() {
         return log();
       },
-      progress: (current, total, status) =>
-        emit('PROGRESS', {
-          progress: status === undefined ? { current, total } : { current, total, status },
-        }),
+      progress: progressReporter((progress) => emit('PROGRESS', { progress })),
     };
 
     void emit('STARTED').catch(() => undefined);
