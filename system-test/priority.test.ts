@@ -8,9 +8,9 @@ import { TestPlatform } from './support/test-platform';
 
 jest.setTimeout(30_000);
 
-/** The worker defaults (WorkerServiceConfig): CONCURRENCY 4, PREFETCH = CONCURRENCY. */
-const DEFAULT_PREFETCH = 4;
-const LOW = 50;
+/** The processing-worker's defaults (its config.ts): CONCURRENCY 50, PREFETCH = CONCURRENCY. */
+const DEFAULT_PREFETCH = 50;
+const LOW = 150;
 
 describe('priority', () => {
   let platform: TestPlatform;
@@ -25,7 +25,7 @@ describe('priority', () => {
     await platform?.stop();
   }, 60_000);
 
-  it('runs a priority 9 task queued behind 50 priority 0 tasks before them, with the default prefetch and concurrency', async () => {
+  it('runs a priority 9 task queued behind 150 priority 0 tasks before them, with the default prefetch and concurrency', async () => {
     const low = await Promise.all(
       Array.from({ length: LOW }, (_, i) =>
         platform.submit('process', { data: { records: i }, priority: 0 }),
