@@ -1,8 +1,8 @@
 /**
  * The benchmark still works (the performance issue): each scenario of bench/ runs once at the
- * small size — against the raw floor and BullMQ, in fresh namespaces it deletes — and prints its
- * ratios. Nothing here judges speed: the figures of a small run on a shared CI machine mean
- * nothing; `npm run bench` measures.
+ * small size — the platform at its shipped defaults, or against the raw floor and BullMQ, in
+ * fresh namespaces it deletes — and prints its ratios. Nothing here judges speed: the figures
+ * of a small run on a shared CI machine mean nothing; `npm run bench` measures.
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { readFile, rm } from 'node:fs/promises';
@@ -11,7 +11,7 @@ import { promisify } from 'node:util';
 
 const ROOT = join(__dirname, '..');
 const RESULTS = join(ROOT, 'bench', 'results');
-const SCENARIOS = ['queue', 'http', 'latency', 'reads', 'memory', 'scaling', 'profile'];
+const SCENARIOS = ['defaults', 'queue', 'http', 'latency', 'reads', 'memory', 'scaling', 'profile'];
 
 interface Figure {
   readonly name: string;
