@@ -215,7 +215,8 @@ export const defaults: Scenario = {
       'Services: status-store, gateway, processing-worker, email-worker, report-worker and scheduler, ' +
         'each `node --enable-source-maps services/<name>/dist/main.js` with its deploy/node-flags, in a fresh ' +
         'namespace with the default delay levels; set: PROCESS_STEP_MS=0, free ports, a temporary MAIL_DIR and ' +
-        'REPORTS_DIR. Everything else is each service\'s default (docs/configuration.md, "Defaults per task type").',
+        "REPORTS_DIR. Everything else is each service's default (docs/configuration.md; why these: " +
+        'bench/README.md, "Defaults per task type").',
       `Throughput: ${d.tasks} tasks per workload (report: ${d.reportTasks}), ${d.submitters} clients posting and ` +
         `${d.checkers} reading back (GET /tasks/{id}, again 5 ms later while not SUCCESS) over keep-alive ` +
         'connections; latency "in that run" is each task\'s POST → the GET that read SUCCESS, under that load.',
