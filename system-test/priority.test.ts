@@ -8,9 +8,9 @@ import { TestPlatform } from './support/test-platform';
 
 jest.setTimeout(30_000);
 
-/** The worker defaults (WorkerServiceConfig): CONCURRENCY 4, PREFETCH = CONCURRENCY. */
-const DEFAULT_PREFETCH = 4;
-const LOW = 50;
+/** The processing-worker's defaults (its config.ts): CONCURRENCY 50, PREFETCH = CONCURRENCY. */
+const DEFAULT_PREFETCH = 50;
+const LOW = 200;
 
 describe('priority', () => {
   let platform: TestPlatform;
@@ -25,7 +25,7 @@ describe('priority', () => {
     await platform?.stop();
   }, 60_000);
 
-  it('runs a priority 9 task queued behind 50 priority 0 tasks before them, with the default prefetch and concurrency', async () => {
+  it('runs a priority 9 task queued behind 200 priority 0 tasks before them, with the default prefetch and concurrency', async () => {
     const low = await Promise.all(
       Array.from({ length: LOW }, (_, i) =>
         platform.submit('process', { data: { records: i }, priority: 0 }),
@@ -35,9 +35,10 @@ describe('priority', () => {
     expect(await platform.ns.depth(queue)).toBe(LOW);
 
     // A worker with the default CONCURRENCY and PREFETCH (not overridden here); each task takes
-    // 2 steps of 50 ms. Once it consumes, it holds `prefetch` deliveries of the backlog: the
-    // broker already handed those over, so the priority task can only overtake what is still in
-    // the queue, and runs as soon as a slot frees. The worker is frozen (SIGSTOP) from the moment
+    // 2 steps of 250 ms, so its 50 slots finish little while the test looks. Once it consumes,
+    // it holds `prefetch` deliveries of the backlog: the broker already handed those over, so
+    // the priority task can only overtake what is still in the queue, and runs as soon as a
+    // slot frees. The worker is frozen (SIGSTOP) from the moment
     // the queue shows it holding its prefetch until the priority task is queued; the queue depth
     // read while it is frozen says how many low tasks it had received by then (a slow machine
     // may let it finish a few before the freeze). Every other low task must start after the
@@ -45,7 +46,7 @@ describe('priority', () => {
     // freeze, crossed its arrival (seen: two beyond what it held).
     const starting = platform.startService('processing-worker', {
       PROCESS_STEPS: '2',
-      PROCESS_STEP_MS: '50',
+      PROCESS_STEP_MS: '250',
     });
     await waitFor(async () => (await platform.ns.depth(queue)) <= LOW - DEFAULT_PREFETCH, {
       timeoutMs: 20_000,

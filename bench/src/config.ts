@@ -53,6 +53,21 @@ export interface Sizes {
     readonly replicas: readonly number[];
   };
   readonly profile: { readonly tasks: number };
+  readonly defaults: {
+    /** Tasks per throughput run of each workload (the report workload: `reportTasks`). */
+    readonly tasks: number;
+    readonly reportTasks: number;
+    readonly warmup: number;
+    /** Clients posting and reading back at once (as scenario 2). */
+    readonly submitters: number;
+    readonly checkers: number;
+    /** The first look of a new user: fewer clients (the process workload only). */
+    readonly fewSubmitters: number;
+    readonly fewCheckers: number;
+    /** Open loop: tasks at `rate`/s, per workload. */
+    readonly rate: number;
+    readonly rateTasks: number;
+  };
 }
 
 export const SIZES: Record<SizeName, Sizes> = {
@@ -71,6 +86,17 @@ export const SIZES: Record<SizeName, Sizes> = {
     memory: { settleMs: 20_000, loadTasks: 5_000 },
     scaling: { tasks: 48, handlerMs: 200, replicas: [1, 2, 4] },
     profile: { tasks: 20_000 },
+    defaults: {
+      tasks: 5_000,
+      reportTasks: 1_000,
+      warmup: 300,
+      submitters: 64,
+      checkers: 16,
+      fewSubmitters: 8,
+      fewCheckers: 4,
+      rate: 200,
+      rateTasks: 2_000,
+    },
   },
   small: {
     runs: 1,
@@ -85,5 +111,16 @@ export const SIZES: Record<SizeName, Sizes> = {
     memory: { settleMs: 1_000, loadTasks: 200 },
     scaling: { tasks: 4, handlerMs: 50, replicas: [1, 2, 4] },
     profile: { tasks: 500 },
+    defaults: {
+      tasks: 100,
+      reportTasks: 30,
+      warmup: 10,
+      submitters: 32,
+      checkers: 8,
+      fewSubmitters: 8,
+      fewCheckers: 4,
+      rate: 200,
+      rateTasks: 40,
+    },
   },
 };

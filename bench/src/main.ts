@@ -9,6 +9,7 @@
 import { readOfficialResults, updateReadme } from './report';
 import { parseArgs } from './runner';
 import type { Scenario } from './scenarios/common';
+import { defaults } from './scenarios/defaults';
 import { httpEndToEnd } from './scenarios/http-e2e';
 import { latency } from './scenarios/latency';
 import { memory } from './scenarios/memory';
@@ -19,6 +20,7 @@ import { scaling } from './scenarios/scaling';
 import { statusReads } from './scenarios/status-reads';
 
 export const SCENARIOS: readonly Scenario[] = [
+  defaults,
   queueThroughput,
   httpEndToEnd,
   latency,

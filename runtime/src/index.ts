@@ -31,7 +31,7 @@ export {
   ProducerServiceConfig,
 } from './config/base-config';
 export { describeConfig, parseConfig } from './config/parse-config';
-export { WorkerServiceConfig } from './config/worker-config';
+export { workerConcurrency, WorkerServiceConfig } from './config/worker-config';
 export { DEFAULT_PROBE_PORTS, ProbeServerConfig, probePort } from './config/probe-config';
 export {
   BrokerUnavailableError,

@@ -198,6 +198,8 @@ export interface EndToEndRun {
   readonly peakRssMb: Record<string, number>;
   /** Read-backs per task (a task read before it finished is read again). */
   readonly readsPerTask: number;
+  /** Per task: its POST sent → the GET that read SUCCESS answered, ms. */
+  readonly latenciesMs: number[];
 }
 
 /**
@@ -213,7 +215,8 @@ export async function endToEndRun(
   submitters: number,
   checkers: number,
 ): Promise<EndToEndRun> {
-  const queue: { id: string; due: number }[] = [];
+  const queue: { id: string; due: number; sentAt: number }[] = [];
+  const latenciesMs: number[] = [];
   let head = 0;
   let accepted = 0;
   let done = 0;
@@ -235,7 +238,8 @@ export async function endToEndRun(
   const submit = lane.bind(null, async (conn) => {
     while (failure === undefined && accepted < n) {
       accepted += 1;
-      queue.push({ id: await driver.submit(conn), due: nowMs() });
+      const sentAt = nowMs();
+      queue.push({ id: await driver.submit(conn), due: nowMs(), sentAt });
     }
   });
   const check = lane.bind(null, async (conn) => {
@@ -250,8 +254,10 @@ export async function endToEndRun(
       }
       head += 1;
       reads += 1;
-      if (await driver.isDone(conn, item.id)) done += 1;
-      else queue.push({ id: item.id, due: nowMs() + 5 });
+      if (await driver.isDone(conn, item.id)) {
+        done += 1;
+        latenciesMs.push(nowMs() - item.sentAt);
+      } else queue.push({ ...item, due: nowMs() + 5 });
       if (head > 10_000) {
         queue.splice(0, head);
         head = 0;
@@ -273,6 +279,7 @@ export async function endToEndRun(
     otherCores: cpu.otherMs / cpu.wallMs,
     peakRssMb: rss.peaks(),
     readsPerTask: reads / n,
+    latenciesMs,
   };
 }
 

@@ -36,7 +36,10 @@ const SERVICES = [
 const WORKER_SERVICES = ['worker', 'email-worker', 'report-worker'];
 /** The platform's worker process runs the processing-worker service. */
 const SERVICE_LABEL: Record<string, string> = { worker: 'processing-worker' };
-/** The platform's default CONCURRENCY (and so PREFETCH). */
+/**
+ * CONCURRENCY (and so PREFETCH) of every worker here: the shared default before each worker
+ * service got its own (bench/README.md, "Defaults per task type"), kept so rounds compare.
+ */
 const DEFAULT_CONCURRENCY = 4;
 
 export const memory: Scenario = {
@@ -144,7 +147,7 @@ export const memory: Scenario = {
     result.notes.push(
       `Idle: ${settleMs / 1000} s after start. Under load: ${loadTasks} tasks (process and email in turn) through ` +
         `the gateway, ${submitters} clients posting and ${checkers} reading back; RSS sampled every 100 ms, peak kept. ` +
-        `Default settings (CONCURRENCY ${DEFAULT_CONCURRENCY}) except PROCESS_STEPS=1, PROCESS_STEP_MS=0; e-mails are ` +
+        `Default settings except CONCURRENCY ${DEFAULT_CONCURRENCY} (the former shared default), PROCESS_STEPS=1, PROCESS_STEP_MS=0; e-mails are ` +
         "written as .eml files. The peers' workers run the same number of no-op tasks, submitted directly.",
       `Telemetry on: every service traces (OTEL_TRACES_EXPORTER=otlp, http/protobuf) to an OTLP endpoint in ` +
         `this process (bench/src/support/otlp-sink.ts; ${traces.exports} exports received) and serves its ` +

@@ -2,8 +2,12 @@
  * Scenario 4, status reads: GET /tasks/{id} of finished tasks (ids cycled), `connections`
  * keep-alive clients for `seconds` (autocannon, in this process). Against (a) the raw floor's and
  * (b) BullMQ's minimal node:http fronts and (c) the platform's own read without HTTP
- * (TaskStore.get, the call the gateway makes, with as many calls in flight).
+ * (TaskStore.get, the call the gateway makes, with as many calls in flight). The gateway is also
+ * read by a plain Node client (node:http with a keep-alive Agent, 16 sockets), as a user's own
+ * script would: the load generator shares the two cores with what it measures, so its cost per
+ * request is part of the figure (bench/README.md, "Status reads: two figures").
  */
+import { Agent, get } from 'node:http';
 import autocannon from 'autocannon';
 import type { ResultBuilder } from '../report';
 import type { Platform } from '../systems/platform';
@@ -22,6 +26,9 @@ import {
   throughputRun,
 } from './common';
 import { runAlone } from './run-alone';
+
+/** Sockets of the plain Node client case. */
+const PLAIN_SOCKETS = 16;
 
 interface ReadRun {
   readonly perS: number;
@@ -55,6 +62,11 @@ export const statusReads: Scenario = {
       },
       { name: 'raw floor (HTTP, node:http + HGETALL)', system: raw, read: http(raw) },
       { name: 'BullMQ (HTTP, node:http + Job.fromId)', system: bull, read: http(bull) },
+      {
+        name: `platform (HTTP, gateway), node:http client, ${PLAIN_SOCKETS} sockets`,
+        system: ours,
+        read: (c, ids) => plainNodeReads(c, ours, ids, PLAIN_SOCKETS, seconds),
+      },
     ];
     const runs = new Map<string, ReadRun[]>(cases.map((c) => [c.name, []]));
     try {
@@ -94,6 +106,11 @@ export const statusReads: Scenario = {
     result.ratio('platform HTTP / platform without HTTP (c)', perS(0), perS(1));
     result.ratio('platform HTTP / raw floor HTTP (a)', perS(0), perS(2));
     result.ratio('platform HTTP / BullMQ HTTP (b)', perS(0), perS(3));
+    result.ratio(
+      `platform HTTP: node:http client (${PLAIN_SOCKETS} sockets) / autocannon (${connections})`,
+      perS(4),
+      perS(0),
+    );
     result.cpuPer = 'read';
     cases.forEach((c) =>
       result.cpu(
@@ -105,6 +122,8 @@ export const statusReads: Scenario = {
     result.notes.push(
       `${connections} connections for ${seconds} s per run, over ${seed} finished tasks' ids; HTTP load from ` +
         'autocannon in this process ("client" CPU); the CPU table is CPU-ms per read.',
+      `The node:http case: ${PLAIN_SOCKETS} loops in this process, each \`http.get\` through one ` +
+        `\`new Agent({ keepAlive: true, maxSockets: ${PLAIN_SOCKETS} })\`, reading the body to its end.`,
     );
     return { seed, seconds, connections };
   },
@@ -149,6 +168,51 @@ async function httpReads(
     cpuMsPerRead: perTask(cpu.byProcess, total),
     otherCores: cpu.otherMs / cpu.wallMs,
   };
+}
+
+/** GETs as a plain Node script sends them: node:http, one keep-alive Agent. */
+async function plainNodeReads(
+  ctx: Ctx,
+  system: TaskSystem,
+  ids: readonly string[],
+  sockets: number,
+  seconds: number,
+): Promise<ReadRun> {
+  const agent = new Agent({ keepAlive: true, maxSockets: sockets });
+  const base = system.httpUrl!;
+  const latencies: number[] = [];
+  let next = 0;
+  const read = (path: string): Promise<void> =>
+    new Promise((resolve, reject) => {
+      get(`${base}${path}`, { agent }, (res) => {
+        if (res.statusCode !== 200) reject(new Error(`GET ${path} answered ${res.statusCode}`));
+        res.resume();
+        res.once('end', resolve);
+      }).once('error', reject);
+    });
+  try {
+    const meter = meterFor(ctx, system).start();
+    const t0 = nowMs();
+    const end = t0 + seconds * 1000;
+    await bounded(sockets, sockets, async () => {
+      while (nowMs() < end) {
+        const started = nowMs();
+        await read(`/tasks/${ids[next++ % ids.length]!}`);
+        latencies.push(nowMs() - started);
+      }
+    });
+    const wallS = (nowMs() - t0) / 1000;
+    const cpu = meter.stop();
+    return {
+      perS: latencies.length / wallS,
+      p50: percentile(latencies, 50),
+      p99: percentile(latencies, 99),
+      cpuMsPerRead: perTask(cpu.byProcess, latencies.length),
+      otherCores: cpu.otherMs / cpu.wallMs,
+    };
+  } finally {
+    agent.destroy();
+  }
 }
 
 async function directReads(

@@ -28,6 +28,9 @@ export const serviceEntry = (service: string): string =>
 export const benchEntry = (name: string): string =>
   join(REPO_ROOT, 'bench', 'dist', 'processes', `${name}.js`);
 
+/** How long a started process may take to say it is ready (a busy shared broker is slow). */
+const START_TIMEOUT_MS = 90_000;
+
 interface Waiter {
   readonly match: (line: Record<string, unknown>) => boolean;
   readonly resolve: (line: Record<string, unknown>) => void;
@@ -165,8 +168,8 @@ export class ProcessGroup {
     const proc = new BenchProcess(label, entry, this.env, nodeArgs);
     this.procs.push(proc);
     const [line] = await Promise.all([
-      proc.waitForLog(ready),
-      ...also.map((a) => proc.waitForLog(a.msg, a.fields)),
+      proc.waitForLog(ready, {}, START_TIMEOUT_MS),
+      ...also.map((a) => proc.waitForLog(a.msg, a.fields, START_TIMEOUT_MS)),
     ]);
     return line;
   }

@@ -41,7 +41,17 @@ export interface PlatformOptions extends SystemOptions {
   readonly prefetch?: number;
   /** Node flags per service name (e.g. `--cpu-prof`). */
   readonly nodeArgs?: Record<string, readonly string[]>;
+  /**
+   * Run the six real services as `npm start` does (launcher/src/main.ts): the same entries, heap
+   * flags and `--enable-source-maps`, and no setting but the namespace (with the default delay
+   * levels), free ports, work folders and `env`. `concurrency`, `prefetch`, `handlerMs`,
+   * `workerService` and `extraServices` are ignored.
+   */
+  readonly asNpmStart?: boolean;
 }
+
+/** The services `npm start` runs, besides status-store and gateway. */
+const NPM_START_OTHERS = ['processing-worker', 'email-worker', 'report-worker', 'scheduler'];
 
 const READY: Record<string, string> = {
   gateway: 'gateway listening',
@@ -82,6 +92,7 @@ export class Platform implements TaskSystem {
   }
 
   static async start(options: PlatformOptions): Promise<Platform> {
+    if (options.asNpmStart) return Platform.startAsNpmStart(options);
     const ns = await new TestNamespace().setup();
     const workDir = await mkdtemp(join(tmpdir(), 'tasks-bench-'));
     const env: Record<string, string> = {
@@ -121,12 +132,46 @@ export class Platform implements TaskSystem {
     return platform;
   }
 
+  private static async startAsNpmStart(options: PlatformOptions): Promise<Platform> {
+    // The default delay levels (DELAY_UNIT_MS 100, DELAY_LEVELS 24): the topology as npm start's.
+    const ns = await new TestNamespace({ delayUnitMs: 100, delayLevels: 24 }).setup();
+    const workDir = await mkdtemp(join(tmpdir(), 'tasks-bench-'));
+    const env: Record<string, string> = {
+      ...baseEnv(),
+      GATEWAY_PORT: '0',
+      METRICS_PORT: '0', // the default ports may be taken by another session's services
+      REPORTS_DIR: join(workDir, 'reports'),
+      MAIL_DIR: join(workDir, 'mail'),
+      ...ns.env(),
+      ...options.env,
+    };
+    const platform = new Platform(ns, workDir, env, {
+      ...options,
+      nodeArgs: { ...options.nodeArgs, '*': ['--enable-source-maps'] },
+    });
+    try {
+      await Promise.all([
+        platform.startService('status-store'),
+        platform.startService('gateway').then((url) => {
+          platform.httpUrl = url;
+        }),
+        ...NPM_START_OTHERS.map((name) => platform.startService(name)),
+        platform.openProducer(),
+      ]);
+    } catch (err) {
+      await platform.close();
+      throw err;
+    }
+    return platform;
+  }
+
   /** Starts a service; resolves with its ready line's `url` (the gateway's) or ''. */
   private async startService(name: string, label = name): Promise<string> {
     const isWorker = name.endsWith('-worker') || name === 'bench';
     const entry = name === 'bench' ? benchEntry('noop-worker') : serviceEntry(name);
     const nodeArgs = [
       ...deployedFlags(name),
+      ...(this.options.nodeArgs?.['*'] ?? []),
       ...(this.options.nodeArgs?.[label] ?? this.options.nodeArgs?.[name] ?? []),
     ];
     const ready = isWorker ? 'worker started' : (READY[name] ?? 'started');

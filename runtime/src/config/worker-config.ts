@@ -4,13 +4,29 @@ import { TASK_ISOLATIONS, type TaskIsolation } from '../worker/task-definition';
 import { BaseServiceConfig, envInt } from './base-config';
 import { ProbeServerConfig } from './probe-config';
 
+/**
+ * CONCURRENCY with a service's own default, chosen for what its task types are (short and
+ * CPU-light, I/O-bound, heavy) by measurement: bench/README.md, "Defaults per task type". A
+ * service's schema spreads it over the shared one. PREFETCH keeps defaulting to CONCURRENCY for
+ * every type: deliveries held beyond the handlers would wait on this replica for a slot, however
+ * long its tasks take, while other replicas idle and higher priorities queue behind them.
+ */
+export function workerConcurrency(concurrency: number) {
+  return {
+    CONCURRENCY: envInt()
+      .max(1000)
+      .default(concurrency)
+      .describe('Tasks one worker process runs at once'),
+  };
+}
+
 export const WorkerServiceConfig = BaseServiceConfig.extend({
   WORKER_NAME: z
     .string()
     .min(1)
     .optional()
     .describe('Instance name shown in /health; default <service>@<host>-<pid>'),
-  CONCURRENCY: envInt().max(1000).default(4).describe('Tasks one worker process runs at once'),
+  ...workerConcurrency(4),
   PREFETCH: envInt()
     .max(10000)
     .optional()

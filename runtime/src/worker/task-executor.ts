@@ -13,7 +13,7 @@ import { Metrics } from '../telemetry/metrics';
 import { failSpan, inSpan } from '../telemetry/tracing';
 import { classify, type RetryPolicyConfig } from './retry-policy';
 import type { StateEventPublisher } from './state-event-publisher';
-import type { TaskContext } from './task-context';
+import { progressReporter, type TaskContext } from './task-context';
 import { outcomeName, type RunOutcome, type TaskOutcomes } from './task-outcome';
 import type { DecodedCommand, TaskRun } from './task-run';
 import type { TaskRunner } from './task-runner';
@@ -80,10 +80,7 @@ export class TaskExecutor {
       get log() {
         return log();
       },
-      progress: (current, total, status) =>
-        emit('PROGRESS', {
-          progress: status === undefined ? { current, total } : { current, total, status },
-        }),
+      progress: progressReporter((progress) => emit('PROGRESS', { progress })),
     };
 
     void emit('STARTED').catch(() => undefined);

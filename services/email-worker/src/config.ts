@@ -1,9 +1,24 @@
 import { readFileSync } from 'node:fs';
-import { ConfigError, envBool, envInt, parseConfig, WorkerServiceConfig } from '@tasks/runtime';
+import {
+  ConfigError,
+  envBool,
+  envInt,
+  parseConfig,
+  workerConcurrency,
+  WorkerServiceConfig,
+} from '@tasks/runtime';
 import { z } from 'zod';
+
+/**
+ * I/O-bound sends (an SMTP round trip, or an .eml file written): enough at once to keep the
+ * SMTP pool (SMTP_MAX_CONNECTIONS) busy while others wait on Redis or the broker.
+ * Measured: bench/README.md, "Defaults per task type".
+ */
+const CONCURRENCY_DEFAULT = 16;
 
 /** Every variable is listed in docs/configuration.md; config-docs.test.ts keeps the two in step. */
 export const EmailWorkerConfig = WorkerServiceConfig.extend({
+  ...workerConcurrency(CONCURRENCY_DEFAULT),
   SMTP_URL: z
     .string()
     .regex(/^smtps?:\/\//, 'must be an smtp:// or smtps:// URL')

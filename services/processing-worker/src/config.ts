@@ -1,8 +1,17 @@
-import { envInt, parseConfig, WorkerServiceConfig } from '@tasks/runtime';
+import { envInt, parseConfig, workerConcurrency, WorkerServiceConfig } from '@tasks/runtime';
 import { z } from 'zod';
+
+/**
+ * Short, CPU-light tasks (PROCESS_STEP_MS=0: ten steps of microseconds; the original's 1 s steps
+ * only sleep): many at once, so the confirm round trips of finished tasks never starve the broker
+ * of work. Bounded by memory: up to this many payloads (1 MB at most each) are held at once.
+ * Measured: bench/README.md, "Defaults per task type".
+ */
+const CONCURRENCY_DEFAULT = 50;
 
 /** Every variable is listed in docs/configuration.md; config-docs.test.ts keeps the two in step. */
 export const ProcessingWorkerConfig = WorkerServiceConfig.extend({
+  ...workerConcurrency(CONCURRENCY_DEFAULT),
   PROCESS_STEPS: envInt().max(10_000).default(10).describe('Steps a processing task is split into'),
   PROCESS_STEP_MS: envInt(0)
     .default(1000)

@@ -43,6 +43,7 @@ import {
   SUSPECT_TRIES,
   type WriteFailure,
 } from './poison-isolation';
+import { latestProgressOnly } from './progress-coalescing';
 
 export interface EventApplierDeps {
   readonly connection: AmqpConnection;
@@ -285,9 +286,10 @@ export class EventApplier {
 
   private async apply(items: Parsed[]): Promise<void> {
     const events = items.flatMap((item) => (item.kind === 'events' ? item.events : []));
+    const written = latestProgressOnly(events);
     const writes: Promise<unknown>[] = [];
     if (events.length > 0)
-      writes.push(this.deps.store.applyAll(events).then((applied) => count(events, applied)));
+      writes.push(this.deps.store.applyAll(written).then((applied) => count(written, applied)));
     for (const item of items) {
       if (item.kind === 'heartbeat') writes.push(this.deps.registry.record(item.beat));
       if (item.kind === 'offline') writes.push(this.deps.registry.markOffline(item.offline));

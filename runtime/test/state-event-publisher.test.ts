@@ -1,0 +1,110 @@
+/**
+ * StateEventPublisher's coalescing rules, against a publisher whose confirms the test releases
+ * by hand (pure logic: the real broker path is covered by worker.int.test.ts and
+ * progress-confirms.int.test.ts).
+ */
+import type { StateEvent, TaskState } from '@tasks/contracts';
+import type { ConfirmPublisher } from '../src/amqp/confirm-publisher';
+import { StateEventPublisher } from '../src/worker/state-event-publisher';
+
+interface Sent {
+  readonly events: StateEvent[];
+  confirm(): void;
+  fail(err: Error): void;
+}
+
+function fakePublisher(): { publisher: ConfirmPublisher; sent: Sent[] } {
+  const sent: Sent[] = [];
+  const publisher = {
+    publish: (_exchange: string, _key: string, content: Buffer) =>
+      new Promise<void>((resolve, reject) => {
+        const body = JSON.parse(content.toString('utf8')) as StateEvent | StateEvent[];
+        sent.push({ events: Array.isArray(body) ? body : [body], confirm: resolve, fail: reject });
+      }),
+  } as unknown as ConfirmPublisher;
+  return { publisher, sent };
+}
+
+const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+function eventOf(taskId: string, state: TaskState, seq: number, attempt = 1): StateEvent {
+  return {
+    v: 1,
+    task_id: taskId,
+    type: 'task.data.process',
+    state,
+    attempt,
+    seq,
+    at: new Date().toISOString(),
+    worker: 'w',
+    ...(state === 'PROGRESS' ? { progress: { current: seq, total: 10 } } : {}),
+  };
+}
+
+const shape = (s: Sent): string[] => s.events.map((e) => `${e.task_id}:${e.state}:${e.seq}`);
+
+describe('StateEventPublisher', () => {
+  it('publishes only the newest of several PROGRESS of a task waiting in one flush', async () => {
+    const { publisher, sent } = fakePublisher();
+    const events = new StateEventPublisher(publisher, 'events');
+    const settled: string[] = [];
+    const emits = [1, 2, 3].map((seq) =>
+      events.emit(eventOf('a', 'PROGRESS', seq)).then(() => settled.push(`a${seq}`)),
+    );
+    void events.emit(eventOf('b', 'PROGRESS', 1));
+    await turn();
+    expect(sent.map(shape)).toEqual([['a:PROGRESS:3', 'b:PROGRESS:1']]);
+    sent[0]!.confirm();
+    await Promise.all(emits);
+    expect(settled.sort()).toEqual(['a1', 'a2', 'a3']);
+  });
+
+  it('holds a PROGRESS while its task has one unconfirmed, then sends the newest', async () => {
+    const { publisher, sent } = fakePublisher();
+    const events = new StateEventPublisher(publisher, 'events');
+    void events.emit(eventOf('a', 'PROGRESS', 2));
+    await turn();
+    const waiting = [3, 4].map((seq) => events.emit(eventOf('a', 'PROGRESS', seq)));
+    await turn();
+    await turn();
+    expect(sent.map(shape)).toEqual([['a:PROGRESS:2']]);
+    sent[0]!.confirm();
+    await turn();
+    await turn();
+    expect(sent.map(shape)).toEqual([['a:PROGRESS:2'], ['a:PROGRESS:4']]);
+    sent[1]!.confirm();
+    await Promise.all(waiting);
+  });
+
+  it('sends a held PROGRESS in front of a later state of its task, never after it', async () => {
+    const { publisher, sent } = fakePublisher();
+    const events = new StateEventPublisher(publisher, 'events');
+    void events.emit(eventOf('a', 'PROGRESS', 2));
+    await turn();
+    const held = events.emit(eventOf('a', 'PROGRESS', 3));
+    const success = events.emit(eventOf('a', 'SUCCESS', 4));
+    await turn();
+    expect(sent.map(shape)).toEqual([['a:PROGRESS:2'], ['a:PROGRESS:3', 'a:SUCCESS:4']]);
+    sent.forEach((s) => s.confirm());
+    await Promise.all([held, success]);
+  });
+
+  it('never drops or reorders a state other than PROGRESS', async () => {
+    const { publisher, sent } = fakePublisher();
+    const events = new StateEventPublisher(publisher, 'events');
+    const states: TaskState[] = ['STARTED', 'PROGRESS', 'PROGRESS', 'RETRY'];
+    states.forEach((state, i) => void events.emit(eventOf('a', state, i + 1)));
+    void events.emit(eventOf('a', 'STARTED', 1, 2));
+    await turn();
+    expect(sent.map(shape)).toEqual([['a:STARTED:1', 'a:PROGRESS:3', 'a:RETRY:4', 'a:STARTED:1']]);
+  });
+
+  it('rejects the replaced emits with the error of the message that carried the newest', async () => {
+    const { publisher, sent } = fakePublisher();
+    const events = new StateEventPublisher(publisher, 'events');
+    const emits = [1, 2].map((seq) => events.emit(eventOf('a', 'PROGRESS', seq)));
+    await turn();
+    sent[0]!.fail(new Error('no confirm'));
+    for (const emit of emits) await expect(emit).rejects.toThrow('no confirm');
+  });
+});
