@@ -164,6 +164,8 @@ const REDIS_USERS = {
     'multi',
     'exec',
     'incr', // per-key rate limit (inside its script)
+    'incrby', // a request charged per task it creates (inside the rate limit's script)
+    'hexists', // a dead letter's replay claim (inside its script)
     'pexpire',
     'pttl',
   ],
@@ -175,7 +177,8 @@ const REDIS_USERS = {
     'hgetall', // task records of steps to revoke
     'set', // revocations
   ],
-  'email-worker': [...WORKER_COMMON, 'get', 'set', 'pttl', 'del'], // + the effect ledger
+  // + the effect ledger, and the per-domain rate limit's script (on by default)
+  'email-worker': [...WORKER_COMMON, 'get', 'set', 'pttl', 'del', 'eval', 'evalsha', 'time'],
   'processing-worker': [...WORKER_COMMON],
   // + daily statistics, and the cleanup task (silent workers, old dead letters)
   'report-worker': [...WORKER_COMMON, 'hgetall', 'hdel', 'zrangebyscore', 'zrem'],

@@ -193,12 +193,13 @@ describe('reports', () => {
       .of(task.task_id)
       .filter((e) => e.state === 'PROGRESS')
       .map((e) => [e.progress?.current, e.progress?.total]);
-    expect(progress).toEqual([
-      [1, 4],
-      [2, 4],
-      [3, 4],
-      [4, 4],
-    ]);
+    // Progress is "latest value": steps reported faster than the broker confirms them are
+    // coalesced, so the events seen are the first step, rising steps, and the last one.
+    expect(progress[0]).toEqual([1, 4]);
+    expect(progress[progress.length - 1]).toEqual([4, 4]);
+    const steps = progress.map(([current]) => Number(current));
+    expect(steps).toEqual([...steps].sort((a, b) => a - b));
+    expect(new Set(steps).size).toBe(steps.length);
   });
 
   it('writes a tasks summary PDF by default, with its title, period and the counts per type', async () => {

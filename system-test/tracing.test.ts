@@ -119,7 +119,10 @@ describe('tracing over OTLP/HTTP JSON', () => {
     const stored = spans.filter(
       (s) => s.service === 'tasks-status-store' && s.attributes['task.id'] === id,
     );
-    expect(stored.length).toBe(eventPublishes.length);
+    // A delivery whose PROGRESS the status-store coalesced away writes nothing for this task, so
+    // there may be fewer stored spans than publishes; each one still has its publish as parent.
+    expect(stored.length).toBeGreaterThan(0);
+    expect(stored.length).toBeLessThanOrEqual(eventPublishes.length);
     for (const span of stored) {
       expect(span.kind).toBe(SpanKinds.consumer);
       expect(eventPublishes.map((p) => p.spanId)).toContain(span.parentSpanId);

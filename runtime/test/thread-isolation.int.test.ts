@@ -8,6 +8,7 @@
  * when it starts and writes a marker file when its computation ends: the number of runs and
  * whether a stopped run ever finished are read from the files.
  */
+import { randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -41,6 +42,20 @@ const HEARTBEAT_S = 1;
 
 /** No handler thread is left, busy or idle. */
 const noThreads = (): boolean => threadCounts().busy + threadCounts().idle === 0;
+
+/** Commands carry platform task ids (UUIDs); the tests name their tasks. */
+const ids = new Map<string, string>();
+const names = new Map<string, string>();
+const idOf = (name: string): string => {
+  let id = ids.get(name);
+  if (!id) {
+    id = randomUUID();
+    ids.set(name, id);
+    names.set(id, name);
+  }
+  return id;
+};
+const nameOf = (id: string): string => names.get(id) ?? id;
 
 describe('thread-isolated handlers in the worker', () => {
   let raw: amqplib.ChannelModel;
@@ -175,7 +190,7 @@ describe('thread-isolated handlers in the worker', () => {
 
   const command = (taskId: string): CommandEnvelope => ({
     v: 1,
-    task_id: taskId,
+    task_id: idOf(taskId),
     type: DATA_PROCESS,
     payload: { data: {} },
     priority: 0,
@@ -186,7 +201,7 @@ describe('thread-isolated handlers in the worker', () => {
   async function submit(taskId: string): Promise<void> {
     await store.apply({
       v: 1,
-      task_id: taskId,
+      task_id: idOf(taskId),
       type: DATA_PROCESS,
       state: 'PENDING',
       attempt: 1,
@@ -198,14 +213,16 @@ describe('thread-isolated handlers in the worker', () => {
   }
 
   const statesOf = (taskId: string): string[] =>
-    events.filter((e) => e.task_id === taskId).map((e) => `${e.state}:${e.attempt}`);
+    events.filter((e) => e.task_id === idOf(taskId)).map((e) => `${e.state}:${e.attempt}`);
   const waitForState = (taskId: string, state: string, timeoutMs: number): Promise<StateEvent> =>
-    waitFor(() => events.find((e) => e.task_id === taskId && e.state === state), {
+    waitFor(() => events.find((e) => e.task_id === idOf(taskId) && e.state === state), {
       timeoutMs,
       message: `${state} of ${taskId} (seen: ${statesOf(taskId).join(', ') || 'none'})`,
     });
   const runs = (): string[] =>
-    existsSync(runsFile) ? readFileSync(runsFile, 'utf8').split('\n').filter(Boolean) : [];
+    existsSync(runsFile)
+      ? readFileSync(runsFile, 'utf8').split('\n').filter(Boolean).map(nameOf)
+      : [];
   /** Waits `ms` of wall time (to show something does NOT happen in it). */
   const elapse = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -292,7 +309,7 @@ describe('thread-isolated handlers in the worker', () => {
       await waitFor(() => runs().length === 1, { message: 'the handler started' });
 
       const revokedAt = Date.now();
-      const outcome = await revoker().revokeOne('term-1', {
+      const outcome = await revoker().revokeOne(idOf('term-1'), {
         reason: 'Task was revoked',
         terminate: true,
       });
@@ -302,7 +319,7 @@ describe('thread-isolated handlers in the worker', () => {
       await waitFor(noThreads, { timeoutMs: 5000, message: 'thread gone' });
       expect(Date.now() - revokedAt).toBeLessThan(5000);
       expect(worker!.snapshot().active).toEqual([]);
-      expect((await store.get('term-1'))?.state).toBe('REVOKED');
+      expect((await store.get(idOf('term-1')))?.state).toBe('REVOKED');
       await elapse(9000);
       expect(existsSync(markerFile)).toBe(false);
     }, 60_000);
@@ -313,7 +330,7 @@ describe('thread-isolated handlers in the worker', () => {
       await waitForState('coop-1', 'STARTED', 20_000);
       await waitFor(() => threadCounts().busy === 1, { message: 'the handler thread runs' });
 
-      await revoker().revokeOne('coop-1', { reason: 'Task was revoked' });
+      await revoker().revokeOne(idOf('coop-1'), { reason: 'Task was revoked' });
 
       await waitForState('coop-1', 'REVOKED', 5000);
       await waitFor(() => threadCounts().busy === 0, { message: 'the run ended' });
@@ -325,10 +342,10 @@ describe('thread-isolated handlers in the worker', () => {
       await submit('coop-2');
       await waitFor(() => runs().length === 1, { timeoutMs: 20_000, message: 'started' });
 
-      await revoker().revokeOne('coop-2', { reason: 'Task was revoked' });
+      await revoker().revokeOne(idOf('coop-2'), { reason: 'Task was revoked' });
 
       await waitFor(() => existsSync(markerFile), { timeoutMs: 20_000, message: 'finished' });
-      expect((await store.get('coop-2'))?.state).toBe('REVOKED');
+      expect((await store.get(idOf('coop-2')))?.state).toBe('REVOKED');
     }, 60_000);
   });
 });
