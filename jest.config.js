@@ -19,6 +19,8 @@ const packages = '<rootDir>/{contracts,runtime,launcher,services/*}';
 const common = { rootDir: __dirname, transform, moduleNameMapper, testEnvironment: 'node' };
 
 module.exports = {
+  // A failed system test can leave a child's socket open; the run must still end, with its verdict.
+  forceExit: true,
   projects: [
     {
       ...common,
