@@ -1,4 +1,4 @@
-// Lint policy (STYLE.md "Build, lint, format"): type-aware typescript-eslint, no floating
+// Lint policy (docs/CONTRIBUTING.md): type-aware typescript-eslint, no floating
 // promises, type-only imports, package boundaries (no deep imports, no cycles), and a contracts
 // package without I/O.
 import importX from 'eslint-plugin-import-x';

@@ -1,5 +1,5 @@
 /**
- * Three jest projects (STYLE "Tests"): unit (no I/O), integration (real RabbitMQ and Redis on
+ * Three jest projects (docs/CONTRIBUTING.md): unit (no I/O), integration (real RabbitMQ and Redis on
  * 127.0.0.1, each file in its own prefix), system (every service as a real process).
  * Tests import packages from source; system tests start the built services (npm test builds).
  */

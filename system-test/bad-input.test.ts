@@ -1,5 +1,5 @@
 /**
- * Bad input never crashes a service (DESIGN §7): garbage published straight onto the broker, past
+ * Bad input never crashes a service: garbage published straight onto the broker, past
  * the gateway's validation, is parked in the consumer's `<service>.dead` queue with the reason in
  * `x-park-reason`, and every service keeps serving.
  */

@@ -1,5 +1,5 @@
 /**
- * Stopping a worker mid-task loses nothing (DESIGN §7, "Graceful shutdown"): on SIGTERM it
+ * Stopping a worker mid-task loses nothing: on SIGTERM it
  * finishes what fits in SHUTDOWN_GRACE_MS and hands the rest back to the queue; after SIGKILL the
  * broker redelivers what was unacked. Either way the task ends exactly once.
  */

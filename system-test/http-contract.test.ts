@@ -1,5 +1,5 @@
 /**
- * Every rule of CONTRACT.md, checked over HTTP against the whole platform running as real
+ * Every rule of the original's HTTP contract (docs/api.md), checked over HTTP against the whole platform running as real
  * processes, as a client of the original FastAPI + Celery service would see it.
  *
  * One platform for the main describe (processing tasks take 20 steps of 100 ms, so a running task

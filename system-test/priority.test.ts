@@ -1,6 +1,6 @@
 /**
  * Priorities end to end: the API's 0-9 reach the broker's priority queue, and the worker's
- * bounded prefetch keeps them honest (DESIGN §5; PREFETCH defaults to CONCURRENCY).
+ * bounded prefetch keeps them honest (PREFETCH defaults to CONCURRENCY).
  */
 import { waitFor } from '@tasks/runtime/testing';
 import { gatewayConnected } from './support/probes';

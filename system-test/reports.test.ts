@@ -1,5 +1,5 @@
 /**
- * Reports end to end (issue 6): tasks of several types end in several states, then each report
+ * Reports end to end: tasks of several types end in several states, then each report
  * type is requested through the gateway, downloaded and read back — CSV rows equal the counts
  * this test created, the PDF parses (pdf.js) with its title and those counts in its text.
  * Yesterday's and a past month's statistics come from state events published with those dates,

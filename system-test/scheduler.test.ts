@@ -1,5 +1,5 @@
 /**
- * The scheduler as real processes (RELIABILITY rows 13-14): two instances fire each due time of
+ * The scheduler as real processes: two instances fire each due time of
  * an every-second schedule exactly once; a leader paused (SIGSTOP) past its lease is fenced off
  * when it wakes; SIGKILL of the leader hands over within 5 s without a tick fired twice; a
  * restart after a gap follows `catch_up`. Then the admin API through the gateway, and the cleanup

@@ -1,5 +1,5 @@
 /**
- * Workflows (issue 8): chain, group and chord over the same queues, driven by the status-store
+ * Workflows: chain, group and chord over the same queues, driven by the status-store
  * from state events, with the real services as processes.
  *
  * What each step received is read from a copy of every command published to the `tasks`

@@ -12,7 +12,7 @@ export interface Sizes {
    * The platform's PREFETCH for the no-op task type: deliveries held unacked by its worker, of
    * which at most `concurrency` run a handler; the others are finished tasks waiting for their
    * events' confirm (the ack follows it), or reserved. Short tasks want it well above
-   * CONCURRENCY (PERFORMANCE.md); the I/O-bound scaling task keeps PREFETCH = CONCURRENCY = 1.
+   * CONCURRENCY (bench/README.md); the I/O-bound scaling task keeps PREFETCH = CONCURRENCY = 1.
    */
   readonly prefetch: number;
   /**

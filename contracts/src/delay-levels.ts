@@ -1,5 +1,5 @@
 /**
- * Binary delay levels (DESIGN §5, the NServiceBus scheme): level n is a queue whose messages wait
+ * Binary delay levels (the NServiceBus scheme; docs/ARCHITECTURE.md, "Delays"): level n is a queue whose messages wait
  * `unit * 2^n` ms. A delay of k units is k's binary digits: the message visits exactly the levels
  * whose bit is set, highest first, then reaches its destination queue. Every message in one level
  * waits the same time, so a queue's head always expires first: no head-of-line blocking.

@@ -1,5 +1,5 @@
 /**
- * The envelope every command shares (DESIGN §4). Unknown fields are kept (`looseObject`), so a
+ * The envelope every command shares. Unknown fields are kept (`looseObject`), so a
  * newer producer never breaks an older consumer; a missing required field makes a poison message.
  */
 import { z } from 'zod';

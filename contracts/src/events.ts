@@ -1,5 +1,5 @@
 /**
- * State events, worker heartbeats and control messages (DESIGN §4, §6, §7).
+ * State events, worker heartbeats and control messages.
  *
  * Workers (and the gateway, for PENDING and REVOKED) produce state events on the `events`
  * exchange; the status-store applies them in order of (attempt, state rank, seq).
@@ -22,7 +22,7 @@ export const StateEvent = z.looseObject({
   /** The command routing key, e.g. `task.email.send`. */
   type: z.string().min(1),
   state: TaskState,
-  /** 1 on the first attempt (DESIGN §7); 0 for PENDING, before any attempt. */
+  /** 1 on the first attempt; 0 for PENDING, before any attempt. */
   attempt: z.number().int().min(0),
   /** Orders events of one run of one attempt. */
   seq: z.number().int().min(0),

@@ -1,5 +1,5 @@
 /**
- * HTTP bodies of the gateway (DESIGN §8, CONTRACT.md): snake_case field names as the original.
+ * HTTP bodies of the gateway (docs/api.md): snake_case field names as the original.
  * Request bodies drop unknown fields (no mass assignment); responses may carry extra fields.
  */
 import { z } from 'zod';

@@ -1,6 +1,6 @@
 /**
  * API priorities run 0-9 (Celery's range, 9 first). Classic queues pay for every priority level
- * on each consume (PERFORMANCE.md: 10 levels cost 4x), so the broker gets 5 levels: each pair of
+ * on each consume (measured: 10 levels cost 4x), so the broker gets 5 levels: each pair of
  * API priorities shares one, which keeps "higher number runs first" between pairs.
  */
 export const API_MAX_PRIORITY = 9;

@@ -1,5 +1,5 @@
 /**
- * Routing-key builders (DESIGN §5). Every key is built here, never typed inline.
+ * Routing-key builders. Every key is built here, never typed inline.
  *
  * Commands: `task.<domain>.<action>`, e.g. `task.email.send`.
  * Events: `task.<state>.<domain>` (lower-case state), `worker.heartbeat`, `worker.offline`.

@@ -1,5 +1,5 @@
 /**
- * Task states, with Celery's names kept verbatim (DESIGN §6), and the ordering the status-store
+ * Task states, with Celery's names kept verbatim, and the ordering the status-store
  * uses to decide whether an event moves a task forward.
  */
 import { z } from 'zod';
@@ -50,7 +50,7 @@ export interface EventPosition {
 }
 
 /**
- * Whether `next` moves a task forward from `current` (DESIGN §6): never out of a terminal state
+ * Whether `next` moves a task forward from `current`: never out of a terminal state
  * (a dead-letter replay reopens the task explicitly, see the runtime's TaskStore.reopen);
  * otherwise (attempt, rank, seq) compared in order. The Lua script in the runtime applies the
  * same rule atomically; an integration test keeps the two in step.

@@ -1,5 +1,5 @@
 /**
- * The RabbitMQ topology as data (DESIGN §5). The runtime declares exactly this, on every
+ * The RabbitMQ topology as data (docs/ARCHITECTURE.md, "RabbitMQ topology"). The runtime declares exactly this, on every
  * (re)connect; tests declare it under a fresh prefix and delete it afterwards.
  */
 import { type DelayOptions, levelPattern } from './delay-levels';
@@ -160,7 +160,7 @@ export function buildTopology(o: TopologyOptions): Topology {
   parkingFor('status-store');
 
   // Delay levels: quorum queues, because their dead-lettering can be at-least-once
-  // (classic dead-lettering drops a message when the hop fails; RELIABILITY.md §1).
+  // (classic dead-lettering drops a message when the hop fails).
   for (let level = 0; level < o.levels; level += 1) {
     const exchange = names.delayExchange(level);
     const next = level === 0 ? names.delayDeliverExchange : names.delayExchange(level - 1);

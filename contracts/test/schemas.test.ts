@@ -1,5 +1,5 @@
 /**
- * Wire and HTTP schemas (DESIGN §4, CONTRACT.md): payloads keep unknown fields, HTTP request
+ * Wire and HTTP schemas: payloads keep unknown fields, HTTP request
  * bodies drop them, header fields cannot carry line breaks.
  */
 import {

@@ -1,5 +1,5 @@
 /**
- * The status-store's ordering rule (DESIGN §6): an event applies only if it moves the task forward,
+ * The status-store's ordering rule: an event applies only if it moves the task forward,
  * by (attempt, state rank, seq), and nothing leaves a terminal state. Events arrive out of order
  * and more than once, so folding any arrival order must end in the same state.
  */

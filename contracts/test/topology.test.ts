@@ -1,5 +1,5 @@
 /**
- * The topology as data (DESIGN §5): worker queues with priorities and a dead-letter exchange,
+ * The topology as data: worker queues with priorities and a dead-letter exchange,
  * quorum delay levels that dead-letter at least once down to their destination, every name
  * under the prefix. The routing walk below follows the bindings as RabbitMQ would.
  */

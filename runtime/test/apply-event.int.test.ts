@@ -1,6 +1,6 @@
 /**
  * The apply-event Lua script (TaskStore.apply/applyAll) against the real Redis: it must agree with
- * contracts' `isNewer` (DESIGN §6), keep records alive for RESULT_TTL (longer while a delay is
+ * contracts' `isNewer`, keep records alive for RESULT_TTL (longer while a delay is
  * pending), keep the scheduled set and count terminal states once per day.
  *
  * Needs Redis at REDIS_URL (default redis://127.0.0.1:6379) and RabbitMQ (TestNamespace).

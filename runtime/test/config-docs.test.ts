@@ -1,6 +1,6 @@
 /**
  * docs/configuration.md lists every setting of every service with its default and description,
- * rendered from the services' zod config schemas (STYLE "Configuration"). The tables sit between
+ * rendered from the services' zod config schemas. The tables sit between
  * two markers; run with UPDATE_DOCS=1 to rewrite them after changing a schema:
  *
  *   UPDATE_DOCS=1 npx jest runtime/test/config-docs.test.ts

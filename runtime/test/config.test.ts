@@ -1,5 +1,5 @@
 /**
- * Settings are parsed once from the environment (STYLE "Configuration"): defaults for what is
+ * Settings are parsed once from the environment: defaults for what is
  * unset, empty strings count as unset, a bad value throws ConfigError naming the variable and
  * never echoing the value (it may be a secret).
  */

@@ -1,5 +1,5 @@
 /**
- * EffectLedger against the real Redis (DESIGN §7): reserve before a side effect, mark it done
+ * EffectLedger against the real Redis: reserve before a side effect, mark it done
  * after, release it when the effect surely did not happen.
  *
  * Needs Redis at REDIS_URL (default redis://127.0.0.1:6379) and RabbitMQ (TestNamespace).

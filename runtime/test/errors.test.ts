@@ -1,5 +1,5 @@
 /**
- * The error set (STYLE "Errors"): every class has a stable code, its class name as `name`, and
+ * The error set: every class has a stable code, its class name as `name`, and
  * keeps its cause; every code is documented in docs/errors.md, and this test keeps the two in step.
  */
 import { readFileSync } from 'node:fs';

@@ -1,5 +1,5 @@
 /**
- * QueueConsumer across a reconnect (DESIGN §5, STYLE "Messaging"): a delivery is settled only on
+ * QueueConsumer across a reconnect: a delivery is settled only on
  * the channel that delivered it; after the connection dropped, its ack is dropped (the broker
  * redelivers), never sent on the new channel where its delivery tag means another message.
  *

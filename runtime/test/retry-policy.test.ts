@@ -1,5 +1,5 @@
 /**
- * The retry decision (DESIGN §7): the wait before attempt n+1 is base * factor^(n-1) plus jitter,
+ * The retry decision: the wait before attempt n+1 is base * factor^(n-1) plus jitter,
  * capped; the error's `code` decides between retry, fail, defer, park, revoked and requeue.
  */
 import fc from 'fast-check';

@@ -1,5 +1,5 @@
 /**
- * TaskEnqueuer against the real Redis when the broker does not confirm (DESIGN §3): the record
+ * TaskEnqueuer against the real Redis when the broker does not confirm: the record
  * is removed, and a command that no retry will publish again (no idempotency key, no id of the
  * caller's) is revoked, so a copy the broker did get is skipped instead of run for a caller
  * that was told it failed. The publisher is a stub that fails as the broker would.

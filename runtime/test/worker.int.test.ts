@@ -1,7 +1,7 @@
 /**
  * The worker loop (runtime/src/worker/run-worker.ts) against the real broker and Redis: acks
  * after confirmed events, retries through the delay levels, parking, revocation, time limits,
- * deferral and graceful drain (DESIGN §5, §7).
+ * deferral and graceful drain.
  *
  * Needs RabbitMQ at AMQP_URL (default amqp://guest:guest@127.0.0.1:5672) and Redis at REDIS_URL
  * (default redis://127.0.0.1:6379). Each test declares its own topology under a fresh prefix

@@ -1,5 +1,5 @@
 /**
- * Fault matrix #4 (RELIABILITY §5): the broker closes every connection (320 CONNECTION_FORCED)
+ * Broker connections cut: the broker closes every connection (320 CONNECTION_FORCED)
  * twice while at least 500 tasks are submitted and processed. Every service reconnects by itself; a POST
  * caught by the cut may answer 503, and its retry with the same Idempotency-Key is accepted;
  * no accepted task is lost and none ends twice.

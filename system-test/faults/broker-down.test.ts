@@ -1,5 +1,5 @@
 /**
- * Fault matrix #3 and #5 (RELIABILITY §5): the broker's application stopped, then a memory alarm
+ * Broker down and blocked: the broker's application stopped, then a memory alarm
  * that blocks publishers. The gateway never answers 202 for a command the broker did not
  * confirm, and never hangs: 503 with Retry-After within PUBLISH_TIMEOUT_MS (+1 s of slack).
  * When the broker is back, every service reconnects by itself and new tasks succeed.

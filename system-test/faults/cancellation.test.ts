@@ -1,5 +1,5 @@
 /**
- * Cancellation (DESIGN §7): a running task is told through the `control` exchange and stops at
+ * Cancellation: a running task is told through the `control` exchange and stops at
  * its next signal check; a queued or delay-waiting task is skipped when it is delivered, because
  * the revocation lives in Redis and survives the worker being down.
  *

@@ -1,5 +1,5 @@
 /**
- * Fault matrix #10 (RELIABILITY §5): poison messages and a task that keeps killing its worker.
+ * Poison messages and a task that keeps killing its worker.
  * Both are parked in `processing-worker.dead` and listed by GET /dead-letters with their reason;
  * their tasks read FAILURE with a clear error; the worker keeps serving normal tasks. A parked
  * task is replayed as a new attempt once the fault is gone, and a dead letter can be dropped.

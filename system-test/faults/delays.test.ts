@@ -1,5 +1,5 @@
 /**
- * Delays in real seconds (DESIGN §5): the binary delay levels hold each message for its own
+ * Delays in real seconds: the binary delay levels hold each message for its own
  * time, so a 10 s countdown is not blocked behind a 60 s one sent before it (one queue with
  * per-message TTLs would hold it until the 60 s one expired). The 60 s task waits as PENDING with
  * its eta, is listed as scheduled, and is cancelled without waiting for it.

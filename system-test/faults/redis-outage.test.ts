@@ -1,5 +1,5 @@
 /**
- * Fault matrix #6 (RELIABILITY §5): Redis unavailable for ~3 s while 50 tasks run, first frozen
+ * Redis outage: Redis unavailable for ~3 s while 50 tasks run, first frozen
  * (SIGSTOP: connections stay open, commands time out), then killed with -9 and restarted on the
  * same port. Task execution does not depend on Redis: the broker holds the work, the
  * status-store holds its events unacked and retries, so every accepted task still reaches its

@@ -1,5 +1,5 @@
 /**
- * Fault matrix #1 (RELIABILITY §5): a worker SIGKILLed mid-task. Its unacked deliveries go back
+ * Worker killed: a worker SIGKILLed mid-task. Its unacked deliveries go back
  * to the queue and a replacement runs them again (at-least-once); each task still ends once, and
  * each e-mail is delivered once, or at most once more for the one send that was under way.
  *

@@ -1,5 +1,5 @@
 /**
- * The "checker" of the fault tests (RELIABILITY §4): a recorder of every state event the
+ * The "checker" of the fault tests: a recorder of every state event the
  * workers publish, the daily terminal-state counters, and a wait for a worker to be idle.
  */
 import { rm } from 'node:fs/promises';

@@ -1,5 +1,5 @@
 /**
- * A stand-in for Jaeger's OTLP/HTTP endpoint (TOOLING.md recipe): records every POST to
+ * A stand-in for Jaeger's OTLP/HTTP endpoint: records every POST to
  * /v1/traces with its content type, and decodes the JSON encoding (`http/json`) into spans, so a
  * test asserts on what a collector would receive. Protobuf bodies are kept undecoded.
  */

@@ -1,5 +1,5 @@
 /**
- * A throw-away RabbitMQ node for destructive fault tests (TOOLING.md "Private RabbitMQ node"):
+ * A throw-away RabbitMQ node for destructive fault tests:
  * its own data folder owned by `rabbitmq`, node name `chaos<random>@localhost`, free AMQP and
  * distribution ports, started with `rabbitmq-server -detached`. Faults (`stop_app`,
  * `close_all_connections`, memory alarm, `kill -9`) touch only this node; the shared broker on

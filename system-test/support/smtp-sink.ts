@@ -1,6 +1,6 @@
 /**
  * An in-process SMTP server (smtp-server) on 127.0.0.1 that records the Message-ID of every
- * message it accepts: the "effect sink" of the fault tests (RELIABILITY §4), where a duplicate
+ * message it accepts: the "effect sink" of the fault tests, where a duplicate
  * delivery shows up as the same Message-ID twice. It can be told to answer every message with a
  * 4xx/5xx reply, to hold each reply for a while, or to be down (connections refused, or taken
  * and dropped at once), and back. Every TCP connection to its port is counted, up or down.

@@ -2,7 +2,7 @@
  * `task.email.send`: deliver one e-mail.
  *
  * Published by gateway and scheduler; consumed by email-worker from `email-worker.tasks`.
- * The worker is idempotent on `task_id` (DESIGN §7). Unknown payload fields are kept (DESIGN §4).
+ * The worker is idempotent on `task_id` (effect ledger). Unknown payload fields are kept.
  *
  * An e-mail is either written out (`subject` + `body`, optional `html`) or a named template
  * from {@link EMAIL_TEMPLATES} with its `variables`. The rules that tie the fields together live

@@ -3,7 +3,7 @@
  * declares the topology on every (re)connect, before any channel of it is used.
  *
  * A service that consumes and publishes opens two of these: a memory or disk alarm blocks every
- * publishing connection, and must not stop the consumer's acks (DESIGN §5).
+ * publishing connection, and must not stop the consumer's acks.
  */
 import type { Topology } from '@tasks/contracts';
 import * as amqpManager from 'amqp-connection-manager';

@@ -1,5 +1,5 @@
 /**
- * Several commands in one AMQP message (PERFORMANCE.md: the broker's work per message is the
+ * Several commands in one AMQP message (bench/README.md: the broker's work per message is the
  * cost to cut, and a persistent command is most of it). The body is the commands' own JSON, one
  * per line (JSON.stringify never writes a raw newline); a header lists each part's message id
  * and headers (attempt, trace context) in the same order. A worker splits the message back into

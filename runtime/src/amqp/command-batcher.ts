@@ -2,7 +2,7 @@
  * Publishes the commands handed to it in one turn of the event loop together: those of one
  * exchange, routing key and broker priority share one persistent message of up to `maxBatch`
  * commands (command-batch.ts), and each caller's promise settles on that message's confirm, so
- * a command is still acknowledged to its client only once the broker holds it (DESIGN §5).
+ * a command is still acknowledged to its client only once the broker holds it.
  * A lone command goes out as an ordinary message. Each batched command keeps its own
  * `publish <exchange>` span and trace context.
  *

@@ -1,7 +1,7 @@
 /**
  * Publishes commands: straight to the `tasks` exchange, or through the delay levels when they
- * must wait (countdown, eta, retry backoff). Every command carries the AMQP properties of
- * DESIGN §4 and is confirmed before the promise resolves.
+ * must wait (countdown, eta, retry backoff). Every command is persistent, has its task id as
+ * message id, and is confirmed before the promise resolves.
  */
 import {
   brokerPriority,

@@ -2,8 +2,8 @@
  * Consumes one queue with manual acks and a bounded prefetch, on a channel that is set up again
  * after every reconnect and after every channel-level close. Each delivery remembers the channel that delivered it: an ack is sent
  * only on that channel, and dropped when it has closed (the broker redelivers the message), never
- * sent on a newer channel where the delivery tag means something else (amqp-connection-manager
- * issue #297).
+ * sent on a newer channel where the delivery tag means something else (a known
+ * amqp-connection-manager pitfall).
  */
 import type { Channel, ConsumeMessage } from 'amqplib';
 import type { Logger } from '../logging/logger';

@@ -1,7 +1,7 @@
 /**
  * Everything a worker service needs, wired from its config: two AMQP connections (consume and
- * publish, DESIGN §5), a confirm publisher, Redis, and the worker loop. A worker's main.ts only
- * names its tasks.
+ * publish, so a broker alarm never blocks acks), a confirm publisher, Redis, and the worker
+ * loop. A worker's main.ts only names its tasks.
  */
 import type { WorkerServiceName } from '@tasks/contracts';
 import type { WorkerServiceConfig } from '../config/worker-config';

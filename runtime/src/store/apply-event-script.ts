@@ -1,5 +1,5 @@
 /**
- * The status-store's write rule in one atomic Lua script (DESIGN §6): apply an event only if it
+ * The status-store's write rule in one atomic Lua script: apply an event only if it
  * moves the task forward — never out of a terminal state, else (attempt, rank, seq) compared in
  * order. `isNewer` in contracts states the same rule in TypeScript, and apply-event.int.test.ts
  * checks the two agree. The one exception, `reopen` = '1', is a dead-letter replay: it starts

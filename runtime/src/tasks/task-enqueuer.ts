@@ -1,5 +1,5 @@
 /**
- * Puts a new task on its way (DESIGN §3): register PENDING in the read model (so its id is
+ * Puts a new task on its way: register PENDING in the read model (so its id is
  * readable at once) → publish the command and wait for the broker's confirm. A reconnect in
  * progress is waited for (up to the publish timeout) and a command in flight at a connection cut
  * is sent again, so a short cut only delays the answer. If the broker still does not confirm,

@@ -1,5 +1,5 @@
 /**
- * Span attribute keys, in one place (STYLE "Naming"). Ours are prefixed `task.`; the messaging
+ * Span attribute keys, in one place. Ours are prefixed `task.`; the messaging
  * ones are OTel semantic conventions, copied here because they are still incubating in
  * `@opentelemetry/semantic-conventions` (1.45: `/incubating` entry point), which may rename them
  * in a minor release. Values checked against that version.

@@ -1,5 +1,5 @@
 /**
- * The runtime's spans around RabbitMQ (STYLE "Telemetry and logs"): `publish <exchange>`
+ * The runtime's spans around RabbitMQ: `publish <exchange>`
  * (PRODUCER, W3C trace context injected into the message headers) and `<queue> process`
  * (CONSUMER, its parent extracted from those headers, ended when the message is settled).
  *

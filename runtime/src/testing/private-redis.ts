@@ -1,6 +1,6 @@
 /**
  * A throw-away `redis-server` child process on a free loopback port, for tests that freeze, pause
- * or kill Redis (TOOLING.md "Private Redis"). The shared Redis is never touched: only this
+ * or kill Redis. The shared Redis is never touched: only this
  * process is signalled, and `stop()` removes its data directory.
  */
 import { type ChildProcess, spawn } from 'node:child_process';

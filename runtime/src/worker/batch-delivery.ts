@@ -3,7 +3,7 @@
  * worker as if it had come alone. The batch message is acked once every command was; a command
  * handed back (nack with requeue: shutdown, a failed handling) is first published again on its
  * own, with confirm. If that publish fails, the whole batch goes back to the queue instead: its
- * finished commands then run again, which at-least-once delivery allows (DESIGN §7).
+ * finished commands then run again, which at-least-once delivery allows.
  */
 import type { ConsumeMessage } from 'amqplib';
 import type { Delivery, Settleable } from '../amqp/queue-consumer';

@@ -1,5 +1,5 @@
 /**
- * Makes a side effect idempotent on the task id (DESIGN §7): reserve `effect:<kind>:<task id>`
+ * Makes a side effect idempotent on the task id: reserve `effect:<kind>:<task id>`
  * with SET NX and a short TTL before the effect, mark it done with the result after. A
  * redelivered, retried or replayed task that finds "done" returns the stored result and does
  * nothing. Only a crash between the effect and `markDone` can repeat the effect, once the

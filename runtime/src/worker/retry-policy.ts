@@ -1,7 +1,7 @@
 /**
- * What happens after a handler throws, decided in one place (STYLE: handlers only throw).
+ * What happens after a handler throws, decided in one place (handlers only throw).
  * The wait before attempt n+1 is `base * factor^(n-1)` plus up to `jitter` of it, capped:
- * 10, 20, 40 s with the defaults (DESIGN §7).
+ * 10, 20, 40 s with the defaults.
  */
 import { errorCode } from '../errors';
 

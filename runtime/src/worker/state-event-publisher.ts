@@ -1,8 +1,8 @@
 /**
  * Publishes state events, coalescing those emitted in the same turn of the event loop into one
- * AMQP message (PERFORMANCE.md: broker work per task is the cost to cut). A task that finishes
+ * AMQP message (bench/README.md: broker work per task is the cost to cut). A task that finishes
  * at once sends STARTED and SUCCESS together. Each `emit` resolves when the message carrying it
- * was confirmed, so a command is acked only after its events are safe (DESIGN §5).
+ * was confirmed, so a command is acked only after its events are safe.
  *
  * PROGRESS is a latest-value state: the status-store keeps only the newest, and a subscriber
  * wants the current one. So a task has at most one PROGRESS message unconfirmed at a time;

@@ -6,7 +6,7 @@ export interface TaskContext {
   readonly taskId: string;
   /** The command routing key, e.g. `task.data.process`. */
   readonly type: string;
-  /** 1 on the first attempt (DESIGN §7). */
+  /** 1 on the first attempt. */
   readonly attempt: number;
   /** Aborts on revoke, time limit or shutdown; `signal.reason` is a PlatformError saying which. */
   readonly signal: AbortSignal;

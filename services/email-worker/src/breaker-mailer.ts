@@ -6,7 +6,7 @@
  * not count (the server is up), and injected failures never reach the transport.
  * open: no send reaches the transport, so no connection is attempted; tasks throw DeferError and
  * wait in the broker's delay levels until about the time the breaker half-opens, without
- * counting an attempt (DESIGN §7).
+ * counting an attempt.
  * open → half-open after EMAIL_BREAKER_RESET_MS: one send goes through as a probe (the others
  * keep deferring); its success closes the breaker, an outage opens it again.
  *

@@ -23,7 +23,7 @@ import type { Mailer } from './mailer';
 import { renderEmail } from './render-email';
 import { classifySmtpError } from './smtp-errors';
 
-/** The original's result shape (CONTRACT.md), plus the Message-ID we sent with. */
+/** The original's result shape, plus the Message-ID we sent with. */
 export interface SendEmailResult {
   readonly status: 'sent';
   readonly email: string;

@@ -1,5 +1,5 @@
 /**
- * What an SMTP failure means, decided in one place (STYLE "Errors"):
+ * What an SMTP failure means, decided in one place:
  *
  * - a 5xx reply is final (RFC 5321 §4.2.1): `permanent`, the task fails at once;
  * - a 4xx reply, a refused, reset or timed-out connection, a greeting that never came: `transient`,

@@ -1,5 +1,5 @@
 /**
- * The `task.email.send` handler with a fake mailer and an in-memory effect ledger (DESIGN §7):
+ * The `task.email.send` handler with a fake mailer and an in-memory effect ledger:
  * reserve, send with Message-ID `<task id@domain>`, mark done; a done reservation returns the
  * stored result and sends nothing; SMTP 5xx is permanent, 4xx is left to the retries; an open
  * breaker or the rate limit defers before anything is sent, giving the reservation up; templates

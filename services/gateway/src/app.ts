@@ -1,5 +1,5 @@
 /**
- * The express application: JSON in and out, FastAPI's error shapes, every route of CONTRACT.md.
+ * The express application: JSON in and out, FastAPI's error shapes, every route of docs/api.md.
  * Built from its dependencies so tests can run it on port 0.
  */
 import express, { type ErrorRequestHandler } from 'express';

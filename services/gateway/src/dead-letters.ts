@@ -1,5 +1,5 @@
 /**
- * The dead-letter view (DESIGN §8): list parked commands, replay one, drop one.
+ * The dead-letter view: list parked commands, replay one, drop one.
  *
  * Replay starts a new attempt of the same task id: the record is reopened as PENDING with
  * attempt = last attempt + 1 (the one sanctioned exit from a terminal state), the parked bytes

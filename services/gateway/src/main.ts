@@ -1,4 +1,4 @@
-/** gateway: the HTTP API (CONTRACT.md), publishing commands with confirms. */
+/** gateway: the HTTP API (docs/api.md), publishing commands with confirms. */
 // First, so tracing patches http, express and ioredis before anything loads them.
 import '@tasks/runtime/instrumentation';
 import { createServer, type Server } from 'node:http';

@@ -1,5 +1,5 @@
 /**
- * Accepts a task (DESIGN §3): validate → TaskEnqueuer (register PENDING, publish, wait for the
+ * Accepts a task: validate → TaskEnqueuer (register PENDING, publish, wait for the
  * broker's confirm) → 202. A command the broker did not confirm is never answered 202: its record
  * is removed and the client gets 503.
  *

@@ -1,5 +1,5 @@
 /**
- * The OpenAPI document (CONTRACT.md "Discovery"): it lists the original's endpoints, and every
+ * The OpenAPI document: it lists the original's endpoints, and every
  * endpoint `GET /` advertises exists in it (except /docs and /openapi.json, which serve the
  * document itself and are not part of it).
  */

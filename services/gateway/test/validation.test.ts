@@ -1,5 +1,5 @@
 /**
- * Request validation in FastAPI's shape (CONTRACT.md): 422 `{detail: [{loc, msg, type}]}` with
+ * Request validation in FastAPI's shape: 422 `{detail: [{loc, msg, type}]}` with
  * `loc` = `["body", <field>...]`, `["body"]` for the whole body; a missing field is `missing` /
  * `Field required`.
  */

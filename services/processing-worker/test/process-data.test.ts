@@ -1,5 +1,5 @@
 /**
- * The `task.data.process` handler, called with a fake TaskContext (STYLE "Tests"): PROGRESS after
+ * The `task.data.process` handler, called with a fake TaskContext: PROGRESS after
  * every step, the original's result shape, per-field statistics for record arrays, and a stop at
  * the next step once the signal aborts.
  */

@@ -1,6 +1,6 @@
 /**
- * LeaderLease and ScheduleStore's fenced tick claims against the real Redis (RELIABILITY rows
- * 13-14): one instance leads, renewing keeps the lease, a standby takes over after expiry with a
+ * LeaderLease and ScheduleStore's fenced tick claims against the real Redis:
+ * one instance leads, renewing keeps the lease, a standby takes over after expiry with a
  * higher epoch, and a claim made with a stale lease value is refused.
  *
  * Needs Redis at REDIS_URL (default redis://127.0.0.1:6379) and RabbitMQ (TestNamespace).

@@ -1,5 +1,5 @@
 /**
- * The status-store's EventApplier against the real broker and Redis (DESIGN §3, §6): state events
+ * The status-store's EventApplier against the real broker and Redis: state events
  * (one per message or batched) are written in arrival order, also with several batches written at
  * once, and acked only once written; poison is parked with its reason; heartbeats feed the worker
  * registry; a Redis outage holds events unacked until they can be written.

@@ -4,7 +4,7 @@ import { healthSummary } from '../health-summary';
 import type { Monitoring } from '../monitoring';
 import { principalOf } from '../security/principal';
 
-/** The original's discovery keys, each `"METHOD /path"` (CONTRACT.md), then ours. */
+/** The original's discovery keys, each `"METHOD /path"`, then ours. */
 export const ENDPOINTS = {
   create_email_task: 'POST /tasks/email',
   create_process_task: 'POST /tasks/process',

@@ -15,7 +15,7 @@ export interface TaskRoutesDeps {
   readonly monitoring: Monitoring;
 }
 
-/** The task endpoints of CONTRACT.md. */
+/** The task endpoints of the original's HTTP contract (docs/api.md). */
 export function taskRoutes(deps: TaskRoutesDeps): Router {
   const router = Router();
   for (const spec of TASK_REQUESTS) {
