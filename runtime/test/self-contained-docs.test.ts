@@ -20,7 +20,7 @@ const OUTSIDE_NOTES = ['design', 'contract', 'reliability', 'performance', 'tool
 const NOTE_REFERENCE = new RegExp(
   `\\b(?:${OUTSIDE_NOTES.map((name) => name.toUpperCase()).join('|')})(?:\\.md\\b|\\s*§|\\s+"|\\s+rows?\\b)`,
 );
-/** An issue of the tracker: `issue #12`, `issue 6`, `issues 3 and 4`. */
+/** An issue of the tracker: the word "issue" followed by its number, with or without `#`. */
 const ISSUE_REFERENCE = /\bissues?\s+#?\d+/i;
 /** The notes' folder beside the checkout. */
 const SHARED_FOLDER = /(?:\.\.|\/work)\/shared\b/;
