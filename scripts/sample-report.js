@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * Writes the sample report shown in the README: a tasks summary PDF drawn by the report worker's
+ * Writes the sample report shown in docs/api-guide.md: a tasks summary PDF drawn by the report worker's
  * own code (built: run `npx tsc --build` first) from a week of made-up day statistics, then, with
  * poppler-utils installed, its first page as a PNG:
  *
