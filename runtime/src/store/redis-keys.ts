@@ -8,6 +8,9 @@ export class RedisKeys {
   revoked(taskId: string): string {
     return `${this.prefix}revoked:${taskId}`;
   }
+  deliveries(taskId: string, attempt: number): string {
+    return `${this.prefix}deliveries:${taskId}:${attempt}`;
+  }
   /** Runs of one attempt started alone (crash quarantine) that never ended: charged crashes. */
   crashes(taskId: string, attempt: number): string {
     return `${this.prefix}crashes:${taskId}:${attempt}`;
