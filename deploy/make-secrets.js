@@ -208,7 +208,7 @@ const REDIS_USERS = {
 const workerKeys = (service) => [
   '%R~revoked:*', // revocation checks
   '%R~task:*', // a redelivered command's record (ended or moved on: not run again)
-  '~deliveries:*', // redelivery counter (INCR)
+  '~deliveries:*', // redeliveries per attempt (INCR): the crash quarantine
   '~crashes:*', // crash-quarantine charges (INCR, DECR)
   '%W~wfrun:*', // first-run claim of a workflow step (SET NX)
   `%W~dead:${service}`, // its own dead letters (record only: the gateway reads them)

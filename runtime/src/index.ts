@@ -79,6 +79,7 @@ export {
 } from './service/service-clients';
 export { clientReadiness, startServiceProbes } from './service/service-probes';
 export {
+  forceExitMsOf,
   type RunningWorkerService,
   startWorkerService,
   type WorkerServiceOptions,

@@ -730,6 +730,39 @@ describe('Worker', () => {
       await worker!.close();
       expect(await ns.depth(queue)).toBe(0);
     });
+    it('does not run a task again when its ack was lost with its channel after it finished here', async () => {
+      // A connection cut after the events' confirms, before the ack: the broker hands the
+      // command out again, and the record may not say SUCCESS yet (the status-store is cut
+      // too, or lags). This process knows it finished the attempt.
+      let openGate!: () => void;
+      publisher.gate = new Promise<void>((resolve) => {
+        openGate = resolve;
+        releases.add(resolve);
+      });
+      await startWorker(async () => ({ status: 'sent' }), { concurrency: 1, prefetch: 1 });
+
+      await submit('cut');
+      await waitFor(() =>
+        publisher.confirmed.some((c) =>
+          c.events.some((e) => e.task_id === idOf('cut') && e.state === 'SUCCESS'),
+        ),
+      );
+      await consumeConnection.manager.connection?.close();
+      openGate();
+      await waitFor(() => acks.some((a) => a.taskId === 'cut' && !a.acked), {
+        message: 'the first ack dropped with its channel',
+      });
+      await waitFor(() => acks.some((a) => a.taskId === 'cut' && a.acked), {
+        timeoutMs: 15_000,
+        message: 'the redelivery acked',
+      });
+      await submit('after');
+      await waitForEvent('after', 'SUCCESS');
+
+      expect(calls.map((c) => c.taskId)).toEqual(['cut', 'after']);
+      await worker!.close();
+      expect(await ns.depth(queue)).toBe(0);
+    });
   });
 
   describe('closed channels', () => {

@@ -16,6 +16,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, existsSync } from 'node
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { buildTopology, TopologyNames, WORKER_SERVICES } from '@tasks/contracts';
+import { forceExitMsOf } from '@tasks/runtime';
 import { Deployment, StatefulSet } from 'kubernetes-models/apps/v1';
 import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2';
 import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1';
@@ -232,6 +233,26 @@ const queueNames = new Set(topology.queues.map((q) => q.name));
 
 // ---------------------------------------------------------------------------------------------
 
+/**
+ * When a service stops itself after SIGTERM whatever its close is doing: a worker after
+ * SHUTDOWN_GRACE_MS plus its close margin, any service at 30 s at the latest.
+ */
+function forcedExitMs(graceMs: number): number {
+  return Math.max(forceExitMsOf(graceMs), 30_000);
+}
+
+/** How long a container's preStop hook holds SIGTERM back (`sleep N`), in ms. */
+function preStopMs(container: Container): number {
+  const hook = (container.lifecycle as { preStop?: { exec?: { command?: string[] } } } | undefined)
+    ?.preStop;
+  if (!hook) return 0;
+  const [cmd, seconds] = hook.exec?.command ?? [];
+  if (cmd !== 'sleep' || !Number.isFinite(Number(seconds))) {
+    throw new Error(`unreadable preStop hook of ${container.name}: ${JSON.stringify(hook)}`);
+  }
+  return Number(seconds) * 1000;
+}
+
 describe('kubernetes manifests', () => {
   const rendered = new Map<string, K8sObject[]>();
   beforeAll(() => {
@@ -325,7 +346,7 @@ describe('kubernetes manifests', () => {
       expect(missing).toEqual([]);
     });
 
-    it('gives every service more termination grace than its explicit SHUTDOWN_GRACE_MS', () => {
+    it('gives every service more termination grace than its preStop, SHUTDOWN_GRACE_MS and close margin', () => {
       const objects = get(overlay);
       const deployments = ourDeployments(objects);
       expect(deployments).toHaveLength(SERVICES.length);
@@ -333,11 +354,14 @@ describe('kubernetes manifests', () => {
         const container = d.spec.template.spec.containers[0] as Container;
         const graceMs = Number(resolveEnv(container, 'SHUTDOWN_GRACE_MS', objects));
         const terminationMs = (d.spec.template.spec.terminationGracePeriodSeconds ?? 0) * 1000;
-        // Set explicitly (not the code's default), and the kubelet waits longer than both the
-        // drain and the service frame's own hard stop 30 s after SIGTERM.
-        const ok =
-          Number.isInteger(graceMs) && graceMs > 0 && terminationMs > Math.max(graceMs, 30_000);
-        return ok ? [] : [`${serviceOf(d)}: grace ${graceMs} ms, termination ${terminationMs} ms`];
+        // The kubelet's countdown starts with the preStop hook; SIGTERM follows it. Set
+        // explicitly (not the code's default), the grace must outlast the hook plus the
+        // service's own forced exit, so a drain ends by itself, never by SIGKILL.
+        const neededMs = preStopMs(container) + forcedExitMs(graceMs);
+        const ok = Number.isInteger(graceMs) && graceMs > 0 && terminationMs > neededMs;
+        return ok
+          ? []
+          : [`${serviceOf(d)}: termination ${terminationMs} ms, needs more than ${neededMs} ms`];
       });
       expect(short).toEqual([]);
     });
@@ -593,7 +617,7 @@ describe('docker-compose.yml', () => {
     }
   });
 
-  it('gives every node service a stop grace period longer than its SHUTDOWN_GRACE_MS', () => {
+  it('gives every node service a stop grace period longer than its forced exit', () => {
     const toMs = (d: unknown): number => {
       const m = /^(?:(\d+)m)?(?:(\d+)s)?$/.exec(String(d));
       if (!m || (!m[1] && !m[2])) throw new Error(`unreadable stop_grace_period ${String(d)}`);
@@ -602,10 +626,7 @@ describe('docker-compose.yml', () => {
     for (const [name, service] of nodeServices) {
       const graceMs = Number(env(service).SHUTDOWN_GRACE_MS);
       expect([name, graceMs > 0]).toEqual([name, true]);
-      expect([name, toMs(service.stop_grace_period) > Math.max(graceMs, 30_000)]).toEqual([
-        name,
-        true,
-      ]);
+      expect([name, toMs(service.stop_grace_period) > forcedExitMs(graceMs)]).toEqual([name, true]);
     }
   });
 

@@ -3,11 +3,20 @@
  * broker cancels a consumer because its queue was deleted (a click in the management UI, a
  * policy change), or a command is unroutable. Each service consumes again by itself within
  * seconds, declaring the queue again; readiness is red for as long as a consumer is not
- * consuming; an unroutable command is answered 503, never 202.
+ * consuming (the gateway's task-stream consumer too); an unroutable command is answered 503,
+ * never 202.
+ *
+ * The gateway's stream queue is exclusive to its connection: only the broker itself
+ * (`rabbitmqctl delete_queue`, on this namespace's queue alone) can delete it.
  */
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { TEST_AMQP_URL, waitFor } from '@tasks/runtime/testing';
 import * as amqplib from 'amqplib';
+import { SseStream } from '../support/sse-client';
 import { TestPlatform } from '../support/test-platform';
+
+const run = promisify(execFile);
 
 jest.setTimeout(120_000);
 
@@ -58,6 +67,13 @@ describe('channel-level faults (queue deleted, unroutable command)', () => {
     return {
       release: () => withChannel((channel) => channel.deleteQueue(queue)).then(() => undefined),
     };
+  };
+
+  /** rabbitmqctl on the broker's vhost of this namespace. */
+  const ctl = async (...args: string[]): Promise<string> => {
+    const vhost = decodeURIComponent(new URL(platform.ns.amqpUrl).pathname.slice(1)) || '/';
+    const { stdout } = await run('rabbitmqctl', ['-q', ...args, '-p', vhost], { timeout: 60_000 });
+    return stdout;
   };
 
   const probeUrl = async (service: 'processing-worker' | 'status-store'): Promise<string> => {
@@ -175,5 +191,71 @@ describe('channel-level faults (queue deleted, unroutable command)', () => {
       return [got];
     });
     expect(queued && queued.properties.messageId).toBe(taskId);
+  });
+  it("turns the gateway's readiness red while its task-stream consumer cannot consume, then green", async () => {
+    const gatewayReady = async (): Promise<{ status: number; checks: Record<string, boolean> }> => {
+      const { status, body } = await platform.request('GET', '/readyz');
+      return { status, checks: (body as { checks: Record<string, boolean> }).checks };
+    };
+    const streamCheck = 'gateway.consume.consuming.exclusive';
+    // A stream on a task that waits: the gateway consumes task events while it is open.
+    const waiting = await platform.submit('process', { data: { records: 1 }, countdown: 80 });
+    const stream = new SseStream(`${platform.baseUrl}/tasks/${waiting}/events`);
+    try {
+      await stream.opened;
+      await waitFor(async () => (await gatewayReady()).checks[streamCheck] === true, {
+        timeoutMs: 15_000,
+        message: 'the gateway reports its stream consumer consuming',
+      });
+      const events = platform.ns.names.eventsExchange;
+      const control = platform.ns.names.controlExchange;
+      const bindings = await ctl('list_bindings', 'source_name', 'destination_name');
+      const streamQueue = bindings
+        .split('\n')
+        .map((line) => line.split('\t'))
+        .find(
+          ([source, destination]) => source === events && destination?.startsWith('amq.gen-'),
+        )?.[1];
+      expect(streamQueue).toBeDefined();
+
+      // Held: the control exchange redeclared with another type, so declaring the topology
+      // again (which consuming again starts with) fails until it is released.
+      await withChannel(async (channel) => {
+        await channel.deleteExchange(control);
+        await channel.assertExchange(control, 'direct', { durable: true });
+      });
+      await ctl('delete_queue', streamQueue!);
+      const red = await waitFor(
+        async () => {
+          const r = await gatewayReady();
+          return r.status === 503 ? r : undefined;
+        },
+        { timeoutMs: 15_000, message: 'gateway readiness red while its stream consumer is deaf' },
+      );
+      expect(
+        Object.entries(red.checks)
+          .filter(([, ok]) => !ok)
+          .map(([name]) => name),
+      ).toEqual([streamCheck]);
+
+      await withChannel((channel) => channel.deleteExchange(control));
+      await waitFor(async () => (await gatewayReady()).status === 200, {
+        timeoutMs: 20_000,
+        message: 'gateway ready again once its stream consumer consumes',
+      });
+      // And streams hear events again.
+      const id = await platform.submit('process', { data: { records: 1 }, countdown: 1 });
+      const after = new SseStream(`${platform.baseUrl}/tasks/${id}/events`);
+      try {
+        await waitFor(
+          () => after.data<{ status: string }>('status').some((e) => e.status === 'SUCCESS'),
+          { timeoutMs: 30_000, message: 'a new stream hears its task end SUCCESS' },
+        );
+      } finally {
+        await after.close();
+      }
+    } finally {
+      await stream.close();
+    }
   });
 });

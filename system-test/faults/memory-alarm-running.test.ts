@@ -1,9 +1,11 @@
 /**
  * A 40 s memory alarm over four running tasks (private RabbitMQ node): publishers are blocked,
- * so the tasks' PROGRESS and SUCCESS events cannot be confirmed until it clears. All four end
- * SUCCESS once it does, and none is parked as a crash loop or poison.
+ * so the tasks' PROGRESS and SUCCESS events cannot be confirmed until it clears. The worker
+ * keeps waiting for those confirms instead of handing the tasks back: all four end SUCCESS once
+ * it clears, each after exactly one run (one STARTED event), and none is parked.
  */
 import { waitFor } from '@tasks/runtime/testing';
+import { EventTap } from '../support/event-tap';
 import { report, stopAfterBrokerFaults } from '../support/fault-checks';
 import { PrivateRabbit } from '../support/private-rabbit';
 import { type TaskBody, TestPlatform } from '../support/test-platform';
@@ -13,6 +15,7 @@ const ALARM_MS = 40_000;
 describe('memory alarm over running tasks (private node)', () => {
   let rabbit: PrivateRabbit | undefined;
   let platform: TestPlatform | undefined;
+  let tap: EventTap | undefined;
 
   beforeAll(async () => {
     rabbit = await PrivateRabbit.start();
@@ -26,17 +29,19 @@ describe('memory alarm over running tasks (private node)', () => {
       PROCESS_STEP_MS: '500',
       MAX_DELIVERIES: '1',
     });
+    tap = await EventTap.start(platform.ns);
   }, 150_000);
 
   afterAll(async () => {
     try {
+      await tap?.close();
       await stopAfterBrokerFaults(platform);
     } finally {
       await rabbit?.stop();
     }
   }, 90_000);
 
-  it('ends four tasks running through a 40 s memory alarm SUCCESS, none parked', async () => {
+  it('ends four tasks running through a 40 s memory alarm SUCCESS, none parked, none run twice', async () => {
     const p = platform!;
     const ids = await Promise.all(
       Array.from({ length: 4 }, (_, i) =>
@@ -67,6 +72,19 @@ describe('memory alarm over running tasks (private node)', () => {
     expect(done.map((t) => [t.task_id, t.status, t.error])).toEqual(
       ids.map((id) => [id, 'SUCCESS', null]),
     );
+    // Each task's events as the worker published them: one run each, never handed back and
+    // started again (the record keeps only the latest state, so it cannot tell).
+    const runs = (id: string): string[] =>
+      tap!
+        .of(id)
+        .filter((e) => e.state === 'STARTED' || e.state === 'SUCCESS')
+        .map((e) => `${e.state}#${e.attempt}`);
+    await waitFor(() => ids.every((id) => runs(id).includes('SUCCESS#1')), {
+      timeoutMs: 10_000,
+      intervalMs: 50,
+      message: 'every SUCCESS event tapped',
+    });
+    expect(ids.map(runs)).toEqual(ids.map(() => ['STARTED#1', 'SUCCESS#1']));
     const { body } = await p.request('GET', '/dead-letters');
     expect((body as { dead_letters: unknown[] }).dead_letters).toEqual([]);
     expect(await p.ns.depth(p.ns.names.deadQueue('processing-worker'))).toBe(0);

@@ -28,6 +28,7 @@ const IRRECOVERABLE_REPLY_CODES = new Set([403, 404, 406]);
 export class AmqpConnection {
   readonly manager: amqpManager.AmqpConnectionManager;
   private blocked = false;
+  private readonly blockedListeners = new Set<(blocked: boolean) => void>();
   private topologyReady = new WeakMap<object, Promise<void>>();
   private closing: Promise<void> | undefined;
   private readonly consumers = new Map<symbol, { queue: string; consuming: () => boolean }>();
@@ -43,7 +44,7 @@ export class AmqpConnection {
       connectionOptions: { noDelay: true, clientProperties: { connection_name: options.name } },
     });
     this.manager.on('connect', () => {
-      this.blocked = false;
+      this.setBlocked(false);
       log.info('amqp connected', { url: censorUrl(options.url) });
     });
     this.manager.on('disconnect', ({ err }) => {
@@ -53,11 +54,11 @@ export class AmqpConnection {
       log.warn('amqp connect failed', { err: err?.message, url: censorUrl(options.url) });
     });
     this.manager.on('blocked', ({ reason }) => {
-      this.blocked = true;
+      this.setBlocked(true);
       log.warn('amqp connection blocked by the broker', { reason });
     });
     this.manager.on('unblocked', () => {
-      this.blocked = false;
+      this.setBlocked(false);
       log.info('amqp connection unblocked');
     });
     this.removeGauge = addGaugeSource(
@@ -85,6 +86,23 @@ export class AmqpConnection {
   /** True while the broker blocks this connection's publishes (memory or disk alarm). */
   isBlocked(): boolean {
     return this.blocked;
+  }
+
+  /**
+   * Calls `listener` whenever the broker starts or stops blocking this connection's publishes
+   * (a fresh connection starts unblocked); returns its remover.
+   */
+  onBlockedChange(listener: (blocked: boolean) => void): () => void {
+    this.blockedListeners.add(listener);
+    return () => {
+      this.blockedListeners.delete(listener);
+    };
+  }
+
+  private setBlocked(blocked: boolean): void {
+    if (this.blocked === blocked) return;
+    this.blocked = blocked;
+    for (const listener of this.blockedListeners) listener(blocked);
   }
 
   /**

@@ -155,6 +155,7 @@ export class CommandBatcher {
         type: COMMAND_BATCH_TYPE,
         priority: group.priority,
         headers: batch.headers,
+        mandatory: parts.some((p) => p.options.mandatory),
         failFast: parts.some((p) => p.options.failFast),
         // The commands' own spans stand for it: the message itself starts none.
         trace: { parent: ROOT_CONTEXT },

@@ -1,7 +1,8 @@
 /**
  * Publishes commands: straight to the `tasks` exchange, or through the delay levels when they
  * must wait (countdown, eta, retry backoff). Every command is persistent, has its task id as
- * message id, and is confirmed before the promise resolves.
+ * message id, is published `mandatory` (one no queue takes, a missing delay level included, is
+ * refused instead of confirmed and dropped) and is confirmed before the promise resolves.
  */
 import {
   brokerPriority,
@@ -98,6 +99,7 @@ export class CommandPublisher {
       type: meta.type,
       priority: brokerPriority(meta.priority),
       headers: { ...withoutDeathHistory(meta.headers), [MessageHeaders.attempt]: meta.attempt },
+      mandatory: true,
       failFast: meta.failFast,
       trace: {
         attributes: {

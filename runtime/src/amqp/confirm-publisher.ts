@@ -12,6 +12,12 @@
  *
  * A timeout means "outcome unknown" when the message was sent at least once, and "not sent"
  * (BrokerUnavailableError) when no channel opened in time.
+ *
+ * While the broker blocks the connection (a memory or disk alarm), the publish timeout does not
+ * run, except for `failFast` messages: the broker holds back the confirm on purpose, and the
+ * caller (a worker acking a command after its events' confirms) must keep waiting rather than
+ * count the message lost and run the task again. The timeout starts afresh once unblocked, and
+ * when the publisher closes.
  */
 import type { ConfirmChannel, Message, Options } from 'amqplib';
 import { BrokerUnavailableError, PublishNackedError, PublishTimeoutError } from '../errors';
@@ -29,7 +35,9 @@ import { type ChannelLoss, RecoveringChannel } from './recovering-channel';
 export interface PublishOptions extends Options.Publish {
   /**
    * Fail at once instead of waiting while the broker blocks publishers (a memory or disk alarm
-   * can last long). A reconnect in progress is always waited for, up to the publish timeout.
+   * can last long), and let the publish timeout run during a block that starts later. Without
+   * it, a blocked publish waits for the alarm to clear. A reconnect in progress is always
+   * waited for, up to the publish timeout.
    */
   readonly failFast?: boolean;
   /**
@@ -60,6 +68,8 @@ interface Outgoing {
   readonly resolve: () => void;
   readonly reject: (err: Error) => void;
   timer: NodeJS.Timeout | undefined;
+  /** Its publish timeout pauses while the broker blocks publishers (not `failFast`). */
+  readonly waitsOutBlocks: boolean;
   /** Sent on some channel at least once: the broker may hold it. */
   sent: boolean;
   /** The channel it waits for a confirm on. */
@@ -94,12 +104,16 @@ export class ConfirmPublisher {
   private closed = false;
   private readonly doneListeners = new Map<Outgoing, (() => void)[]>();
   private redeclaring: Promise<void> | undefined;
+  private readonly stopWatchingBlocks: () => void;
 
   constructor(
     private readonly connection: AmqpConnection,
     private readonly options: ConfirmPublisherOptions,
   ) {
     this.mandatory = new Set(options.mandatoryExchanges ?? []);
+    this.stopWatchingBlocks = connection.onBlockedChange((blocked) =>
+      this.onBlockedChange(blocked),
+    );
     this.channel = new RecoveringChannel(connection, {
       name: `${connection.name}.confirm`,
       confirm: true,
@@ -164,6 +178,7 @@ export class ConfirmPublisher {
           resolve,
           reject,
           timer: undefined,
+          waitsOutBlocks: failFast !== true,
           sent: false,
           channel: undefined,
           returned: false,
@@ -171,7 +186,7 @@ export class ConfirmPublisher {
           suspect: false,
           done: false,
         };
-        outgoing.timer = setTimeout(() => this.onTimeout(outgoing), this.options.publishTimeoutMs);
+        this.armTimeout(outgoing);
         this.queue.push(outgoing);
         this.flush();
       });
@@ -206,6 +221,11 @@ export class ConfirmPublisher {
    */
   close(): Promise<void> {
     this.closing ??= (async () => {
+      this.stopWatchingBlocks();
+      // Closing bounds every wait, a blocked one too.
+      for (const o of [...this.queue, ...this.unconfirmed]) {
+        if (!o.timer) this.armTimeout(o, true);
+      }
       const settled = [...this.queue, ...this.unconfirmed].map(
         (o) => new Promise<void>((resolve) => this.onDone(o, resolve)),
       );
@@ -339,6 +359,29 @@ export class ConfirmPublisher {
       again.push(o);
     }
     this.queue = [...again, ...this.queue];
+  }
+
+  /** Starts the publish timeout, unless it is paused: blocked, and the message waits it out. */
+  private armTimeout(outgoing: Outgoing, evenIfBlocked = false): void {
+    if (outgoing.done || outgoing.timer) return;
+    if (!evenIfBlocked && outgoing.waitsOutBlocks && this.connection.isBlocked()) return;
+    outgoing.timer = setTimeout(() => this.onTimeout(outgoing), this.options.publishTimeoutMs);
+  }
+
+  /** Blocked: pauses the timeouts of the messages that wait blocks out. Unblocked: restarts them. */
+  private onBlockedChange(blocked: boolean): void {
+    for (const o of [...this.queue, ...this.unconfirmed]) {
+      if (!blocked) this.armTimeout(o);
+      else if (o.waitsOutBlocks && o.timer && !this.closing) {
+        clearTimeout(o.timer);
+        o.timer = undefined;
+      }
+    }
+    if (blocked && this.pending > 0) {
+      this.options.log.warn('broker blocks publishers: waiting for confirms until it unblocks', {
+        pending: this.pending,
+      });
+    }
   }
 
   private onTimeout(outgoing: Outgoing): void {

@@ -333,16 +333,6 @@ export class TaskStore {
     return this.revocations.call(taskId);
   }
 
-  /** Counts a (re)delivery of one attempt; the count parks crash loops (classic queues). */
-  async countDelivery(taskId: string, attempt: number): Promise<number> {
-    const key = this.keys.deliveries(taskId, attempt);
-    const [[, count]] = (await this.redis.multi().incr(key).expire(key, 86_400).exec()) as [
-      [Error | null, number],
-      ...unknown[],
-    ];
-    return count;
-  }
-
   /** Task ids due later (countdown, eta, retry wait), soonest first, with their due time. */
   async scheduled(limit = 1000): Promise<{ taskId: string; dueAtMs: number }[]> {
     const flat = await this.redis.zrange(this.keys.scheduled, 0, limit - 1, 'WITHSCORES');

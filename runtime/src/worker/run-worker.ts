@@ -34,6 +34,7 @@ import { HeldDelivery } from './held-delivery';
 import { InFlight } from './in-flight';
 import { LazyAbort } from './lazy-abort';
 import { Parking } from './parking';
+import { RecentFinishes } from './recent-finishes';
 import type { RetryPolicyConfig } from './retry-policy';
 import { StateEventPublisher } from './state-event-publisher';
 import type { RegisteredTask } from './task-definition';
@@ -107,6 +108,8 @@ export class Worker {
   private readonly running = new Set<TaskRun>();
   /** The delivery each run holds until it is settled, by `<task id>:<attempt>`. */
   private readonly held = new Map<string, HeldDelivery>();
+  /** Attempts that ended here lately: a redelivery after a lost ack is acked, not run. */
+  private readonly finished = new RecentFinishes();
   /** Every delivery being handled, until it is settled (acked after its events' confirm). */
   private readonly inFlight = new InFlight();
   private consumer: QueueConsumer | undefined;
@@ -253,13 +256,22 @@ export class Worker {
     }
     const { properties } = delivery.message;
     const messageId = String(properties.messageId ?? '');
-    const holder = this.held.get(`${messageId}:${attemptOf(properties.headers)}`);
+    const key = `${messageId}:${attemptOf(properties.headers)}`;
+    const holder = this.held.get(key);
     if (holder) {
       // Handed out again while its run goes on here: settled with that run, not run twice.
       this.deps.log.info('redelivery of a running task held, not run again', {
         task_id: messageId,
       });
       holder.adopt(delivery);
+      return;
+    }
+    if (this.finished.has(key)) {
+      // Its ack was lost with its channel after the run ended here: done, not run twice.
+      this.deps.log.info('redelivery of a task finished here acked without running', {
+        task_id: messageId,
+      });
+      delivery.ack();
       return;
     }
     this.inFlight.add(
@@ -441,7 +453,10 @@ export class Worker {
         this.presence.changed();
         release();
       });
-      if (executed !== 'handed-back') this.processed += 1;
+      if (executed !== 'handed-back') {
+        this.processed += 1;
+        this.finished.add(key);
+      }
     } finally {
       if (this.running.delete(run)) this.presence.changed();
       if (this.held.get(key) === delivery) this.held.delete(key);

@@ -154,7 +154,8 @@ runService({
         }),
       ),
       taskStreams,
-      readiness: () => clientReadiness([connection], redis),
+      // The consume connection too: a task-stream consumer that is not consuming is deaf.
+      readiness: () => clientReadiness([connection, consumeConnection], redis),
       queueStats,
       security,
       workflows: workflowsOf(config, clients, commands, log, budget),

@@ -1,0 +1,88 @@
+/**
+ * CommandPublisher publishes every command `mandatory`, the delayed ones too: a command no queue
+ * takes is an error to its publisher, never confirmed by the broker and then dropped. Here the
+ * publisher's ConfirmPublisher names no mandatory exchanges of its own, so the rule is the
+ * command publisher's.
+ *
+ * Needs RabbitMQ at AMQP_URL (default amqp://guest:guest@127.0.0.1:5672) and Redis (TestNamespace).
+ */
+import { randomUUID } from 'node:crypto';
+import { type CommandEnvelope, EMAIL_SEND } from '@tasks/contracts';
+import {
+  AmqpConnection,
+  CommandPublisher,
+  ConfirmPublisher,
+  createLogger,
+  errorCode,
+} from '@tasks/runtime';
+import { TEST_AMQP_URL, TestNamespace, waitFor } from '@tasks/runtime/testing';
+
+const log = createLogger({ service: 'test', level: 'silent' });
+
+describe('CommandPublisher', () => {
+  let ns: TestNamespace;
+  let connection: AmqpConnection;
+  let publisher: ConfirmPublisher;
+  let commands: CommandPublisher;
+
+  const command = (): CommandEnvelope => ({
+    v: 1,
+    task_id: randomUUID(),
+    type: EMAIL_SEND,
+    payload: { email: 'someone@example.test', subject: 'hi', body: 'hello' },
+    priority: 0,
+    created_at: new Date().toISOString(),
+  });
+  const failureOf = (promise: Promise<unknown>): Promise<unknown> =>
+    promise.then(
+      () => undefined,
+      (err: unknown) => err,
+    );
+
+  beforeEach(async () => {
+    ns = await new TestNamespace().setup();
+    connection = new AmqpConnection({
+      url: TEST_AMQP_URL,
+      name: 'test.publish',
+      heartbeatS: 5,
+      log,
+      topology: ns.topology,
+    });
+    publisher = new ConfirmPublisher(connection, { publishTimeoutMs: 5_000, appId: 'test', log });
+    commands = new CommandPublisher(publisher, ns.names, ns.topologyOptions);
+    await publisher.waitForReady();
+  });
+
+  afterEach(async () => {
+    await publisher.close();
+    await connection.close();
+    await ns.destroy();
+  });
+
+  it('refuses a delayed command that no delay queue takes, and delivers one once it is declared again', async () => {
+    // A delay of one unit waits in level 0 only: without its queue the command has no route.
+    await ns.amqp.deleteQueue(ns.names.delayQueue(0));
+    const delayMs = ns.topologyOptions.unitMs;
+    const lost = command();
+    const err = await failureOf(commands.publish(lost, { attempt: 1, delayMs }));
+    expect(errorCode(err)).toBe('PUBLISH_NACKED');
+    expect(String(err)).toMatch(/unroutable/);
+
+    // The return made the publisher declare the topology again: the next one goes through.
+    const next = command();
+    await waitFor(() => commands.publish(next, { attempt: 1, delayMs }).then(() => true), {
+      timeoutMs: 10_000,
+      intervalMs: 200,
+      message: 'a delayed command is routed again',
+    });
+    const queue = ns.names.workQueue('email-worker');
+    const arrived = await waitFor(
+      async () => {
+        const ids = (await ns.drain(queue)).map((m) => String(m.properties.messageId));
+        return ids.length > 0 ? ids : undefined;
+      },
+      { timeoutMs: 10_000, intervalMs: 50, message: 'the delayed command reached its queue' },
+    );
+    expect(arrived).toEqual([next.task_id]);
+  }, 30_000);
+});
