@@ -37,9 +37,11 @@ export class PrivateRedisSentinel {
   /** Starts them all; resolves once the replica is in sync and every sentinel knows the rest. */
   static async start(options: PrivateRedisSentinelOptions = {}): Promise<PrivateRedisSentinel> {
     const masterName = options.masterName ?? 'tasks';
-    const master = await PrivateRedis.start();
+    // A full sync starts at once (the default waits 5 s for more replicas to share it).
+    const syncAtOnce = ['--repl-diskless-sync-delay', '0'];
+    const master = await PrivateRedis.start({ extraArgs: syncAtOnce });
     const replica = await PrivateRedis.start({
-      extraArgs: ['--replicaof', '127.0.0.1', String(master.port)],
+      extraArgs: [...syncAtOnce, '--replicaof', '127.0.0.1', String(master.port)],
     }).catch(async (err: unknown) => {
       await master.stop();
       throw err;
@@ -118,6 +120,39 @@ export class PrivateRedisSentinel {
       { timeoutMs, intervalMs: 50, message: 'the sentinels promote the replica' },
     );
     return { failoverMs: Date.now() - killedAt };
+  }
+
+  /**
+   * Starts the killed master again, as an orchestrator's restart policy would, as a replica of
+   * the promoted one (what a node's start script does after asking a sentinel; left to the
+   * sentinels, the conversion takes 8 s more). Resolves once it is in sync, so writes waiting
+   * for a replica (WAIT) are answered again.
+   */
+  async restartOldMaster(timeoutMs = 30_000): Promise<{ rejoinedMs: number }> {
+    const startedAt = Date.now();
+    await this.master.restart();
+    const restarted = new Redis(this.master.url, { maxRetriesPerRequest: 1 });
+    restarted.on('error', () => undefined);
+    try {
+      await restarted.call('REPLICAOF', '127.0.0.1', String(await this.masterPort()));
+    } finally {
+      restarted.disconnect();
+    }
+    const promoted = new Redis(this.replica.url, { lazyConnect: true, maxRetriesPerRequest: 1 });
+    promoted.on('error', () => undefined);
+    try {
+      await waitFor(
+        async () => {
+          await promoted.connect().catch(() => undefined);
+          const info = await promoted.info('replication');
+          return info.includes(`port=${this.master.port},state=online`);
+        },
+        { timeoutMs, intervalMs: 100, message: 'the old master rejoins as a replica' },
+      );
+    } finally {
+      promoted.disconnect();
+    }
+    return { rejoinedMs: Date.now() - startedAt };
   }
 
   /** Ends every process and removes their directories. */
