@@ -20,7 +20,7 @@ export function parseConfig<S extends z.ZodObject>(
   const parsed = schema.safeParse(relevant);
   if (parsed.success) {
     // Settings that are only wrong together (a zod object refinement would stop .extend()).
-    const issues = sentinelConfigIssues(parsed.data as Record<string, never>);
+    const issues = sentinelConfigIssues(parsed.data);
     if (issues.length > 0) {
       throw new ConfigError(
         `invalid configuration: ${issues.map((i) => `${i.variable}: ${i.message}`).join('; ')}`,
