@@ -17,7 +17,7 @@ esac
 # their environment. An allow-list, because other settings legitimately end in _FILE
 # (SCHEDULES_FILE). Add a new credential-bearing variable here. The file's trailing newlines are
 # dropped; setting both NAME and NAME_FILE is an error, never a silent pick.
-for name in AMQP_URL REDIS_URL SMTP_URL; do
+for name in AMQP_URL REDIS_URL REDIS_SENTINEL_PASSWORD SMTP_URL; do
   eval "file=\${${name}_FILE:-}"
   [ -n "$file" ] || continue
   eval "direct=\${${name}:-}"

@@ -136,6 +136,7 @@ const APPLY_EVENT_SCRIPT = [
   'zadd',
   'zrem',
   'hincrby',
+  'wait', // behind Sentinel: a state write is answered once a replica has it (REDIS_WAIT_REPLICAS)
 ];
 const WORKER_COMMON = [
   'mget', // revocation checks before tasks start (one MGET per command batch)

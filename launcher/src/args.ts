@@ -35,6 +35,8 @@ Services, in start order:
 Environment:
   AMQP_URL           RabbitMQ to check first (default amqp://guest:guest@127.0.0.1:5672)
   REDIS_URL          Redis to check first (default redis://127.0.0.1:6379)
+  REDIS_SENTINELS    host:port,... of Redis sentinels: check the master they name instead
+  REDIS_MASTER_NAME  that master's name (required with REDIS_SENTINELS)
   GATEWAY_HOST       host the gateway listens on (default 127.0.0.1)
   GATEWAY_PORT       port the gateway listens on, must be free (default 8000)
   LAUNCHER_GRACE_MS  how long Ctrl-C waits for services to stop before SIGKILL (default 35000)

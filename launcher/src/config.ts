@@ -5,6 +5,9 @@
  * | --- | --- | --- |
  * | `AMQP_URL` | `amqp://guest:guest@127.0.0.1:5672` | RabbitMQ checked before start |
  * | `REDIS_URL` | `redis://127.0.0.1:6379` | Redis checked before start (password via AUTH) |
+ * | `REDIS_SENTINELS` | (unset) | `host:port,…` of Redis sentinels: the master they name is checked |
+ * | `REDIS_MASTER_NAME` | (unset) | the master's name at the sentinels; required with `REDIS_SENTINELS` |
+ * | `REDIS_SENTINEL_PASSWORD` | (unset) | the sentinels' own password, if they require one |
  * | `GATEWAY_HOST` | `127.0.0.1` | where the gateway listens; shown in the start line |
  * | `GATEWAY_PORT` | `8000` | must be free before start |
  * | `LAUNCHER_GRACE_MS` | `35000` | wait for services to stop after SIGTERM, then SIGKILL |
@@ -24,6 +27,8 @@ export interface LauncherConfig {
   readonly rootDir: string;
   readonly amqpUrl: string;
   readonly redisUrl: string;
+  /** Redis behind Sentinel: the master is looked up there; REDIS_URL gives its credentials. */
+  readonly redisSentinel?: RedisSentinelTarget;
   readonly gatewayHost: string;
   readonly gatewayPort: number;
   /** How long to wait for children after SIGTERM before SIGKILL, in milliseconds. */
@@ -32,6 +37,13 @@ export interface LauncherConfig {
   readonly logFormat: 'pretty' | 'json';
   /** Colour labels and levels: stdout is a TTY and NO_COLOR is unset or empty. */
   readonly color: boolean;
+}
+
+/** Where the sentinels are and which master to ask them for. */
+export interface RedisSentinelTarget {
+  readonly sentinels: readonly { readonly host: string; readonly port: number }[];
+  readonly masterName: string;
+  readonly password?: string;
 }
 
 /** Facts about the process that `loadConfig` needs besides the environment. */
@@ -59,6 +71,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, options: LoadConfigOptions): 
     rootDir: nonEmpty(env.LAUNCHER_ROOT) ?? options.defaultRootDir,
     amqpUrl: url(env, 'AMQP_URL', DEFAULT_AMQP_URL, ['amqp:', 'amqps:']),
     redisUrl: url(env, 'REDIS_URL', DEFAULT_REDIS_URL, ['redis:', 'rediss:']),
+    redisSentinel: sentinelTarget(env),
     gatewayHost: nonEmpty(env.GATEWAY_HOST) ?? '127.0.0.1',
     gatewayPort: integer(env, 'GATEWAY_PORT', 8000, 1, 65_535),
     graceMs: integer(env, 'LAUNCHER_GRACE_MS', DEFAULT_GRACE_MS, 0, 3_600_000),
@@ -99,6 +112,41 @@ function url(
     );
   }
   return value;
+}
+
+/** REDIS_SENTINELS with REDIS_MASTER_NAME, as the services read them; undefined when unset. */
+function sentinelTarget(env: NodeJS.ProcessEnv): RedisSentinelTarget | undefined {
+  const list = nonEmpty(env.REDIS_SENTINELS);
+  const masterName = nonEmpty(env.REDIS_MASTER_NAME);
+  if (list === undefined && masterName === undefined) return undefined;
+  if (list === undefined) {
+    throw new ConfigError('REDIS_SENTINELS', 'REDIS_SENTINELS is required with REDIS_MASTER_NAME');
+  }
+  if (masterName === undefined) {
+    throw new ConfigError(
+      'REDIS_MASTER_NAME',
+      'REDIS_MASTER_NAME is required with REDIS_SENTINELS',
+    );
+  }
+  const entries = list
+    .split(',')
+    .map((e) => e.trim())
+    .filter(Boolean);
+  const sentinels = entries.map((entry) => {
+    const match = /^(?:\[([0-9a-fA-F:.]+)\]|([^\s:[\]]+)):(\d{1,5})$/.exec(entry);
+    const port = Number(match?.[3]);
+    if (!match || !(port >= 1 && port <= 65_535)) {
+      throw new ConfigError(
+        'REDIS_SENTINELS',
+        `REDIS_SENTINELS must be comma-separated host:port (got "${entry}")`,
+      );
+    }
+    return { host: (match[1] ?? match[2])!, port };
+  });
+  if (sentinels.length === 0) {
+    throw new ConfigError('REDIS_SENTINELS', 'REDIS_SENTINELS must list at least one host:port');
+  }
+  return { sentinels, masterName, password: nonEmpty(env.REDIS_SENTINEL_PASSWORD) };
 }
 
 function integer(

@@ -47,6 +47,7 @@ async function main(argv: readonly string[]): Promise<number> {
   const results = await runPreflight({
     amqpUrl: config.amqpUrl,
     redisUrl: config.redisUrl,
+    redisSentinel: config.redisSentinel,
     gateway: withGateway ? { host: config.gatewayHost, port: config.gatewayPort } : undefined,
   });
   assertPreflight(results);
@@ -60,6 +61,14 @@ async function main(argv: readonly string[]): Promise<number> {
   log.info('preflight passed', {
     rabbitmq: redactUrl(config.amqpUrl),
     redis: redactUrl(config.redisUrl),
+    ...(config.redisSentinel
+      ? {
+          redis_sentinels: config.redisSentinel.sentinels
+            .map((s) => `${s.host}:${s.port}`)
+            .join(','),
+          redis_master: config.redisSentinel.masterName,
+        }
+      : {}),
   });
 
   const supervisor = new Supervisor({

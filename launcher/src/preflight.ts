@@ -5,6 +5,7 @@
  */
 import * as net from 'node:net';
 import * as tls from 'node:tls';
+import type { RedisSentinelTarget } from './config';
 import { PreflightError } from './errors';
 import { redactUrl } from './redact-url';
 
@@ -28,6 +29,8 @@ export interface ProbeOptions {
 export interface PreflightTargets extends ProbeOptions {
   readonly amqpUrl: string;
   readonly redisUrl: string;
+  /** Redis behind Sentinel: the master the sentinels name is checked (with REDIS_URL's login). */
+  readonly redisSentinel?: RedisSentinelTarget;
   /** The gateway's listen address; omit when the gateway is not started. */
   readonly gateway?: { readonly host: string; readonly port: number };
 }
@@ -174,6 +177,95 @@ export async function checkRedis(url: string, options: ProbeOptions = {}): Promi
 }
 
 /**
+ * Redis behind Sentinel: asks the sentinels in turn (`SENTINEL GET-MASTER-ADDR-BY-NAME`, after
+ * `AUTH` with the sentinel password if given) for the master's address, then checks that master
+ * as {@link checkRedis} does, with REDIS_URL's credentials and TLS. Fails when no sentinel names
+ * the master.
+ */
+export async function checkRedisSentinel(
+  redisUrl: string,
+  target: RedisSentinelTarget,
+  options: ProbeOptions = {},
+): Promise<CheckResult> {
+  const base = parseEndpoint(redisUrl, 6379, 6379, 'rediss:');
+  const named = `master "${target.masterName}"`;
+  if (base === undefined) {
+    return {
+      check: 'redis',
+      ok: false,
+      message: `Redis check failed for ${redactUrl(redisUrl)}: not a valid URL`,
+      hints: [],
+    };
+  }
+  const tried: string[] = [];
+  for (const sentinel of target.sentinels) {
+    const where = sentinel.host.includes(':')
+      ? `[${sentinel.host}]:${sentinel.port}`
+      : `${sentinel.host}:${sentinel.port}`;
+    const answer = await askSentinel(
+      { ...base, ...sentinel, username: '', password: '' },
+      target,
+      options,
+    );
+    if (typeof answer === 'string') {
+      tried.push(`${where} ${answer}`);
+      continue;
+    }
+    const masterUrl = new URL(redisUrl);
+    masterUrl.hostname = answer.host.includes(':') ? `[${answer.host}]` : answer.host;
+    masterUrl.port = String(answer.port);
+    const result = await checkRedis(masterUrl.toString(), options);
+    return {
+      ...result,
+      message: `${result.message} (${named} according to sentinel ${where})`,
+    };
+  }
+  return {
+    check: 'redis',
+    ok: false,
+    message: `Redis Sentinel check failed: no sentinel named the ${named}: ${tried.join('; ')}`,
+    hints: [
+      'check REDIS_SENTINELS (host:port of each sentinel) and REDIS_MASTER_NAME (the name in their "sentinel monitor" line)',
+      'a sentinel with requirepass needs REDIS_SENTINEL_PASSWORD',
+    ],
+  };
+}
+
+/** The master's address according to one sentinel, or why it gave none. */
+async function askSentinel(
+  sentinel: Endpoint,
+  target: RedisSentinelTarget,
+  options: ProbeOptions,
+): Promise<{ host: string; port: number } | string> {
+  const auth = target.password === undefined ? [] : [encodeCommand(['AUTH', target.password])];
+  const request = Buffer.concat([
+    ...auth,
+    encodeCommand(['SENTINEL', 'GET-MASTER-ADDR-BY-NAME', target.masterName]),
+  ]);
+  const outcome = await exchange(sentinel, request, options, (received) => {
+    const lines = completeLines(received).slice(auth.length);
+    const error = completeLines(received).find((line) => line.startsWith('-'));
+    if (error !== undefined) return `refused: ${error.slice(1)}`;
+    const [head] = lines;
+    if (head === undefined) return undefined;
+    if (head === '*-1' || head === '_') return `does not know the ${target.masterName} master`;
+    if (head !== '*2') return `answered ${JSON.stringify(head.slice(0, 40))}, not a master address`;
+    if (lines.length < 5) return undefined;
+    return { host: lines[2]!, port: Number(lines[4]) };
+  });
+  switch (outcome.kind) {
+    case 'reply':
+      return outcome.value;
+    case 'closed':
+      return 'closed the connection without answering';
+    case 'timeout':
+      return `gave no answer within ${outcome.timeoutMs} ms`;
+    case 'error':
+      return describeSocketError(outcome.error);
+  }
+}
+
+/**
  * Passes when nothing listens on `host:port` yet: binds a server there and closes it again.
  */
 export function checkPortFree(host: string, port: number): Promise<CheckResult> {
@@ -212,7 +304,12 @@ export function checkPortFree(host: string, port: number): Promise<CheckResult> 
 /** Runs every check at once and resolves with all results, in the order RabbitMQ, Redis, port. */
 export async function runPreflight(targets: PreflightTargets): Promise<readonly CheckResult[]> {
   const options = { timeoutMs: targets.timeoutMs ?? DEFAULT_PROBE_TIMEOUT_MS };
-  const checks = [checkAmqp(targets.amqpUrl, options), checkRedis(targets.redisUrl, options)];
+  const checks = [
+    checkAmqp(targets.amqpUrl, options),
+    targets.redisSentinel
+      ? checkRedisSentinel(targets.redisUrl, targets.redisSentinel, options)
+      : checkRedis(targets.redisUrl, options),
+  ];
   if (targets.gateway !== undefined) {
     checks.push(checkPortFree(targets.gateway.host, targets.gateway.port));
   }

@@ -34,6 +34,12 @@ export { describeConfig, parseConfig } from './config/parse-config';
 export { workerConcurrency, WorkerServiceConfig } from './config/worker-config';
 export { DEFAULT_PROBE_PORTS, ProbeServerConfig, probePort } from './config/probe-config';
 export {
+  parseSentinelAddress,
+  RedisSentinelConfig,
+  type SentinelAddress,
+  waitReplicas,
+} from './config/redis-sentinel-config';
+export {
   BrokerUnavailableError,
   ConfigError,
   DeferError,
@@ -68,7 +74,9 @@ export {
   type Redis,
   type RedisClientOptions,
   redisReady,
+  redisTarget,
 } from './redis/redis-client';
+export { type ReplicaAckOptions, ReplicaAcks } from './redis/replica-acks';
 export { type BrokerSetup, brokerSetup, topologyOptions } from './service/broker-setup';
 export { type Closeable, runService, type ServiceFrameOptions } from './service/run-service';
 export {

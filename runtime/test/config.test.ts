@@ -33,6 +33,7 @@ describe('parseConfig', () => {
       DELAY_LEVELS: 24,
       REDIS_URL: 'redis://127.0.0.1:6379',
       REDIS_PREFIX: 'tasks:',
+      REDIS_WAIT_TIMEOUT_MS: 1000,
       RESULT_TTL_S: 3600,
       LOG_LEVEL: 'info',
       OTEL_TRACES_EXPORTER: 'none',

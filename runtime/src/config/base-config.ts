@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { LOG_LEVELS } from '../logging/logger';
 import { GUEST_REFUSED, usesGuestBeyondLoopback } from './broker-credentials';
+import { RedisSentinelConfig } from './redis-sentinel-config';
 
 /**
  * The longest timer Node keeps (2^31 - 1 ms, about 24.8 days): a longer one fires after 1 ms,
@@ -61,11 +62,14 @@ export const BaseServiceConfig = z.object({
     .string()
     .regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL')
     .default('redis://127.0.0.1:6379')
-    .describe('Redis connection URL'),
+    .describe(
+      'Redis connection URL (rediss:// for TLS; user and password as in redis://user:pass@host:6379/0)',
+    ),
   REDIS_PREFIX: z
     .string()
     .default('tasks:')
     .describe('Prefix of every Redis key this platform writes'),
+  ...RedisSentinelConfig.shape,
   RESULT_TTL_S: envInt()
     .default(3600)
     .describe(

@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import { ConfigError } from '../errors';
+import { sentinelConfigIssues } from './redis-sentinel-config';
 
 /**
  * Parses `env` with a service's schema, once, at start-up; returns a frozen, typed config.
@@ -17,7 +18,17 @@ export function parseConfig<S extends z.ZodObject>(
     if (value !== undefined && value !== '') relevant[key] = value;
   }
   const parsed = schema.safeParse(relevant);
-  if (parsed.success) return Object.freeze(parsed.data);
+  if (parsed.success) {
+    // Settings that are only wrong together (a zod object refinement would stop .extend()).
+    const issues = sentinelConfigIssues(parsed.data);
+    if (issues.length > 0) {
+      throw new ConfigError(
+        `invalid configuration: ${issues.map((i) => `${i.variable}: ${i.message}`).join('; ')}`,
+        issues.map((i) => i.variable),
+      );
+    }
+    return Object.freeze(parsed.data);
+  }
   const lines = parsed.error.issues.map((issue) => {
     const name = String(issue.path[0] ?? '(config)');
     return `${name}: ${issue.message}`;

@@ -6,8 +6,9 @@
 import type { AmqpConnection } from '../amqp/amqp-connection';
 import { ConfirmPublisher } from '../amqp/confirm-publisher';
 import type { BaseServiceConfig } from '../config/base-config';
+import { waitReplicas } from '../config/redis-sentinel-config';
 import type { Logger } from '../logging/logger';
-import { closeRedis, createRedis, type Redis } from '../redis/redis-client';
+import { closeRedis, createRedis, type Redis, redisTarget } from '../redis/redis-client';
 import { TaskStore } from '../store/task-store';
 import { type BrokerSetup, brokerSetup } from './broker-setup';
 import type { Closeable } from './run-service';
@@ -42,7 +43,7 @@ export function openServiceClients(
     mandatoryExchanges: [broker.names.tasksExchange],
   });
   const redis = createRedis({
-    url: config.REDIS_URL,
+    ...redisTarget(config),
     name: service,
     log,
     offlineQueue: options.redisOfflineQueue,
@@ -50,6 +51,7 @@ export function openServiceClients(
   const store = new TaskStore(redis, {
     prefix: config.REDIS_PREFIX,
     resultTtlS: config.RESULT_TTL_S,
+    replicaAcks: { replicas: waitReplicas(config), timeoutMs: config.REDIS_WAIT_TIMEOUT_MS },
   });
   let closing: Promise<void> | undefined;
   return {

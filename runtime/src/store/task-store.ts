@@ -12,6 +12,7 @@ import {
 } from '@tasks/contracts';
 import type { ChainableCommander } from 'ioredis';
 import type { Redis } from '../redis/redis-client';
+import { type ReplicaAckOptions, ReplicaAcks } from '../redis/replica-acks';
 import { TickBatcher } from '../redis/tick-batcher';
 import { APPLY_EVENT_LUA } from './apply-event-script';
 import { APPLY_EVENT_KEYS, APPLY_EVENTS_LUA, packArgs } from './apply-events-script';
@@ -47,6 +48,11 @@ export interface TaskStoreOptions {
   readonly resultTtlS: number;
   /** Lifetime of the daily statistics counters. */
   readonly statsTtlS?: number;
+  /**
+   * Replicas every state write (registrations, applied events, cancels) must reach before it
+   * resolves (Redis behind Sentinel); none or 0: no WAIT, a single server.
+   */
+  readonly replicaAcks?: ReplicaAckOptions;
 }
 
 type ApplyEventCommand = (
@@ -111,6 +117,8 @@ export class TaskStore {
   readonly keys: RedisKeys;
   /** Lifetime of an unfinished record (never shorter than a finished one's). */
   private readonly openTtlS: number;
+  /** WAIT after state writes; undefined on a single server. */
+  private readonly acks: ReplicaAcks | undefined;
   /** PENDING registrations of one turn (a producer's burst): one script call. */
   private readonly registrations = new TickBatcher<StateEvent, boolean>(
     (events) => this.applyAll(events),
@@ -128,6 +136,10 @@ export class TaskStore {
   ) {
     this.keys = new RedisKeys(options.prefix);
     this.openTtlS = Math.max(options.resultTtlS, OPEN_RECORD_TTL_S);
+    this.acks =
+      (options.replicaAcks?.replicas ?? 0) > 0
+        ? new ReplicaAcks(redis, options.replicaAcks!)
+        : undefined;
     if (!('applyTaskEvent' in redis)) {
       redis.defineCommand('applyTaskEvent', {
         numberOfKeys: APPLY_EVENT_KEYS,
@@ -204,7 +216,9 @@ export class TaskStore {
 
   private async applyWith(event: StateEvent, reopen: boolean): Promise<boolean> {
     const command = (this.redis as unknown as { applyTaskEvent: ApplyEventCommand }).applyTaskEvent;
+    const mark = this.acks?.mark();
     const applied = await command.call(this.redis, ...this.applyArgs(event, reopen));
+    if (this.acks && mark !== undefined) await this.acks.confirm(mark, this.redis);
     return applied === 1;
   }
 
@@ -212,11 +226,13 @@ export class TaskStore {
    * Applies events in order, a chunk of them per script call, the calls in one pipeline; resolves
    * once every one was written, with whether each moved its task forward. Always an explicit
    * pipeline, written to the socket before this returns (single commands are auto-pipelined,
-   * i.e. sent a tick later): successive calls reach Redis in call order.
+   * i.e. sent a tick later): successive calls reach Redis in call order. With replica acks the
+   * pipeline ends with a WAIT, and it resolves only once the replicas have every event.
    */
   async applyAll(events: readonly StateEvent[]): Promise<boolean[]> {
     if (events.length === 0) return [];
     const pipeline = this.redis.pipeline() as unknown as { applyTaskEvents: ApplyEventsCommand };
+    let calls = 0;
     for (let from = 0; from < events.length; from += EVENTS_PER_CALL) {
       const keys: string[] = [];
       const argv: string[] = [];
@@ -226,9 +242,17 @@ export class TaskStore {
         argv.push(packArgs(args, APPLY_EVENT_KEYS));
       }
       void pipeline.applyTaskEvents(keys.length, ...keys, ...argv);
+      calls += 1;
     }
+    const mark = this.acks?.mark();
+    if (this.acks) void (pipeline as unknown as ChainableCommander).wait(...this.acks.waitArgs());
     const replies = (await (pipeline as unknown as ChainableCommander).exec()) ?? [];
-    return replies.flatMap(([err, applied]) => {
+    if (this.acks && mark !== undefined) {
+      const [waitErr, acked] = replies[calls] ?? [new Error('no reply to WAIT'), 0];
+      if (waitErr) throw waitErr;
+      this.acks.check(mark, acked);
+    }
+    return replies.slice(0, calls).flatMap(([err, applied]) => {
       if (err) throw err;
       return (applied as number[]).map((a) => a === 1);
     });
@@ -314,6 +338,7 @@ export class TaskStore {
   async revokeRecord(event: StateEvent, revokeTtlS: number): Promise<RecordRevocation> {
     const [taskKey, scheduledKey, statsKey, ...argv] = this.applyArgs(event);
     const command = (this.redis as unknown as { revokeTask: RevokeTaskCommand }).revokeTask;
+    const mark = this.acks?.mark();
     const [kind, state] = await command.call(
       this.redis,
       taskKey,
@@ -323,6 +348,7 @@ export class TaskStore {
       String(revokeTtlS),
       ...argv,
     );
+    if (this.acks && mark !== undefined) await this.acks.confirm(mark, this.redis);
     if (kind === 0) return { kind: 'missing' };
     const parsed = TaskStateSchema.parse(state);
     return kind === 1 ? { kind: 'finished', state: parsed } : { kind: 'revoked', previous: parsed };

@@ -1,5 +1,6 @@
 /** Test helpers: isolated namespaces on the real broker and Redis, and condition waits. */
 export { PrivateRedis, type PrivateRedisOptions } from './private-redis';
+export { PrivateRedisSentinel, type PrivateRedisSentinelOptions } from './private-redis-sentinel';
 export {
   deleteKeys,
   TEST_AMQP_URL,

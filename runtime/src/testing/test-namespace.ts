@@ -23,6 +23,14 @@ export interface TestNamespaceOptions {
   readonly amqpUrl?: string;
   /** Redis of this namespace (e.g. a private server for outage tests). @default TEST_REDIS_URL */
   readonly redisUrl?: string;
+  /**
+   * Redis behind Sentinel: the namespace and its services ask these sentinels for the master
+   * (redisUrl then gives only the credentials), so cleanup works after a failover too.
+   */
+  readonly redisSentinel?: {
+    readonly sentinels: readonly { readonly host: string; readonly port: number }[];
+    readonly masterName: string;
+  };
 }
 
 export class TestNamespace {
@@ -33,6 +41,7 @@ export class TestNamespace {
   readonly topology: Topology;
   readonly amqpUrl: string;
   readonly redisUrl: string;
+  readonly redisSentinel: TestNamespaceOptions['redisSentinel'];
   private connection: amqplib.ChannelModel | undefined;
   private channel: amqplib.ConfirmChannel | undefined;
   private redisClient: Redis | undefined;
@@ -50,6 +59,7 @@ export class TestNamespace {
     this.topology = buildTopology(this.topologyOptions);
     this.amqpUrl = options.amqpUrl ?? TEST_AMQP_URL;
     this.redisUrl = options.redisUrl ?? TEST_REDIS_URL;
+    this.redisSentinel = options.redisSentinel;
   }
 
   /** Environment for services started in this namespace. */
@@ -61,6 +71,14 @@ export class TestNamespace {
       REDIS_PREFIX: this.redisPrefix,
       DELAY_UNIT_MS: String(this.topologyOptions.unitMs),
       DELAY_LEVELS: String(this.topologyOptions.levels),
+      ...(this.redisSentinel
+        ? {
+            REDIS_SENTINELS: this.redisSentinel.sentinels
+              .map(({ host, port }) => `${host}:${port}`)
+              .join(','),
+            REDIS_MASTER_NAME: this.redisSentinel.masterName,
+          }
+        : {}),
     };
   }
 
@@ -79,7 +97,18 @@ export class TestNamespace {
     this.channel = await this.connection.createConfirmChannel();
     this.channel.on('error', () => undefined);
     await declareTopology(this.channel, this.topology);
-    this.redisClient = new Redis(this.redisUrl, { maxRetriesPerRequest: 1, lazyConnect: true });
+    this.redisClient = new Redis(this.redisUrl, {
+      maxRetriesPerRequest: 1,
+      lazyConnect: true,
+      ...(this.redisSentinel
+        ? {
+            sentinels: this.redisSentinel.sentinels.map(({ host, port }) => ({ host, port })),
+            name: this.redisSentinel.masterName,
+          }
+        : {}),
+    });
+    // Behind sentinels a failover is expected: the client finds the new master by itself.
+    if (this.redisSentinel) this.redisClient.on('error', () => undefined);
     try {
       await this.redisClient.connect();
     } catch (err) {

@@ -26,6 +26,7 @@ import {
   EVENT_BATCH_KEY,
   type Logger,
   type Redis,
+  type ReplicaAckOptions,
   TaskStore,
   WorkerRegistry,
 } from '@tasks/runtime';
@@ -86,9 +87,12 @@ describe('EventApplier', () => {
   });
 
   /** Starts an applier writing through `redis` (the shared Redis unless a test brings its own). */
-  async function startApplier(redis: Redis = ns.redis): Promise<EventApplier> {
+  async function startApplier(
+    redis: Redis = ns.redis,
+    replicaAcks?: ReplicaAckOptions,
+  ): Promise<EventApplier> {
     const log = recordingLogger(logged);
-    store = new TaskStore(redis, { prefix: ns.redisPrefix, resultTtlS: 3600 });
+    store = new TaskStore(redis, { prefix: ns.redisPrefix, resultTtlS: 3600, replicaAcks });
     registry = new WorkerRegistry(redis, ns.redisPrefix);
     applier = new EventApplier(
       { connection: consumeConnection, publisher, store, registry, names: ns.names, log },
@@ -330,6 +334,54 @@ describe('EventApplier', () => {
 
       // Nothing can be written before the pause ends, so nothing was acked before it either.
       expect(acks.every((a) => a.acked && a.at >= pausedAt + pauseMs - 5)).toBe(true);
+      await applier!.close();
+      expect(await ns.depth(ns.names.statusEventsQueue)).toBe(0);
+    }, 30_000);
+  });
+
+  describe('with replica acks (Redis behind Sentinel)', () => {
+    let master: PrivateRedis;
+    let replica: PrivateRedis;
+    let redis: Redis;
+    let onReplica: Redis;
+
+    beforeAll(async () => {
+      master = await PrivateRedis.start();
+      replica = await PrivateRedis.start({
+        extraArgs: ['--replicaof', '127.0.0.1', String(master.port)],
+      });
+      const log = createLogger({ service: 'test', level: 'silent' });
+      redis = createRedis({ url: master.url, name: 'status-store', log });
+      onReplica = createRedis({ url: replica.url, name: 'test-replica', log });
+      await waitFor(async () =>
+        (await onReplica.info('replication')).includes('master_link_status:up'),
+      );
+    }, 30_000);
+
+    afterAll(async () => {
+      await Promise.all([closeRedis(redis), closeRedis(onReplica)]);
+      await Promise.all([master.stop(), replica.stop()]);
+    });
+
+    it('acks an event only once the replica has it: none while it is frozen, all after', async () => {
+      await startApplier(redis, { replicas: 1, timeoutMs: 200 });
+      replica.freeze();
+      let thawedAt: number;
+      try {
+        await publishEvents(event('r-1', 'SUCCESS', 1, 3, { result: 'r-1' }));
+        await waitFor(() => logged.includes('event write failed; retrying'), {
+          message: 'a write the replica did not confirm',
+        });
+        // Written on the master, yet held: a failover now would not lose it.
+        expect(await redis.hget(`${ns.redisPrefix}task:r-1`, 'state')).toBe('SUCCESS');
+        expect(acks).toHaveLength(0);
+      } finally {
+        thawedAt = performance.now();
+        replica.thaw();
+      }
+      await waitFor(() => acks.length === 1, { timeoutMs: 10_000, message: 'the event acked' });
+      expect(acks[0]!.at).toBeGreaterThanOrEqual(thawedAt);
+      expect(await onReplica.hget(`${ns.redisPrefix}task:r-1`, 'state')).toBe('SUCCESS');
       await applier!.close();
       expect(await ns.depth(ns.names.statusEventsQueue)).toBe(0);
     }, 30_000);
