@@ -8,6 +8,7 @@ import {
   type Topology,
   type TopologyOptions,
   TopologyNames,
+  type WorkQueueType,
 } from '@tasks/contracts';
 import * as amqplib from 'amqplib';
 import Redis from 'ioredis';
@@ -23,6 +24,8 @@ export interface TestNamespaceOptions {
   readonly amqpUrl?: string;
   /** Redis of this namespace (e.g. a private server for outage tests). @default TEST_REDIS_URL */
   readonly redisUrl?: string;
+  /** Type of the work, event and parking queues (quorum: a cluster's). @default 'classic' */
+  readonly workQueueType?: WorkQueueType;
 }
 
 export class TestNamespace {
@@ -40,12 +43,13 @@ export class TestNamespace {
   constructor(options: TestNamespaceOptions = {}) {
     this.prefix = `t-${randomUUID().slice(0, 8)}`;
     this.redisPrefix = `${this.prefix}:`;
-    this.names = new TopologyNames(this.prefix);
+    const workQueueType = options.workQueueType ?? 'classic';
+    this.names = new TopologyNames(this.prefix, workQueueType);
     this.topologyOptions = {
       prefix: this.prefix,
       unitMs: options.delayUnitMs ?? 20,
       levels: options.delayLevels ?? 12,
-      workQueueType: 'classic',
+      workQueueType,
     };
     this.topology = buildTopology(this.topologyOptions);
     this.amqpUrl = options.amqpUrl ?? TEST_AMQP_URL;
@@ -61,6 +65,7 @@ export class TestNamespace {
       REDIS_PREFIX: this.redisPrefix,
       DELAY_UNIT_MS: String(this.topologyOptions.unitMs),
       DELAY_LEVELS: String(this.topologyOptions.levels),
+      WORK_QUEUE_TYPE: this.topologyOptions.workQueueType,
     };
   }
 
