@@ -13,6 +13,7 @@ import {
 import * as amqplib from 'amqplib';
 import Redis from 'ioredis';
 import { declareTopology, deleteTopology } from '../amqp/declare-topology';
+import { splitAmqpUrls } from '../config/amqp-urls';
 
 export const TEST_AMQP_URL = process.env.AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
 export const TEST_REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -72,7 +73,7 @@ export class TestNamespace {
   /** Connects and declares the topology. Fails with the start command when a server is down. */
   async setup(): Promise<this> {
     try {
-      this.connection = await amqplib.connect(this.amqpUrl);
+      this.connection = await connectFirst(splitAmqpUrls(this.amqpUrl));
     } catch (err) {
       throw new Error(
         `RabbitMQ is not reachable at ${this.amqpUrl} (${String(err)}). Start it: ` +
@@ -154,6 +155,19 @@ export class TestNamespace {
     if (errors.length > 0)
       throw new Error(`namespace cleanup failed: ${errors.map(String).join('; ')}`);
   }
+}
+
+/** Connects to the first of `urls` (a cluster's nodes) that answers. */
+async function connectFirst(urls: readonly string[]): Promise<amqplib.ChannelModel> {
+  let last: unknown;
+  for (const url of urls) {
+    try {
+      return await amqplib.connect(url);
+    } catch (err) {
+      last = err;
+    }
+  }
+  throw last;
 }
 
 /** Deletes keys matching `pattern` with SCAN (never KEYS or FLUSHALL on a shared Redis). */

@@ -1,0 +1,84 @@
+/**
+ * A throw-away 3-node RabbitMQ cluster for failover tests: three private nodes (private-rabbit.ts:
+ * their own names, free ports and data folders, so parallel runs never collide), the second and
+ * third joined to the first with `join_cluster`. They share the machine's Erlang cookie (every
+ * node runs as `rabbitmq`). `stop()` stops every node and deletes its folder.
+ */
+import { PrivateRabbit } from './private-rabbit';
+
+export class PrivateRabbitCluster {
+  private constructor(readonly nodes: readonly PrivateRabbit[]) {}
+
+  /** Starts `size` nodes at once, then joins them one by one; resolves once all run together. */
+  static async start(size = 3): Promise<PrivateRabbitCluster> {
+    const started = await Promise.allSettled(
+      Array.from({ length: size }, () => PrivateRabbit.start()),
+    );
+    const nodes = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
+    const cluster = new PrivateRabbitCluster(nodes);
+    try {
+      const failed = started.find((s) => s.status === 'rejected');
+      if (failed) throw failed.reason;
+      const [first, ...others] = nodes;
+      for (const node of others) {
+        await node.stopApp();
+        await node.ctl('join_cluster', first!.nodename);
+        await node.startApp();
+      }
+      const running = await cluster.runningNodes();
+      if (running.length !== size) {
+        throw new Error(`cluster runs ${running.length} of ${size} nodes: ${running.join(', ')}`);
+      }
+    } catch (err) {
+      await cluster.stop();
+      throw err;
+    }
+    return cluster;
+  }
+
+  /** Every node's AMQP URL, comma-separated, in node order: the value of AMQP_URL. */
+  get amqpUrl(): string {
+    return this.nodes.map((n) => n.amqpUrl).join(',');
+  }
+
+  /** A node of the cluster that is up, to ask about the cluster. */
+  private alive(): PrivateRabbit {
+    const node = this.nodes.find((n) => n.osPid !== undefined);
+    if (!node) throw new Error('no node of the cluster is running');
+    return node;
+  }
+
+  /** Names of the nodes running, as the cluster sees them. */
+  async runningNodes(): Promise<string[]> {
+    const out = await this.alive().ctl('eval', 'rabbit_nodes:all_running().');
+    return [...out.matchAll(/'?([\w-]+@[\w.-]+)'?/g)].map((m) => m[1] as string);
+  }
+
+  /** The node leading quorum queue `queue`, by name (e.g. `chaos1a2b3c4d@localhost`). */
+  async leaderOf(queue: string): Promise<string | undefined> {
+    const out = await this.alive().ctl(
+      'list_queues',
+      '--quiet',
+      '--no-table-headers',
+      'name',
+      'leader',
+    );
+    for (const line of out.split('\n')) {
+      const [name, leader] = line.trim().split(/\s+/);
+      if (name === queue && leader && leader.includes('@')) return leader;
+    }
+    return undefined;
+  }
+
+  /** The node called `nodename`. */
+  node(nodename: string): PrivateRabbit {
+    const node = this.nodes.find((n) => n.nodename === nodename);
+    if (!node) throw new Error(`${nodename} is not a node of this cluster`);
+    return node;
+  }
+
+  /** Stops every node and deletes its folder. Idempotent; never throws. */
+  async stop(): Promise<void> {
+    await Promise.all(this.nodes.map((n) => n.stop()));
+  }
+}
