@@ -1,18 +1,28 @@
 /**
  * A throw-away 3-node RabbitMQ cluster for failover tests: three private nodes (private-rabbit.ts:
- * their own names, free ports and data folders, so parallel runs never collide), the second and
- * third joined to the first with `join_cluster`. They share the machine's Erlang cookie (every
- * node runs as `rabbitmq`). `stop()` stops every node and deletes its folder.
+ * their own names, free ports and data folders, so parallel runs never collide) that find each
+ * other as they boot (peer discovery from a list of their names, which spares the
+ * `stop_app`/`join_cluster`/`start_app` round of each); a node that booted alone anyway is joined
+ * with `join_cluster`. They share the machine's Erlang cookie (every node runs as `rabbitmq`).
+ * `stop()` stops every node and deletes its folder.
  */
-import { PrivateRabbit } from './private-rabbit';
+import { waitFor } from '@tasks/runtime/testing';
+import { PrivateRabbit, privateNodename } from './private-rabbit';
 
 export class PrivateRabbitCluster {
   private constructor(readonly nodes: readonly PrivateRabbit[]) {}
 
   /** Starts `size` nodes at once, then joins them one by one; resolves once all run together. */
   static async start(size = 3): Promise<PrivateRabbitCluster> {
+    const names = Array.from({ length: size }, () => privateNodename());
+    const discovery = [
+      'cluster_formation.peer_discovery_backend = classic_config',
+      ...names.map((name, i) => `cluster_formation.classic_config.nodes.${i + 1} = ${name}`),
+      'cluster_formation.randomized_startup_delay_range.min = 0',
+      'cluster_formation.randomized_startup_delay_range.max = 1',
+    ];
     const started = await Promise.allSettled(
-      Array.from({ length: size }, () => PrivateRabbit.start()),
+      names.map((nodename) => PrivateRabbit.start({ nodename, config: discovery })),
     );
     const nodes = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
     const cluster = new PrivateRabbitCluster(nodes);
@@ -20,10 +30,17 @@ export class PrivateRabbitCluster {
       const failed = started.find((s) => s.status === 'rejected');
       if (failed) throw failed.reason;
       const [first, ...others] = nodes;
-      for (const node of others) {
-        await node.stopApp();
-        await node.ctl('join_cluster', first!.nodename);
-        await node.startApp();
+      const joined = await waitFor(
+        async () => ((await first!.clusterNodes()).length === size ? true : undefined),
+        { timeoutMs: 10_000, intervalMs: 500 },
+      ).catch(() => false);
+      if (!joined) {
+        const members = await first!.clusterNodes();
+        for (const node of others.filter((n) => !members.includes(n.nodename))) {
+          await node.stopApp();
+          await node.ctl('join_cluster', first!.nodename);
+          await node.startApp();
+        }
       }
       const running = await cluster.runningNodes();
       if (running.length !== size) {
@@ -49,9 +66,8 @@ export class PrivateRabbitCluster {
   }
 
   /** Names of the nodes running, as the cluster sees them. */
-  async runningNodes(): Promise<string[]> {
-    const out = await this.alive().ctl('eval', 'rabbit_nodes:all_running().');
-    return [...out.matchAll(/'?([\w-]+@[\w.-]+)'?/g)].map((m) => m[1] as string);
+  runningNodes(): Promise<string[]> {
+    return this.alive().clusterNodes();
   }
 
   /** The node leading quorum queue `queue`, by name (e.g. `chaos1a2b3c4d@localhost`). */
