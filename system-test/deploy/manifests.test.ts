@@ -221,12 +221,13 @@ const k8sConfig = Object.fromEntries(
     .filter((line) => line.trim() && !line.startsWith('#'))
     .map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]),
 ) as Record<string, string>;
-const topology = buildTopology({
+const topologyOptions = {
   prefix: '',
   unitMs: Number(k8sConfig.DELAY_UNIT_MS),
   levels: Number(k8sConfig.DELAY_LEVELS),
   workQueueType: k8sConfig.WORK_QUEUE_TYPE as 'classic' | 'quorum',
-});
+};
+const topology = buildTopology(topologyOptions);
 const names = new TopologyNames('');
 const queueNames = new Set(topology.queues.map((q) => q.name));
 
@@ -659,11 +660,96 @@ describe('docker-compose.yml', () => {
         'REDIS_PREFIX',
         'SHUTDOWN_GRACE_MS',
       ]) {
-        expect([key, env(service)[key]]).toEqual([key, k8sConfig[key]]);
+        expect([key, withDefaults(env(service)[key])]).toEqual([key, k8sConfig[key]]);
       }
     }
   });
+
+  describe('profile `cluster`', () => {
+    const clusterEnv = Object.fromEntries(
+      readFileSync(join(ROOT, 'deploy/cluster.env'), 'utf8')
+        .split('\n')
+        .filter((line) => line.trim() && !line.startsWith('#'))
+        .map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]),
+    );
+    const profiles = (name: string): unknown => compose.services[name]?.profiles;
+
+    it('passes `docker-compose --env-file deploy/cluster.env --profile cluster config -q`', () => {
+      requireTool('docker-compose', ['version'], '`apt-get install -y docker-compose`');
+      const result = spawnSync(
+        'docker-compose',
+        [
+          '-f',
+          file,
+          '--env-file',
+          join(ROOT, 'deploy/cluster.env'),
+          '--profile',
+          'cluster',
+          'config',
+          '-q',
+        ],
+        { cwd: ROOT, encoding: 'utf8', env: { ...process.env, SECRETS_DIR: '' } },
+      );
+      expect({ status: result.status, stderr: result.stderr }).toEqual({ status: 0, stderr: '' });
+    });
+
+    it('adds two RabbitMQ nodes that join `rabbitmq` with the shared Erlang cookie', () => {
+      expect(clusterEnv.COMPOSE_PROFILES).toBe('cluster');
+      expect(clusterEnv.RABBITMQ_ERLANG_COOKIE?.length).toBeGreaterThanOrEqual(20);
+      for (const node of ['rabbitmq', 'rabbitmq-2', 'rabbitmq-3']) {
+        expect([node, env(compose.services[node]!).RABBITMQ_ERLANG_COOKIE]).toEqual([
+          node,
+          '${RABBITMQ_ERLANG_COOKIE:-}',
+        ]);
+      }
+      expect(profiles('rabbitmq')).toBeUndefined(); // the single node is the cluster's first
+      for (const peer of ['rabbitmq-2', 'rabbitmq-3']) {
+        expect([peer, profiles(peer), compose.services[peer]?.hostname]).toEqual([
+          peer,
+          ['cluster'],
+          peer,
+        ]);
+        expect(compose.services[peer]?.volumes).toContain(
+          './deploy/rabbitmq/cluster.conf:/etc/rabbitmq/conf.d/30-cluster.conf:ro',
+        );
+      }
+      const conf = readFileSync(join(ROOT, 'deploy/rabbitmq/cluster.conf'), 'utf8');
+      for (const node of ['rabbitmq', 'rabbitmq-2', 'rabbitmq-3'])
+        expect(conf).toContain(`rabbit@${node}\n`);
+    });
+
+    it('points every service at the three nodes in quorum mode, and Redis at its sentinels', () => {
+      expect(clusterEnv).toMatchObject({
+        WORK_QUEUE_TYPE: 'quorum',
+        AMQP_NODES: 'rabbitmq:5672,rabbitmq-2:5672,rabbitmq-3:5672',
+        RABBITMQ_TOPOLOGY_FILE: './deploy/rabbitmq/definitions.quorum.json',
+        REDIS_SENTINELS: 'redis-sentinel-1:26379,redis-sentinel-2:26379,redis-sentinel-3:26379',
+        REDIS_MASTER_NAME: 'tasks',
+      });
+      for (const [name, service] of nodeServices) {
+        expect([name, env(service).AMQP_NODES, env(service).WORK_QUEUE_TYPE]).toEqual([
+          name,
+          '${AMQP_NODES:-}',
+          '${WORK_QUEUE_TYPE:-classic}',
+        ]);
+        expect(env(service).REDIS_SENTINELS).toBe('${REDIS_SENTINELS:-}');
+        expect(env(service).REDIS_MASTER_NAME).toBe('${REDIS_MASTER_NAME:-}');
+      }
+      for (const host of clusterEnv.AMQP_NODES!.split(',').map((n) => n.split(':')[0]!)) {
+        expect([host, !!compose.services[host]]).toEqual([host, true]);
+      }
+      for (const sentinel of clusterEnv.REDIS_SENTINELS!.split(',').map((n) => n.split(':')[0]!)) {
+        expect([sentinel, profiles(sentinel)]).toEqual([sentinel, ['cluster']]);
+      }
+      expect(profiles('redis-replica')).toEqual(['cluster']);
+    });
+  });
 });
+
+/** A compose value with its `${VAR:-default}` references replaced by their defaults. */
+function withDefaults(value: string | undefined): string | undefined {
+  return value?.replace(/\$\{[A-Z_]+:-([^}]*)\}/g, '$1');
+}
 
 // ---------------------------------------------------------------------------------------------
 
@@ -711,6 +797,24 @@ describe('RabbitMQ definitions and the development secrets', () => {
         ]),
       ),
     ).toEqual(sort(topology.bindings.map((b) => [b.source, b.kind, b.destination, b.pattern])));
+  });
+
+  it('declares in definitions.quorum.json exactly the quorum topology contracts builds', () => {
+    const quorum = JSON.parse(
+      readFileSync(join(ROOT, 'deploy/rabbitmq/definitions.quorum.json'), 'utf8'),
+    ) as typeof definitions;
+    const expected = buildTopology({ ...topologyOptions, workQueueType: 'quorum' });
+    const sort = <T>(xs: T[]): T[] =>
+      [...xs].sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
+    expect(sort(quorum.queues.map((q) => [q.name, q.arguments]))).toEqual(
+      sort(expected.queues.map((q) => [q.name, q.arguments])),
+    );
+    expect(
+      sort(
+        quorum.bindings.map((b) => [b.source, b.destination_type, b.destination, b.routing_key]),
+      ),
+    ).toEqual(sort(expected.bindings.map((b) => [b.source, b.kind, b.destination, b.pattern])));
+    expect(quorum.queues.every((q) => q.arguments['x-queue-type'] === 'quorum')).toBe(true);
   });
 
   it('keeps deploy/secrets.example exactly what `make-secrets.js --dev` writes', () => {
