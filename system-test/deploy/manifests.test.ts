@@ -32,9 +32,9 @@ const SERVICES = [
   'report-worker',
   'scheduler',
 ] as const;
-const OVERLAYS = ['dev', 'prod', 'hpa'] as const;
+const OVERLAYS = ['dev', 'prod', 'hpa', 'cluster'] as const;
 /** Overlays whose Secrets live outside git: they must render none. */
-const NO_SECRET_VALUES = ['base', 'prod', 'hpa'] as const;
+const NO_SECRET_VALUES = ['base', 'prod', 'hpa', 'cluster'] as const;
 
 // ---------------------------------------------------------------------------------------------
 // Plain shapes of what the files hold (the subset these checks read).
@@ -147,6 +147,8 @@ const VALIDATORS: Record<string, new (data: never) => { validate(): void }> = {
 const STRUCTURAL = new Set([
   'keda.sh/v1alpha1/ScaledObject',
   'keda.sh/v1alpha1/TriggerAuthentication',
+  // The RabbitMQ Cluster Operator's (overlay cluster).
+  'rabbitmq.com/v1beta1/RabbitmqCluster',
 ]);
 
 /**
@@ -229,7 +231,9 @@ const topologyOptions = {
 };
 const topology = buildTopology(topologyOptions);
 const names = new TopologyNames('');
-const queueNames = new Set(topology.queues.map((q) => q.name));
+const quorumTopology = buildTopology({ ...topologyOptions, workQueueType: 'quorum' });
+/** Every queue either queue type declares (the cluster overlay runs quorum mode). */
+const queueNames = new Set([...topology.queues, ...quorumTopology.queues].map((q) => q.name));
 
 // ---------------------------------------------------------------------------------------------
 
@@ -477,6 +481,73 @@ describe('kubernetes manifests', () => {
       expect([r, header.includes(r.replace(/-secrets$/, ''))]).toEqual([r, true]);
   });
 
+  describe('overlay cluster', () => {
+    const clusterConfig = (): Record<string, string> =>
+      (
+        ofKind(get('cluster'), 'ConfigMap').find((m) =>
+          m.metadata.name.startsWith('tasks-config-'),
+        ) as unknown as { data: Record<string, string> }
+      ).data;
+
+    it('runs RabbitMQ as a 3-replica RabbitmqCluster that imports the quorum topology', () => {
+      const objects = get('cluster');
+      const [rabbit] = ofKind(objects, 'RabbitmqCluster') as (K8sObject & {
+        spec: {
+          replicas: number;
+          rabbitmq: { additionalConfig: string };
+          override: {
+            statefulSet: {
+              spec: { template: { spec: { volumes: { configMap?: { name: string } }[] } } };
+            };
+          };
+        };
+      })[];
+      expect(rabbit?.metadata.name).toBe('rabbitmq');
+      expect(rabbit?.spec.replicas).toBe(3);
+      expect(rabbit?.spec.rabbitmq.additionalConfig).toContain(
+        'load_definitions = /etc/rabbitmq/definitions',
+      );
+      const topologyMap =
+        rabbit?.spec.override.statefulSet.spec.template.spec.volumes[0]?.configMap?.name;
+      const map = ofKind(objects, 'ConfigMap').find((m) => m.metadata.name === topologyMap) as
+        (K8sObject & { data: Record<string, string> }) | undefined;
+      const imported = JSON.parse(map?.data['10-topology.json'] ?? '{}') as {
+        queues?: { name: string; arguments: Record<string, unknown> }[];
+      };
+      expect(imported.queues?.map((q) => [q.name, q.arguments])).toEqual(
+        quorumTopology.queues.map((q) => [q.name, q.arguments]),
+      );
+    });
+
+    it('points the services at every RabbitMQ pod in quorum mode, and at the sentinels', () => {
+      const config = clusterConfig();
+      expect(config.WORK_QUEUE_TYPE).toBe('quorum');
+      expect(config.AMQP_NODES?.split(',')).toEqual(
+        [0, 1, 2].map((i) => `rabbitmq-server-${i}.rabbitmq-nodes:5672`),
+      );
+      expect(config.REDIS_MASTER_NAME).toBe('tasks');
+      const sentinels = ofKind<Workload>(get('cluster'), 'StatefulSet').find(
+        (w) => w.metadata.name === 'redis-sentinel',
+      ) as (Workload & { spec: { replicas: number } }) | undefined;
+      expect(sentinels?.spec.replicas).toBe(3);
+      expect(config.REDIS_SENTINELS?.split(',')).toEqual(
+        [0, 1, 2].map((i) => `redis-sentinel-${i}.redis-sentinel:26379`),
+      );
+    });
+
+    it('scales each worker on its high lane too', () => {
+      for (const worker of WORKER_SERVICES) {
+        const so = ofKind<ScaledObject>(get('cluster'), 'ScaledObject').find(
+          (o) => o.spec.scaleTargetRef.name === worker,
+        );
+        expect(so?.spec.triggers.map((t) => t.metadata.queueName)).toEqual([
+          names.workQueue(worker),
+          `${names.workQueue(worker)}.high`,
+        ]);
+      }
+    });
+  });
+
   it('dev resolves every Secret, ConfigMap and volume claim it refers to', () => {
     const objects = get('dev');
     const secrets = new Set(ofKind(objects, 'Secret').map((o) => o.metadata.name));
@@ -722,7 +793,7 @@ describe('docker-compose.yml', () => {
       expect(clusterEnv).toMatchObject({
         WORK_QUEUE_TYPE: 'quorum',
         AMQP_NODES: 'rabbitmq:5672,rabbitmq-2:5672,rabbitmq-3:5672',
-        RABBITMQ_TOPOLOGY_FILE: './deploy/rabbitmq/definitions.quorum.json',
+        RABBITMQ_TOPOLOGY_FILE: './deploy/rabbitmq/quorum/definitions.json',
         REDIS_SENTINELS: 'redis-sentinel-1:26379,redis-sentinel-2:26379,redis-sentinel-3:26379',
         REDIS_MASTER_NAME: 'tasks',
       });
@@ -799,9 +870,9 @@ describe('RabbitMQ definitions and the development secrets', () => {
     ).toEqual(sort(topology.bindings.map((b) => [b.source, b.kind, b.destination, b.pattern])));
   });
 
-  it('declares in definitions.quorum.json exactly the quorum topology contracts builds', () => {
+  it('declares in quorum/definitions.json exactly the quorum topology contracts builds', () => {
     const quorum = JSON.parse(
-      readFileSync(join(ROOT, 'deploy/rabbitmq/definitions.quorum.json'), 'utf8'),
+      readFileSync(join(ROOT, 'deploy/rabbitmq/quorum/definitions.json'), 'utf8'),
     ) as typeof definitions;
     const expected = buildTopology({ ...topologyOptions, workQueueType: 'quorum' });
     const sort = <T>(xs: T[]): T[] =>
@@ -899,9 +970,10 @@ describe('RabbitMQ definitions and the development secrets', () => {
     ]);
     for (const worker of WORKER_SERVICES) {
       const p = perms.get(worker);
-      expect([worker, matching(p?.read ?? '^$', queues)]).toEqual([
+      // Its work queue, and the high lane of quorum mode.
+      expect([worker, matching(p?.read ?? '^$', [...queueNames])]).toEqual([
         worker,
-        [names.workQueue(worker)],
+        [names.workQueue(worker), `${names.workQueue(worker)}.high`],
       ]);
       expect([worker, matching(p?.read ?? '^$', exchanges)]).toEqual([worker, ['control']]);
       expect([worker, matching(p?.write ?? '^$', exchanges)]).toEqual([
@@ -919,6 +991,11 @@ describe('RabbitMQ definitions and the development secrets', () => {
         const allows = (key: string) => new RegExp(t.write).test(key);
         for (const other of WORKER_SERVICES) {
           expect([worker, other, allows(`${bits}.${names.workQueue(other)}`)]).toEqual([
+            worker,
+            other,
+            other === worker,
+          ]);
+          expect([worker, other, allows(`${bits}.${names.workQueue(other)}.high`)]).toEqual([
             worker,
             other,
             other === worker,
