@@ -34,6 +34,30 @@ for name in AMQP_URL REDIS_URL REDIS_SENTINEL_PASSWORD SMTP_URL; do
   unset "${name}_FILE"
 done
 
+# AMQP_NODES=host:port,... (a RabbitMQ cluster's nodes; docker-compose profile `cluster`): AMQP_URL
+# becomes one URL per node, each with AMQP_URL's user, password and vhost, comma-separated (the
+# services connect to the first that answers and move on when it goes away). The credentials end
+# at the URL's last `@`; the vhost is what follows the host's first `/`.
+if [ -n "${AMQP_NODES:-}" ]; then
+  url="${AMQP_URL:-}"
+  case "$url" in
+    *@*) head="${url%@*}@" rest="${url##*@}" ;;
+    *://*) head="${url%%://*}://" rest="${url#*://}" ;;
+    *)
+      echo "docker-entrypoint: AMQP_NODES needs AMQP_URL (or AMQP_URL_FILE) to take the user from" >&2
+      exit 64
+      ;;
+  esac
+  vhost=""
+  case "$rest" in */*) vhost="/${rest#*/}" ;; esac
+  urls=""
+  for node in $(printf '%s' "$AMQP_NODES" | tr ',' ' '); do
+    urls="${urls:+${urls},}${head}${node}${vhost}"
+  done
+  export AMQP_URL="$urls"
+fi
+unset AMQP_NODES
+
 # The image's WORKDIR; also right when the script runs from a checkout (deploy/ is beside it).
 cd "$(dirname "$0")/.."
 

@@ -90,15 +90,16 @@ const RABBIT_USERS = {
   ...Object.fromEntries(
     WORKERS.map((worker) => [
       worker,
-      // Consumes its queue and revoke broadcasts; publishes events, retries, parked commands.
+      // Consumes its queue (and its high lane, WORK_QUEUE_TYPE=quorum) and revoke broadcasts;
+      // publishes events, retries, parked commands.
       {
         configure: `^${SERVER_NAMED}$`,
         write: `^(events|tasks\\.dead|${DELAY_EXCHANGES}|${SERVER_NAMED})$`,
-        read: `^(${escape(worker)}\\.tasks|control|${SERVER_NAMED})$`,
+        read: `^(${escape(worker)}\\.tasks(\\.high)?|control|${SERVER_NAMED})$`,
         // A retry only: the routing key's tail names the queue the levels deliver to.
         topic: {
           exchanges: delayExchangeNames(),
-          write: `^([01]\\.)+${escape(worker)}\\.tasks$`,
+          write: `^([01]\\.)+${escape(worker)}\\.tasks(\\.high)?$`,
           read: '^$',
         },
       },

@@ -128,7 +128,17 @@ export {
   type Topology,
   type TopologyOptions,
   TopologyNames,
+  QUORUM_REPLICAS,
+  type WorkQueueType,
 } from './topology';
+export {
+  HIGH_LANE_MIN_PRIORITY,
+  HIGH_LANE_SUFFIX,
+  isHighLaneKey,
+  laneOf,
+  laneRoutingKey,
+  type WorkLane,
+} from './work-lanes';
 export {
   parseWorkflowRequest,
   WORKFLOW_TASKS,

@@ -5,12 +5,26 @@
 import { type DelayOptions, levelPattern } from './delay-levels';
 import { BROKER_PRIORITY_LEVELS } from './priority';
 import { routingKeysOf, WORKER_SERVICES, type WorkerServiceName } from './task-types';
+import { HIGH_LANE_SUFFIX, laneOf, laneRoutingKey, type WorkLane } from './work-lanes';
+
+/**
+ * `classic`: one node's queues, with broker priorities (the default). `quorum`: replicated
+ * queues for a cluster; priorities become two lanes (work-lanes.ts).
+ */
+export type WorkQueueType = 'classic' | 'quorum';
+
+/**
+ * Replicas of each quorum queue the platform declares (work, high lane, events, parking): a
+ * majority (2 of 3) keeps it available, so it survives the loss of one node. The delay levels
+ * keep the broker's default (every node, up to its `quorum_cluster_size`).
+ */
+export const QUORUM_REPLICAS = 3;
 
 export interface TopologyOptions extends DelayOptions {
   /** Prepended to every name as `<prefix>.`; empty in production. */
   readonly prefix: string;
-  /** `classic` on RabbitMQ 3.x (priorities); `quorum` on 4.x, where quorum queues have them. */
-  readonly workQueueType: 'classic' | 'quorum';
+  /** Type of the work, event and parking queues (the delay levels are always quorum). */
+  readonly workQueueType: WorkQueueType;
 }
 
 export interface ExchangeSpec {
@@ -33,9 +47,12 @@ export interface Topology {
   readonly bindings: readonly BindingSpec[];
 }
 
-/** Every name in the topology, built from one prefix. */
+/** Every name in the topology, built from one prefix (and the lanes of the queue type). */
 export class TopologyNames {
-  constructor(private readonly prefix: string) {}
+  constructor(
+    private readonly prefix: string,
+    readonly workQueueType: WorkQueueType = 'classic',
+  ) {}
 
   private n(name: string): string {
     return this.prefix ? `${this.prefix}.${name}` : name;
@@ -70,6 +87,25 @@ export class TopologyNames {
   workQueue(service: string): string {
     return this.n(`${service}.tasks`);
   }
+  /** The queue of one lane of a service (the normal lane is its work queue). */
+  laneQueue(service: string, lane: WorkLane): string {
+    return lane === 'high'
+      ? `${this.workQueue(service)}.${HIGH_LANE_SUFFIX}`
+      : this.workQueue(service);
+  }
+  /** The lanes a worker of this queue type consumes, the one it starts first first. */
+  get lanes(): readonly WorkLane[] {
+    return this.workQueueType === 'quorum' ? ['high', 'normal'] : ['normal'];
+  }
+  /** Where a command of `type` and API priority goes: its routing key and destination queue. */
+  commandRoute(
+    type: string,
+    service: string,
+    apiPriority: number,
+  ): { readonly routingKey: string; readonly queue: string } {
+    const lane = laneOf(this.workQueueType, apiPriority);
+    return { routingKey: laneRoutingKey(type, lane), queue: this.laneQueue(service, lane) };
+  }
   deadQueue(service: string): string {
     return this.n(`${service}.dead`);
   }
@@ -97,7 +133,8 @@ export const deadRoutingKey = (consumer: string): string => consumer;
 
 /** The whole topology for one prefix. */
 export function buildTopology(o: TopologyOptions): Topology {
-  const names = new TopologyNames(o.prefix);
+  const names = new TopologyNames(o.prefix, o.workQueueType);
+  const typed = queueTypeArguments(o.workQueueType);
   const exchanges: ExchangeSpec[] = [
     { name: names.tasksExchange, type: 'topic' },
     { name: names.eventsExchange, type: 'topic' },
@@ -111,7 +148,7 @@ export function buildTopology(o: TopologyOptions): Topology {
   const parkingFor = (consumer: string): void => {
     queues.push({
       name: names.deadQueue(consumer),
-      arguments: { 'x-queue-type': 'classic', 'x-message-ttl': DEAD_LETTER_TTL_MS },
+      arguments: { ...typed, 'x-message-ttl': DEAD_LETTER_TTL_MS },
     });
     bindings.push({
       kind: 'queue',
@@ -122,29 +159,31 @@ export function buildTopology(o: TopologyOptions): Topology {
   };
 
   for (const service of WORKER_SERVICES) {
-    const queue = names.workQueue(service);
-    queues.push({ name: queue, arguments: workQueueArguments(service, names, o) });
-    for (const key of routingKeysOf(service)) {
+    for (const lane of names.lanes) {
+      const queue = names.laneQueue(service, lane);
+      queues.push({ name: queue, arguments: workQueueArguments(service, names, o) });
+      for (const key of routingKeysOf(service)) {
+        bindings.push({
+          kind: 'queue',
+          source: names.tasksExchange,
+          destination: queue,
+          pattern: laneRoutingKey(key, lane),
+        });
+      }
       bindings.push({
         kind: 'queue',
-        source: names.tasksExchange,
+        source: names.delayDeliverExchange,
         destination: queue,
-        pattern: key,
+        pattern: `#.${queue}`,
       });
     }
-    bindings.push({
-      kind: 'queue',
-      source: names.delayDeliverExchange,
-      destination: queue,
-      pattern: `#.${queue}`,
-    });
     parkingFor(service);
   }
 
   queues.push({
     name: names.statusEventsQueue,
     arguments: {
-      'x-queue-type': 'classic',
+      ...typed,
       'x-dead-letter-exchange': names.deadExchange,
       'x-dead-letter-routing-key': deadRoutingKey('status-store'),
     },
@@ -201,7 +240,15 @@ function workQueueArguments(
     'x-dead-letter-exchange': names.deadExchange,
     'x-dead-letter-routing-key': deadRoutingKey(service),
   };
+  // Quorum queues refuse x-max-priority on 3.x: their priorities are the lanes.
   return o.workQueueType === 'quorum'
-    ? { ...common, 'x-queue-type': 'quorum', 'x-max-priority': BROKER_PRIORITY_LEVELS - 1 }
+    ? { ...common, ...queueTypeArguments('quorum') }
     : { ...common, 'x-queue-type': 'classic', 'x-max-priority': BROKER_PRIORITY_LEVELS - 1 };
+}
+
+/** The type arguments of the work, event and parking queues. */
+function queueTypeArguments(type: WorkQueueType): Record<string, string | number> {
+  return type === 'quorum'
+    ? { 'x-queue-type': 'quorum', 'x-quorum-initial-group-size': QUORUM_REPLICAS }
+    : { 'x-queue-type': 'classic' };
 }

@@ -8,6 +8,9 @@ import {
   buildTopology,
   deadRoutingKey,
   delayRoutingKey,
+  HIGH_LANE_MIN_PRIORITY,
+  isHighLaneKey,
+  QUORUM_REPLICAS,
   type QueueSpec,
   routingKeysOf,
   type Topology,
@@ -181,13 +184,69 @@ describe('buildTopology', () => {
     expect(bare.queues.map((q) => q.name)).toContain('email-worker.tasks');
   });
 
-  it('makes the work queues classic by default and quorum when asked, with priorities both ways', () => {
-    const quorum = buildTopology({ ...options, workQueueType: 'quorum' });
+  it('makes every queue but the delay levels classic by default, with one lane per service', () => {
     for (const service of WORKER_SERVICES) {
-      const name = names.workQueue(service);
-      expect(queue(topology, name).arguments['x-queue-type']).toBe('classic');
-      expect(queue(quorum, name).arguments['x-queue-type']).toBe('quorum');
-      expect(queue(quorum, name).arguments['x-max-priority']).toBe(BROKER_PRIORITY_LEVELS - 1);
+      expect(queue(topology, names.workQueue(service)).arguments['x-queue-type']).toBe('classic');
+      expect(queue(topology, names.deadQueue(service)).arguments['x-queue-type']).toBe('classic');
+      expect(topology.queues.map((q) => q.name)).not.toContain(names.laneQueue(service, 'high'));
     }
+    expect(queue(topology, names.statusEventsQueue).arguments['x-queue-type']).toBe('classic');
+    expect(names.lanes).toEqual(['normal']);
+  });
+
+  describe('in quorum mode', () => {
+    const quorumOptions: TopologyOptions = { ...options, workQueueType: 'quorum' };
+    const quorum = buildTopology(quorumOptions);
+    const qNames = new TopologyNames(options.prefix, 'quorum');
+
+    it('declares every queue as a quorum queue of QUORUM_REPLICAS replicas', () => {
+      for (const q of quorum.queues) expect(q.arguments['x-queue-type']).toBe('quorum');
+      const platformQueues = quorum.queues.filter((q) => !q.name.includes('.tasks.delay.'));
+      expect(platformQueues.length).toBe(WORKER_SERVICES.length * 3 + 2);
+      for (const q of platformQueues) {
+        expect(q.arguments['x-quorum-initial-group-size']).toBe(QUORUM_REPLICAS);
+      }
+    });
+
+    it('sets no x-max-priority, which quorum queues refuse on RabbitMQ 3.x', () => {
+      for (const q of quorum.queues) expect(q.arguments['x-max-priority']).toBeUndefined();
+    });
+
+    it.each(WORKER_SERVICES)(
+      'routes %s commands below priority 5 to the normal lane, 5-9 to the high lane',
+      (service) => {
+        for (const key of routingKeysOf(service)) {
+          for (let priority = 0; priority <= 9; priority += 1) {
+            const lane = priority >= HIGH_LANE_MIN_PRIORITY ? 'high' : 'normal';
+            const { routingKey, queue: destination } = qNames.commandRoute(key, service, priority);
+            expect(destination).toBe(qNames.laneQueue(service, lane));
+            expect(isHighLaneKey(routingKey)).toBe(lane === 'high');
+            expect(route(quorum, qNames.tasksExchange, routingKey)).toEqual([
+              { queue: destination, waitedMs: 0 },
+            ]);
+          }
+        }
+      },
+    );
+
+    it('delivers a delayed high-lane command to the high lane after its delay', () => {
+      const high = qNames.laneQueue('processing-worker', 'high');
+      const key = delayRoutingKey(5, high, options);
+      expect(isHighLaneKey(key)).toBe(true);
+      expect(route(quorum, qNames.delayEntryExchange(options.levels), key)).toEqual([
+        { queue: high, waitedMs: 5 * options.unitMs },
+      ]);
+    });
+
+    it('has the worker consume the high lane first', () => {
+      expect(qNames.lanes).toEqual(['high', 'normal']);
+    });
+
+    it('routes like classic mode for every priority when classic', () => {
+      expect(names.commandRoute('task.email.send', 'email-worker', 9)).toEqual({
+        routingKey: 'task.email.send',
+        queue: names.workQueue('email-worker'),
+      });
+    });
   });
 });

@@ -3,7 +3,7 @@
  *
  * | variable | default | meaning |
  * | --- | --- | --- |
- * | `AMQP_URL` | `amqp://guest:guest@127.0.0.1:5672` | RabbitMQ checked before start |
+ * | `AMQP_URL` | `amqp://guest:guest@127.0.0.1:5672` | RabbitMQ checked before start; a cluster's node URLs comma-separated (one answering is enough) |
  * | `REDIS_URL` | `redis://127.0.0.1:6379` | Redis checked before start (password via AUTH) |
  * | `REDIS_SENTINELS` | (unset) | `host:port,…` of Redis sentinels: the master they name is checked |
  * | `REDIS_MASTER_NAME` | (unset) | the master's name at the sentinels; required with `REDIS_SENTINELS` |
@@ -19,12 +19,13 @@
  * defaults here must match theirs.
  */
 import { ConfigError } from './errors';
-import { redactUrl } from './redact-url';
+import { redactUrl, redactUrlList } from './redact-url';
 
 /** Parsed, complete launcher settings. */
 export interface LauncherConfig {
   /** Directory holding `services/<name>/dist/main.js`; also the children's cwd. */
   readonly rootDir: string;
+  /** One broker URL, or a cluster's node URLs comma-separated (see {@link amqpNodeUrls}). */
   readonly amqpUrl: string;
   readonly redisUrl: string;
   /** Redis behind Sentinel: the master is looked up there; REDIS_URL gives its credentials. */
@@ -69,7 +70,7 @@ export const DEFAULT_GRACE_MS = 35_000;
 export function loadConfig(env: NodeJS.ProcessEnv, options: LoadConfigOptions): LauncherConfig {
   return Object.freeze({
     rootDir: nonEmpty(env.LAUNCHER_ROOT) ?? options.defaultRootDir,
-    amqpUrl: url(env, 'AMQP_URL', DEFAULT_AMQP_URL, ['amqp:', 'amqps:']),
+    amqpUrl: urlList(env, 'AMQP_URL', DEFAULT_AMQP_URL, ['amqp:', 'amqps:']),
     redisUrl: url(env, 'REDIS_URL', DEFAULT_REDIS_URL, ['redis:', 'rediss:']),
     redisSentinel: sentinelTarget(env),
     gatewayHost: nonEmpty(env.GATEWAY_HOST) ?? '127.0.0.1',
@@ -91,6 +92,11 @@ function nonEmpty(value: string | undefined): string | undefined {
   return trimmed === undefined || trimmed === '' ? undefined : trimmed;
 }
 
+/** The node URLs of an AMQP_URL value: one, or a cluster's, comma-separated. */
+export function amqpNodeUrls(value: string): string[] {
+  return value.split(',').map((url) => url.trim());
+}
+
 function url(
   env: NodeJS.ProcessEnv,
   name: string,
@@ -99,19 +105,55 @@ function url(
 ): string {
   const value = nonEmpty(env[name]);
   if (value === undefined) return fallback;
+  checkUrl(value, name, protocols);
+  return value;
+}
+
+/**
+ * A variable holding one URL or several, comma-separated (a cluster's nodes): each is checked
+ * on its own, and a bad one is named by its position.
+ */
+function urlList(
+  env: NodeJS.ProcessEnv,
+  name: string,
+  fallback: string,
+  protocols: readonly string[],
+): string {
+  const value = nonEmpty(env[name]);
+  if (value === undefined) return fallback;
+  const urls = amqpNodeUrls(value);
+  if (urls.length === 1) {
+    checkUrl(value, name, protocols);
+    return value;
+  }
+  urls.forEach((element, i) => {
+    const label = `${name} element ${i + 1} of ${urls.length}`;
+    if (element === '') {
+      throw new ConfigError(name, `${label} is empty (got "${redactUrlList(value)}")`);
+    }
+    checkUrl(element, name, protocols, label);
+  });
+  return value;
+}
+
+function checkUrl(
+  value: string,
+  name: string,
+  protocols: readonly string[],
+  label: string = name,
+): void {
   let protocol: string;
   try {
     protocol = new URL(value).protocol;
   } catch {
-    throw new ConfigError(name, `${name} must be a URL (got "${redactUrl(value)}")`);
+    throw new ConfigError(name, `${label} must be a URL (got "${redactUrl(value)}")`);
   }
   if (!protocols.includes(protocol)) {
     throw new ConfigError(
       name,
-      `${name} must start with ${protocols.map((p) => `${p}//`).join(' or ')} (got "${redactUrl(value)}")`,
+      `${label} must start with ${protocols.map((p) => `${p}//`).join(' or ')} (got "${redactUrl(value)}")`,
     );
   }
-  return value;
 }
 
 /** REDIS_SENTINELS with REDIS_MASTER_NAME, as the services read them; undefined when unset. */

@@ -16,7 +16,7 @@ import { nodeOptionsFor, readNodeFlags } from './node-flags';
 import { OutputSink } from './output-sink';
 import { describePlan, planReplicas, replicaLabel, servicesOf, type ReplicaSpec } from './plan';
 import { assertPreflight, runPreflight } from './preflight';
-import { redactUrl } from './redact-url';
+import { redactUrl, redactUrlList } from './redact-url';
 import { assertBuilt, serviceEntryPath } from './service-entry';
 import { Supervisor } from './supervisor';
 
@@ -59,7 +59,7 @@ async function main(argv: readonly string[]): Promise<number> {
   });
   const log = createLauncherLog(sink);
   log.info('preflight passed', {
-    rabbitmq: redactUrl(config.amqpUrl),
+    rabbitmq: redactUrlList(config.amqpUrl),
     redis: redactUrl(config.redisUrl),
     ...(config.redisSentinel
       ? {

@@ -29,10 +29,15 @@ const LOCAL_HOSTS = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
 const HINT = `rabbitmqctl eval 'application:set_env(rabbitmq_management, tcp_config, [{ip,"127.0.0.1"},{port,${MANAGEMENT_PORT}}]).' && rabbitmq-plugins enable ${PLUGIN}`;
 
 /** Enables the plugin when it can; never rejects. */
-export async function ensureManagementUi(options: ManagementUiOptions): Promise<ManagementUiOutcome> {
+export async function ensureManagementUi(
+  options: ManagementUiOptions,
+): Promise<ManagementUiOutcome> {
   const setting = options.env.LAUNCHER_MANAGEMENT_UI?.trim().toLowerCase();
   if (setting && ['off', 'false', '0', 'no'].includes(setting)) {
     return { kind: 'skipped', reason: 'turned off by LAUNCHER_MANAGEMENT_UI' };
+  }
+  if (options.amqpUrl.includes(',')) {
+    return { kind: 'skipped', reason: 'AMQP_URL names a cluster: enable the UI on its nodes' };
   }
   let host: string;
   try {
@@ -50,7 +55,8 @@ export async function ensureManagementUi(options: ManagementUiOptions): Promise<
   const run = options.run ?? execute;
   try {
     const enabled = await run('rabbitmq-plugins', ['list', '-E', '-m', '-q']);
-    if (enabled.split(/\s+/).includes(PLUGIN)) return { kind: 'already-enabled', url: MANAGEMENT_URL };
+    if (enabled.split(/\s+/).includes(PLUGIN))
+      return { kind: 'already-enabled', url: MANAGEMENT_URL };
     // Loopback first: enabled as is, the UI would listen on every interface.
     await run('rabbitmqctl', [
       'eval',
@@ -61,9 +67,12 @@ export async function ensureManagementUi(options: ManagementUiOptions): Promise<
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') {
-      return { kind: 'skipped', reason: 'rabbitmq-plugins is not installed here (broker in a container?)' };
+      return {
+        kind: 'skipped',
+        reason: 'rabbitmq-plugins is not installed here (broker in a container?)',
+      };
     }
-    const message = err instanceof Error ? err.message.split('\n')[0] ?? '' : String(err);
+    const message = err instanceof Error ? (err.message.split('\n')[0] ?? '') : String(err);
     return { kind: 'failed', reason: message, hint: HINT };
   }
 }

@@ -5,7 +5,7 @@
  */
 import * as net from 'node:net';
 import * as tls from 'node:tls';
-import type { RedisSentinelTarget } from './config';
+import { amqpNodeUrls, type RedisSentinelTarget } from './config';
 import { PreflightError } from './errors';
 import { redactUrl } from './redact-url';
 
@@ -27,6 +27,7 @@ export interface ProbeOptions {
 
 /** What {@link runPreflight} checks. */
 export interface PreflightTargets extends ProbeOptions {
+  /** One broker URL, or a cluster's node URLs comma-separated. */
   readonly amqpUrl: string;
   readonly redisUrl: string;
   /** Redis behind Sentinel: the master the sentinels name is checked (with REDIS_URL's login). */
@@ -301,11 +302,43 @@ export function checkPortFree(host: string, port: number): Promise<CheckResult> 
   });
 }
 
+/**
+ * Checks each node of an AMQP_URL list at once (one URL: {@link checkAmqp} as is). One node that
+ * answers is enough: the services connect to it and move on by themselves when it goes away;
+ * the message says which nodes did not answer, and why.
+ */
+export async function checkAmqpNodes(
+  urlList: string,
+  options: ProbeOptions = {},
+): Promise<CheckResult> {
+  const urls = amqpNodeUrls(urlList);
+  if (urls.length === 1) return checkAmqp(urlList, options);
+  const results = await Promise.all(urls.map((url) => checkAmqp(url, options)));
+  const answering = results.filter((r) => r.ok);
+  const silent = results.filter((r) => !r.ok).map((r) => r.message);
+  if (answering.length > 0) {
+    const first = answering[0]!.message;
+    const rest = silent.length > 0 ? `; ${silent.join('; ')}` : '';
+    return {
+      check: 'rabbitmq',
+      ok: true,
+      message: `${first} (${answering.length} of ${urls.length} nodes answer${rest})`,
+      hints: [],
+    };
+  }
+  return {
+    check: 'rabbitmq',
+    ok: false,
+    message: `no RabbitMQ node of ${urls.length} answers: ${silent.join('; ')}`,
+    hints: [...new Set(results.flatMap((r) => r.hints))],
+  };
+}
+
 /** Runs every check at once and resolves with all results, in the order RabbitMQ, Redis, port. */
 export async function runPreflight(targets: PreflightTargets): Promise<readonly CheckResult[]> {
   const options = { timeoutMs: targets.timeoutMs ?? DEFAULT_PROBE_TIMEOUT_MS };
   const checks = [
-    checkAmqp(targets.amqpUrl, options),
+    checkAmqpNodes(targets.amqpUrl, options),
     targets.redisSentinel
       ? checkRedisSentinel(targets.redisUrl, targets.redisSentinel, options)
       : checkRedis(targets.redisUrl, options),

@@ -29,3 +29,11 @@ export function redactUrl(raw: string): string {
   const authority = rest.split(/[/?#]/, 1)[0]?.replace(/\[[^\]]*\]/g, '') ?? '';
   return /:(?!\d*$)/.test(authority) ? `${scheme}${MASK}` : raw;
 }
+
+/** `redactUrl` of each element of a comma-separated list (AMQP_URL naming a cluster's nodes). */
+export function redactUrlList(raw: string): string {
+  return raw
+    .split(',')
+    .map((url) => redactUrl(url.trim()))
+    .join(',');
+}

@@ -1,6 +1,12 @@
 import * as path from 'node:path';
-import { DEFAULT_AMQP_URL, DEFAULT_REDIS_URL, gatewayUrl, loadConfig } from '../src/config';
-import { redactUrl } from '../src/redact-url';
+import {
+  amqpNodeUrls,
+  DEFAULT_AMQP_URL,
+  DEFAULT_REDIS_URL,
+  gatewayUrl,
+  loadConfig,
+} from '../src/config';
+import { redactUrl, redactUrlList } from '../src/redact-url';
 import { assertBuilt } from '../src/service-entry';
 
 const options = { defaultRootDir: '/repo', stdoutIsTTY: true };
@@ -129,5 +135,41 @@ describe('assertBuilt', () => {
 
   it('passes when every entry point exists', () => {
     expect(() => assertBuilt('/r', ['gateway'], () => true)).not.toThrow();
+  });
+});
+
+describe('AMQP_URL naming a cluster', () => {
+  const CLUSTER = 'amqp://svc:s3cret@rabbit-1:5672/tasks, amqp://svc:s3cret@rabbit-2:5672/tasks';
+
+  it('accepts a comma-separated list of node URLs as given', () => {
+    const config = loadConfig(
+      { AMQP_URL: CLUSTER },
+      { defaultRootDir: '/repo', stdoutIsTTY: false },
+    );
+    expect(config.amqpUrl).toBe(CLUSTER);
+    expect(amqpNodeUrls(config.amqpUrl)).toEqual([
+      'amqp://svc:s3cret@rabbit-1:5672/tasks',
+      'amqp://svc:s3cret@rabbit-2:5672/tasks',
+    ]);
+  });
+
+  it.each([
+    [
+      `${CLUSTER},http://svc:s3cret@x`,
+      'AMQP_URL element 3 of 3 must start with amqp:// or amqps://',
+    ],
+    [`${CLUSTER},`, 'AMQP_URL element 3 of 3 is empty'],
+    ['amqp://svc:s3cret@a,amqp://svc:s3cret@b:99999', 'AMQP_URL element 2 of 2 must be a URL'],
+  ])('rejects %s naming the bad element, password masked', (value, message) => {
+    const err = configError({ AMQP_URL: value });
+    expect(err.variable).toBe('AMQP_URL');
+    expect(err.message).toContain(message);
+    expect(err.message).not.toContain('s3cret');
+  });
+
+  it('masks the password of every node in a shown list', () => {
+    expect(redactUrlList(CLUSTER)).toBe(
+      'amqp://svc:***@rabbit-1:5672/tasks,amqp://svc:***@rabbit-2:5672/tasks',
+    );
   });
 });

@@ -5,6 +5,7 @@
 import {
   assertPreflight,
   checkAmqp,
+  checkAmqpNodes,
   checkPortFree,
   checkRedis,
   formatPreflightFailures,
@@ -154,6 +155,48 @@ describe('checkRedis', () => {
     const result = await checkRedis(`redis://127.0.0.1:${server.port}`, { timeoutMs: 150 });
     expect(result.ok).toBe(false);
     expect(result.message).toContain('no reply to PING within 150 ms');
+  });
+});
+
+describe('checkAmqpNodes (AMQP_URL naming a cluster)', () => {
+  let server: FakeServer | undefined;
+  afterEach(async () => {
+    await server?.close();
+    server = undefined;
+  });
+
+  it('passes when one node of the list answers, naming the silent ones, passwords masked', async () => {
+    server = await startFakeServer((socket, received) => {
+      if (received.length >= 8) socket.write(CONNECTION_START);
+    });
+    const down = await closedPort();
+    const list = `amqp://svc:s3cret@127.0.0.1:${down}, amqp://svc:s3cret@127.0.0.1:${server.port}`;
+    const result = await checkAmqpNodes(list);
+    expect(result.ok).toBe(true);
+    expect(result.message).toContain(`RabbitMQ answers at amqp://svc:***@127.0.0.1:${server.port}`);
+    expect(result.message).toContain('(1 of 2 nodes answer;');
+    expect(result.message).toContain(`amqp://svc:***@127.0.0.1:${down}: connection refused`);
+    expect(result.message).not.toContain('s3cret');
+  });
+
+  it('fails when no node answers, with every reason and the start hints once', async () => {
+    const [a, b] = [await closedPort(), await closedPort()];
+    const result = await checkAmqpNodes(
+      `amqp://svc:s3cret@127.0.0.1:${a},amqp://svc:s3cret@127.0.0.1:${b}`,
+    );
+    expect(result.ok).toBe(false);
+    expect(result.message).toMatch(/^no RabbitMQ node of 2 answers: /);
+    expect(result.message).toContain(`127.0.0.1:${a}: connection refused`);
+    expect(result.message).toContain(`127.0.0.1:${b}: connection refused`);
+    expect(result.message).not.toContain('s3cret');
+    expect(result.hints[0]).toContain('rabbitmq-server -detached');
+    expect(new Set(result.hints).size).toBe(result.hints.length);
+  });
+
+  it('checks a single URL exactly as checkAmqp does', async () => {
+    const port = await closedPort();
+    const url = `amqp://guest:guest@127.0.0.1:${port}`;
+    expect(await checkAmqpNodes(url)).toEqual(await checkAmqp(url));
   });
 });
 

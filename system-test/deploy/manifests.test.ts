@@ -33,9 +33,9 @@ const SERVICES = [
   'report-worker',
   'scheduler',
 ] as const;
-const OVERLAYS = ['dev', 'prod', 'hpa'] as const;
+const OVERLAYS = ['dev', 'prod', 'hpa', 'cluster'] as const;
 /** Overlays whose Secrets live outside git: they must render none. */
-const NO_SECRET_VALUES = ['base', 'prod', 'hpa'] as const;
+const NO_SECRET_VALUES = ['base', 'prod', 'hpa', 'cluster'] as const;
 
 // ---------------------------------------------------------------------------------------------
 // Plain shapes of what the files hold (the subset these checks read).
@@ -148,6 +148,8 @@ const VALIDATORS: Record<string, new (data: never) => { validate(): void }> = {
 const STRUCTURAL = new Set([
   'keda.sh/v1alpha1/ScaledObject',
   'keda.sh/v1alpha1/TriggerAuthentication',
+  // The RabbitMQ Cluster Operator's (overlay cluster).
+  'rabbitmq.com/v1beta1/RabbitmqCluster',
 ]);
 
 /**
@@ -222,14 +224,17 @@ const k8sConfig = Object.fromEntries(
     .filter((line) => line.trim() && !line.startsWith('#'))
     .map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]),
 ) as Record<string, string>;
-const topology = buildTopology({
+const topologyOptions = {
   prefix: '',
   unitMs: Number(k8sConfig.DELAY_UNIT_MS),
   levels: Number(k8sConfig.DELAY_LEVELS),
   workQueueType: k8sConfig.WORK_QUEUE_TYPE as 'classic' | 'quorum',
-});
+};
+const topology = buildTopology(topologyOptions);
 const names = new TopologyNames('');
-const queueNames = new Set(topology.queues.map((q) => q.name));
+const quorumTopology = buildTopology({ ...topologyOptions, workQueueType: 'quorum' });
+/** Every queue either queue type declares (the cluster overlay runs quorum mode). */
+const queueNames = new Set([...topology.queues, ...quorumTopology.queues].map((q) => q.name));
 
 // ---------------------------------------------------------------------------------------------
 
@@ -500,6 +505,73 @@ describe('kubernetes manifests', () => {
       expect([r, header.includes(r.replace(/-secrets$/, ''))]).toEqual([r, true]);
   });
 
+  describe('overlay cluster', () => {
+    const clusterConfig = (): Record<string, string> =>
+      (
+        ofKind(get('cluster'), 'ConfigMap').find((m) =>
+          m.metadata.name.startsWith('tasks-config-'),
+        ) as unknown as { data: Record<string, string> }
+      ).data;
+
+    it('runs RabbitMQ as a 3-replica RabbitmqCluster that imports the quorum topology', () => {
+      const objects = get('cluster');
+      const [rabbit] = ofKind(objects, 'RabbitmqCluster') as (K8sObject & {
+        spec: {
+          replicas: number;
+          rabbitmq: { additionalConfig: string };
+          override: {
+            statefulSet: {
+              spec: { template: { spec: { volumes: { configMap?: { name: string } }[] } } };
+            };
+          };
+        };
+      })[];
+      expect(rabbit?.metadata.name).toBe('rabbitmq');
+      expect(rabbit?.spec.replicas).toBe(3);
+      expect(rabbit?.spec.rabbitmq.additionalConfig).toContain(
+        'load_definitions = /etc/rabbitmq/definitions',
+      );
+      const topologyMap =
+        rabbit?.spec.override.statefulSet.spec.template.spec.volumes[0]?.configMap?.name;
+      const map = ofKind(objects, 'ConfigMap').find((m) => m.metadata.name === topologyMap) as
+        (K8sObject & { data: Record<string, string> }) | undefined;
+      const imported = JSON.parse(map?.data['10-topology.json'] ?? '{}') as {
+        queues?: { name: string; arguments: Record<string, unknown> }[];
+      };
+      expect(imported.queues?.map((q) => [q.name, q.arguments])).toEqual(
+        quorumTopology.queues.map((q) => [q.name, q.arguments]),
+      );
+    });
+
+    it('points the services at every RabbitMQ pod in quorum mode, and at the sentinels', () => {
+      const config = clusterConfig();
+      expect(config.WORK_QUEUE_TYPE).toBe('quorum');
+      expect(config.AMQP_NODES?.split(',')).toEqual(
+        [0, 1, 2].map((i) => `rabbitmq-server-${i}.rabbitmq-nodes:5672`),
+      );
+      expect(config.REDIS_MASTER_NAME).toBe('tasks');
+      const sentinels = ofKind<Workload>(get('cluster'), 'StatefulSet').find(
+        (w) => w.metadata.name === 'redis-sentinel',
+      ) as (Workload & { spec: { replicas: number } }) | undefined;
+      expect(sentinels?.spec.replicas).toBe(3);
+      expect(config.REDIS_SENTINELS?.split(',')).toEqual(
+        [0, 1, 2].map((i) => `redis-sentinel-${i}.redis-sentinel:26379`),
+      );
+    });
+
+    it('scales each worker on its high lane too', () => {
+      for (const worker of WORKER_SERVICES) {
+        const so = ofKind<ScaledObject>(get('cluster'), 'ScaledObject').find(
+          (o) => o.spec.scaleTargetRef.name === worker,
+        );
+        expect(so?.spec.triggers.map((t) => t.metadata.queueName)).toEqual([
+          names.workQueue(worker),
+          `${names.workQueue(worker)}.high`,
+        ]);
+      }
+    });
+  });
+
   it('dev resolves every Secret, ConfigMap and volume claim it refers to', () => {
     const objects = get('dev');
     const secrets = new Set(ofKind(objects, 'Secret').map((o) => o.metadata.name));
@@ -680,11 +752,96 @@ describe('docker-compose.yml', () => {
         'REDIS_PREFIX',
         'SHUTDOWN_GRACE_MS',
       ]) {
-        expect([key, env(service)[key]]).toEqual([key, k8sConfig[key]]);
+        expect([key, withDefaults(env(service)[key])]).toEqual([key, k8sConfig[key]]);
       }
     }
   });
+
+  describe('profile `cluster`', () => {
+    const clusterEnv = Object.fromEntries(
+      readFileSync(join(ROOT, 'deploy/cluster.env'), 'utf8')
+        .split('\n')
+        .filter((line) => line.trim() && !line.startsWith('#'))
+        .map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]),
+    );
+    const profiles = (name: string): unknown => compose.services[name]?.profiles;
+
+    it('passes `docker-compose --env-file deploy/cluster.env --profile cluster config -q`', () => {
+      requireTool('docker-compose', ['version'], '`apt-get install -y docker-compose`');
+      const result = spawnSync(
+        'docker-compose',
+        [
+          '-f',
+          file,
+          '--env-file',
+          join(ROOT, 'deploy/cluster.env'),
+          '--profile',
+          'cluster',
+          'config',
+          '-q',
+        ],
+        { cwd: ROOT, encoding: 'utf8', env: { ...process.env, SECRETS_DIR: '' } },
+      );
+      expect({ status: result.status, stderr: result.stderr }).toEqual({ status: 0, stderr: '' });
+    });
+
+    it('adds two RabbitMQ nodes that join `rabbitmq` with the shared Erlang cookie', () => {
+      expect(clusterEnv.COMPOSE_PROFILES).toBe('cluster');
+      expect(clusterEnv.RABBITMQ_ERLANG_COOKIE?.length).toBeGreaterThanOrEqual(20);
+      for (const node of ['rabbitmq', 'rabbitmq-2', 'rabbitmq-3']) {
+        expect([node, env(compose.services[node]!).RABBITMQ_ERLANG_COOKIE]).toEqual([
+          node,
+          '${RABBITMQ_ERLANG_COOKIE:-}',
+        ]);
+      }
+      expect(profiles('rabbitmq')).toBeUndefined(); // the single node is the cluster's first
+      for (const peer of ['rabbitmq-2', 'rabbitmq-3']) {
+        expect([peer, profiles(peer), compose.services[peer]?.hostname]).toEqual([
+          peer,
+          ['cluster'],
+          peer,
+        ]);
+        expect(compose.services[peer]?.volumes).toContain(
+          './deploy/rabbitmq/cluster.conf:/etc/rabbitmq/conf.d/30-cluster.conf:ro',
+        );
+      }
+      const conf = readFileSync(join(ROOT, 'deploy/rabbitmq/cluster.conf'), 'utf8');
+      for (const node of ['rabbitmq', 'rabbitmq-2', 'rabbitmq-3'])
+        expect(conf).toContain(`rabbit@${node}\n`);
+    });
+
+    it('points every service at the three nodes in quorum mode, and Redis at its sentinels', () => {
+      expect(clusterEnv).toMatchObject({
+        WORK_QUEUE_TYPE: 'quorum',
+        AMQP_NODES: 'rabbitmq:5672,rabbitmq-2:5672,rabbitmq-3:5672',
+        RABBITMQ_TOPOLOGY_FILE: './deploy/rabbitmq/quorum/definitions.json',
+        REDIS_SENTINELS: 'redis-sentinel-1:26379,redis-sentinel-2:26379,redis-sentinel-3:26379',
+        REDIS_MASTER_NAME: 'tasks',
+      });
+      for (const [name, service] of nodeServices) {
+        expect([name, env(service).AMQP_NODES, env(service).WORK_QUEUE_TYPE]).toEqual([
+          name,
+          '${AMQP_NODES:-}',
+          '${WORK_QUEUE_TYPE:-classic}',
+        ]);
+        expect(env(service).REDIS_SENTINELS).toBe('${REDIS_SENTINELS:-}');
+        expect(env(service).REDIS_MASTER_NAME).toBe('${REDIS_MASTER_NAME:-}');
+      }
+      for (const host of clusterEnv.AMQP_NODES!.split(',').map((n) => n.split(':')[0]!)) {
+        expect([host, !!compose.services[host]]).toEqual([host, true]);
+      }
+      for (const sentinel of clusterEnv.REDIS_SENTINELS!.split(',').map((n) => n.split(':')[0]!)) {
+        expect([sentinel, profiles(sentinel)]).toEqual([sentinel, ['cluster']]);
+      }
+      expect(profiles('redis-replica')).toEqual(['cluster']);
+    });
+  });
 });
+
+/** A compose value with its `${VAR:-default}` references replaced by their defaults. */
+function withDefaults(value: string | undefined): string | undefined {
+  return value?.replace(/\$\{[A-Z_]+:-([^}]*)\}/g, '$1');
+}
 
 // ---------------------------------------------------------------------------------------------
 
@@ -732,6 +889,24 @@ describe('RabbitMQ definitions and the development secrets', () => {
         ]),
       ),
     ).toEqual(sort(topology.bindings.map((b) => [b.source, b.kind, b.destination, b.pattern])));
+  });
+
+  it('declares in quorum/definitions.json exactly the quorum topology contracts builds', () => {
+    const quorum = JSON.parse(
+      readFileSync(join(ROOT, 'deploy/rabbitmq/quorum/definitions.json'), 'utf8'),
+    ) as typeof definitions;
+    const expected = buildTopology({ ...topologyOptions, workQueueType: 'quorum' });
+    const sort = <T>(xs: T[]): T[] =>
+      [...xs].sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
+    expect(sort(quorum.queues.map((q) => [q.name, q.arguments]))).toEqual(
+      sort(expected.queues.map((q) => [q.name, q.arguments])),
+    );
+    expect(
+      sort(
+        quorum.bindings.map((b) => [b.source, b.destination_type, b.destination, b.routing_key]),
+      ),
+    ).toEqual(sort(expected.bindings.map((b) => [b.source, b.kind, b.destination, b.pattern])));
+    expect(quorum.queues.every((q) => q.arguments['x-queue-type'] === 'quorum')).toBe(true);
   });
 
   it('keeps deploy/secrets.example exactly what `make-secrets.js --dev` writes', () => {
@@ -816,9 +991,10 @@ describe('RabbitMQ definitions and the development secrets', () => {
     ]);
     for (const worker of WORKER_SERVICES) {
       const p = perms.get(worker);
-      expect([worker, matching(p?.read ?? '^$', queues)]).toEqual([
+      // Its work queue, and the high lane of quorum mode.
+      expect([worker, matching(p?.read ?? '^$', [...queueNames])]).toEqual([
         worker,
-        [names.workQueue(worker)],
+        [names.workQueue(worker), `${names.workQueue(worker)}.high`],
       ]);
       expect([worker, matching(p?.read ?? '^$', exchanges)]).toEqual([worker, ['control']]);
       expect([worker, matching(p?.write ?? '^$', exchanges)]).toEqual([
@@ -836,6 +1012,11 @@ describe('RabbitMQ definitions and the development secrets', () => {
         const allows = (key: string) => new RegExp(t.write).test(key);
         for (const other of WORKER_SERVICES) {
           expect([worker, other, allows(`${bits}.${names.workQueue(other)}`)]).toEqual([
+            worker,
+            other,
+            other === worker,
+          ]);
+          expect([worker, other, allows(`${bits}.${names.workQueue(other)}.high`)]).toEqual([
             worker,
             other,
             other === worker,

@@ -19,6 +19,10 @@ import { waitFor } from '@tasks/runtime/testing';
 export interface PrivateRabbitOptions {
   /** How long start-up (and a restart) may take, in ms. @default 120000 */
   readonly startTimeoutMs?: number;
+  /** The node's name. @default `chaos<random hex>@localhost` */
+  readonly nodename?: string;
+  /** More lines of its rabbitmq.conf (e.g. a cluster's peer discovery). */
+  readonly config?: readonly string[];
 }
 
 export interface CtlResult {
@@ -77,7 +81,7 @@ export class PrivateRabbit {
     const [amqpPort = 0, distPort = 0] = await freePorts(2);
     const dir = mkdtempSync(join(tmpdir(), 'private-rabbit-'));
     const rabbit = new PrivateRabbit(
-      `chaos${randomBytes(4).toString('hex')}@localhost`,
+      options.nodename ?? privateNodename(),
       amqpPort,
       distPort,
       dir,
@@ -88,7 +92,12 @@ export class PrivateRabbit {
       mkdirSync(join(dir, 'log'));
       writeFileSync(
         join(dir, 'rabbitmq.conf'),
-        `listeners.tcp.local = 127.0.0.1:${amqpPort}\nloopback_users.guest = true\n`,
+        [
+          `listeners.tcp.local = 127.0.0.1:${amqpPort}`,
+          'loopback_users.guest = true',
+          ...(options.config ?? []),
+          '',
+        ].join('\n'),
       );
       writeFileSync(join(dir, 'enabled_plugins'), '[].\n');
       await chownTree(dir, ['mnesia', 'log', 'rabbitmq.conf', 'enabled_plugins']);
@@ -123,6 +132,12 @@ export class PrivateRabbit {
       );
     }
     return result.stdout;
+  }
+
+  /** Names of the running nodes of the cluster this node is in (itself alone when not). */
+  async clusterNodes(): Promise<string[]> {
+    const out = await this.ctl('eval', 'rabbit_nodes:all_running().');
+    return [...out.matchAll(/'?([\w-]+@[\w.-]+)'?/g)].map((m) => m[1] as string);
   }
 
   /** Closes every client connection (320 CONNECTION_FORCED with `reason`). */
@@ -315,6 +330,11 @@ export class PrivateRabbit {
     if (pid !== undefined && alive(pid)) signal(pid, 'SIGKILL');
     rmSync(this.dir, { recursive: true, force: true });
   }
+}
+
+/** A fresh node name, `chaos<random hex>@localhost`. */
+export function privateNodename(): string {
+  return `chaos${randomBytes(4).toString('hex')}@localhost`;
 }
 
 function alive(pid: number): boolean {

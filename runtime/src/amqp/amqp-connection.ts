@@ -8,11 +8,13 @@
 import type { Topology } from '@tasks/contracts';
 import * as amqpManager from 'amqp-connection-manager';
 import type { Channel, ConfirmChannel } from 'amqplib';
+import { splitAmqpUrls } from '../config/amqp-urls';
 import { censorUrl, type Logger } from '../logging/logger';
 import { addGaugeSource } from '../telemetry/metrics';
 import { declareTopology } from './declare-topology';
 
 export interface AmqpConnectionOptions {
+  /** One broker URL, or a cluster's node URLs comma-separated (AMQP_URL): tried in turn. */
   readonly url: string;
   /** Shown in the management UI as the connection name, e.g. `gateway.publish`. */
   readonly name: string;
@@ -36,22 +38,24 @@ export class AmqpConnection {
 
   constructor(private readonly options: AmqpConnectionOptions) {
     const log = options.log.child({ connection: options.name });
-    this.manager = amqpManager.connect([options.url], {
+    // With several nodes, amqp-connection-manager tries them in turn, the next one after each
+    // lost connection or failed attempt: a service follows a cluster by itself.
+    this.manager = amqpManager.connect(splitAmqpUrls(options.url), {
       heartbeatIntervalInSeconds: options.heartbeatS,
       reconnectTimeInSeconds: 1,
       // Nagle off: small frames (a confirm-awaited publish, an ack) must not wait for the
       // peer's delayed TCP ACK, which put tens of ms on every hop under load.
       connectionOptions: { noDelay: true, clientProperties: { connection_name: options.name } },
     });
-    this.manager.on('connect', () => {
+    this.manager.on('connect', ({ url }) => {
       this.setBlocked(false);
-      log.info('amqp connected', { url: censorUrl(options.url) });
+      log.info('amqp connected', { url: shownUrl(url) });
     });
     this.manager.on('disconnect', ({ err }) => {
       log.warn('amqp disconnected', { err: err?.message });
     });
-    this.manager.on('connectFailed', ({ err }) => {
-      log.warn('amqp connect failed', { err: err?.message, url: censorUrl(options.url) });
+    this.manager.on('connectFailed', ({ err, url }) => {
+      log.warn('amqp connect failed', { err: err?.message, url: shownUrl(url) });
     });
     this.manager.on('blocked', ({ reason }) => {
       this.setBlocked(true);
@@ -175,4 +179,11 @@ export class AmqpConnection {
     });
     return this.closing;
   }
+}
+
+/** The node URL an event names, password masked (the manager may hand over an options object). */
+function shownUrl(url: unknown): string | undefined {
+  if (typeof url === 'string') return censorUrl(url);
+  if (url && typeof url === 'object' && 'url' in url) return censorUrl(String(url.url));
+  return undefined;
 }

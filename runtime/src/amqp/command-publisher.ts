@@ -85,13 +85,15 @@ export class CommandPublisher {
     const spec = taskTypeByRoutingKey(meta.type);
     if (!spec) throw new PermanentError(`no service consumes task type "${meta.type}"`);
     const units = delayUnits(meta.delayMs ?? 0, this.delay);
+    // The lane of its priority (quorum mode); classic queues have one lane per service.
+    const lane = this.names.commandRoute(meta.type, spec.service, meta.priority);
     const [exchange, routingKey] =
       units > 0
         ? [
             this.names.delayEntryExchange(this.delay.levels),
-            delayRoutingKey(units, this.names.workQueue(spec.service), this.delay),
+            delayRoutingKey(units, lane.queue, this.delay),
           ]
-        : [this.names.tasksExchange, meta.type];
+        : [this.names.tasksExchange, lane.routingKey];
     // Delayed commands go alone: each visits its own delay levels.
     const batcher = units === 0 && fitsInBatch(content) ? this.batcher : undefined;
     await (batcher ?? this.publisher).publish(exchange, routingKey, content, {

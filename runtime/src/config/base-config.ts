@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { LOG_LEVELS } from '../logging/logger';
 import { GUEST_REFUSED, usesGuestBeyondLoopback } from './broker-credentials';
 import { RedisSentinelConfig } from './redis-sentinel-config';
+import { amqpUrlProblems } from './amqp-urls';
 
 /**
  * The longest timer Node keeps (2^31 - 1 ms, about 24.8 days): a longer one fires after 1 ms,
@@ -29,10 +30,13 @@ const OTLP_PROTOCOLS = ['http/protobuf', 'http/json', 'grpc'] as const;
 export const BaseServiceConfig = z.object({
   AMQP_URL: z
     .string()
-    .regex(/^amqps?:\/\//, 'must be an amqp:// or amqps:// URL')
-    .refine((url) => !usesGuestBeyondLoopback(url), GUEST_REFUSED)
+    .superRefine((value, ctx) => {
+      for (const message of amqpUrlProblems(value)) ctx.addIssue({ code: 'custom', message });
+    })
     .default('amqp://guest:guest@127.0.0.1:5672')
-    .describe('RabbitMQ connection URL (with vhost, e.g. amqp://user:pass@host:5672/tasks)'),
+    .describe(
+      "RabbitMQ connection URL (with vhost, e.g. amqp://user:pass@host:5672/tasks); for a cluster, its nodes' URLs comma-separated: the service connects to the first that answers and moves to another when its node goes away",
+    ),
   AMQP_PREFIX: z
     .string()
     .regex(/^[a-zA-Z0-9_-]*$/, 'may hold only letters, digits, - and _')
@@ -50,7 +54,9 @@ export const BaseServiceConfig = z.object({
   WORK_QUEUE_TYPE: z
     .enum(['classic', 'quorum'])
     .default('classic')
-    .describe('Queue type of the work queues: classic (priorities on 3.x) or quorum (4.x)'),
+    .describe(
+      'Type of the work, event and parking queues: classic (one node; broker priorities) or quorum (replicated on a cluster, 3 replicas; priority 5-9 takes a high lane the workers drain first)',
+    ),
   DELAY_UNIT_MS: envInt()
     .default(100)
     .describe('Wait of the shortest delay level, in ms: delays are rounded up to a multiple'),

@@ -31,7 +31,7 @@ export function brokerSetup(config: BaseServiceConfig, log: Logger): BrokerSetup
   const options = topologyOptions(config);
   const topology = buildTopology(options);
   return {
-    names: new TopologyNames(config.AMQP_PREFIX),
+    names: new TopologyNames(config.AMQP_PREFIX, config.WORK_QUEUE_TYPE),
     delay: { unitMs: options.unitMs, levels: options.levels },
     topology,
     connect: (name) =>

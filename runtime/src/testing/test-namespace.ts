@@ -8,10 +8,12 @@ import {
   type Topology,
   type TopologyOptions,
   TopologyNames,
+  type WorkQueueType,
 } from '@tasks/contracts';
 import * as amqplib from 'amqplib';
 import Redis from 'ioredis';
 import { declareTopology, deleteTopology } from '../amqp/declare-topology';
+import { splitAmqpUrls } from '../config/amqp-urls';
 
 export const TEST_AMQP_URL = process.env.AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
 export const TEST_REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -31,6 +33,8 @@ export interface TestNamespaceOptions {
     readonly sentinels: readonly { readonly host: string; readonly port: number }[];
     readonly masterName: string;
   };
+  /** Type of the work, event and parking queues (quorum: a cluster's). @default 'classic' */
+  readonly workQueueType?: WorkQueueType;
 }
 
 export class TestNamespace {
@@ -49,12 +53,13 @@ export class TestNamespace {
   constructor(options: TestNamespaceOptions = {}) {
     this.prefix = `t-${randomUUID().slice(0, 8)}`;
     this.redisPrefix = `${this.prefix}:`;
-    this.names = new TopologyNames(this.prefix);
+    const workQueueType = options.workQueueType ?? 'classic';
+    this.names = new TopologyNames(this.prefix, workQueueType);
     this.topologyOptions = {
       prefix: this.prefix,
       unitMs: options.delayUnitMs ?? 20,
       levels: options.delayLevels ?? 12,
-      workQueueType: 'classic',
+      workQueueType,
     };
     this.topology = buildTopology(this.topologyOptions);
     this.amqpUrl = options.amqpUrl ?? TEST_AMQP_URL;
@@ -79,13 +84,14 @@ export class TestNamespace {
             REDIS_MASTER_NAME: this.redisSentinel.masterName,
           }
         : {}),
+      WORK_QUEUE_TYPE: this.topologyOptions.workQueueType,
     };
   }
 
   /** Connects and declares the topology. Fails with the start command when a server is down. */
   async setup(): Promise<this> {
     try {
-      this.connection = await amqplib.connect(this.amqpUrl);
+      this.connection = await connectFirst(splitAmqpUrls(this.amqpUrl));
     } catch (err) {
       throw new Error(
         `RabbitMQ is not reachable at ${this.amqpUrl} (${String(err)}). Start it: ` +
@@ -178,6 +184,19 @@ export class TestNamespace {
     if (errors.length > 0)
       throw new Error(`namespace cleanup failed: ${errors.map(String).join('; ')}`);
   }
+}
+
+/** Connects to the first of `urls` (a cluster's nodes) that answers. */
+async function connectFirst(urls: readonly string[]): Promise<amqplib.ChannelModel> {
+  let last: unknown;
+  for (const url of urls) {
+    try {
+      return await amqplib.connect(url);
+    } catch (err) {
+      last = err;
+    }
+  }
+  throw last;
 }
 
 /** Deletes keys matching `pattern` with SCAN (never KEYS or FLUSHALL on a shared Redis). */

@@ -1,6 +1,7 @@
 /**
  * The concurrency gate: at most CONCURRENCY commands run at once; the others wait here,
- * `reserved`, in arrival order (PREFETCH bounds how many the broker hands over). A command in
+ * `reserved`, in arrival order, those of the high lane (quorum mode, work-lanes.ts) before the
+ * others (PREFETCH bounds how many the broker hands over per lane). A command in
  * crash quarantine (crash-quarantine.ts) runs alone: it waits until nothing else runs, and
  * nothing starts beside it.
  *
@@ -17,6 +18,7 @@ export type StartDelivery = (delivery: Settleable, release: () => void, alone: b
 interface Waiting {
   readonly delivery: Settleable;
   readonly alone: boolean;
+  readonly urgent: boolean;
 }
 
 export class ConcurrencyGate {
@@ -33,9 +35,15 @@ export class ConcurrencyGate {
     private readonly onStale: (delivery: Settleable) => void = () => undefined,
   ) {}
 
-  /** Starts `delivery` as soon as the gate allows; `alone`: with nothing beside it. */
-  accept(delivery: Settleable, alone = false): void {
-    this.reserved.push({ delivery, alone });
+  /**
+   * Starts `delivery` as soon as the gate allows; `alone`: with nothing beside it; `urgent`
+   * (the high lane): before every waiting delivery that is not.
+   */
+  accept(delivery: Settleable, alone = false, urgent = false): void {
+    const waiting = { delivery, alone, urgent };
+    const firstNotUrgent = urgent ? this.reserved.findIndex((w) => !w.urgent) : -1;
+    if (firstNotUrgent < 0) this.reserved.push(waiting);
+    else this.reserved.splice(firstNotUrgent, 0, waiting);
     this.pump();
   }
 

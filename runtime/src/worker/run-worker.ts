@@ -12,7 +12,12 @@
  * - presence (worker-presence.ts): heartbeats and the goodbye.
  */
 import type { Span } from '@opentelemetry/api';
-import { ControlMessage, type DelayOptions, type TopologyNames } from '@tasks/contracts';
+import {
+  ControlMessage,
+  type DelayOptions,
+  isHighLaneKey,
+  type TopologyNames,
+} from '@tasks/contracts';
 import type { AmqpConnection } from '../amqp/amqp-connection';
 import { CommandPublisher } from '../amqp/command-publisher';
 import type { ConfirmPublisher } from '../amqp/confirm-publisher';
@@ -112,7 +117,8 @@ export class Worker {
   private readonly finished = new RecentFinishes();
   /** Every delivery being handled, until it is settled (acked after its events' confirm). */
   private readonly inFlight = new InFlight();
-  private consumer: QueueConsumer | undefined;
+  /** One consumer per lane (quorum mode: the high lane's first). */
+  private consumers: QueueConsumer[] = [];
   private control: QueueConsumer | undefined;
   private processed = 0;
   private closing: Promise<void> | undefined;
@@ -189,13 +195,17 @@ export class Worker {
     }
     this.state = 'starting';
     const { consumeConnection, names, log } = this.deps;
-    this.consumer = new QueueConsumer(consumeConnection, {
-      queue: names.workQueue(this.options.service),
-      prefetch: Math.max(this.options.prefetch, this.options.concurrency),
-      onDelivery: (delivery) => this.onDelivery(delivery),
-      coalesceAcks: true,
-      log,
-    });
+    // Each lane has its own prefetch: a full normal lane never holds back the high lane.
+    this.consumers = names.lanes.map(
+      (lane) =>
+        new QueueConsumer(consumeConnection, {
+          queue: names.laneQueue(this.options.service, lane),
+          prefetch: Math.max(this.options.prefetch, this.options.concurrency),
+          onDelivery: (delivery) => this.onDelivery(delivery),
+          coalesceAcks: true,
+          log,
+        }),
+    );
     this.control = new QueueConsumer(consumeConnection, {
       queue: '',
       prefetch: 100,
@@ -208,7 +218,10 @@ export class Worker {
       onDelivery: (delivery) => this.onControl(delivery),
       log,
     });
-    await Promise.all([this.consumer.waitForReady(), this.control.waitForReady()]);
+    await Promise.all([
+      ...this.consumers.map((c) => c.waitForReady()),
+      this.control.waitForReady(),
+    ]);
     this.state = 'running';
     this.presence.start();
     log.info('worker started', {
@@ -250,7 +263,7 @@ export class Worker {
    */
   private admit(delivery: Settleable): void {
     if (!deliveredBefore(delivery.message)) {
-      this.gate.accept(delivery);
+      this.gate.accept(delivery, false, isUrgent(delivery));
       this.presence.changed();
       return;
     }
@@ -287,7 +300,7 @@ export class Worker {
   private async admitSeenBefore(delivery: Settleable): Promise<void> {
     const decoded = this.decoder.decode(delivery);
     if (!decoded.ok) {
-      this.gate.accept(delivery); // parked when it starts
+      this.gate.accept(delivery, false, isUrgent(delivery)); // parked when it starts
       return;
     }
     const { task_id: taskId } = decoded.command;
@@ -321,7 +334,7 @@ export class Worker {
         });
         return 0;
       });
-    this.gate.accept(delivery, redeliveries >= QUARANTINE_AFTER);
+    this.gate.accept(delivery, redeliveries >= QUARANTINE_AFTER, isUrgent(delivery));
     this.presence.changed();
   }
 
@@ -533,7 +546,7 @@ export class Worker {
     const { log } = this.deps;
     this.state = 'draining';
     this.presence.stop();
-    await this.consumer?.cancel();
+    await Promise.all(this.consumers.map((c) => c.cancel()));
     for (const delivery of this.gate.takeWaiting()) delivery.nack(true);
     const drained = await this.inFlight.settleWithin(this.options.drainTimeoutMs);
     if (!drained) {
@@ -542,10 +555,15 @@ export class Worker {
       await this.inFlight.settleWithin(Math.min(5000, this.options.drainTimeoutMs));
     }
     await this.presence.goodbye();
-    await Promise.all([this.consumer?.close(), this.control?.close()]);
+    await Promise.all([...this.consumers.map((c) => c.close()), this.control?.close()]);
     this.state = 'stopped';
     log.info('worker stopped', { worker: this.options.name, processed: this.processed });
   }
+}
+
+/** A delivery of the high lane (quorum mode): it starts before the normal lane's. */
+function isUrgent(delivery: Settleable): boolean {
+  return isHighLaneKey(delivery.message.fields.routingKey);
 }
 
 function isRevokedReason(reason: unknown): boolean {
