@@ -165,7 +165,9 @@ describe('Redis behind Sentinel: the master is killed while clients submit', () 
       );
       const successes = (await stateCount(p.ns, DATA_PROCESS, 'SUCCESS', since)) - successBefore;
       expect(successes).toBe(accepted.length);
-      expect(p.processes.filter((x) => !x.running && x.name !== 'gateway').length).toBe(0);
+      // No service crashed (the second gateway of the latency comparison was stopped on purpose).
+      expect(p.running('gateway')).toHaveLength(1);
+      expect(p.processes.filter((x) => !x.running && x.name !== 'gateway')).toEqual([]);
 
       const firstAcceptedAfterKill = submissions.find(
         (s) => s.status === 202 && s.sentAt > killedAt,

@@ -52,13 +52,29 @@ export function toHttpError(err: unknown): HttpError {
   }
 }
 
-function isRedisError(err: unknown): boolean {
-  const name = (err as { name?: unknown } | undefined)?.name;
-  const message = (err as { message?: unknown } | undefined)?.message;
+/** ioredis's own errors: a reply error, a command given up on, one aborted by a closed link. */
+const REDIS_ERROR_NAMES: ReadonlySet<string> = new Set([
+  'ReplyError',
+  'MaxRetriesPerRequestError',
+  'AbortError',
+]);
+/** The messages of a lost or unreachable Redis (or of the sentinels that name it). */
+const REDIS_DOWN =
+  /Command timed out|Connection is closed|Stream isn't writeable|All sentinels are unreachable|Ready check failed|ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|EHOSTUNREACH/;
+
+/**
+ * Redis failing, not the request: an ioredis error, or a socket error of its link (a master
+ * killed mid-command resets it: `read ECONNRESET`).
+ */
+export function isRedisError(err: unknown): boolean {
+  const { name, message, syscall } = (err ?? {}) as {
+    name?: unknown;
+    message?: unknown;
+    syscall?: unknown;
+  };
   return (
-    name === 'ReplyError' ||
-    name === 'MaxRetriesPerRequestError' ||
-    (typeof message === 'string' &&
-      /Command timed out|Connection is closed|ECONNREFUSED|Stream isn't writeable/.test(message))
+    (typeof name === 'string' && REDIS_ERROR_NAMES.has(name)) ||
+    typeof syscall === 'string' ||
+    (typeof message === 'string' && REDIS_DOWN.test(message))
   );
 }
