@@ -13,7 +13,12 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { PrivateRedis } from '@tasks/runtime/testing';
 import { stopAfterBrokerFaults } from '../support/fault-checks';
 import { PrivateRabbit } from '../support/private-rabbit';
-import { SERVICE_NAMES, type ServiceName, type ServiceProcess } from '../support/service-process';
+import {
+  SERVICE_NAMES,
+  type ServiceName,
+  type ServiceProcess,
+  specOf,
+} from '../support/service-process';
 import { SmtpSink } from '../support/smtp-sink';
 import { TestPlatform } from '../support/test-platform';
 import { EventJournal } from './event-journal';
@@ -45,14 +50,6 @@ const CHAOS_ENV: Record<string, string> = {
   LOG_LEVEL: 'info',
 };
 
-const READY_LOG: Record<ServiceName, string> = {
-  gateway: 'gateway listening',
-  'status-store': 'status-store started',
-  scheduler: 'scheduler started',
-  'email-worker': 'worker started',
-  'processing-worker': 'worker started',
-  'report-worker': 'worker started',
-};
 
 /** Restarts of one service after crashes, at most (a crash loop is a finding, not a run). */
 const MAX_CRASH_RESTARTS = 10;
@@ -159,7 +156,7 @@ export class ChaosSystem {
       const started = await this.platform.startService(service, {}, { waitReady: false });
       this.starting.add(started);
       this.watch(started);
-      const ready = started.waitForLog(READY_LOG[service], { timeoutMs: START_TIMEOUT_MS });
+      const ready = started.waitForLog(specOf(service).readyLog, { timeoutMs: START_TIMEOUT_MS });
       const exited = started.exited.then(() => {
         throw new Error(`${service} exited while starting: ${started.raw.slice(-5).join(' | ')}`);
       });

@@ -7,7 +7,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TestNamespace, type TestNamespaceOptions, waitFor } from '@tasks/runtime/testing';
-import { SERVICE_NAMES, type ServiceName, ServiceProcess } from './service-process';
+import { SERVICE_NAMES, type ServiceName, ServiceProcess, specOf } from './service-process';
 
 export interface TestPlatformOptions extends TestNamespaceOptions {
   /** Services to start; all six by default. */
@@ -80,14 +80,7 @@ export class TestPlatform {
     this.processes.push(service);
     // A worker fed a crashing task may die before it logs that it started: don't wait for that.
     if (options.waitReady === false) return service;
-    const ready =
-      name === 'gateway'
-        ? 'gateway listening'
-        : name === 'status-store'
-          ? 'status-store started'
-          : name === 'scheduler'
-            ? 'scheduler started'
-            : 'worker started';
+    const ready = specOf(name).readyLog;
     if (ready) {
       const line = await service.waitForLog(ready, { timeoutMs: 20_000 }).catch((err: unknown) => {
         throw new Error(`${name} did not start: ${String(err)}\n${service.raw.slice(-20).join('\n')}`);
