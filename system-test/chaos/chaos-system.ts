@@ -50,7 +50,6 @@ const CHAOS_ENV: Record<string, string> = {
   LOG_LEVEL: 'info',
 };
 
-
 /** Restarts of one service after crashes, at most (a crash loop is a finding, not a run). */
 const MAX_CRASH_RESTARTS = 10;
 const START_TIMEOUT_MS = 60_000;
@@ -75,7 +74,10 @@ export class ChaosSystem {
     process.once('exit', this.onExit);
   }
 
-  static async start(log: (line: string) => void, env: Record<string, string> = {}): Promise<ChaosSystem> {
+  static async start(
+    log: (line: string) => void,
+    env: Record<string, string> = {},
+  ): Promise<ChaosSystem> {
     let rabbit: PrivateRabbit | undefined;
     let redis: PrivateRedis | undefined;
     let sink: SmtpSink | undefined;
@@ -192,7 +194,9 @@ export class ChaosSystem {
       await this.redis.restart().catch(() => undefined);
     }
     await this.rabbit.setMemoryAlarm(false).catch(() => undefined);
-    await this.rabbit.ctl('eval', 'application:set_env(rabbit, consumer_timeout, 1800000).').catch(() => undefined);
+    await this.rabbit
+      .ctl('eval', 'application:set_env(rabbit, consumer_timeout, 1800000).')
+      .catch(() => undefined);
     await this.sink.up().catch(() => undefined);
     this.sink.holdReplies(0);
   }

@@ -15,7 +15,7 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { buildTopology, TopologyNames, WORKER_SERVICES } from '@tasks/contracts';
+import { buildTopology, SERVICE_NAMES, TopologyNames, WORKER_SERVICES } from '@tasks/contracts';
 import { Deployment, StatefulSet } from 'kubernetes-models/apps/v1';
 import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2';
 import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1';
@@ -24,14 +24,8 @@ import { ConfigMap, PersistentVolumeClaim, Secret, Service } from 'kubernetes-mo
 import { parse as parseYaml, parseAllDocuments } from 'yaml';
 
 const ROOT = resolve(__dirname, '..', '..');
-const SERVICES = [
-  'gateway',
-  'status-store',
-  'email-worker',
-  'processing-worker',
-  'report-worker',
-  'scheduler',
-] as const;
+/** Every service, from the service manifest (service-places.test.ts checks each is wired in). */
+const SERVICES = SERVICE_NAMES;
 const OVERLAYS = ['dev', 'prod', 'hpa'] as const;
 /** Overlays whose Secrets live outside git: they must render none. */
 const NO_SECRET_VALUES = ['base', 'prod', 'hpa'] as const;

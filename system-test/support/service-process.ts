@@ -90,7 +90,10 @@ export class ServiceProcess {
   }
 
   /** Waits for a log line whose `msg` equals `msg` (and matches `fields`, when given). */
-  waitForLog(msg: string, options: { timeoutMs?: number; fields?: Record<string, unknown> } = {}): Promise<LogLine> {
+  waitForLog(
+    msg: string,
+    options: { timeoutMs?: number; fields?: Record<string, unknown> } = {},
+  ): Promise<LogLine> {
     return waitFor(
       () =>
         this.lines.find(
@@ -103,7 +106,10 @@ export class ServiceProcess {
   }
 
   /** Sends a signal and waits for the exit. */
-  async stop(signal: NodeJS.Signals = 'SIGTERM', timeoutMs = 30_000): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+  async stop(
+    signal: NodeJS.Signals = 'SIGTERM',
+    timeoutMs = 30_000,
+  ): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
     if (!this.running) return this.exitInfo!;
     this.child.kill(signal);
     const timer = setTimeout(() => this.child.kill('SIGKILL'), timeoutMs);

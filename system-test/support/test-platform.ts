@@ -83,7 +83,9 @@ export class TestPlatform {
     const ready = specOf(name).readyLog;
     if (ready) {
       const line = await service.waitForLog(ready, { timeoutMs: 20_000 }).catch((err: unknown) => {
-        throw new Error(`${name} did not start: ${String(err)}\n${service.raw.slice(-20).join('\n')}`);
+        throw new Error(
+          `${name} did not start: ${String(err)}\n${service.raw.slice(-20).join('\n')}`,
+        );
       });
       if (name === 'gateway') {
         this.baseUrl = String(line.url);
@@ -99,7 +101,12 @@ export class TestPlatform {
     return this.processes.filter((p) => p.name === name && p.running);
   }
 
-  async request(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: unknown; headers: Headers }> {
+  async request(
+    method: string,
+    path: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ): Promise<{ status: number; body: unknown; headers: Headers }> {
     const response = await fetch(`${this.baseUrl}${path}`, {
       method,
       headers: body === undefined ? headers : { 'content-type': 'application/json', ...headers },
@@ -116,17 +123,24 @@ export class TestPlatform {
   }
 
   /** POST /tasks/<kind>; fails unless 202. */
-  async submit(kind: 'email' | 'process' | 'report', body: unknown, headers: Record<string, string> = {}): Promise<string> {
+  async submit(
+    kind: 'email' | 'process' | 'report',
+    body: unknown,
+    headers: Record<string, string> = {},
+  ): Promise<string> {
     const response = await this.request('POST', `/tasks/${kind}`, body, headers);
     if (response.status !== 202) {
-      throw new Error(`POST /tasks/${kind} answered ${response.status}: ${JSON.stringify(response.body)}`);
+      throw new Error(
+        `POST /tasks/${kind} answered ${response.status}: ${JSON.stringify(response.body)}`,
+      );
     }
     return (response.body as { task_id: string }).task_id;
   }
 
   async task(taskId: string): Promise<TaskBody> {
     const response = await this.request('GET', `/tasks/${taskId}`);
-    if (response.status !== 200) throw new Error(`GET /tasks/${taskId} answered ${response.status}`);
+    if (response.status !== 200)
+      throw new Error(`GET /tasks/${taskId} answered ${response.status}`);
     return response.body as TaskBody;
   }
 
