@@ -72,7 +72,9 @@ COPY --from=build /src/services/email-worker/dist services/email-worker/dist
 COPY --from=build /src/services/processing-worker/dist services/processing-worker/dist
 COPY --from=build /src/services/report-worker/dist services/report-worker/dist
 COPY --from=build /src/services/scheduler/dist services/scheduler/dist
-COPY deploy/docker-entrypoint.sh deploy/healthcheck.js deploy/node-flags deploy/
+COPY deploy/docker-entrypoint.sh deploy/healthcheck.js deploy/service-spec.js deploy/services-manifest.js deploy/
+# The service manifest, which those scripts read: each service's folder, V8 flags and probe port.
+COPY contracts/src/services.json contracts/src/
 # Mount point of the reports volume: a new named volume copies this folder's owner, so the
 # non-root services can write to it. MAIL_DIR lives under /tmp (a tmpfs/emptyDir when the root
 # file system is read-only).

@@ -3,15 +3,6 @@
 # runs; the process then names itself tasks-$SERVICE and handles SIGTERM (graceful drain).
 set -eu
 
-case "${SERVICE:-}" in
-  gateway | status-store | email-worker | processing-worker | report-worker | scheduler) ;;
-  *)
-    echo "docker-entrypoint: SERVICE must be one of gateway, status-store, email-worker," \
-      "processing-worker, report-worker, scheduler (got '${SERVICE:-}')" >&2
-    exit 64
-    ;;
-esac
-
 # NAME_FILE=/path sets NAME to the file's content (the convention of the official database images)
 # for the variables that carry credentials: compose secrets are files, and the services read only
 # their environment. An allow-list, because other settings legitimately end in _FILE
@@ -61,11 +52,14 @@ unset AMQP_NODES
 # The image's WORKDIR; also right when the script runs from a checkout (deploy/ is beside it).
 cd "$(dirname "$0")/.."
 
-# The service's V8 heap settings (deploy/node-flags), in front of NODE_OPTIONS: an option set
-# there wins, since V8 keeps the last value of a flag.
-flags="$(sed -n "s/^${SERVICE} //p" deploy/node-flags)"
+# The service's folder and V8 heap settings, from the service manifest (contracts/src/services.json);
+# an unknown SERVICE exits 64 there, naming the known ones.
+spec="$(node deploy/service-spec.js "${SERVICE:-}")" || exit 64
+folder="$(printf '%s\n' "$spec" | sed -n 1p)"
+flags="$(printf '%s\n' "$spec" | sed -n 2p)"
+# In front of NODE_OPTIONS: an option set there wins, since V8 keeps the last value of a flag.
 export NODE_OPTIONS="${flags}${NODE_OPTIONS:+ ${NODE_OPTIONS}}"
 
 # exec: node replaces this shell, so the signals reach the service (tini, `init: true`, or the
 # kubelet's SIGTERM), and the service's exit code is the container's.
-exec node --enable-source-maps "services/${SERVICE}/dist/main.js" "$@"
+exec node --enable-source-maps "${folder}/dist/main.js" "$@"

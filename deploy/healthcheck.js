@@ -9,7 +9,7 @@
  *   with API keys configured /health needs one). Both modes: probes must not restart or unlist a
  *   gateway because a worker or Redis is down, it answers 503 itself where needed.
  * other services: GET /livez or /readyz on their probe server, 127.0.0.1:$METRICS_PORT (default
- *   9461-9465 per service, as runtime/src/config/probe-config.ts): /livez = the event loop
+ *   the service manifest's probePort, contracts/src/services.json): /livez = the event loop
  *   answers; /readyz = every AMQP connection up and Redis ready.
  *
  * Exits 0 when healthy, 1 otherwise with one line on stderr saying why. Plain Node, no
@@ -18,6 +18,7 @@
 'use strict';
 
 const http = require('node:http');
+const { serviceSpec } = require('./services-manifest');
 
 const BUDGET_MS = 4000;
 const mode = process.argv[2] ?? 'ready';
@@ -27,15 +28,6 @@ function fail(reason) {
   process.stderr.write(`healthcheck ${service} ${mode}: ${reason}\n`);
   process.exit(1);
 }
-
-/** Default probe ports: keep in step with DEFAULT_PROBE_PORTS in runtime/src/config/probe-config.ts. */
-const PROBE_PORTS = {
-  'status-store': 9461,
-  'email-worker': 9462,
-  'processing-worker': 9463,
-  'report-worker': 9464,
-  scheduler: 9465,
-};
 
 /** GET http://127.0.0.1:<port><path>; exits 0 on a 200. */
 function probe(port, path) {
@@ -49,7 +41,8 @@ function probe(port, path) {
 }
 
 function checkService() {
-  const port = Number(process.env.METRICS_PORT) || PROBE_PORTS[service];
+  // The default probe port is the service manifest's, as runtime/src/config/probe-config.ts's.
+  const port = Number(process.env.METRICS_PORT) || serviceSpec(service)?.probePort;
   if (!port) fail(`unknown service and no METRICS_PORT`);
   probe(port, mode === 'live' ? '/livez' : '/readyz');
 }

@@ -22,11 +22,13 @@ const crypto = require('node:crypto');
 const fs = require('node:fs');
 const path = require('node:path');
 const { apiKeyEntry, newApiKey } = require('./make-api-key');
+const { namesOfKind, SERVICES: MANIFEST_SERVICES } = require('./services-manifest');
 
 /** The platform's vhost; its objects come from deploy/rabbitmq/definitions.json. */
 const VHOST = 'tasks';
-const WORKERS = ['email-worker', 'processing-worker', 'report-worker'];
-const SERVICES = ['gateway', 'status-store', ...WORKERS, 'scheduler'];
+/** Every service gets its own RabbitMQ and Redis user: the service manifest's list. */
+const WORKERS = namesOfKind('worker');
+const SERVICES = MANIFEST_SERVICES.map((s) => s.name);
 
 /**
  * Any delay level's exchange. Publishers enter at the highest level (DELAY_LEVELS - 1); allowing
@@ -260,6 +262,23 @@ function redisAclRule(service, passwordSha256, keyPrefix = 'tasks:') {
   ];
 }
 
+/**
+ * Every service of the manifest needs its rights here: a worker gets the workers' RabbitMQ
+ * rules from its kind, but every service's Redis commands and keys are its own.
+ * @throws Error naming the service and the table it is missing from
+ */
+function assertRightsForEveryService() {
+  const tables = { RABBIT_USERS, REDIS_USERS, REDIS_KEYS };
+  const missing = SERVICES.flatMap((service) =>
+    Object.entries(tables)
+      .filter(([, table]) => !Object.hasOwn(table, service))
+      .map(([name]) => `${service} has no entry in ${name}`),
+  );
+  if (missing.length > 0) {
+    throw new Error(`deploy/make-secrets.js: ${missing.join('; ')} (add its rights there)`);
+  }
+}
+
 function parseArgs(argv) {
   const options = { dir: undefined, dev: false, rotate: false, tls: false };
   options.amqpHost = 'rabbitmq:5672';
@@ -314,6 +333,7 @@ function passwordFromUrl(file) {
  * `keyPrefix` (Redis) default to the platform's; deploy/provision.js and its test set them.
  */
 function build(options) {
+  assertRightsForEveryService();
   const vhost = options.vhost ?? VHOST;
   const userPrefix = options.userPrefix ?? '';
   const keyPrefix = options.keyPrefix ?? 'tasks:';

@@ -156,8 +156,8 @@ describe('email worker', () => {
       await startWorker();
       const body = { email: 'twins@example.com', subject: 'Same', body: 'Same body' };
       const [a, b] = [await platform.submit('email', body), await platform.submit('email', body)];
-      const [ta] = await Promise.all([a, b].map((id) => platform.waitForTask(id!, 'SUCCESS')));
-      expect(deliveries([a!, b!])).toEqual([1, 1]);
+      const [ta] = await Promise.all([a, b].map((id) => platform.waitForTask(id, 'SUCCESS')));
+      expect(deliveries([a, b])).toEqual([1, 1]);
 
       // The same command again, as a redelivery or a retry after a lost ack would bring it.
       const command = {
@@ -180,14 +180,14 @@ describe('email worker', () => {
         },
       );
       await platform.ns.amqp.waitForConfirms();
-      const again = await waitFor(() => events.of(a!, 'SUCCESS').find((e) => e.attempt === 2), {
+      const again = await waitFor(() => events.of(a, 'SUCCESS').find((e) => e.attempt === 2), {
         timeoutMs: 10_000,
         message: 'the repeated command ends SUCCESS',
       });
       // The stored result: same message_id and sent_at, and nothing sent.
       expect(again.result).toEqual(ta?.result);
-      expect(deliveries([a!, b!])).toEqual([1, 1]);
-      expect((await platform.task(a!)).result).toEqual(ta?.result);
+      expect(deliveries([a, b])).toEqual([1, 1]);
+      expect((await platform.task(a)).result).toEqual(ta?.result);
     }, 30_000);
   });
 

@@ -279,13 +279,13 @@ describe('workflows', () => {
     async (fault, publishes) => {
       await platform.running('status-store')[0]!.stop('SIGTERM');
       const faulty = await platform.startService('status-store', {
-        WORKFLOW_FAULT: fault as string,
+        WORKFLOW_FAULT: fault,
       });
       const workflow = await submitWorkflow(platform, chordOf50());
       const bodyId = workflow.task_ids[50]!;
       expect((await faulty.exited).signal).toBe('SIGKILL');
       await platform.startService('status-store');
-      await checkChord(workflow, publishes as number);
+      await checkChord(workflow, publishes);
       if (fault === 'crash-before-mark') {
         const skipped = () =>
           platform

@@ -110,6 +110,19 @@ export {
   TERMINAL_STATES,
 } from './task-state';
 export {
+  isServiceName,
+  LABEL_COLOURS,
+  SERVICE_KINDS,
+  SERVICE_NAMES,
+  type ServiceKind,
+  ServiceManifestError,
+  type ServiceName,
+  SERVICES,
+  serviceSpec,
+  servicesOfKind,
+  type ServiceSpec,
+} from './services';
+export {
   routingKeysOf,
   TASK_TYPES,
   type TaskApiName,

@@ -8,6 +8,7 @@ import { DATA_PROCESS, DataProcessPayload } from './commands/data-process';
 import { EMAIL_SEND, EmailSendPayload } from './commands/email-send';
 import { MAINTENANCE_CLEANUP, MaintenanceCleanupPayload } from './commands/maintenance-cleanup';
 import { REPORT_GENERATE, ReportGeneratePayload } from './commands/report-generate';
+import { servicesOfKind } from './services';
 
 export interface TaskTypeSpec {
   /** The name in the HTTP API: `POST /tasks/<apiName>`. */
@@ -26,8 +27,10 @@ export interface TaskTypeSpec {
   readonly commandBatchMax?: number;
 }
 
-export const WORKER_SERVICES = ['email-worker', 'processing-worker', 'report-worker'] as const;
-export type WorkerServiceName = (typeof WORKER_SERVICES)[number];
+/** The worker services (kind `worker` in the service manifest), in start order. */
+export const WORKER_SERVICES: readonly string[] = servicesOfKind('worker').map((s) => s.name);
+/** One of {@link WORKER_SERVICES}. */
+export type WorkerServiceName = string;
 
 export const TASK_TYPES = {
   email: {

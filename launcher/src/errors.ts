@@ -7,7 +7,6 @@ export type LauncherErrorCode =
   | 'LAUNCHER_USAGE'
   | 'LAUNCHER_CONFIG'
   | 'LAUNCHER_NOT_BUILT'
-  | 'LAUNCHER_NODE_FLAGS'
   | 'LAUNCHER_PREFLIGHT'
   | 'LAUNCHER_ILLEGAL_STATE';
 
@@ -52,19 +51,6 @@ export class NotBuiltError extends LauncherError {
   }
 }
 
-/** `deploy/node-flags` is missing a service, names an unknown one, or has a line without flags. */
-export class NodeFlagsError extends LauncherError {
-  readonly code = 'LAUNCHER_NODE_FLAGS';
-
-  constructor(
-    /** Path of the table. */
-    readonly file: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
 /** RabbitMQ, Redis or the gateway port failed its check before anything was started. */
 export class PreflightError extends LauncherError {
   readonly code = 'LAUNCHER_PREFLIGHT';
@@ -95,7 +81,6 @@ const CODES: ReadonlySet<string> = new Set<LauncherErrorCode>([
   'LAUNCHER_USAGE',
   'LAUNCHER_CONFIG',
   'LAUNCHER_NOT_BUILT',
-  'LAUNCHER_NODE_FLAGS',
   'LAUNCHER_PREFLIGHT',
   'LAUNCHER_ILLEGAL_STATE',
 ]);

@@ -1,20 +1,11 @@
 /**
  * The column that starts every printed line: `gateway#1          | `, coloured per service.
  */
+import { serviceSpec } from '@tasks/contracts';
 import { paint, type AnsiStyle } from './ansi';
-import { isServiceName, type ServiceName } from './services';
 
 /** The label of the launcher's own lines. */
 export const LAUNCHER_LABEL = 'launcher';
-
-const SERVICE_STYLES: Readonly<Record<ServiceName, AnsiStyle>> = {
-  'status-store': 'cyan',
-  gateway: 'green',
-  'email-worker': 'yellow',
-  'processing-worker': 'magenta',
-  'report-worker': 'blue',
-  scheduler: 'brightCyan',
-};
 
 /** Builds padded, optionally coloured prefixes for a fixed set of labels. */
 export class LabelFormatter {
@@ -31,10 +22,10 @@ export class LabelFormatter {
     this.width = Math.max(LAUNCHER_LABEL.length, ...labels.map((label) => label.length));
   }
 
-  /** The prefix for `label`, e.g. `gateway#1           | ` (colour chosen by service name). */
+  /** The prefix for `label`, e.g. `gateway#1           | ` (the service's manifest colour). */
   prefix(label: string): string {
     const service = label.split('#')[0] ?? '';
-    const style: AnsiStyle = isServiceName(service) ? SERVICE_STYLES[service] : 'bold';
+    const style: AnsiStyle = serviceSpec(service)?.colour ?? 'bold';
     return `${paint(label.padEnd(this.width), style, this.color)} ${paint('|', 'dim', this.color)} `;
   }
 }

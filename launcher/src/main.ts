@@ -12,7 +12,7 @@ import { isLauncherError } from './errors';
 import { LAUNCHER_LABEL } from './label';
 import { createLauncherLog, type LauncherLog } from './launcher-log';
 import { ensureManagementUi } from './management-ui';
-import { nodeOptionsFor, readNodeFlags } from './node-flags';
+import { nodeOptionsFor } from './node-flags';
 import { OutputSink } from './output-sink';
 import { describePlan, planReplicas, replicaLabel, servicesOf, type ReplicaSpec } from './plan';
 import { assertPreflight, runPreflight } from './preflight';
@@ -41,7 +41,6 @@ async function main(argv: readonly string[]): Promise<number> {
   });
   const services = servicesOf(replicas);
   assertBuilt(config.rootDir, services);
-  const nodeFlags = readNodeFlags(config.rootDir);
 
   const withGateway = services.includes('gateway');
   const results = await runPreflight({
@@ -78,7 +77,7 @@ async function main(argv: readonly string[]): Promise<number> {
     cwd: config.rootDir,
     env: process.env,
     envFor: (spec) => ({
-      NODE_OPTIONS: nodeOptionsFor(nodeFlags, spec.service, process.env.NODE_OPTIONS),
+      NODE_OPTIONS: nodeOptionsFor(spec.service, process.env.NODE_OPTIONS),
     }),
     log,
     onSpawn: (child, label) => {

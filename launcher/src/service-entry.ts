@@ -3,12 +3,14 @@
  */
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
+import { serviceSpec } from '@tasks/contracts';
 import { NotBuiltError } from './errors';
 import type { ServiceName } from './services';
 
-/** `<rootDir>/services/<service>/dist/main.js`. */
+/** `<rootDir>/<the service's manifest folder>/dist/main.js`. */
 export function serviceEntryPath(rootDir: string, service: ServiceName): string {
-  return path.join(rootDir, 'services', service, 'dist', 'main.js');
+  const folder = serviceSpec(service)?.folder ?? path.join('services', service);
+  return path.join(rootDir, folder, 'dist', 'main.js');
 }
 
 /**

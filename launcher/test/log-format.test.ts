@@ -102,7 +102,6 @@ describe('formatLogLine', () => {
 
   it('colours only when asked to', () => {
     const line = JSON.stringify({ level: 50, time: at, msg: 'x', k: 1 });
-    // eslint-disable-next-line no-control-regex
     const ansi = /\u001b\[/;
     expect(formatLogLine(line, { ...plain, color: true })).toMatch(ansi);
     expect(formatLogLine(line, plain)).not.toMatch(ansi);

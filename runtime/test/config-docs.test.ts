@@ -7,6 +7,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { SERVICE_NAMES } from '@tasks/contracts';
 import type { z } from 'zod';
 import { EmailWorkerConfig } from '../../services/email-worker/src/config';
 import { GatewayConfig } from '../../services/gateway/src/config';
@@ -125,6 +126,11 @@ if (process.env.UPDATE_DOCS === '1') {
 
 describe('docs/configuration.md', () => {
   const tables = documentedTables(generatedPart(readFileSync(DOC, 'utf8')));
+
+  it('covers every service of the manifest (add a new one to SERVICES above)', () => {
+    const covered = new Set(SERVICES.map(([service]) => service));
+    expect(SERVICE_NAMES.filter((service) => !covered.has(service))).toEqual([]);
+  });
 
   it('has one table per service, in order', () => {
     expectInStep(

@@ -6,7 +6,7 @@
 import { BaseServiceConfig, MAX_TIMER_MS } from '../src/config/base-config';
 import { parseConfig } from '../src/config/parse-config';
 import { WorkerServiceConfig } from '../src/config/worker-config';
-import { ConfigError, errorCode } from '../src/errors';
+import { type ConfigError, errorCode } from '../src/errors';
 import { createLogger, startupLogLevel } from '../src/logging/logger';
 
 /** Runs `fn`, which must throw a ConfigError, and returns it. */

@@ -178,7 +178,7 @@ describe('QueueConsumer with coalesced acks', () => {
   });
 
   it('never acks past a delivery still in progress, nor a nacked one', async () => {
-    const [m1, m2, m3, m4] = deliveries as [Delivery, Delivery, Delivery, Delivery];
+    const [m1, m2, _m3, m4] = deliveries as [Delivery, Delivery, Delivery, Delivery];
     expect(m1.ack()).toBe(true);
     expect(m2.nack(true)).toBe(true); // back to the queue, delivered again
     expect(m4.ack()).toBe(true);

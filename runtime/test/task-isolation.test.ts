@@ -5,7 +5,7 @@
 import { join } from 'node:path';
 import {
   applyIsolation,
-  ConfigError,
+  type ConfigError,
   defineTask,
   errorCode,
   parseConfig,

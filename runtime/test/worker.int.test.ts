@@ -68,7 +68,8 @@ interface Call {
   abortCode?: string;
 }
 
-type Handler = (payload: EmailSendPayload, ctx: TaskContext, call: Call) => Promise<unknown>;
+/** A test's handler: may answer at once (a plain value or throw) or later (a promise). */
+type Handler = (payload: EmailSendPayload, ctx: TaskContext, call: Call) => unknown;
 
 /** A ConfirmPublisher that records confirmed state events and can hold them back. */
 class RecordingPublisher extends ConfirmPublisher {
@@ -307,7 +308,7 @@ describe('Worker', () => {
   describe('success', () => {
     it('acks a command only after its state events were confirmed', async () => {
       publisher.gate = new Promise<void>((resolve) => releases.add(resolve));
-      await startWorker(async () => ({ status: 'sent' }));
+      await startWorker(() => ({ status: 'sent' }));
 
       await submit('t1');
       const success = await waitForEvent('t1', 'SUCCESS');
@@ -337,7 +338,7 @@ describe('Worker', () => {
   describe('results', () => {
     it('fails a task whose result cannot be serialised, with the reason, and keeps working', async () => {
       await startWorker(
-        async (_payload, ctx) => {
+        (_payload, ctx) => {
           if (nameOf(ctx.taskId) === 'bigint') return { total: 10n };
           if (nameOf(ctx.taskId) === 'cycle') {
             const node: Record<string, unknown> = { name: 'loop' };
@@ -368,7 +369,7 @@ describe('Worker', () => {
 
   describe('retries', () => {
     it('retries a failing task with base * factor^(n-1) between attempts, then succeeds', async () => {
-      await startWorker(async (_payload, ctx) => {
+      await startWorker((_payload, ctx) => {
         if (ctx.attempt < 3) throw new Error(`transient failure ${ctx.attempt}`);
         return { status: 'sent' };
       });
@@ -403,7 +404,7 @@ describe('Worker', () => {
       // Equal waits take the same delay levels each time: a retry must not carry the broker's
       // dead-letter history, or RabbitMQ takes the second pass for a cycle and drops it.
       await startWorker(
-        async (_payload, ctx) => {
+        (_payload, ctx) => {
           if (ctx.attempt < 4) throw new Error('transient');
           return { status: 'sent' };
         },
@@ -418,7 +419,7 @@ describe('Worker', () => {
     });
 
     it('fails a task at once on a PermanentError, without retrying or parking it', async () => {
-      await startWorker(async () => {
+      await startWorker(() => {
         throw new PermanentError('mailbox does not exist');
       });
 
@@ -435,7 +436,7 @@ describe('Worker', () => {
 
     it('fails a task that used up its retries and parks a copy with the reason', async () => {
       await startWorker(
-        async () => {
+        () => {
           throw new Error('smtp down');
         },
         { taskRetry: { maxRetries: 1, baseMs: 50 } },
@@ -463,7 +464,7 @@ describe('Worker', () => {
     });
 
     it('defers a task without counting an attempt on a DeferError', async () => {
-      await startWorker(async () => {
+      await startWorker(() => {
         if (calls.length === 1) throw new DeferError('circuit open', 150);
         return { status: 'sent' };
       });
@@ -482,7 +483,7 @@ describe('Worker', () => {
 
   describe('poison messages', () => {
     it('parks unparseable and schema-invalid messages with the reason and keeps consuming', async () => {
-      await startWorker(async () => ({ status: 'sent' }));
+      await startWorker(() => ({ status: 'sent' }));
 
       await submitRaw('{"task_id": "p-json", oops', 'p-json');
       await submitRaw(JSON.stringify(command('p-payload', { subject: 'no address' })), 'p-payload');
@@ -519,7 +520,7 @@ describe('Worker', () => {
       // connection closes for good (the broker redelivers what it held) and no run of that
       // process ever ends, as after a real crash. A supervisor starts the next process.
       const processes: { worker: Worker; connection: AmqpConnection }[] = [];
-      const startProcess = async (): Promise<{ died: Promise<void> }> => {
+      const startProcess = (): { died: Promise<void> } => {
         let die!: () => void;
         const died = new Promise<void>((resolve) => {
           die = resolve;
@@ -592,7 +593,7 @@ describe('Worker', () => {
         for (const id of ids) await submit(id);
         let restarts = 0;
         for (;;) {
-          const { died } = await startProcess();
+          const { died } = startProcess();
           const outcome = await Promise.race([
             died.then(() => 'died' as const),
             waitFor(ended, { timeoutMs: 15_000, message: 'every task ended' }).then(
@@ -654,7 +655,7 @@ describe('Worker', () => {
 
     it('acks without running a redelivered command whose task already ended', async () => {
       await record('ended', 'SUCCESS', 1);
-      await startWorker(async () => ({ status: 'sent' }), { concurrency: 1, prefetch: 1 });
+      await startWorker(() => ({ status: 'sent' }), { concurrency: 1, prefetch: 1 });
 
       await redeliver('ended', 1);
       await submit('after');
@@ -672,7 +673,7 @@ describe('Worker', () => {
       // again would start a second retry chain.
       await record('moved-on', 'STARTED', 2);
       await record('retried', 'RETRY', 1);
-      await startWorker(async () => ({ status: 'sent' }), { concurrency: 1, prefetch: 1 });
+      await startWorker(() => ({ status: 'sent' }), { concurrency: 1, prefetch: 1 });
 
       await redeliver('moved-on', 1);
       await redeliver('retried', 1);
@@ -690,7 +691,7 @@ describe('Worker', () => {
 
     it('runs a redelivered command whose attempt the record has not finished', async () => {
       await record('unfinished', 'STARTED', 1);
-      await startWorker(async () => ({ status: 'sent' }));
+      await startWorker(() => ({ status: 'sent' }));
 
       await redeliver('unfinished', 1);
 
@@ -811,7 +812,7 @@ describe('Worker', () => {
 
   describe('revocation', () => {
     it('skips a task revoked before delivery without calling its handler', async () => {
-      await startWorker(async () => ({ status: 'sent' }), { concurrency: 1, prefetch: 1 });
+      await startWorker(() => ({ status: 'sent' }), { concurrency: 1, prefetch: 1 });
 
       await store.revoke(idOf('revoked'), 60);
       await submit('revoked');
@@ -853,7 +854,7 @@ describe('Worker', () => {
     });
 
     it('ignores a revoke broadcast for a task it is not running', async () => {
-      await startWorker(async () => ({ status: 'sent' }));
+      await startWorker(() => ({ status: 'sent' }));
       await ns.publish(
         ns.names.controlExchange,
         '',
@@ -912,7 +913,7 @@ describe('Worker', () => {
 
   describe('delay levels', () => {
     it('delivers a shorter delay first although it was published after a longer one', async () => {
-      await startWorker(async () => ({ status: 'sent' }));
+      await startWorker(() => ({ status: 'sent' }));
 
       const longPublished = performance.now();
       await submit('long', 3000);
@@ -990,7 +991,7 @@ describe('Worker', () => {
 
     it('handles each command of a batch alone and acks the message once all are settled', async () => {
       await startWorker(
-        async (_payload, ctx) => {
+        (_payload, ctx) => {
           if (nameOf(ctx.taskId) === 'flaky' && ctx.attempt === 1) throw new Error('transient');
           return { status: 'sent' };
         },
@@ -1049,7 +1050,7 @@ describe('Worker', () => {
       expect(held && held.properties.type).toBe('task.command.batch');
       await dying.close();
 
-      await startWorker(async () => ({ status: 'sent' }), { concurrency: 4, prefetch: 4 });
+      await startWorker(() => ({ status: 'sent' }), { concurrency: 4, prefetch: 4 });
       for (const id of ['r1', 'r2', 'r3']) await waitForEvent(id, 'SUCCESS');
       // Published again alone (three command messages), then each delivered and run once.
       expect(publisher.commandTypes).toEqual([

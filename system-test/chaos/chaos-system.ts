@@ -13,7 +13,12 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { PrivateRedis } from '@tasks/runtime/testing';
 import { stopAfterBrokerFaults } from '../support/fault-checks';
 import { PrivateRabbit } from '../support/private-rabbit';
-import { SERVICE_NAMES, type ServiceName, type ServiceProcess } from '../support/service-process';
+import {
+  SERVICE_NAMES,
+  type ServiceName,
+  type ServiceProcess,
+  specOf,
+} from '../support/service-process';
 import { SmtpSink } from '../support/smtp-sink';
 import { TestPlatform } from '../support/test-platform';
 import { EventJournal } from './event-journal';
@@ -45,15 +50,6 @@ const CHAOS_ENV: Record<string, string> = {
   LOG_LEVEL: 'info',
 };
 
-const READY_LOG: Record<ServiceName, string> = {
-  gateway: 'gateway listening',
-  'status-store': 'status-store started',
-  scheduler: 'scheduler started',
-  'email-worker': 'worker started',
-  'processing-worker': 'worker started',
-  'report-worker': 'worker started',
-};
-
 /** Restarts of one service after crashes, at most (a crash loop is a finding, not a run). */
 const MAX_CRASH_RESTARTS = 10;
 const START_TIMEOUT_MS = 60_000;
@@ -78,7 +74,10 @@ export class ChaosSystem {
     process.once('exit', this.onExit);
   }
 
-  static async start(log: (line: string) => void, env: Record<string, string> = {}): Promise<ChaosSystem> {
+  static async start(
+    log: (line: string) => void,
+    env: Record<string, string> = {},
+  ): Promise<ChaosSystem> {
     let rabbit: PrivateRabbit | undefined;
     let redis: PrivateRedis | undefined;
     let sink: SmtpSink | undefined;
@@ -159,7 +158,7 @@ export class ChaosSystem {
       const started = await this.platform.startService(service, {}, { waitReady: false });
       this.starting.add(started);
       this.watch(started);
-      const ready = started.waitForLog(READY_LOG[service], { timeoutMs: START_TIMEOUT_MS });
+      const ready = started.waitForLog(specOf(service).readyLog, { timeoutMs: START_TIMEOUT_MS });
       const exited = started.exited.then(() => {
         throw new Error(`${service} exited while starting: ${started.raw.slice(-5).join(' | ')}`);
       });
@@ -195,7 +194,9 @@ export class ChaosSystem {
       await this.redis.restart().catch(() => undefined);
     }
     await this.rabbit.setMemoryAlarm(false).catch(() => undefined);
-    await this.rabbit.ctl('eval', 'application:set_env(rabbit, consumer_timeout, 1800000).').catch(() => undefined);
+    await this.rabbit
+      .ctl('eval', 'application:set_env(rabbit, consumer_timeout, 1800000).')
+      .catch(() => undefined);
     await this.sink.up().catch(() => undefined);
     this.sink.holdReplies(0);
   }

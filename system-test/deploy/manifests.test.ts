@@ -15,7 +15,7 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { buildTopology, TopologyNames, WORKER_SERVICES } from '@tasks/contracts';
+import { buildTopology, SERVICE_NAMES, TopologyNames, WORKER_SERVICES } from '@tasks/contracts';
 import { forceExitMsOf } from '@tasks/runtime';
 import { Deployment, StatefulSet } from 'kubernetes-models/apps/v1';
 import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2';
@@ -25,14 +25,8 @@ import { ConfigMap, PersistentVolumeClaim, Secret, Service } from 'kubernetes-mo
 import { parse as parseYaml, parseAllDocuments } from 'yaml';
 
 const ROOT = resolve(__dirname, '..', '..');
-const SERVICES = [
-  'gateway',
-  'status-store',
-  'email-worker',
-  'processing-worker',
-  'report-worker',
-  'scheduler',
-] as const;
+/** Every service, from the service manifest (service-places.test.ts checks each is wired in). */
+const SERVICES = SERVICE_NAMES;
 const OVERLAYS = ['dev', 'prod', 'hpa', 'cluster'] as const;
 /** Overlays whose Secrets live outside git: they must render none. */
 const NO_SECRET_VALUES = ['base', 'prod', 'hpa', 'cluster'] as const;
@@ -203,9 +197,9 @@ function resolveEnv(container: Container, name: string, objects: K8sObject[]): s
   const direct = container.env?.find((e) => e.name === name);
   if (direct) return direct.value;
   for (const from of container.envFrom ?? []) {
-    const map = ofKind(objects, 'ConfigMap').find(
+    const map = ofKind<K8sObject & { data?: Record<string, string> }>(objects, 'ConfigMap').find(
       (m) => m.metadata.name === from.configMapRef?.name,
-    ) as (K8sObject & { data?: Record<string, string> }) | undefined;
+    );
     if (map?.data?.[name] !== undefined) return map.data[name];
   }
   return undefined;
@@ -303,9 +297,11 @@ describe('kubernetes manifests', () => {
     expect(ofKind(objects, 'ConfigMap').map((m) => m.metadata.name)).toEqual([
       expect.stringMatching(/^tasks-config-/),
     ]);
-    const pvc = ofKind(objects, 'PersistentVolumeClaim') as (K8sObject & {
-      spec: { accessModes: string[] };
-    })[];
+    const pvc = ofKind<
+      K8sObject & {
+        spec: { accessModes: string[] };
+      }
+    >(objects, 'PersistentVolumeClaim');
     expect(pvc.map((p) => [p.metadata.name, p.spec.accessModes])).toEqual([
       ['reports', ['ReadWriteMany']],
     ]);
@@ -386,9 +382,11 @@ describe('kubernetes manifests', () => {
       const objects = get(overlay);
       const deployments = new Set(ofKind(objects, 'Deployment').map((d) => d.metadata.name));
       const scaled = ofKind<ScaledObject>(objects, 'ScaledObject');
-      const hpas = ofKind(objects, 'HorizontalPodAutoscaler') as (K8sObject & {
-        spec: { scaleTargetRef: { kind: string; name: string } };
-      })[];
+      const hpas = ofKind<
+        K8sObject & {
+          spec: { scaleTargetRef: { kind: string; name: string } };
+        }
+      >(objects, 'HorizontalPodAutoscaler');
       const auths = new Set(ofKind(objects, 'TriggerAuthentication').map((a) => a.metadata.name));
       for (const so of scaled) {
         expect(so.apiVersion).toBe('keda.sh/v1alpha1');
@@ -428,14 +426,18 @@ describe('kubernetes manifests', () => {
     it('covers every workload with a PodDisruptionBudget and selects pods that exist', () => {
       const objects = get(overlay);
       const templates = workloads(objects).map((w) => w.spec.template.metadata.labels);
-      for (const pdb of ofKind(objects, 'PodDisruptionBudget') as (K8sObject & {
-        spec: { selector: { matchLabels: Record<string, string> } };
-      })[]) {
+      for (const pdb of ofKind<
+        K8sObject & {
+          spec: { selector: { matchLabels: Record<string, string> } };
+        }
+      >(objects, 'PodDisruptionBudget')) {
         expect(templates.some((l) => labelsMatch(pdb.spec.selector.matchLabels, l))).toBe(true);
       }
-      for (const svc of ofKind(objects, 'Service') as (K8sObject & {
-        spec: { selector: Record<string, string> };
-      })[]) {
+      for (const svc of ofKind<
+        K8sObject & {
+          spec: { selector: Record<string, string> };
+        }
+      >(objects, 'Service')) {
         expect(templates.some((l) => labelsMatch(svc.spec.selector, l))).toBe(true);
       }
       const uncovered = ofKind<Workload>(objects, 'Deployment')
@@ -473,9 +475,11 @@ describe('kubernetes manifests', () => {
         }
       }
     }
-    for (const map of ofKind(objects, 'ConfigMap') as (K8sObject & {
-      data?: Record<string, string>;
-    })[]) {
+    for (const map of ofKind<
+      K8sObject & {
+        data?: Record<string, string>;
+      }
+    >(objects, 'ConfigMap')) {
       for (const [key, value] of Object.entries(map.data ?? {})) {
         expect([key, /:\/\/[^/\s:@]+:[^@\s]+@/.test(value)]).toEqual([key, false]);
       }
@@ -493,9 +497,11 @@ describe('kubernetes manifests', () => {
         }
       }
     }
-    for (const a of ofKind(objects, 'TriggerAuthentication') as (K8sObject & {
-      spec: { secretTargetRef: { name: string }[] };
-    })[]) {
+    for (const a of ofKind<
+      K8sObject & {
+        spec: { secretTargetRef: { name: string }[] };
+      }
+    >(objects, 'TriggerAuthentication')) {
       for (const ref of a.spec.secretTargetRef) refs.add(ref.name);
     }
     expect([...refs].filter((r) => !expected.has(r))).toEqual([]);
@@ -596,9 +602,11 @@ describe('kubernetes manifests', () => {
         if (claim && !claims.has(claim)) dangling.push(`claim ${claim}`);
       }
     }
-    for (const a of ofKind(objects, 'TriggerAuthentication') as (K8sObject & {
-      spec: { secretTargetRef: { name: string }[] };
-    })[]) {
+    for (const a of ofKind<
+      K8sObject & {
+        spec: { secretTargetRef: { name: string }[] };
+      }
+    >(objects, 'TriggerAuthentication')) {
       for (const ref of a.spec.secretTargetRef) {
         if (!secrets.has(ref.name)) dangling.push(`secret ${ref.name}`);
       }

@@ -130,7 +130,7 @@ describe('hostile bodies get bounded answers', () => {
           })
         : payload,
       ...(chunked ? { duplex: 'half' } : {}),
-    } as RequestInit);
+    });
     const answer = await response.arrayBuffer();
     return { status: response.status, bytes: answer.byteLength, ms: performance.now() - started };
   }

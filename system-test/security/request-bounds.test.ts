@@ -1,6 +1,6 @@
 /**
- * One request must not take the gateway down: a real gateway process, under the heap flags of
- * deploy/node-flags, meets bodies built to multiply work (a 1 MiB workflow of a half-million
+ * One request must not take the gateway down: a real gateway process, under its deployed heap
+ * flags (the service manifest's nodeFlags), meets bodies built to multiply work (a 1 MiB workflow of a half-million
  * members, tens of thousands of bad keys, JSON nested deeper than the limit), workflows that try
  * to bypass the per-task limits, and more event streams than it allows (docs/SECURITY.md,
  * "Bounded work per request").

@@ -1,27 +1,21 @@
 /**
- * A service's V8 heap flags from deploy/node-flags, as its deployed start applies them, so a
+ * A service's V8 heap flags from the service manifest, as its deployed start applies them, so a
  * system test can run a service under the memory limits it has in production.
  */
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { REPO_ROOT, type ServiceName } from './service-process';
+import { type ServiceName, specOf } from './service-process';
 
-/** NODE_OPTIONS with the table's flags for `service` (the inherited NODE_OPTIONS after them). */
+/** NODE_OPTIONS with the manifest's flags for `service` (the inherited NODE_OPTIONS after them). */
 export function deployedNodeOptions(service: ServiceName): string {
-  const table = readFileSync(join(REPO_ROOT, 'deploy', 'node-flags'), 'utf8');
-  for (const raw of table.split('\n')) {
-    const [name, ...flags] = raw.replace(/#.*/, '').trim().split(/\s+/);
-    if (name === service && flags.length > 0) {
-      return [...flags, ...(process.env.NODE_OPTIONS ? [process.env.NODE_OPTIONS] : [])].join(' ');
-    }
-  }
-  throw new Error(`deploy/node-flags has no line for ${service}`);
+  const flags = specOf(service).nodeFlags;
+  return [...flags, ...(process.env.NODE_OPTIONS ? [process.env.NODE_OPTIONS] : [])].join(' ');
 }
 
-/** The heap cap `--max-old-space-size` of `service` in deploy/node-flags, in MiB. */
+/** The heap cap `--max-old-space-size` of `service` in the service manifest, in MiB. */
 export function deployedHeapLimitMb(service: ServiceName): number {
   const match = /--max-old-space-size=(\d+)/.exec(deployedNodeOptions(service));
-  if (!match) throw new Error(`deploy/node-flags sets no --max-old-space-size for ${service}`);
+  if (!match)
+    throw new Error(`contracts/src/services.json sets no --max-old-space-size for ${service}`);
   return Number(match[1]);
 }
 

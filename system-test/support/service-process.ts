@@ -1,21 +1,21 @@
 /**
- * One platform service as a real child process (`node services/<name>/dist/main.js`), with its
- * JSON log lines collected so tests can wait on them.
+ * One platform service as a real child process (`node <folder>/dist/main.js`, its folder from the
+ * service manifest), with its JSON log lines collected so tests can wait on them.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { SERVICE_NAMES, type ServiceName, serviceSpec, type ServiceSpec } from '@tasks/contracts';
 import { waitFor } from '@tasks/runtime/testing';
 
-export const SERVICE_NAMES = [
-  'status-store',
-  'gateway',
-  'email-worker',
-  'processing-worker',
-  'report-worker',
-  'scheduler',
-] as const;
-export type ServiceName = (typeof SERVICE_NAMES)[number];
+export { SERVICE_NAMES, type ServiceName };
+
+/** The manifest entry of `name`. */
+export function specOf(name: ServiceName): ServiceSpec {
+  const spec = serviceSpec(name);
+  if (!spec) throw new Error(`"${name}" is not a service of contracts/src/services.json`);
+  return spec;
+}
 
 /**
  * The repository root: the nearest folder above this file that holds the services. Found rather
@@ -47,7 +47,8 @@ export class ServiceProcess {
     readonly name: ServiceName,
     env: Record<string, string>,
   ) {
-    this.child = spawn(process.execPath, ['--enable-source-maps', join(REPO_ROOT, 'services', name, 'dist', 'main.js')], {
+    const entry = join(REPO_ROOT, specOf(name).folder, 'dist', 'main.js');
+    this.child = spawn(process.execPath, ['--enable-source-maps', entry], {
       cwd: REPO_ROOT,
       env,
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -89,7 +90,10 @@ export class ServiceProcess {
   }
 
   /** Waits for a log line whose `msg` equals `msg` (and matches `fields`, when given). */
-  waitForLog(msg: string, options: { timeoutMs?: number; fields?: Record<string, unknown> } = {}): Promise<LogLine> {
+  waitForLog(
+    msg: string,
+    options: { timeoutMs?: number; fields?: Record<string, unknown> } = {},
+  ): Promise<LogLine> {
     return waitFor(
       () =>
         this.lines.find(
@@ -102,7 +106,10 @@ export class ServiceProcess {
   }
 
   /** Sends a signal and waits for the exit. */
-  async stop(signal: NodeJS.Signals = 'SIGTERM', timeoutMs = 30_000): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+  async stop(
+    signal: NodeJS.Signals = 'SIGTERM',
+    timeoutMs = 30_000,
+  ): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
     if (!this.running) return this.exitInfo!;
     this.child.kill(signal);
     const timer = setTimeout(() => this.child.kill('SIGKILL'), timeoutMs);

@@ -7,7 +7,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TestNamespace, type TestNamespaceOptions, waitFor } from '@tasks/runtime/testing';
-import { SERVICE_NAMES, type ServiceName, ServiceProcess } from './service-process';
+import { SERVICE_NAMES, type ServiceName, ServiceProcess, specOf } from './service-process';
 
 export interface TestPlatformOptions extends TestNamespaceOptions {
   /** Services to start; all six by default. */
@@ -80,17 +80,12 @@ export class TestPlatform {
     this.processes.push(service);
     // A worker fed a crashing task may die before it logs that it started: don't wait for that.
     if (options.waitReady === false) return service;
-    const ready =
-      name === 'gateway'
-        ? 'gateway listening'
-        : name === 'status-store'
-          ? 'status-store started'
-          : name === 'scheduler'
-            ? 'scheduler started'
-            : 'worker started';
+    const ready = specOf(name).readyLog;
     if (ready) {
       const line = await service.waitForLog(ready, { timeoutMs: 20_000 }).catch((err: unknown) => {
-        throw new Error(`${name} did not start: ${String(err)}\n${service.raw.slice(-20).join('\n')}`);
+        throw new Error(
+          `${name} did not start: ${String(err)}\n${service.raw.slice(-20).join('\n')}`,
+        );
       });
       if (name === 'gateway') {
         this.baseUrl = String(line.url);
@@ -106,7 +101,12 @@ export class TestPlatform {
     return this.processes.filter((p) => p.name === name && p.running);
   }
 
-  async request(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: unknown; headers: Headers }> {
+  async request(
+    method: string,
+    path: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ): Promise<{ status: number; body: unknown; headers: Headers }> {
     const response = await fetch(`${this.baseUrl}${path}`, {
       method,
       headers: body === undefined ? headers : { 'content-type': 'application/json', ...headers },
@@ -123,17 +123,24 @@ export class TestPlatform {
   }
 
   /** POST /tasks/<kind>; fails unless 202. */
-  async submit(kind: 'email' | 'process' | 'report', body: unknown, headers: Record<string, string> = {}): Promise<string> {
+  async submit(
+    kind: 'email' | 'process' | 'report',
+    body: unknown,
+    headers: Record<string, string> = {},
+  ): Promise<string> {
     const response = await this.request('POST', `/tasks/${kind}`, body, headers);
     if (response.status !== 202) {
-      throw new Error(`POST /tasks/${kind} answered ${response.status}: ${JSON.stringify(response.body)}`);
+      throw new Error(
+        `POST /tasks/${kind} answered ${response.status}: ${JSON.stringify(response.body)}`,
+      );
     }
     return (response.body as { task_id: string }).task_id;
   }
 
   async task(taskId: string): Promise<TaskBody> {
     const response = await this.request('GET', `/tasks/${taskId}`);
-    if (response.status !== 200) throw new Error(`GET /tasks/${taskId} answered ${response.status}`);
+    if (response.status !== 200)
+      throw new Error(`GET /tasks/${taskId} answered ${response.status}`);
     return response.body as TaskBody;
   }
 

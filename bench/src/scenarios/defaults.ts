@@ -213,7 +213,7 @@ export const defaults: Scenario = {
     );
     result.notes.push(
       'Services: status-store, gateway, processing-worker, email-worker, report-worker and scheduler, ' +
-        'each `node --enable-source-maps services/<name>/dist/main.js` with its deploy/node-flags, in a fresh ' +
+        'each `node --enable-source-maps services/<name>/dist/main.js` with its manifest heap flags, in a fresh ' +
         'namespace with the default delay levels; set: PROCESS_STEP_MS=0, free ports, a temporary MAIL_DIR and ' +
         "REPORTS_DIR. Everything else is each service's default (docs/configuration.md; why these: " +
         'bench/README.md, "Defaults per task type").',

@@ -7,14 +7,13 @@
  *
  * The worker is bench/'s no-op worker (the runtime's real worker path, `startWorkerService`, on
  * the processing-worker's queue) unless `workerService` names the real processing-worker.
- * Every service runs with its deployed V8 heap flags (deploy/node-flags); the no-op worker with
- * the processing-worker's.
+ * Every service runs with its deployed V8 heap flags (the service manifest's nodeFlags); the
+ * no-op worker with the processing-worker's.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DATA_PROCESS } from '@tasks/contracts';
-import { readNodeFlags } from '@tasks/launcher/node-flags';
+import { DATA_PROCESS, SERVICE_NAMES, serviceSpec } from '@tasks/contracts';
 import {
   closeInOrder,
   CommandPublisher,
@@ -26,7 +25,7 @@ import {
   TaskEnqueuer,
 } from '@tasks/runtime';
 import { TestNamespace } from '@tasks/runtime/testing';
-import { baseEnv, benchEntry, ProcessGroup, REPO_ROOT, serviceEntry } from '../support/child';
+import { baseEnv, benchEntry, ProcessGroup, serviceEntry } from '../support/child';
 import type { Probe } from '../support/observer';
 import type { SystemOptions, TaskSystem } from './system';
 
@@ -51,21 +50,10 @@ export interface PlatformOptions extends SystemOptions {
 }
 
 /** The services `npm start` runs, besides status-store and gateway. */
-const NPM_START_OTHERS = ['processing-worker', 'email-worker', 'report-worker', 'scheduler'];
+const NPM_START_OTHERS = SERVICE_NAMES.filter((s) => s !== 'status-store' && s !== 'gateway');
 
-const READY: Record<string, string> = {
-  gateway: 'gateway listening',
-  'status-store': 'status-store started',
-  scheduler: 'scheduler started',
-};
-
-const NODE_FLAGS = readNodeFlags(REPO_ROOT);
-
-/** The flags a service is deployed with; bench/'s no-op worker stands in for the processing-worker. */
-function deployedFlags(name: string): readonly string[] {
-  const service = name === 'bench' ? 'processing-worker' : name;
-  return NODE_FLAGS.get(service) ?? [];
-}
+/** The manifest entry of a service; bench/'s no-op worker stands in for the processing-worker. */
+const specOf = (name: string) => serviceSpec(name === 'bench' ? 'processing-worker' : name);
 
 export class Platform implements TaskSystem {
   readonly key = 'ours' as const;
@@ -167,14 +155,13 @@ export class Platform implements TaskSystem {
 
   /** Starts a service; resolves with its ready line's `url` (the gateway's) or ''. */
   private async startService(name: string, label = name): Promise<string> {
-    const isWorker = name.endsWith('-worker') || name === 'bench';
     const entry = name === 'bench' ? benchEntry('noop-worker') : serviceEntry(name);
     const nodeArgs = [
-      ...deployedFlags(name),
+      ...(specOf(name)?.nodeFlags ?? []),
       ...(this.options.nodeArgs?.['*'] ?? []),
       ...(this.options.nodeArgs?.[label] ?? this.options.nodeArgs?.[name] ?? []),
     ];
-    const ready = isWorker ? 'worker started' : (READY[name] ?? 'started');
+    const ready = specOf(name)?.readyLog ?? 'started';
     // The gateway listens before its broker connection is up (reads work, publishes answer
     // 503): wait for its publishing connection too.
     const also =

@@ -2,17 +2,14 @@
  * Settings of the probe server (/metrics, /livez, /readyz) of every service but the gateway,
  * which serves those paths on its API port.
  */
+import { SERVICES } from '@tasks/contracts';
 import { z } from 'zod';
 import { envInt } from './base-config';
 
-/** Default probe port of each service, so replicas on separate hosts are scraped alike. */
-export const DEFAULT_PROBE_PORTS: Readonly<Record<string, number>> = {
-  'status-store': 9461,
-  'email-worker': 9462,
-  'processing-worker': 9463,
-  'report-worker': 9464,
-  scheduler: 9465,
-};
+/** Default probe port of each service (the service manifest's probePort). */
+export const DEFAULT_PROBE_PORTS: Readonly<Record<string, number>> = Object.fromEntries(
+  SERVICES.flatMap((s) => (s.probePort === null ? [] : [[s.name, s.probePort]])),
+);
 
 export const ProbeServerConfig = z.object({
   METRICS_HOST: z
@@ -25,7 +22,10 @@ export const ProbeServerConfig = z.object({
     .optional()
     .describe(
       'Port of /metrics, /livez and /readyz (0: any free port; a taken port falls back to one); ' +
-        'default 9461 status-store, 9462 email-worker, 9463 processing-worker, 9464 report-worker, 9465 scheduler',
+        `default ${Object.entries(DEFAULT_PROBE_PORTS)
+          .sort(([, a], [, b]) => a - b)
+          .map(([service, port]) => `${port} ${service}`)
+          .join(', ')}`,
     ),
 });
 export type ProbeServerConfig = z.infer<typeof ProbeServerConfig>;

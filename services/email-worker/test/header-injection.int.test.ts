@@ -124,7 +124,7 @@ describe('e-mail header injection', () => {
         ],
       },
     );
-    mailer.close();
+    await mailer.close();
     // Both branches ran: some inputs were refused, some sent.
     expect(refused).toBeGreaterThan(0);
     expect(sent).toBeGreaterThan(0);

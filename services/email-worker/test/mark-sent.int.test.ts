@@ -122,7 +122,7 @@ describe('send-email when recording "sent" fails', () => {
   }, 60_000);
 
   it('fails the task for good, rather than retrying into a second send, when Redis keeps refusing', async () => {
-    const handler = handlerWith({ markSentPatienceMs: 1500 } as Partial<SendEmailDeps>);
+    const handler = handlerWith({ markSentPatienceMs: 1500 });
     mailer.onAccepted = refuseWrites;
 
     const err = await handler(payload, ctx(1)).then(

@@ -2,7 +2,7 @@
  * Rendering an e-mail payload (render-email.ts): as written, or a named template with its
  * variables; variables are HTML-escaped in the html part and kept on one line in the subject.
  */
-import { EMAIL_TEMPLATES, EmailSendPayload, errorCodeOf } from './support';
+import { EMAIL_TEMPLATES, type EmailSendPayload, errorCodeOf } from './support';
 import { escapeHtml, fillTemplate, oneLine, renderEmail } from '../src/render-email';
 
 describe('renderEmail', () => {
@@ -142,7 +142,7 @@ describe('renderEmail in a workflow (payload.previous)', () => {
       body: 'Get {{previous.report_url}} ({{previous.n}} rows)',
       html: '<a href="{{previous.report_url}}">{{previous.items.0.name}}</a>',
       previous,
-    } as EmailSendPayload);
+    });
     expect(mail).toEqual({
       subject: 'Ready: /reports/r-1.pdf by Ada Lovelace',
       text: 'Get /reports/r-1.pdf (3 rows)',
@@ -157,7 +157,7 @@ describe('renderEmail in a workflow (payload.previous)', () => {
         subject: 'Ready: {{previous.report_url}}',
         body: 'b',
         previous: { status: 'completed' },
-      } as EmailSendPayload),
+      }),
     ).toThrow(/previous\.report_url/);
   });
 

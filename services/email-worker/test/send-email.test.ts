@@ -58,7 +58,7 @@ const ACCEPTED_AT = new Date('2026-05-01T09:30:00.000Z');
 
 class FakeMailer implements Mailer {
   readonly sent: OutgoingMail[] = [];
-  failWith: unknown;
+  failWith: Error | undefined;
   /** Set: the breaker is open and assertAvailable throws this. */
   unavailable: DeferError | undefined;
 

@@ -1,5 +1,5 @@
 /** The caps on open event streams: in all, per API key, per client address; 429 beyond. */
-import { HttpError } from '../src/http-error';
+import { type HttpError } from '../src/http-error';
 import { StreamSlots } from '../src/sse/stream-slots';
 
 const refusal = (take: () => unknown): HttpError => {
