@@ -59,10 +59,10 @@ export function parseFaults(list: string): FaultTarget[] {
       );
     }
     if (kind === 'kill') {
-      if (service !== undefined && !SERVICE_NAMES.includes(service as ServiceName)) {
+      if (service !== undefined && !SERVICE_NAMES.includes(service)) {
         throw new Error(`--faults: unknown service in "${entry}"; known: ${SERVICE_NAMES.join(', ')}`);
       }
-      const services = service === undefined ? SERVICE_NAMES : [service as ServiceName];
+      const services = service === undefined ? SERVICE_NAMES : [service];
       for (const s of services) {
         if (!out.some((t) => t.kind === 'kill' && t.service === s)) out.push({ kind: 'kill', service: s });
       }
