@@ -40,7 +40,8 @@ export interface PlannedFault extends FaultTarget {
 }
 
 /** Default selection: every kind (a `kill` of each of the six services). */
-export const DEFAULT_FAULTS = 'kill,cut,queue-delete,memory-alarm,redis-pause,redis-restart,status-store-restart';
+export const DEFAULT_FAULTS =
+  'kill,cut,queue-delete,memory-alarm,redis-pause,redis-restart,status-store-restart';
 
 /**
  * Parses `kill,cut,kill:gateway,...` (or `none`). `kill` stands for a kill of each service.
@@ -49,7 +50,10 @@ export const DEFAULT_FAULTS = 'kill,cut,queue-delete,memory-alarm,redis-pause,re
  */
 export function parseFaults(list: string): FaultTarget[] {
   const out: FaultTarget[] = [];
-  const entries = list.split(',').map((entry) => entry.trim()).filter((entry) => entry !== '');
+  const entries = list
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== '');
   if (entries.length === 1 && entries[0] === 'none') return [];
   for (const entry of entries) {
     const [kind, service] = entry.split(':');
@@ -59,12 +63,15 @@ export function parseFaults(list: string): FaultTarget[] {
       );
     }
     if (kind === 'kill') {
-      if (service !== undefined && !SERVICE_NAMES.includes(service as ServiceName)) {
-        throw new Error(`--faults: unknown service in "${entry}"; known: ${SERVICE_NAMES.join(', ')}`);
+      if (service !== undefined && !SERVICE_NAMES.includes(service)) {
+        throw new Error(
+          `--faults: unknown service in "${entry}"; known: ${SERVICE_NAMES.join(', ')}`,
+        );
       }
-      const services = service === undefined ? SERVICE_NAMES : [service as ServiceName];
+      const services = service === undefined ? SERVICE_NAMES : [service];
       for (const s of services) {
-        if (!out.some((t) => t.kind === 'kill' && t.service === s)) out.push({ kind: 'kill', service: s });
+        if (!out.some((t) => t.kind === 'kill' && t.service === s))
+          out.push({ kind: 'kill', service: s });
       }
     } else if (service !== undefined) {
       throw new Error(`--faults: "${entry}" takes no target (only kill:<service> does)`);
@@ -93,7 +100,11 @@ const WARM_UP_MS = 5000;
  * The schedule for a window of `windowMs`: the selected targets in a seeded order, repeated
  * (each pass shuffled anew) until the window is full, with seeded gaps and hold times.
  */
-export function planFaults(seed: number, targets: readonly FaultTarget[], windowMs: number): PlannedFault[] {
+export function planFaults(
+  seed: number,
+  targets: readonly FaultTarget[],
+  windowMs: number,
+): PlannedFault[] {
   const prng = new Prng(seed).fork('faults');
   const plan: PlannedFault[] = [];
   if (targets.length === 0) return plan;
@@ -103,8 +114,15 @@ export function planFaults(seed: number, targets: readonly FaultTarget[], window
       const atMs = cursor + prng.int(1000, 5000);
       if (atMs > windowMs - QUIET_END_MS) return plan;
       const holdMs = holdFor(target.kind, prng);
-      const queueOwner = target.kind === 'queue-delete' ? prng.pick(DELETABLE_QUEUE_OWNERS) : undefined;
-      plan.push({ ...target, index: plan.length + 1, atMs, holdMs, ...(queueOwner ? { queueOwner } : {}) });
+      const queueOwner =
+        target.kind === 'queue-delete' ? prng.pick(DELETABLE_QUEUE_OWNERS) : undefined;
+      plan.push({
+        ...target,
+        index: plan.length + 1,
+        atMs,
+        holdMs,
+        ...(queueOwner ? { queueOwner } : {}),
+      });
       cursor = atMs + holdMs + EXPECTED_RECOVERY_MS;
     }
   }
