@@ -23,6 +23,7 @@ WORKDIR /src
 COPY package.json package-lock.json ./
 COPY contracts/package.json contracts/
 COPY client/package.json client/
+COPY cli/package.json cli/
 COPY runtime/package.json runtime/
 COPY launcher/package.json launcher/
 COPY services/gateway/package.json services/gateway/
@@ -41,6 +42,7 @@ RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY tsconfig.base.json tsconfig.json ./
 COPY contracts/ contracts/
 COPY client/ client/
+COPY cli/ cli/
 COPY runtime/ runtime/
 COPY launcher/ launcher/
 COPY services/ services/
@@ -53,6 +55,7 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 COPY contracts/package.json contracts/
 COPY client/package.json client/
+COPY cli/package.json cli/
 COPY runtime/package.json runtime/
 COPY launcher/package.json launcher/
 COPY services/gateway/package.json services/gateway/

@@ -16,7 +16,7 @@ const moduleNameMapper = {
   '^@tasks/runtime/testing$': '<rootDir>/runtime/src/testing/index.ts',
   '^@tasks/runtime/handler$': '<rootDir>/runtime/src/handler.ts',
 };
-const packages = '<rootDir>/{contracts,client,runtime,launcher,services/*}';
+const packages = '<rootDir>/{contracts,client,cli,runtime,launcher,services/*}';
 const common = { rootDir: __dirname, transform, moduleNameMapper, testEnvironment: 'node' };
 
 module.exports = {

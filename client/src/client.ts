@@ -2,26 +2,26 @@
  * The typed client of the task platform's HTTP API, on `fetch` alone (Node 20 and browsers).
  * Bodies and answers are the `@tasks/contracts` types the gateway itself validates with.
  */
-import {
-  type CancelResponse,
-  type DeadLetterListResponse,
-  type EmailTaskRequest,
-  isTerminal,
-  type MessageResponse,
-  type ProcessTaskRequest,
-  type ReplayResponse,
-  type ReportTaskRequest,
-  type ScheduleListResponse,
-  type ScheduleView,
-  type TaskCreatedResponse,
-  type TaskStatusResponse,
-  type WorkflowCancelResponse,
-  type WorkflowCreatedResponse,
-  type WorkflowRequest,
-  type WorkflowStatusResponse,
+import type {
+  CancelResponse,
+  DeadLetterListResponse,
+  EmailTaskRequest,
+  MessageResponse,
+  ProcessTaskRequest,
+  ReplayResponse,
+  ReportTaskRequest,
+  ScheduleListResponse,
+  ScheduleView,
+  TaskCreatedResponse,
+  TaskStatusResponse,
+  WorkflowCancelResponse,
+  WorkflowCreatedResponse,
+  WorkflowRequest,
+  WorkflowStatusResponse,
 } from '@tasks/contracts';
 import type { z } from 'zod';
 import { TasksTimeoutError } from './errors';
+import { isTerminalState } from './terminal';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy, sleep } from './retry';
 import { type ProgressUpdate, progressOf } from './progress';
 import { Transport } from './transport';
@@ -172,7 +172,7 @@ export class TasksClient {
     let last: TaskStatusResponse | undefined;
     for await (const task of this.watch(taskId, options)) last = task;
     // The watch ends on a terminal state only; a stream that closed early is read once more.
-    return last && isTerminal(last.status) ? last : this.get(taskId, options);
+    return last && isTerminalState(last.status) ? last : this.get(taskId, options);
   }
 
   /** `DELETE /tasks/{id}`; `terminate` also stops it when already running. */
@@ -217,7 +217,7 @@ export class TasksClient {
       try {
         for (;;) {
           const workflow = await this.workflows.get(workflowId, { signal: deadline.signal });
-          if (isTerminal(workflow.status)) return workflow;
+          if (isTerminalState(workflow.status)) return workflow;
           await sleep(options.pollIntervalMs ?? 500, deadline.signal);
         }
       } catch (err) {

@@ -1,4 +1,15 @@
 /** The typed client of the task platform's HTTP API; see the package README. */
+export type {
+  CancelResponse,
+  DeadLetterListResponse,
+  ScheduleListResponse,
+  TaskCreatedResponse,
+  TaskState,
+  TaskStatusResponse,
+  ValidationIssue,
+  WorkflowCreatedResponse,
+  WorkflowStatusResponse,
+} from '@tasks/contracts';
 export {
   type CallOptions,
   DEFAULT_BASE_URL,

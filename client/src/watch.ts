@@ -4,7 +4,8 @@
  * a stream's life), and polling `GET /tasks/{id}` when no stream can be had (an older gateway,
  * the stream caps reached, a proxy that buffers).
  */
-import { isTerminal, type TaskStatusResponse } from '@tasks/contracts';
+import type { TaskStatusResponse } from '@tasks/contracts';
+import { isTerminalState } from './terminal';
 import { sleep } from './retry';
 import { readServerSentEvents } from './sse';
 import type { Transport } from './transport';
@@ -64,7 +65,7 @@ export async function* watchTask(
         lastEventId = event.id;
         const task = JSON.parse(event.data) as TaskStatusResponse;
         if (changed(task)) yield task;
-        if (isTerminal(task.status)) return;
+        if (isTerminalState(task.status)) return;
       }
       failures = 0; // ended cleanly but early: reconnect where it left off
     } catch (err) {
@@ -76,7 +77,7 @@ export async function* watchTask(
   for (;;) {
     const task = await options.get(options.signal);
     if (changed(task)) yield task;
-    if (isTerminal(task.status)) return;
+    if (isTerminalState(task.status)) return;
     await sleep(options.pollIntervalMs, options.signal);
   }
 }

@@ -1,3 +1,5 @@
+import { TASK_STATES, TERMINAL_STATES } from '@tasks/contracts';
+import { isTerminalState } from '../src/terminal';
 import { DEFAULT_RETRY_POLICY, parseRetryAfter, retryDelayMs } from '../src/retry';
 import { fieldOf } from '../src/errors';
 
@@ -32,5 +34,13 @@ describe('retry policy', () => {
     expect(fieldOf({ loc: ['body', 'data', 'records'], msg: 'x', type: 'x' })).toBe('data.records');
     expect(fieldOf({ loc: ['body'], msg: 'x', type: 'missing' })).toBe('body');
     expect(fieldOf({ loc: ['query', 'terminate'], msg: 'x', type: 'x' })).toBe('terminate');
+  });
+});
+
+describe('isTerminalState', () => {
+  it('is the contracts TERMINAL_STATES, without loading contracts at run time', () => {
+    for (const state of TASK_STATES) {
+      expect(isTerminalState(state)).toBe(TERMINAL_STATES.has(state));
+    }
   });
 });
