@@ -1,6 +1,7 @@
 /**
  * The `tasks` command as a child process against the real services: exit codes, --json lines,
- * invalid input naming the field, an unreachable gateway.
+ * invalid input naming the field, an unreachable gateway; and in a pseudo-terminal, its
+ * progress bar.
  */
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
@@ -15,10 +16,26 @@ interface Run {
   readonly stderr: string;
 }
 
-/** Runs `tasks <args>` to its end (at most 20 s). */
-function tasks(args: string[], env: Record<string, string>): Promise<Run> {
+/**
+ * Runs a command in a pseudo-terminal (Python's pty module, so no native build): its output,
+ * as the terminal got it, on this wrapper's stdout; the command's exit code as its own.
+ */
+const IN_PTY = [
+  '-c',
+  'import os, pty, sys; sys.exit(os.waitstatus_to_exitcode(pty.spawn(sys.argv[1:])))',
+];
+
+/** Runs `tasks <args>` to its end (at most 20 s), in a pseudo-terminal with `pty`. */
+function tasks(
+  args: string[],
+  env: Record<string, string>,
+  options: { pty?: boolean } = {},
+): Promise<Run> {
+  const [command, commandArgs] = options.pty
+    ? ['python3', [...IN_PTY, process.execPath, TASKS_BIN, ...args]]
+    : [process.execPath, [TASKS_BIN, ...args]];
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [TASKS_BIN, ...args], {
+    const child = spawn(command, commandArgs, {
       env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -151,6 +168,27 @@ describe('the tasks command', () => {
     const schedules = await tasks(['schedules', '--json'], env);
     expect(schedules.code).toBe(0);
     expect(() => jsonLines(schedules.stdout)).not.toThrow();
+  });
+
+  it('submit --wait in a terminal draws a progress bar that reaches 100 % on a processing task', async () => {
+    // A second's countdown: the bar is up before the first step.
+    const run = await tasks(
+      ['submit', 'process', '{"data":{"records":3}}', '--wait', '--countdown', '1'],
+      env,
+      { pty: true },
+    );
+    expect(run.code).toBe(0);
+    const screen = run.stdout.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '');
+    const taskId = /queued (\S+)/.exec(screen)?.[1];
+    expect(taskId).toBeDefined();
+    // cli-progress's bar: |███░░░| NN% | STATE message
+    const bars = [...screen.matchAll(/\|([\u2588\u2591]+)\| (\d+)% \| (\w+)/g)];
+    const percents = bars.map((bar) => Number(bar[2]));
+    expect(percents).toContain(33);
+    expect(bars.at(-1)?.[1]).toMatch(/^\u2588+$/);
+    expect(percents.at(-1)).toBe(100);
+    expect(bars.at(-1)?.[3]).toBe('SUCCESS');
+    expect(screen).toContain(`${taskId} SUCCESS`);
   });
 
   it('exits 3 when the gateway cannot be reached', async () => {
