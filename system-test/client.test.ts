@@ -12,6 +12,9 @@ import {
 import { gatewayConnected, taskRecordCount } from './support/probes';
 import { TestPlatform } from './support/test-platform';
 
+// Generous per-test time: the tasks themselves take a second or two, a busy machine more.
+jest.setTimeout(30_000);
+
 describe('@tasks/client against the platform', () => {
   let platform: TestPlatform;
   let client: TasksClient;
@@ -41,10 +44,18 @@ describe('@tasks/client against the platform', () => {
 
   it('follows progress step by step to 100 %, by stream and by polling alike', async () => {
     for (const events of [true, false]) {
+      const streamsOpened: string[] = [];
+      const counting = new TasksClient({
+        baseUrl: platform.baseUrl,
+        fetch: (input, init) => {
+          if (String(input).endsWith('/events')) streamsOpened.push(String(input));
+          return fetch(input, init);
+        },
+      });
       // A countdown: the watch starts before the first step.
       const { task_id } = await client.process({ data: { records: 4 } }, { countdown: 1 });
       const updates: ProgressUpdate[] = [];
-      for await (const update of client.progress(task_id, {
+      for await (const update of counting.progress(task_id, {
         events,
         pollIntervalMs: 20,
         timeoutMs: 15_000,
@@ -55,6 +66,7 @@ describe('@tasks/client against the platform', () => {
       expect(percents.length).toBeGreaterThanOrEqual(events ? 4 : 2);
       expect(percents).toEqual([...percents].sort((a, b) => a - b));
       expect(updates.at(-1)).toMatchObject({ state: 'SUCCESS', percent: 100 });
+      expect(streamsOpened).toHaveLength(events ? 1 : 0);
     }
   });
 
