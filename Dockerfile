@@ -22,6 +22,8 @@ WORKDIR /src
 # Manifests first: the `npm ci` layer is reused until a package.json or the lockfile changes.
 COPY package.json package-lock.json ./
 COPY contracts/package.json contracts/
+COPY client/package.json client/
+COPY cli/package.json cli/
 COPY runtime/package.json runtime/
 COPY launcher/package.json launcher/
 COPY services/gateway/package.json services/gateway/
@@ -39,6 +41,8 @@ COPY services/scheduler/package.json services/scheduler/
 RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY tsconfig.base.json tsconfig.json ./
 COPY contracts/ contracts/
+COPY client/ client/
+COPY cli/ cli/
 COPY runtime/ runtime/
 COPY launcher/ launcher/
 COPY services/ services/
@@ -50,6 +54,8 @@ ENV NODE_ENV=production
 WORKDIR /app
 COPY package.json package-lock.json ./
 COPY contracts/package.json contracts/
+COPY client/package.json client/
+COPY cli/package.json cli/
 COPY runtime/package.json runtime/
 COPY launcher/package.json launcher/
 COPY services/gateway/package.json services/gateway/

@@ -11,11 +11,12 @@ const transform = {
 };
 const moduleNameMapper = {
   '^@tasks/contracts$': '<rootDir>/contracts/src/index.ts',
+  '^@tasks/client$': '<rootDir>/client/src/index.ts',
   '^@tasks/runtime$': '<rootDir>/runtime/src/index.ts',
   '^@tasks/runtime/testing$': '<rootDir>/runtime/src/testing/index.ts',
   '^@tasks/runtime/handler$': '<rootDir>/runtime/src/handler.ts',
 };
-const packages = '<rootDir>/{contracts,runtime,launcher,services/*}';
+const packages = '<rootDir>/{contracts,client,cli,runtime,launcher,services/*}';
 const common = { rootDir: __dirname, transform, moduleNameMapper, testEnvironment: 'node' };
 
 module.exports = {

@@ -1,0 +1,322 @@
+/**
+ * The typed client of the task platform's HTTP API, on `fetch` alone (Node 20 and browsers).
+ * Bodies and answers are the `@tasks/contracts` types the gateway itself validates with.
+ */
+import type {
+  CancelResponse,
+  DeadLetterListResponse,
+  EmailTaskRequest,
+  MessageResponse,
+  ProcessTaskRequest,
+  ReplayResponse,
+  ReportTaskRequest,
+  ScheduleListResponse,
+  ScheduleView,
+  TaskCreatedResponse,
+  TaskStatusResponse,
+  WorkflowCancelResponse,
+  WorkflowCreatedResponse,
+  WorkflowRequest,
+  WorkflowStatusResponse,
+} from '@tasks/contracts';
+import type { z } from 'zod';
+import { TasksTimeoutError } from './errors';
+import { isTerminalState } from './terminal';
+import { DEFAULT_RETRY_POLICY, type RetryPolicy, sleep } from './retry';
+import { type ProgressUpdate, progressOf } from './progress';
+import { Transport } from './transport';
+import { watchTask } from './watch';
+
+export const DEFAULT_BASE_URL = 'http://127.0.0.1:8000';
+
+export interface TasksClientOptions {
+  /** The gateway's URL. @default http://127.0.0.1:8000 */
+  readonly baseUrl?: string;
+  /** Sent as `Authorization: Bearer <key>` when the gateway requires API keys. */
+  readonly apiKey?: string;
+  /** Retries of 503, 429 and connection failures. */
+  readonly retry?: Partial<RetryPolicy>;
+  /** @default globalThis.fetch */
+  readonly fetch?: typeof fetch;
+}
+
+/** The fields the API takes besides a task's own (`TaskOptionsShape`). */
+type OptionKeys = 'priority' | 'countdown' | 'eta';
+
+/** The body of each task type the API creates, without the options. */
+export interface TaskBodies {
+  email: Omit<z.input<typeof EmailTaskRequest>, OptionKeys>;
+  process: Omit<z.input<typeof ProcessTaskRequest>, OptionKeys>;
+  report: Omit<z.input<typeof ReportTaskRequest>, OptionKeys>;
+}
+export type TaskTypeName = keyof TaskBodies;
+
+export interface SubmitOptions {
+  /** 0-9, 9 runs first. */
+  readonly priority?: number;
+  /** Run no earlier than this many seconds from now. */
+  readonly countdown?: number;
+  /** Run no earlier than this time. */
+  readonly eta?: Date | string;
+  /**
+   * The Idempotency-Key: the same key and body answer the same task, so a retried submit never
+   * runs a task twice. @default a new random key per call (its retries share it); `false`: none.
+   */
+  readonly idempotencyKey?: string | false;
+  readonly signal?: AbortSignal;
+}
+
+export interface CallOptions {
+  readonly signal?: AbortSignal;
+}
+
+export interface WaitOptions extends CallOptions {
+  /** Gives up with a TasksTimeoutError after this long. */
+  readonly timeoutMs?: number;
+  /** Poll interval when the event stream is not available. @default 500 */
+  readonly pollIntervalMs?: number;
+  /** `false`: poll only, without the event stream. @default true */
+  readonly events?: boolean;
+}
+
+export class TasksClient {
+  private readonly transport: Transport;
+
+  constructor(options: TasksClientOptions = {}) {
+    this.transport = new Transport({
+      baseUrl: options.baseUrl ?? DEFAULT_BASE_URL,
+      apiKey: options.apiKey,
+      retry: { ...DEFAULT_RETRY_POLICY, ...options.retry },
+      fetch: options.fetch ?? ((input, init) => fetch(input, init)),
+    });
+  }
+
+  /** `POST /tasks/{type}`: queues a task; answers its id. */
+  submit<K extends TaskTypeName>(
+    type: K,
+    body: TaskBodies[K],
+    options?: SubmitOptions,
+  ): Promise<TaskCreatedResponse>;
+  /** A task type this client's contracts do not list yet, by its API name. */
+  submit(
+    type: string,
+    body: Record<string, unknown>,
+    options?: SubmitOptions,
+  ): Promise<TaskCreatedResponse>;
+  submit(
+    type: string,
+    body: Record<string, unknown>,
+    options: SubmitOptions = {},
+  ): Promise<TaskCreatedResponse> {
+    const key = options.idempotencyKey ?? crypto.randomUUID();
+    const eta = options.eta instanceof Date ? options.eta.toISOString() : options.eta;
+    return this.transport.json('POST', `/tasks/${encodeURIComponent(type)}`, {
+      body: {
+        ...body,
+        ...defined({ priority: options.priority, countdown: options.countdown, eta }),
+      },
+      headers: key === false ? {} : { 'idempotency-key': key },
+      signal: options.signal,
+      idempotent: key !== false,
+    });
+  }
+
+  email(body: TaskBodies['email'], options?: SubmitOptions): Promise<TaskCreatedResponse> {
+    return this.submit('email', body, options);
+  }
+
+  process(body: TaskBodies['process'], options?: SubmitOptions): Promise<TaskCreatedResponse> {
+    return this.submit('process', body, options);
+  }
+
+  report(body: TaskBodies['report'], options?: SubmitOptions): Promise<TaskCreatedResponse> {
+    return this.submit('report', body, options);
+  }
+
+  /** `GET /tasks/{id}`: the task's state now. */
+  get(taskId: string, options: CallOptions = {}): Promise<TaskStatusResponse> {
+    return this.transport.json('GET', `/tasks/${encodeURIComponent(taskId)}`, {
+      signal: options.signal,
+      idempotent: true,
+    });
+  }
+
+  /**
+   * Every state the task goes through from now on (the current one first), ending after the
+   * terminal one. Follows `GET /tasks/{id}/events`, reconnecting where it left off; polls
+   * `GET /tasks/{id}` when the stream cannot be had.
+   */
+  async *watch(taskId: string, options: WaitOptions = {}): AsyncGenerator<TaskStatusResponse> {
+    const deadline = withTimeout(options.signal, options.timeoutMs);
+    try {
+      yield* watchTask(this.transport, taskId, {
+        signal: deadline.signal,
+        pollIntervalMs: options.pollIntervalMs ?? 500,
+        events: options.events ?? true,
+        get: (signal) => this.get(taskId, { signal }),
+      });
+    } catch (err) {
+      throw deadline.timedOut() ? timeoutError('task', taskId, options.timeoutMs) : err;
+    } finally {
+      deadline.clear();
+    }
+  }
+
+  /** The task's progress as it changes: one update per state, 100 % on SUCCESS, then done. */
+  async *progress(taskId: string, options: WaitOptions = {}): AsyncGenerator<ProgressUpdate> {
+    for await (const task of this.watch(taskId, options)) yield progressOf(task);
+  }
+
+  /** The task's terminal record (SUCCESS, FAILURE or REVOKED): a FAILURE is no exception here. */
+  async wait(taskId: string, options: WaitOptions = {}): Promise<TaskStatusResponse> {
+    let last: TaskStatusResponse | undefined;
+    for await (const task of this.watch(taskId, options)) last = task;
+    // The watch ends on a terminal state only; a stream that closed early is read once more.
+    return last && isTerminalState(last.status) ? last : this.get(taskId, options);
+  }
+
+  /** `DELETE /tasks/{id}`; `terminate` also stops it when already running. */
+  cancel(
+    taskId: string,
+    options: CallOptions & { terminate?: boolean } = {},
+  ): Promise<CancelResponse> {
+    const query = options.terminate ? '?terminate=true' : '';
+    return this.transport.json('DELETE', `/tasks/${encodeURIComponent(taskId)}${query}`, {
+      signal: options.signal,
+      idempotent: true,
+    });
+  }
+
+  readonly workflows = {
+    /** `POST /workflows`: a chain, group or chord of tasks. */
+    submit: (
+      body: z.input<typeof WorkflowRequest>,
+      options: CallOptions = {},
+    ): Promise<WorkflowCreatedResponse> =>
+      this.transport.json('POST', '/workflows', {
+        body,
+        signal: options.signal,
+        idempotent: false,
+      }),
+    get: (workflowId: string, options: CallOptions = {}): Promise<WorkflowStatusResponse> =>
+      this.transport.json('GET', `/workflows/${encodeURIComponent(workflowId)}`, {
+        signal: options.signal,
+        idempotent: true,
+      }),
+    cancel: (workflowId: string, options: CallOptions = {}): Promise<WorkflowCancelResponse> =>
+      this.transport.json('DELETE', `/workflows/${encodeURIComponent(workflowId)}`, {
+        signal: options.signal,
+        idempotent: true,
+      }),
+    /** Polls until the workflow is SUCCESS, FAILURE or REVOKED; answers that record. */
+    wait: async (
+      workflowId: string,
+      options: Omit<WaitOptions, 'events'> = {},
+    ): Promise<WorkflowStatusResponse> => {
+      const deadline = withTimeout(options.signal, options.timeoutMs);
+      try {
+        for (;;) {
+          const workflow = await this.workflows.get(workflowId, { signal: deadline.signal });
+          if (isTerminalState(workflow.status)) return workflow;
+          await sleep(options.pollIntervalMs ?? 500, deadline.signal);
+        }
+      } catch (err) {
+        throw deadline.timedOut() ? timeoutError('workflow', workflowId, options.timeoutMs) : err;
+      } finally {
+        deadline.clear();
+      }
+    },
+  };
+
+  readonly deadLetters = {
+    /** `GET /dead-letters`: parked commands, newest first. */
+    list: (
+      options: CallOptions & { limit?: number; offset?: number } = {},
+    ): Promise<DeadLetterListResponse> => {
+      const query = new URLSearchParams(
+        defined({ limit: options.limit?.toString(), offset: options.offset?.toString() }),
+      ).toString();
+      return this.transport.json('GET', `/dead-letters${query ? `?${query}` : ''}`, {
+        signal: options.signal,
+        idempotent: true,
+      });
+    },
+    /** `POST /dead-letters/{id}/replay`: queues the parked command again, as a new attempt. */
+    replay: (taskId: string, options: CallOptions = {}): Promise<ReplayResponse> =>
+      this.transport.json('POST', `/dead-letters/${encodeURIComponent(taskId)}/replay`, {
+        signal: options.signal,
+        idempotent: false,
+      }),
+    /** `DELETE /dead-letters/{id}`: drops the parked command for good. */
+    drop: (taskId: string, options: CallOptions = {}): Promise<MessageResponse> =>
+      this.transport.json('DELETE', `/dead-letters/${encodeURIComponent(taskId)}`, {
+        signal: options.signal,
+        idempotent: true,
+      }),
+  };
+
+  readonly schedules = {
+    /** `GET /schedules`: each schedule with its next and last runs. */
+    list: (options: CallOptions = {}): Promise<ScheduleListResponse> =>
+      this.transport.json('GET', '/schedules', { signal: options.signal, idempotent: true }),
+    /** `POST /schedules/{name}/run`: fires the schedule's task now, out of turn. */
+    run: (
+      name: string,
+      options: CallOptions = {},
+    ): Promise<TaskCreatedResponse & { schedule: string }> =>
+      this.transport.json('POST', `/schedules/${encodeURIComponent(name)}/run`, {
+        signal: options.signal,
+        idempotent: false,
+      }),
+    /** `PATCH /schedules/{name}`: pauses or resumes it. */
+    setEnabled: (
+      name: string,
+      enabled: boolean,
+      options: CallOptions = {},
+    ): Promise<ScheduleView> =>
+      this.transport.json('PATCH', `/schedules/${encodeURIComponent(name)}`, {
+        body: { enabled },
+        signal: options.signal,
+        idempotent: true,
+      }),
+  };
+}
+
+/** `record` without its undefined fields. */
+function defined<T extends Record<string, unknown>>(
+  record: T,
+): Record<string, NonNullable<T[keyof T]>> {
+  return Object.fromEntries(Object.entries(record).filter(([, v]) => v !== undefined)) as Record<
+    string,
+    NonNullable<T[keyof T]>
+  >;
+}
+
+/** A signal that aborts with `outer` or after `timeoutMs`, and whether the timeout did it. */
+function withTimeout(
+  outer: AbortSignal | undefined,
+  timeoutMs: number | undefined,
+): { signal: AbortSignal | undefined; timedOut: () => boolean; clear: () => void } {
+  if (timeoutMs === undefined) return { signal: outer, timedOut: () => false, clear: () => {} };
+  const controller = new AbortController();
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    controller.abort(new Error(`timed out after ${timeoutMs} ms`));
+  }, timeoutMs);
+  const onAbort = (): void => controller.abort(outer?.reason);
+  if (outer?.aborted) onAbort();
+  else outer?.addEventListener('abort', onAbort, { once: true });
+  return {
+    signal: controller.signal,
+    timedOut: () => timedOut,
+    clear: () => {
+      clearTimeout(timer);
+      outer?.removeEventListener('abort', onAbort);
+    },
+  };
+}
+
+function timeoutError(what: string, id: string, timeoutMs: number | undefined): TasksTimeoutError {
+  return new TasksTimeoutError(`${what} ${id} not finished within ${timeoutMs} ms`);
+}

@@ -1,0 +1,199 @@
+/**
+ * The `tasks` command as a child process against the real services: exit codes, --json lines,
+ * invalid input naming the field, an unreachable gateway; and in a pseudo-terminal, its
+ * progress bar.
+ */
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { gatewayConnected } from './support/probes';
+import { TestPlatform } from './support/test-platform';
+
+const TASKS_BIN = join(__dirname, '..', 'cli', 'bin', 'tasks.js');
+
+interface Run {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/**
+ * Runs a command in a pseudo-terminal (Python's pty module, so no native build): its output,
+ * as the terminal got it, on this wrapper's stdout; the command's exit code as its own.
+ */
+const IN_PTY = [
+  '-c',
+  'import os, pty, sys; sys.exit(os.waitstatus_to_exitcode(pty.spawn(sys.argv[1:])))',
+];
+
+/** Runs `tasks <args>` to its end (at most 20 s), in a pseudo-terminal with `pty`. */
+function tasks(
+  args: string[],
+  env: Record<string, string>,
+  options: { pty?: boolean } = {},
+): Promise<Run> {
+  const [command, commandArgs] = options.pty
+    ? ['python3', [...IN_PTY, process.execPath, TASKS_BIN, ...args]]
+    : [process.execPath, [TASKS_BIN, ...args]];
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, commandArgs, {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`tasks ${args.join(' ')} ran over 20 s\n${stdout}\n${stderr}`));
+    }, 20_000);
+    child.once('error', reject);
+    child.once('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+const jsonLines = (text: string): any[] =>
+  text
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line) => JSON.parse(line));
+
+// Each command is a node process of its own: a second or so each on a busy machine.
+jest.setTimeout(30_000);
+
+describe('the tasks command', () => {
+  let platform: TestPlatform;
+  let env: Record<string, string>;
+
+  beforeAll(async () => {
+    platform = await TestPlatform.start({
+      services: ['status-store', 'gateway', 'processing-worker'],
+      env: { PROCESS_STEPS: '3', PROCESS_STEP_MS: '50' },
+    });
+    await gatewayConnected(platform);
+    env = { TASKS_URL: platform.baseUrl, TASKS_API_KEY: '' };
+  }, 60_000);
+
+  afterAll(async () => {
+    await platform?.stop();
+  }, 60_000);
+
+  it('submit --wait --json: one JSON object per line, the final SUCCESS record last, exit 0', async () => {
+    const run = await tasks(
+      ['submit', 'process', '{"data":{"records":3}}', '--wait', '--json', '--priority', '4'],
+      env,
+    );
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    const lines = jsonLines(run.stdout);
+    expect(lines[0]).toMatchObject({ status: 'queued' });
+    const taskId = lines[0].task_id;
+    expect(lines.length).toBeGreaterThanOrEqual(2);
+    expect(lines.slice(1).every((line) => line.task_id === taskId)).toBe(true);
+    expect(lines.at(-1)).toMatchObject({ task_id: taskId, status: 'SUCCESS', priority: 4 });
+  });
+
+  it('status, cancel and wait: a cancelled task waits out as REVOKED, exit 1', async () => {
+    const submitted = await tasks(
+      ['submit', 'process', '{"data":{"records":3}}', '--countdown', '60', '--json'],
+      env,
+    );
+    expect(submitted.code).toBe(0);
+    const [{ task_id: taskId }] = jsonLines(submitted.stdout);
+
+    const status = await tasks(['status', taskId, '--json'], env);
+    expect(status.code).toBe(0);
+    expect(jsonLines(status.stdout)).toEqual([expect.objectContaining({ status: 'PENDING' })]);
+
+    const cancelled = await tasks(['cancel', taskId], env);
+    expect(cancelled.code).toBe(0);
+    expect(cancelled.stdout).toContain('PENDING');
+
+    const waited = await tasks(['wait', taskId], env);
+    expect(waited.code).toBe(1);
+    expect(waited.stdout).toContain(`${taskId} REVOKED`);
+  });
+
+  it('watch without a terminal prints one plain line per change, SUCCESS last', async () => {
+    const submitted = await tasks(['submit', 'process', '{"data":{"records":3}}', '--json'], env);
+    const [{ task_id: taskId }] = jsonLines(submitted.stdout);
+    const watched = await tasks(['watch', taskId], env);
+    expect(watched.code).toBe(0);
+    const lines = watched.stdout.trim().split('\n');
+    expect(lines.at(-1)).toMatch(new RegExp(`^${taskId} SUCCESS 100%`));
+  });
+
+  it('the same --idempotency-key and body answer the same task', async () => {
+    const args = [
+      'submit',
+      'process',
+      '{"data":{"records":1}}',
+      '--idempotency-key',
+      `k-${Date.now()}`,
+      '--json',
+    ];
+    const first = jsonLines((await tasks(args, env)).stdout)[0];
+    const second = jsonLines((await tasks(args, env)).stdout)[0];
+    expect(second.task_id).toBe(first.task_id);
+  });
+
+  it('exits 2 on invalid input, naming the field: from the gateway, a bad option, bad JSON', async () => {
+    const refused = await tasks(['submit', 'process', '{"data":{"records":"many"}}'], env);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('data.records');
+
+    const priority = await tasks(
+      ['submit', 'process', '{"data":{"records":1}}', '--priority', '12'],
+      env,
+    );
+    expect(priority.code).toBe(2);
+    expect(priority.stderr).toContain('priority');
+
+    const notANumber = await tasks(['submit', 'process', '{}', '--countdown', 'soon'], env);
+    expect(notANumber.code).toBe(2);
+    expect(notANumber.stderr).toContain('countdown');
+
+    const notJson = await tasks(['submit', 'process', '{data'], env);
+    expect(notJson.code).toBe(2);
+    expect(notJson.stderr).toContain('body');
+  });
+
+  it('dead-letters and schedules list as JSON lines, exit 0', async () => {
+    const letters = await tasks(['dead-letters', '--json'], env);
+    expect(letters.code).toBe(0);
+    expect(() => jsonLines(letters.stdout)).not.toThrow();
+    const schedules = await tasks(['schedules', '--json'], env);
+    expect(schedules.code).toBe(0);
+    expect(() => jsonLines(schedules.stdout)).not.toThrow();
+  });
+
+  it('submit --wait in a terminal draws a progress bar that reaches 100 % on a processing task', async () => {
+    // A second's countdown: the bar is up before the first step.
+    const run = await tasks(
+      ['submit', 'process', '{"data":{"records":3}}', '--wait', '--countdown', '1'],
+      env,
+      { pty: true },
+    );
+    expect(run.code).toBe(0);
+    const screen = run.stdout.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '');
+    const taskId = /queued (\S+)/.exec(screen)?.[1];
+    expect(taskId).toBeDefined();
+    // cli-progress's bar: |███░░░| NN% | STATE message
+    const bars = [...screen.matchAll(/\|([\u2588\u2591]+)\| (\d+)% \| (\w+)/g)];
+    const percents = bars.map((bar) => Number(bar[2]));
+    expect(percents).toContain(33);
+    expect(bars.at(-1)?.[1]).toMatch(/^\u2588+$/);
+    expect(percents.at(-1)).toBe(100);
+    expect(bars.at(-1)?.[3]).toBe('SUCCESS');
+    expect(screen).toContain(`${taskId} SUCCESS`);
+  });
+
+  it('exits 3 when the gateway cannot be reached', async () => {
+    const run = await tasks(['status', 'any'], { TASKS_URL: 'http://127.0.0.1:9' });
+    expect(run.code).toBe(3);
+    expect(run.stderr).toContain('cannot reach');
+  });
+});

@@ -1,0 +1,111 @@
+/**
+ * `@tasks/client` against the real services: submit, get, wait (over the event stream and by
+ * polling), progress, cancel, a 422 naming its field, and a submit whose answer was lost,
+ * retried with its Idempotency-Key onto the same task.
+ */
+import {
+  type ProgressUpdate,
+  TasksClient,
+  TasksNotFoundError,
+  TasksValidationError,
+} from '@tasks/client';
+import { gatewayConnected, taskRecordCount } from './support/probes';
+import { TestPlatform } from './support/test-platform';
+
+// Generous per-test time: the tasks themselves take a second or two, a busy machine more.
+jest.setTimeout(30_000);
+
+describe('@tasks/client against the platform', () => {
+  let platform: TestPlatform;
+  let client: TasksClient;
+
+  beforeAll(async () => {
+    platform = await TestPlatform.start({
+      services: ['status-store', 'gateway', 'processing-worker'],
+      env: { PROCESS_STEPS: '4', PROCESS_STEP_MS: '100' },
+    });
+    await gatewayConnected(platform);
+    client = new TasksClient({ baseUrl: platform.baseUrl });
+  }, 60_000);
+
+  afterAll(async () => {
+    await platform?.stop();
+  }, 60_000);
+
+  it('submits a task, reads it, and waits for its SUCCESS', async () => {
+    const created = await client.process({ data: { records: 4 } }, { priority: 7 });
+    expect(created.status).toBe('queued');
+    const read = await client.get(created.task_id);
+    expect(read.task_id).toBe(created.task_id);
+    const done = await client.wait(created.task_id, { timeoutMs: 15_000 });
+    expect(done.status).toBe('SUCCESS');
+    expect(done.priority).toBe(7);
+  });
+
+  it('follows progress step by step to 100 %, by stream and by polling alike', async () => {
+    for (const events of [true, false]) {
+      const streamsOpened: string[] = [];
+      const counting = new TasksClient({
+        baseUrl: platform.baseUrl,
+        fetch: (input, init) => {
+          if (String(input).endsWith('/events')) streamsOpened.push(String(input));
+          return fetch(input, init);
+        },
+      });
+      // A countdown: the watch starts before the first step.
+      const { task_id } = await client.process({ data: { records: 4 } }, { countdown: 1 });
+      const updates: ProgressUpdate[] = [];
+      for await (const update of counting.progress(task_id, {
+        events,
+        pollIntervalMs: 20,
+        timeoutMs: 15_000,
+      })) {
+        updates.push(update);
+      }
+      const percents = updates.flatMap((u) => (u.percent === undefined ? [] : [u.percent]));
+      expect(percents.length).toBeGreaterThanOrEqual(events ? 4 : 2);
+      expect(percents).toEqual([...percents].sort((a, b) => a - b));
+      expect(updates.at(-1)).toMatchObject({ state: 'SUCCESS', percent: 100 });
+      expect(streamsOpened).toHaveLength(events ? 1 : 0);
+    }
+  });
+
+  it('cancels a task that waits for its countdown: wait answers REVOKED', async () => {
+    const { task_id } = await client.process({ data: { records: 4 } }, { countdown: 60 });
+    const cancelled = await client.cancel(task_id);
+    expect(cancelled.previous_status).toBe('PENDING');
+    expect((await client.wait(task_id, { timeoutMs: 10_000 })).status).toBe('REVOKED');
+  });
+
+  it('throws a TasksValidationError naming the bad field, and TasksNotFoundError for no task', async () => {
+    const invalid = await client
+      .process({ data: { records: 'many' } } as never)
+      .catch((err: unknown) => err);
+    expect(invalid).toBeInstanceOf(TasksValidationError);
+    expect((invalid as TasksValidationError).field).toBe('data.records');
+    await expect(client.get('no-such-task')).rejects.toBeInstanceOf(TasksNotFoundError);
+  });
+
+  it('retries a submit whose answer was lost with the same Idempotency-Key: one task', async () => {
+    let lost = 0;
+    const losing = new TasksClient({
+      baseUrl: platform.baseUrl,
+      retry: { baseDelayMs: 10 },
+      // The gateway takes the first request; its answer is lost on the way back.
+      fetch: async (input, init) => {
+        const response = await fetch(input, init);
+        if (lost === 0 && init?.method === 'POST') {
+          lost += 1;
+          await response.arrayBuffer();
+          throw new TypeError('fetch failed');
+        }
+        return response;
+      },
+    });
+    const before = await taskRecordCount(platform);
+    const created = await losing.process({ data: { records: 1 } });
+    expect(lost).toBe(1);
+    expect(await taskRecordCount(platform)).toBe(before + 1);
+    expect((await client.wait(created.task_id, { timeoutMs: 15_000 })).status).toBe('SUCCESS');
+  });
+});
