@@ -8,7 +8,8 @@
  * up to COMMAND_BATCH_MAX commands of one turn in one message, and its worker holds `prefetch`
  * deliveries (`concurrency` running, the others waiting for their events' confirm before the
  * ack). One more row shows what batching buys: the platform again with one command per message.
- * Two more show what durability costs BullMQ: on a Redis of its own with the append-only file
+ * One more runs the platform's worker and status-store with a 16 MB young generation instead of
+ * the deployed 4 MB (less GC, more memory). Two more show what durability costs BullMQ: on a Redis of its own with the append-only file
  * fsynced every second, and before every reply.
  */
 import type { ResultBuilder } from '../report';
@@ -28,6 +29,7 @@ import {
 } from './common';
 import { runAlone } from './run-alone';
 
+const SEMI_SPACE_16 = 'platform, worker and status-store with --max-semi-space-size=16';
 const bullWithAof = (fsync: string): string => `BullMQ, Redis appendfsync ${fsync}`;
 
 interface Entry {
@@ -50,6 +52,16 @@ export const queueThroughput: Scenario = {
         await Platform.start({ concurrency, prefetch, env: { COMMAND_BATCH_MAX: '1' } }),
       );
       labels.push(single);
+      // The young generation the worker and status-store are deployed with (4 MB) against 16.
+      const bigYoung = ['--max-semi-space-size=16'];
+      systems.push(
+        await Platform.start({
+          concurrency,
+          ...shortTaskTuning(ctx.sizes),
+          nodeArgs: { bench: bigYoung, 'status-store': bigYoung },
+        }),
+      );
+      labels.push(SEMI_SPACE_16);
       for (const durability of ['everysec', 'always'] as const) {
         systems.push(await BullSystem.start({ concurrency, durability }));
         labels.push(bullWithAof(durability));
@@ -85,6 +97,7 @@ export const queueThroughput: Scenario = {
     const vsRaw = result.ratio('platform / raw floor', rate(ours), rate(raw));
     result.ratio('BullMQ / raw floor', rate(bull), rate(raw));
     result.ratio(`platform / ${single}`, rate(ours), rate(single));
+    result.ratio(`${SEMI_SPACE_16} / platform`, rate(SEMI_SPACE_16), rate(ours));
     for (const durability of ['everysec', 'always'] as const) {
       const label = bullWithAof(durability);
       result.ratio(`platform / ${label}`, rate(ours), rate(label));
