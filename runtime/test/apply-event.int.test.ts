@@ -145,6 +145,69 @@ describe('apply-event script', () => {
     });
   });
 
+  describe('one rule run for consecutive events of a task', () => {
+    it('gives the records, scheduled set, lifetimes and counters of applying the events one by one', async () => {
+      const base = Date.parse(`${new Date().toISOString().slice(0, 10)}T12:00:00.000Z`);
+      let run = 0;
+      await fc.assert(
+        fc.asyncProperty(
+          fc
+            .uniqueArray(historyArb, { minLength: 1, maxLength: 3, selector: (h) => h.id })
+            .chain((specs) => {
+              const histories = specs.map((spec) => buildHistory(spec, base));
+              const all = histories.flat();
+              return fc.record({
+                // Runs of one task's events (STARTED+SUCCESS of a worker's message), tasks
+                // interleaved, duplicates and reorderings included.
+                stream: fc
+                  .tuple(
+                    fc.oneof(
+                      fc.constant(all),
+                      fc.shuffledSubarray(all, { minLength: all.length, maxLength: all.length }),
+                    ),
+                    fc.array(fc.constantFrom(...all), { maxLength: 6 }),
+                    fc.array(fc.nat(), { maxLength: 6 }),
+                  )
+                  .map(([shuffled, duplicates, positions]) =>
+                    insertAt(groupRuns(shuffled), duplicates, positions),
+                  ),
+              });
+            }),
+          async ({ stream }) => {
+            run += 1;
+            const stores = ['one', 'all'].map(
+              (how) =>
+                new TaskStore(ns.redis, {
+                  prefix: `${ns.redisPrefix}r${run}${how}:`,
+                  resultTtlS: RESULT_TTL_S,
+                }),
+            ) as [TaskStore, TaskStore];
+            const [oneByOne, together] = stores;
+            const appliedOne: boolean[] = [];
+            for (const e of stream) appliedOne.push(await oneByOne.apply(e));
+            expect(await together.applyAll(stream)).toEqual(appliedOne);
+
+            const day = new Date(base).toISOString().slice(0, 10);
+            const seen = await Promise.all(
+              stores.map(async (store) => ({
+                records: await Promise.all(
+                  [...new Set(stream.map((e) => e.task_id))].map(async (id) => ({
+                    hash: await ns.redis.hgetall(store.keys.task(id)),
+                    ttlS: Math.round((await ns.redis.ttl(store.keys.task(id))) / 10),
+                  })),
+                ),
+                scheduled: await store.scheduled(),
+                stats: (await store.dailyStats([day])).get(day),
+              })),
+            );
+            expect(seen[1]).toEqual(seen[0]);
+          },
+        ),
+        { numRuns: 25 },
+      );
+    }, 30_000);
+  });
+
   describe('ordering', () => {
     it('keeps a terminal state against later attempts and later events', async () => {
       const id = taskId();
@@ -452,6 +515,19 @@ function buildHistory(spec: HistorySpec, base: number): StateEvent[] {
     events.push(make('REVOKED', spec.gatewayRevokeAt, GATEWAY_REVOKE_SEQ, { worker: 'gateway' }));
   }
   return events;
+}
+
+/** The events with each task's events of a shuffled stretch kept together, in stream order. */
+function groupRuns(events: readonly StateEvent[]): StateEvent[] {
+  const out: StateEvent[] = [];
+  for (let i = 0; i < events.length;) {
+    const size = 1 + (i % 3);
+    const stretch = events.slice(i, i + size);
+    const ids = [...new Set(stretch.map((e) => e.task_id))];
+    out.push(...ids.flatMap((id) => stretch.filter((e) => e.task_id === id)));
+    i += size;
+  }
+  return out;
 }
 
 /** Inserts each duplicate at a position derived from `positions`. */

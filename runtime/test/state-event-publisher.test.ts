@@ -5,10 +5,11 @@
  */
 import type { StateEvent, TaskState } from '@tasks/contracts';
 import type { ConfirmPublisher } from '../src/amqp/confirm-publisher';
-import { StateEventPublisher } from '../src/worker/state-event-publisher';
+import { encodeEvent, StateEventPublisher } from '../src/worker/state-event-publisher';
 
 interface Sent {
   readonly events: StateEvent[];
+  readonly raw: string;
   confirm(): void;
   fail(err: Error): void;
 }
@@ -18,8 +19,14 @@ function fakePublisher(): { publisher: ConfirmPublisher; sent: Sent[] } {
   const publisher = {
     publish: (_exchange: string, _key: string, content: Buffer) =>
       new Promise<void>((resolve, reject) => {
-        const body = JSON.parse(content.toString('utf8')) as StateEvent | StateEvent[];
-        sent.push({ events: Array.isArray(body) ? body : [body], confirm: resolve, fail: reject });
+        const raw = content.toString('utf8');
+        const body = JSON.parse(raw) as StateEvent | StateEvent[];
+        sent.push({
+          events: Array.isArray(body) ? body : [body],
+          raw,
+          confirm: resolve,
+          fail: reject,
+        });
       }),
   } as unknown as ConfirmPublisher;
   return { publisher, sent };
@@ -57,6 +64,39 @@ describe('StateEventPublisher', () => {
     sent[0]!.confirm();
     await Promise.all(emits);
     expect(settled.sort()).toEqual(['a1', 'a2', 'a3']);
+  });
+
+  it('refuses an event that cannot be written as JSON at emit; the events of its turn still go', async () => {
+    const { publisher, sent } = fakePublisher();
+    const events = new StateEventPublisher(publisher, 'events');
+    const started = events.emit(eventOf('a', 'STARTED', 1));
+    const unwritable = events.emit({ ...eventOf('a', 'SUCCESS', 2), result: { total: 10n } });
+    await expect(unwritable).rejects.toThrow(/BigInt/);
+    void events.emit(eventOf('b', 'SUCCESS', 2));
+    await turn();
+    expect(sent.map(shape)).toEqual([['a:STARTED:1', 'b:SUCCESS:2']]);
+    sent[0]!.confirm();
+    await started;
+  });
+
+  it('writes each event once: a message is the JSON text of its events, in order', async () => {
+    const { publisher, sent } = fakePublisher();
+    const events = new StateEventPublisher(publisher, 'events');
+    const one = encodeEvent(eventOf('a', 'SUCCESS', 2));
+    const confirmed = events.emitEncoded(one);
+    await turn();
+    expect(sent[0]!.raw).toBe(one.json);
+    void events.emitEncoded(encodeEvent(eventOf('b', 'STARTED', 1)));
+    void events.emitEncoded(encodeEvent(eventOf('c', 'STARTED', 1)));
+    await turn();
+    expect(JSON.parse(sent[1]!.raw)).toEqual(
+      [eventOf('b', 'STARTED', 1), eventOf('c', 'STARTED', 1)].map((e) => ({
+        ...e,
+        at: expect.any(String),
+      })),
+    );
+    sent[0]!.confirm();
+    await confirmed;
   });
 
   it('holds a PROGRESS while its task has one unconfirmed, then sends the newest', async () => {

@@ -92,7 +92,8 @@ export async function until(
 export function meterFor(ctx: Ctx, system: { processes(): Record<string, number> }): CpuMeter {
   const pids: Record<string, number> = { ...system.processes() };
   if (ctx.infra.broker) pids.broker = ctx.infra.broker;
-  if (ctx.infra.redis) pids.redis = ctx.infra.redis;
+  // A system on a Redis of its own (BullMQ with AOF) names it `redis` itself.
+  if (ctx.infra.redis && pids.redis === undefined) pids.redis = ctx.infra.redis;
   return new CpuMeter(pids);
 }
 

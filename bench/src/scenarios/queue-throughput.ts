@@ -8,8 +8,12 @@
  * up to COMMAND_BATCH_MAX commands of one turn in one message, and its worker holds `prefetch`
  * deliveries (`concurrency` running, the others waiting for their events' confirm before the
  * ack). One more row shows what batching buys: the platform again with one command per message.
+ * One more runs the platform's worker and status-store with a 16 MB young generation instead of
+ * the deployed 4 MB (less GC, more memory). Two more show what durability costs BullMQ: on a Redis of its own with the append-only file
+ * fsynced every second, and before every reply.
  */
 import type { ResultBuilder } from '../report';
+import { BullSystem } from '../systems/bullmq';
 import { Platform } from '../systems/platform';
 import type { TaskSystem } from '../systems/system';
 import {
@@ -25,6 +29,9 @@ import {
 } from './common';
 import { runAlone } from './run-alone';
 
+const SEMI_SPACE_16 = 'platform, worker and status-store with --max-semi-space-size=16';
+const bullWithAof = (fsync: string): string => `BullMQ, Redis appendfsync ${fsync}`;
+
 interface Entry {
   readonly label: string;
   readonly system: TaskSystem;
@@ -39,18 +46,31 @@ export const queueThroughput: Scenario = {
     const { prefetch, commandBatchMax } = ctx.sizes;
     const systems = await startAll({ concurrency }, shortTaskTuning(ctx.sizes));
     const single = 'platform, one command per message (COMMAND_BATCH_MAX 1)';
+    const labels = systems.map((system) => LABEL[system.key]);
     try {
       systems.push(
         await Platform.start({ concurrency, prefetch, env: { COMMAND_BATCH_MAX: '1' } }),
       );
+      labels.push(single);
+      // The young generation the worker and status-store are deployed with (4 MB) against 16.
+      const bigYoung = ['--max-semi-space-size=16'];
+      systems.push(
+        await Platform.start({
+          concurrency,
+          ...shortTaskTuning(ctx.sizes),
+          nodeArgs: { bench: bigYoung, 'status-store': bigYoung },
+        }),
+      );
+      labels.push(SEMI_SPACE_16);
+      for (const durability of ['everysec', 'always'] as const) {
+        systems.push(await BullSystem.start({ concurrency, durability }));
+        labels.push(bullWithAof(durability));
+      }
     } catch (err) {
       await closeAll(systems);
       throw err;
     }
-    const entries: Entry[] = systems.map((system, i) => ({
-      label: i < 3 ? LABEL[system.key] : single,
-      system,
-    }));
+    const entries: Entry[] = systems.map((system, i) => ({ label: labels[i]!, system }));
     const runs = new Map<string, ThroughputRun[]>(entries.map((e) => [e.label, []]));
     try {
       for (const e of entries) await throughputRun(ctx, e.system, warmup, window);
@@ -77,6 +97,11 @@ export const queueThroughput: Scenario = {
     const vsRaw = result.ratio('platform / raw floor', rate(ours), rate(raw));
     result.ratio('BullMQ / raw floor', rate(bull), rate(raw));
     result.ratio(`platform / ${single}`, rate(ours), rate(single));
+    result.ratio(`${SEMI_SPACE_16} / platform`, rate(SEMI_SPACE_16), rate(ours));
+    for (const durability of ['everysec', 'always'] as const) {
+      const label = bullWithAof(durability);
+      result.ratio(`platform / ${label}`, rate(ours), rate(label));
+    }
     result.target('queue throughput: platform / BullMQ', vsBull.median, '>=', 1.0, '×');
     result.target(
       'queue throughput: platform / raw per-message floor',
@@ -93,6 +118,10 @@ export const queueThroughput: Scenario = {
     result.otherCores = [...runs.values()].flat().map((r) => r.otherCores);
     ctx.shared.queueMax = result.figures[0]!.median;
     result.notes.push(
+      'BullMQ with AOF: the same BullMQ on a Redis of its own (a child redis-server, its CPU in the ' +
+        'redis column) with `appendonly yes` and `appendfsync everysec` or `always`: the durability ' +
+        "the platform's fsync-backed publisher confirms give, which plain BullMQ on this machine's " +
+        'Redis (no persistence) does not pay for.',
       `Every system: producer window ${window}, ${concurrency} handlers at once in one worker process ` +
         `(BullMQ: concurrency ${concurrency}; raw floor: prefetch ${concurrency}; platform: CONCURRENCY ` +
         `${concurrency} and PREFETCH ${prefetch} messages, finished tasks waiting for ` +

@@ -1,8 +1,15 @@
 /**
- * Many events in one script call: the apply-event script (unchanged, as a Lua function) run for
- * each event in turn — the same rule in the same order as a pipeline of single calls — so the
- * status-store sends Redis one command per chunk of a batch instead of one per event (the
- * per-command cost was a quarter of its CPU, bench/README.md).
+ * Many events in one script call, with the apply-event rule of apply-event-script.ts (the same
+ * rule, the same arguments, the same order as a pipeline of single calls), so the status-store
+ * sends Redis one command per chunk of a batch instead of one per event (the per-command cost
+ * was a quarter of its CPU, bench/README.md).
+ *
+ * Consecutive events of one task (a worker's STARTED and SUCCESS travel together) are one rule
+ * run: the record is read once, each event is compared with the record as the events before it
+ * left it, and what applied is written once — the fields of every applied event in order (a
+ * later one's value wins, as with successive HSETs), the lifetime and scheduled-set entry of the
+ * last applied one, the day counters of each. The result is the record, set and counters that
+ * applying them one by one gives (apply-event.int.test.ts compares the two).
  *
  * KEYS: each event's APPLY_EVENT_KEYS keys, one event after another.
  * ARGV: one string per event, its arguments packed by packArgs (`<byte length>:<bytes>` each):
@@ -10,15 +17,11 @@
  * while Lua cuts a string in microseconds.
  * Returns a list with 1 (applied) or 0 (ignored) per event.
  */
-import { APPLY_EVENT_LUA } from './apply-event-script';
 
 /** Keys of one apply-event call (task hash, scheduled zset, stats hash of the day). */
 export const APPLY_EVENT_KEYS = 3;
 
 export const APPLY_EVENTS_LUA = `
-local function apply_event(KEYS, ARGV)
-${APPLY_EVENT_LUA}
-end
 local function unpack_args(packed)
   local args, pos, n = {}, 1, 0
   while pos <= #packed do
@@ -30,12 +33,74 @@ local function unpack_args(packed)
   end
   return args
 end
+-- The rule of apply-event-script.ts against the record as it stands (cur.state false: none).
+local function moves_forward(cur, a)
+  if not cur.state then return true end
+  local na, nr, ns = tonumber(a[3]), tonumber(a[2]), tonumber(a[4])
+  if cur.terminal == '1' and not (a[11] == '1' and na > cur.attempt) then return false end
+  if na < cur.attempt then return false end
+  if na == cur.attempt then
+    if nr < cur.rank then return false end
+    if nr == cur.rank and ns <= cur.seq then return false end
+  end
+  return true
+end
+local function count_stats(key, a)
+  if a[5] == '1' or a[1] == 'RETRY' then
+    redis.call('HINCRBY', key, a[9] .. '|' .. a[1], 1)
+    redis.call('EXPIRE', key, a[10])
+  end
+  for i = 12, #a - 1, 2 do
+    if a[i] == 'stats_incr' then
+      for n, field in string.gmatch(a[i + 1], '(%d+) ([^\\n]+)') do
+        redis.call('HINCRBY', key, field, n)
+      end
+      redis.call('EXPIRE', key, a[10])
+    end
+  end
+end
 local applied = {}
-for a = 1, #ARGV do
-  local k = (a - 1) * ${APPLY_EVENT_KEYS}
-  local keys = {}
-  for i = 1, ${APPLY_EVENT_KEYS} do keys[i] = KEYS[k + i] end
-  applied[a] = apply_event(keys, unpack_args(ARGV[a]))
+local e, last_event = 1, #ARGV
+while e <= last_event do
+  local task_key = KEYS[(e - 1) * ${APPLY_EVENT_KEYS} + 1]
+  local run_end = e
+  while run_end < last_event and KEYS[run_end * ${APPLY_EVENT_KEYS} + 1] == task_key do
+    run_end = run_end + 1
+  end
+  local got = redis.call('HMGET', task_key, 'state', 'attempt', 'rank', 'seq', 'terminal')
+  local cur = { state = got[1], attempt = tonumber(got[2]), rank = tonumber(got[3]),
+    seq = tonumber(got[4]), terminal = got[5] }
+  local fields, latest = {}, nil
+  for i = e, run_end do
+    local a = unpack_args(ARGV[i])
+    if moves_forward(cur, a) then
+      applied[i] = 1
+      cur = { state = a[1], attempt = tonumber(a[3]), rank = tonumber(a[2]),
+        seq = tonumber(a[4]), terminal = a[5] }
+      local n = #fields
+      fields[n + 1], fields[n + 2] = 'state', a[1]
+      fields[n + 3], fields[n + 4] = 'rank', a[2]
+      fields[n + 5], fields[n + 6] = 'attempt', a[3]
+      fields[n + 7], fields[n + 8] = 'seq', a[4]
+      fields[n + 9], fields[n + 10] = 'terminal', a[5]
+      for f = 12, #a do fields[#fields + 1] = a[f] end
+      count_stats(KEYS[(i - 1) * ${APPLY_EVENT_KEYS} + 3], a)
+      latest = a
+    else
+      applied[i] = 0
+    end
+  end
+  if latest then
+    redis.call('HSET', task_key, unpack(fields))
+    redis.call('EXPIRE', task_key, latest[6])
+    local scheduled_key = KEYS[(e - 1) * ${APPLY_EVENT_KEYS} + 2]
+    if latest[8] ~= '' then
+      redis.call('ZADD', scheduled_key, latest[8], latest[7])
+    else
+      redis.call('ZREM', scheduled_key, latest[7])
+    end
+  end
+  e = run_end + 1
 end
 return applied
 `;

@@ -10,6 +10,10 @@
  * emits it replaces resolve (or reject) with the message that carries it: their state is in
  * the record once it is. Every other state is published at the next flush, never dropped, and
  * a task's waiting PROGRESS goes out in front of it, so a task's events leave in `seq` order.
+ *
+ * Each event is written as JSON once, when it is emitted (`encodeEvent`): a message is the
+ * events' text joined, and an event that cannot be written (a BigInt or a cycle in a result)
+ * throws at its emitter, never later inside the flush timer.
  */
 import type { Context } from '@opentelemetry/api';
 import { domainOf, eventKey, type StateEvent } from '@tasks/contracts';
@@ -20,8 +24,20 @@ import { activeContext, type PublishTrace } from '../telemetry/tracing';
 /** Routing key of a message that carries several events. */
 export const EVENT_BATCH_KEY = 'task.batch';
 
+/** An event with its JSON text, made once. */
+export interface EncodedEvent {
+  readonly event: StateEvent;
+  readonly json: string;
+}
+
+/** Writes an event as JSON; throws JSON.stringify's own error (BigInt, cycle) when it cannot. */
+export function encodeEvent(event: StateEvent): EncodedEvent {
+  return { event, json: JSON.stringify(event) };
+}
+
 interface Pending {
   readonly event: StateEvent;
+  readonly json: string;
   /** The trace the event was emitted in (the task's run). */
   readonly context: Context;
   readonly resolve: () => void;
@@ -52,10 +68,18 @@ export class StateEventPublisher {
     private readonly maxBatch = 200,
   ) {}
 
-  /** Queues an event for the next flush; resolves on the broker's confirm of its message. */
-  emit(event: StateEvent): Promise<void> {
+  /**
+   * Queues an event for the next flush; resolves on the broker's confirm of its message, and
+   * rejects at once when the event cannot be written as JSON.
+   */
+  async emit(event: StateEvent): Promise<void> {
+    return this.emitEncoded(encodeEvent(event));
+  }
+
+  /** `emit` of an event already written by `encodeEvent`. */
+  emitEncoded({ event, json }: EncodedEvent): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      this.queue.push({ event, context: activeContext(), resolve, reject });
+      this.queue.push({ event, json, context: activeContext(), resolve, reject });
       this.schedule();
     });
   }
@@ -113,7 +137,7 @@ export class StateEventPublisher {
     const first = batch[0];
     if (!first) return;
     const single = batch.length === 1;
-    const body = single ? first.event : batch.map((p) => p.event);
+    const body = single ? first.json : `[${batch.map((p) => p.json).join(',')}]`;
     const routingKey = single
       ? eventKey(first.event.state, domainOf(first.event.type))
       : EVENT_BATCH_KEY;
@@ -125,7 +149,7 @@ export class StateEventPublisher {
       this.progressInFlight.set(key, (this.progressInFlight.get(key) ?? 0) + 1);
     }
     this.publisher
-      .publish(this.exchange, routingKey, Buffer.from(JSON.stringify(body)), {
+      .publish(this.exchange, routingKey, Buffer.from(body), {
         type: single ? 'task.event' : 'task.event.batch',
         messageId: single
           ? `${first.event.task_id}:${first.event.attempt}:${first.event.seq}`

@@ -9,12 +9,12 @@ import type { Settleable } from '../amqp/queue-consumer';
 import { describeError, PermanentError } from '../errors';
 import type { Logger } from '../logging/logger';
 import { TaskAttributes } from '../telemetry/attributes';
-import { Metrics } from '../telemetry/metrics';
 import { failSpan, inSpan } from '../telemetry/tracing';
 import { classify, type RetryPolicyConfig } from './retry-policy';
-import type { StateEventPublisher } from './state-event-publisher';
+import { RunMetrics } from './run-metrics';
+import { type EncodedEvent, encodeEvent, type StateEventPublisher } from './state-event-publisher';
 import { progressReporter, type TaskContext } from './task-context';
-import { outcomeName, type RunOutcome, type TaskOutcomes } from './task-outcome';
+import { type Emit, outcomeName, type RunOutcome, type TaskOutcomes } from './task-outcome';
 import type { DecodedCommand, TaskRun } from './task-run';
 import type { TaskRunner } from './task-runner';
 
@@ -35,6 +35,8 @@ export interface TaskExecutorDeps {
 export type Executed = 'acked' | 'ack-dropped' | 'handed-back';
 
 export class TaskExecutor {
+  private readonly metrics = new RunMetrics();
+
   constructor(private readonly deps: TaskExecutorDeps) {}
 
   async execute(
@@ -55,21 +57,29 @@ export class TaskExecutor {
         attempt,
       }));
     const confirms: Promise<void>[] = [];
-    const emit = (state: TaskState, extra: Partial<StateEvent> = {}): Promise<void> => {
-      const confirmed = this.deps.events.emit({
+    const send = (encoded: EncodedEvent): Promise<void> => {
+      const confirmed = this.deps.events.emitEncoded(encoded);
+      confirms.push(confirmed);
+      return confirmed;
+    };
+    /** The run's next event, written as JSON; its seq is taken only once it could be. */
+    const encode = (state: TaskState, extra: Partial<StateEvent> = {}): EncodedEvent => {
+      const encoded = encodeEvent({
         v: 1,
         task_id: run.taskId,
         type: run.type,
         state,
         attempt,
-        seq: (run.seq += 1),
+        seq: run.seq + 1,
         at: new Date().toISOString(),
         worker: this.deps.worker,
         ...extra,
       });
-      confirms.push(confirmed);
-      return confirmed;
+      run.seq += 1;
+      return encoded;
     };
+    // A run's own events are plain data: one that cannot be written rejects its emit.
+    const emit: Emit = async (state, extra) => send(encode(state, extra));
     const ctx: TaskContext = {
       taskId: run.taskId,
       type: run.type,
@@ -84,16 +94,19 @@ export class TaskExecutor {
     };
 
     void emit('STARTED').catch(() => undefined);
-    Metrics.tasksStarted().inc({ type: run.type });
+    const metrics = this.metrics.of(run.type);
+    metrics.started();
     const started = performance.now();
-    let outcome: RunOutcome;
+    let outcome: RunOutcome | Returned;
     let failure: unknown;
+    let result: unknown;
+    const policy = (): RetryPolicyConfig => ({ ...this.deps.retry, ...task.retry });
     try {
       const limits = {
         softTimeLimitMs: task.softTimeLimitMs ?? this.deps.softTimeLimitMs,
         timeLimitMs: task.timeLimitMs ?? this.deps.timeLimitMs,
       };
-      const result = await inSpan(
+      result = await inSpan(
         `${run.type} run`,
         {
           [TaskAttributes.id]: run.taskId,
@@ -102,30 +115,36 @@ export class TaskExecutor {
         },
         () => this.deps.runner.run(task, job.payload, ctx, run.controller, limits),
       );
-      if (isRevokedReason(run.controller.reason)) outcome = { kind: 'revoked' };
-      else {
-        assertSerialisable(result);
-        outcome = { kind: 'success', result };
-      }
+      outcome = isRevokedReason(run.controller.reason) ? { kind: 'revoked' } : { kind: 'returned' };
     } catch (err) {
       failure = err;
-      const policy = { ...this.deps.retry, ...task.retry };
       outcome = classify(
         err,
         attempt,
-        policy,
+        policy(),
         run.controller.aborted ? run.controller.reason : undefined,
       );
     }
     const runtimeMs = Math.round(performance.now() - started);
+    if (outcome.kind === 'returned') {
+      // The result is written as JSON once, here, into its SUCCESS event. One that cannot be
+      // (a BigInt, a cycle) would otherwise throw inside the publisher and take the worker down.
+      try {
+        outcome = {
+          kind: 'success',
+          event: encode('SUCCESS', { result: result ?? null, runtime_ms: runtimeMs }),
+        };
+      } catch (err) {
+        failure = new PermanentError(`result cannot be serialised as JSON: ${describeError(err)}`, {
+          cause: err,
+        });
+        outcome = classify(failure, attempt, policy(), undefined);
+      }
+    }
     const error = failure === undefined ? undefined : describeError(failure);
     const outcomeLabel = outcomeName(outcome);
     span.setAttribute(TaskAttributes.outcome, outcomeLabel);
-    Metrics.tasksFinished().inc({ type: run.type, outcome: outcomeLabel });
-    Metrics.taskDurationSeconds().observe(
-      { type: run.type, outcome: outcomeLabel },
-      runtimeMs / 1000,
-    );
+    metrics.finished(outcomeLabel, runtimeMs / 1000);
     if (outcome.kind === 'fail' || outcome.kind === 'park') failSpan(span, failure);
 
     const settled = await this.deps.outcomes.settle({
@@ -136,6 +155,7 @@ export class TaskExecutor {
       error,
       runtimeMs,
       emit,
+      send,
       log,
     });
     if (settled === 'handed-back') {
@@ -152,18 +172,11 @@ export class TaskExecutor {
   }
 }
 
-function isRevokedReason(reason: unknown): boolean {
-  return (reason as { code?: unknown } | undefined)?.code === 'TASK_REVOKED';
+/** The handler returned; its result is not yet written into its SUCCESS event. */
+interface Returned {
+  readonly kind: 'returned';
 }
 
-/**
- * Throws a PermanentError when the result cannot go into a SUCCESS event (a BigInt, a cycle):
- * it would throw later, inside the event publisher's timer, and take the whole worker down.
- */
-function assertSerialisable(result: unknown): void {
-  try {
-    JSON.stringify(result ?? null);
-  } catch (err) {
-    throw new PermanentError(`result cannot be serialised as JSON: ${describeError(err)}`);
-  }
+function isRevokedReason(reason: unknown): boolean {
+  return (reason as { code?: unknown } | undefined)?.code === 'TASK_REVOKED';
 }

@@ -10,14 +10,18 @@ import { MessageHeaders } from '../amqp/message-headers';
 import type { Settleable } from '../amqp/queue-consumer';
 import type { Logger } from '../logging/logger';
 import type { Parking } from './parking';
+import type { EncodedEvent } from './state-event-publisher';
 import type { Outcome } from './retry-policy';
 import type { DecodedCommand, TaskRun } from './task-run';
 
-/** A run's outcome: the retry policy's verdict on its error, or its result. */
-export type RunOutcome = Outcome | { readonly kind: 'success'; readonly result: unknown };
+/** A run's outcome: the retry policy's verdict on its error, or its SUCCESS event, written. */
+export type RunOutcome = Outcome | { readonly kind: 'success'; readonly event: EncodedEvent };
 
 /** Emits one state event of the run; resolves on its confirm. */
 export type Emit = (state: TaskState, extra?: Partial<StateEvent>) => Promise<void>;
+
+/** Emits an event of the run already written as JSON; resolves on its confirm. */
+export type SendEncoded = (encoded: EncodedEvent) => Promise<void>;
 
 /** How a run ended, as the outcome settler needs it. */
 export interface FinishedRun {
@@ -29,6 +33,7 @@ export interface FinishedRun {
   readonly error: string | undefined;
   readonly runtimeMs: number;
   readonly emit: Emit;
+  readonly send: SendEncoded;
   readonly log: () => Logger;
 }
 
@@ -48,13 +53,11 @@ export class TaskOutcomes {
    * (not confirmed); `handed-back` when the delivery was nacked to the queue instead.
    */
   async settle(finished: FinishedRun): Promise<Settled> {
-    const { delivery, job, run, outcome, error, runtimeMs, emit, log } = finished;
+    const { delivery, job, run, outcome, error, runtimeMs, emit, send, log } = finished;
     const { command, attempt } = job;
     switch (outcome.kind) {
       case 'success':
-        void emit('SUCCESS', { result: outcome.result ?? null, runtime_ms: runtimeMs }).catch(
-          () => undefined,
-        );
+        void send(outcome.event).catch(() => undefined);
         return 'emitted';
       case 'revoked':
         void emit('REVOKED', { error: 'revoked', runtime_ms: runtimeMs }).catch(() => undefined);
