@@ -10,7 +10,6 @@ import { RawFloor } from '../systems/raw-floor';
 import { Platform } from '../systems/platform';
 import type { TaskSystem } from '../systems/system';
 import { CpuMeter } from '../support/cpu-meter';
-import { HttpConnection } from '../support/http-client';
 import { closeAll, type Ctx, httpDriver, rotate, type Scenario, shortTaskTuning } from './common';
 import { runAlone } from './run-alone';
 
