@@ -61,10 +61,11 @@ function typeOf(schema: Json | undefined): string {
 /** A field's bounds, as short as the schema says them. */
 function bounds(schema: Json): string {
   const parts: string[] = [];
-  if (schema.minimum !== undefined) parts.push(`≥ ${String(schema.minimum)}`);
-  if (schema.maximum !== undefined) parts.push(`≤ ${String(schema.maximum)}`);
-  if (schema.maxLength !== undefined) parts.push(`at most ${String(schema.maxLength)} characters`);
-  if (schema.maxItems !== undefined) parts.push(`at most ${String(schema.maxItems)} items`);
+  if (schema.minimum !== undefined) parts.push(`≥ ${JSON.stringify(schema.minimum)}`);
+  if (schema.maximum !== undefined) parts.push(`≤ ${JSON.stringify(schema.maximum)}`);
+  if (schema.maxLength !== undefined)
+    parts.push(`at most ${JSON.stringify(schema.maxLength)} characters`);
+  if (schema.maxItems !== undefined) parts.push(`at most ${JSON.stringify(schema.maxItems)} items`);
   if (schema.default !== undefined) parts.push(`default ${JSON.stringify(schema.default)}`);
   return parts.join(', ');
 }
