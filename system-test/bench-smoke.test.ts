@@ -11,7 +11,17 @@ import { promisify } from 'node:util';
 
 const ROOT = join(__dirname, '..');
 const RESULTS = join(ROOT, 'bench', 'results');
-const SCENARIOS = ['defaults', 'queue', 'http', 'latency', 'reads', 'memory', 'scaling', 'profile'];
+const SCENARIOS = [
+  'defaults',
+  'queue',
+  'http',
+  'gateway-cpu',
+  'latency',
+  'reads',
+  'memory',
+  'scaling',
+  'profile',
+];
 
 /** How long one scenario may run (defaults: six services to start, three workloads). */
 const RUN_TIMEOUT_MS: Record<string, number> = { defaults: 150_000 };

@@ -10,6 +10,7 @@ import { readOfficialResults, updateReadme } from './report';
 import { parseArgs } from './runner';
 import type { Scenario } from './scenarios/common';
 import { defaults } from './scenarios/defaults';
+import { gatewayCpu } from './scenarios/gateway-cpu';
 import { httpEndToEnd } from './scenarios/http-e2e';
 import { latency } from './scenarios/latency';
 import { memory } from './scenarios/memory';
@@ -23,6 +24,7 @@ export const SCENARIOS: readonly Scenario[] = [
   defaults,
   queueThroughput,
   httpEndToEnd,
+  gatewayCpu,
   latency,
   statusReads,
   memory,

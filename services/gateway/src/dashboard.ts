@@ -6,7 +6,7 @@
  * allows only this origin's own script, styles and requests.
  */
 import { join } from 'node:path';
-import express, { type Response, Router } from 'express';
+import express, { type RequestHandler, type Response } from 'express';
 
 /** Where the page's files are, from `dist/` or `src/`. */
 export const DASHBOARD_DIR = join(__dirname, '..', 'static', 'dashboard');
@@ -32,22 +32,23 @@ function secure(res: Response): void {
   });
 }
 
-export function dashboardRoutes(dir = DASHBOARD_DIR): Router {
-  const router = Router();
-  router.get('/dashboard', (_req, res, next) => {
+/** The page and its files, mounted at `/dashboard`: `/` is the page, the rest static files. */
+export function dashboardHandlers(dir = DASHBOARD_DIR): RequestHandler[] {
+  const page: RequestHandler = (req, res, next) => {
+    if (req.path !== '/' || (req.method !== 'GET' && req.method !== 'HEAD')) {
+      next();
+      return;
+    }
     secure(res);
     res.sendFile(join(dir, 'index.html'), (err) => {
       if (err) next(err);
     });
+  };
+  const files = express.static(dir, {
+    index: false,
+    dotfiles: 'deny',
+    fallthrough: true,
+    setHeaders: (res) => secure(res),
   });
-  router.use(
-    '/dashboard',
-    express.static(dir, {
-      index: false,
-      dotfiles: 'deny',
-      fallthrough: true,
-      setHeaders: (res) => secure(res),
-    }),
-  );
-  return router;
+  return [page, files];
 }

@@ -21,10 +21,9 @@ import {
   WorkflowStore,
   WorkerRegistry,
 } from '@tasks/runtime';
-import { createApp } from './app';
+import { createGateway } from './app';
 import { type GatewayConfig, loadConfig } from './config';
 import { DeadLetters } from './dead-letters';
-import { withFastTaskRoutes } from './fast-task-routes';
 import { addQueueGauges, QueueStats } from './metrics';
 import { Monitoring } from './monitoring';
 import { Schedules } from './schedules';
@@ -36,7 +35,7 @@ import { checkDevelopmentKeys, loadApiKeys } from './security/api-keys';
 import { checkBindRule } from './security/bind-rule';
 import { RateLimiter } from './security/rate-limiter';
 import { TaskBudget } from './security/task-budget';
-import { apiSecurityHeaders, parseOrigins } from './security/security-headers';
+import { parseOrigins } from './security/security-headers';
 import { Workflows } from './workflows';
 
 runService({
@@ -129,7 +128,7 @@ runService({
       limitLocal: config.RATE_LIMIT_LOCAL,
       corsOrigins: parseOrigins(config.CORS_ORIGINS),
     };
-    const app = createApp({
+    const gateway = createGateway({
       log,
       reportsDir: config.REPORTS_DIR,
       maxBodyBytes: config.MAX_BODY_BYTES,
@@ -164,19 +163,8 @@ runService({
     if (!(await redisReady(clients.redis, 2000))) log.warn('listening before Redis is ready');
     // Listen at once: reads work while the broker is still connecting; publishes answer 503.
     const server: Server = await new Promise((resolve, reject) => {
-      // POST /tasks/{kind} and GET /tasks/{id} skip express's router and body parser
-      // (fast-task-routes.ts), with the same security pipeline; the rest is the express app.
-      const s = createServer(
-        withFastTaskRoutes(app, {
-          submitter,
-          store,
-          log,
-          maxBodyBytes: config.MAX_BODY_BYTES,
-          jsonShape,
-          headers: apiSecurityHeaders({ corsOrigins: security.corsOrigins }),
-          security,
-        }),
-      );
+      // The route table's fast routes on node:http, the rest on express (app.ts).
+      const s = createServer(gateway);
       s.once('error', reject);
       s.listen(config.GATEWAY_PORT, config.GATEWAY_HOST, () => resolve(s));
     });

@@ -15,23 +15,28 @@ import {
   RecoveringChannel,
   renderMetrics,
 } from '@tasks/runtime';
-import { Router } from 'express';
+import type { RequestHandler } from 'express';
 
-export function probeRoutes(readiness: ReadinessChecks): Router {
+/** `GET /metrics`: this process's Prometheus metrics. */
+export function metricsHandler(): RequestHandler {
   collectProcessMetrics();
-  const router = Router();
-  router.get('/metrics', async (_req, res) => {
-    const { contentType, body } = await renderMetrics();
-    res.type(contentType).send(body);
-  });
-  router.get('/livez', (_req, res) => {
-    res.json({ status: 'alive' });
-  });
-  router.get('/readyz', (_req, res) => {
-    const report = readinessReport(readiness());
-    res.status(report.status).json(report.body);
-  });
-  return router;
+  return (_req, res, next) => {
+    renderMetrics().then(({ contentType, body }) => {
+      res.type(contentType).send(body);
+    }, next);
+  };
+}
+
+/** `GET /livez`: the process answers. */
+export const livez = (): { status: number; body: unknown } => ({
+  status: 200,
+  body: { status: 'alive' },
+});
+
+/** `GET /readyz`: 200 or 503, with what was checked. */
+export function readyz(readiness: ReadinessChecks): { status: number; body: unknown } {
+  const report = readinessReport(readiness());
+  return { status: report.status, body: report.body };
 }
 
 /** One queue's numbers, as a passive declare reports them. */
@@ -98,15 +103,6 @@ export class QueueStats {
       this.options.log.warn('queue stats channel close failed', { err: String(err) });
     });
   }
-}
-
-/** `GET /queues`: `{queues: [{name, messages, consumers}]}` (the dashboard's queue table). */
-export function queueRoutes(stats: QueueStats): Router {
-  const router = Router();
-  router.get('/queues', async (_req, res) => {
-    res.json({ queues: await stats.read() });
-  });
-  return router;
 }
 
 /** Registers `tasks_queue_messages` and `tasks_queue_consumers`; returns their remover. */

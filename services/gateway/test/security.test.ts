@@ -5,7 +5,7 @@
  */
 import { Router } from 'express';
 import { ConfigError } from '@tasks/runtime';
-import { ENDPOINTS } from '../src/routes/system';
+import { ENDPOINTS } from '../src/routes/route-table';
 import { ACCESS_POLICY } from '../src/security/access-policy';
 import { ANONYMOUS, hashApiKey, LOCAL_PRINCIPAL, loadApiKeys } from '../src/security/api-keys';
 import { checkBindRule } from '../src/security/bind-rule';
@@ -137,8 +137,7 @@ describe('ACCESS_POLICY', () => {
         found ??= rule.access;
         next();
       };
-      if (rule.method === '*') router.all(rule.path, mark);
-      else router[rule.method.toLowerCase() as 'get'](rule.path, mark);
+      router[rule.method.toLowerCase() as 'get'](rule.path, mark);
     }
     router({ method, url: path } as never, {} as never, () => undefined);
     return found;

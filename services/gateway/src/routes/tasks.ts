@@ -1,58 +1,188 @@
-import { Router } from 'express';
-import type { TaskStore } from '@tasks/runtime';
+/** The task routes: submit one per task type, read, follow live, cancel, list the active ones. */
+import {
+  ActiveTasksResponse,
+  CancelResponse,
+  ErrorResponse,
+  TaskCreatedResponse,
+  TaskStatusResponse,
+} from '@tasks/contracts';
 import { HttpError, unprocessable } from '../http-error';
-import type { TaskCanceller } from '../task-canceller';
-import { TASK_REQUESTS } from '../task-requests';
-import type { TaskSubmitter } from '../task-submitter';
+import type { Route } from '../http/route';
+import {
+  json,
+  jsonBody,
+  jsonSchema,
+  notFound,
+  pathParam,
+  unavailable,
+  validationError,
+} from '../http/openapi-parts';
+import { maySee, ownerOf } from '../security/principal';
+import { TASK_REQUESTS, type TaskRequestSpec } from '../task-requests';
 import { toStatusResponse } from '../task-view';
-import type { Monitoring } from '../monitoring';
-import { maySee, ownerOf, principalOf } from '../security/principal';
 
-export interface TaskRoutesDeps {
-  readonly submitter: TaskSubmitter;
-  readonly canceller: TaskCanceller;
-  readonly store: TaskStore;
-  readonly monitoring: Monitoring;
-}
+const taskIdParam = pathParam('task_id');
 
-/** The task endpoints of the original's HTTP contract (docs/api.md). */
-export function taskRoutes(deps: TaskRoutesDeps): Router {
-  const router = Router();
-  for (const spec of TASK_REQUESTS) {
-    router.post(`/tasks/${spec.apiName}`, async (req, res) => {
-      // express.json reads an empty body as {}; FastAPI calls it missing (422 at ["body"]).
-      const body: unknown = req.get('content-length') === '0' ? undefined : req.body;
-      const created = await deps.submitter.submit(
-        spec,
-        body,
-        req.get('Idempotency-Key'),
-        ownerOf(principalOf(res)),
-      );
-      res.status(202).json(created);
-    });
-  }
-  router.get('/tasks/active/list', async (_req, res) => {
-    res.json(await deps.monitoring.activeTasks());
-  });
-  router.get('/tasks/:task_id', async (req, res) => {
-    const record = await deps.store.get(req.params.task_id);
-    // Another key's task answers exactly as a missing one.
-    if (!record || !maySee(principalOf(res), record.owner)) {
-      throw new HttpError(404, 'Task not found');
-    }
-    res.json(toStatusResponse(record));
-  });
-  router.delete('/tasks/:task_id', async (req, res) => {
-    const principal = principalOf(res);
-    const terminate = queryBool(req.query.terminate, 'terminate');
-    res.json(
-      await deps.canceller.cancel(req.params.task_id, (record) => maySee(principal, record.owner), {
-        terminate,
+/** POST /tasks/{kind}, one route per task type: served on the fast path. */
+const submitRoute = (spec: TaskRequestSpec): Route => ({
+  method: 'POST',
+  path: `/tasks/${spec.apiName}`,
+  access: 'tasks:write',
+  fast: true,
+  operation: {
+    summary: spec.summary,
+    operationId: `create_${spec.apiName}_task`,
+    parameters: [
+      {
+        name: 'Idempotency-Key',
+        in: 'header',
+        required: false,
+        description: 'Same key and body within 24 h: the same task id; same key, other body: 422',
+        schema: { type: 'string', maxLength: 255 },
+      },
+    ],
+    requestBody: jsonBody(spec.schema),
+    responses: {
+      '202': json('Accepted: the broker confirmed the command', TaskCreatedResponse),
+      '422': validationError,
+      '503': unavailable,
+    },
+  },
+  handler: {
+    json:
+      ({ submitter }) =>
+      async (req) => ({
+        status: 202,
+        body: await submitter.submit(
+          spec,
+          req.body,
+          req.header('idempotency-key'),
+          ownerOf(req.principal),
+        ),
       }),
-    );
-  });
-  return router;
-}
+  },
+});
+
+export const TASK_ROUTES: readonly Route[] = [
+  ...TASK_REQUESTS.map(submitRoute),
+  {
+    method: 'GET',
+    path: '/tasks/active/list',
+    access: 'admin',
+    operation: {
+      summary: 'Tasks running, reserved and scheduled, per worker',
+      operationId: 'list_active_tasks',
+      responses: { '200': json('Tasks per worker', ActiveTasksResponse) },
+    },
+    handler: {
+      json:
+        ({ monitoring }) =>
+        async () => ({ status: 200, body: await monitoring.activeTasks() }),
+    },
+  },
+  {
+    method: 'GET',
+    path: '/tasks/:task_id',
+    access: 'tasks:read',
+    fast: true,
+    operation: {
+      summary: 'Read a task',
+      operationId: 'get_task_status',
+      parameters: [taskIdParam],
+      responses: {
+        '200': json(
+          'The task: Celery state names, result object or null, error string or null',
+          TaskStatusResponse,
+        ),
+        '404': notFound('No task with this id was ever issued (or it expired)'),
+      },
+    },
+    handler: {
+      json:
+        ({ store }) =>
+        async (req) => {
+          const record = await store.get(req.params.task_id!);
+          // Another key's task answers exactly as a missing one.
+          if (!record || !maySee(req.principal, record.owner)) {
+            throw new HttpError(404, 'Task not found');
+          }
+          return { status: 200, body: toStatusResponse(record) };
+        },
+    },
+  },
+  {
+    method: 'GET',
+    path: '/tasks/:task_id/events',
+    access: 'tasks:read',
+    operation: {
+      summary: 'Follow a task live (server-sent events)',
+      description:
+        'A `status` event with the current state at once, then one per change, in order and ' +
+        'never backwards (the data is the body GET /tasks/{task_id} would return). After the ' +
+        'terminal state an `end` event, and the stream closes: close the EventSource on it. ' +
+        'Comment lines keep the stream open through proxies. Reconnecting with the ' +
+        "`Last-Event-ID` of a finished task's terminal state answers 204.",
+      operationId: 'stream_task_events',
+      parameters: [taskIdParam],
+      responses: {
+        '200': {
+          description: '`text/event-stream` of `status` events, then `end`',
+          content: { 'text/event-stream': { schema: jsonSchema(TaskStatusResponse) } },
+        },
+        '204': { description: 'Reconnect after the terminal state: nothing more will come' },
+        '404': notFound('No task with this id was ever issued (or it expired)'),
+        '503': unavailable,
+      },
+    },
+    handler: { express: ({ taskStreams }) => [taskStreams.handler()] },
+  },
+  {
+    method: 'DELETE',
+    path: '/tasks/:task_id',
+    access: 'tasks:write',
+    operation: {
+      summary: 'Cancel a task (pending, waiting to retry, or running)',
+      description:
+        'The task ends REVOKED at once; a queued or retry-waiting attempt never runs. A ' +
+        'running attempt is asked to stop through its abort signal (cooperative: a handler ' +
+        'that never checks it runs to its end, and its result is dropped). With ' +
+        '`terminate=true` (Celery `revoke(terminate=True)`), a running attempt of a task type ' +
+        'whose handler runs in its own thread is stopped at once by terminating the thread; ' +
+        'an in-process handler is still asked, as without it.',
+      operationId: 'cancel_task',
+      parameters: [
+        taskIdParam,
+        {
+          name: 'terminate',
+          in: 'query',
+          required: false,
+          description:
+            'Stop a running thread-isolated attempt by terminating its thread, not by asking it',
+          schema: { type: 'boolean', default: false },
+        },
+      ],
+      responses: {
+        '200': json('Cancelled; the task ends REVOKED', CancelResponse),
+        '400': json('The task is already finished', ErrorResponse),
+        '404': notFound('Unknown task id'),
+        '422': validationError,
+      },
+    },
+    handler: {
+      json:
+        ({ canceller }) =>
+        async (req) => {
+          const terminate = queryBool(req.query.terminate, 'terminate');
+          const cancelled = await canceller.cancel(
+            req.params.task_id!,
+            (record) => maySee(req.principal, record.owner),
+            { terminate },
+          );
+          return { status: 200, body: cancelled };
+        },
+    },
+  },
+];
 
 const TRUE_WORDS = new Set(['true', '1', 'yes', 'on', 't', 'y']);
 const FALSE_WORDS = new Set(['false', '0', 'no', 'off', 'f', 'n']);

@@ -19,7 +19,6 @@ export interface AccessGuardOptions {
   readonly limiter?: RateLimiter;
   /** Also limit the keyless local mode, per client address. */
   readonly limitLocal?: boolean;
-  readonly policy?: readonly AccessRule[];
 }
 
 const UNAUTHENTICATED = { 'WWW-Authenticate': 'Bearer' };
@@ -40,17 +39,14 @@ export function accessGuard(options: AccessGuardOptions): Router {
       }, next);
     };
   const router = Router();
-  for (const rule of options.policy ?? ACCESS_POLICY) {
-    if (rule.method === '*') router.all(rule.path, decide(rule.access));
-    else router[lower(rule.method)](rule.path, decide(rule.access));
-  }
+  for (const rule of ACCESS_POLICY) router[lower(rule.method)](rule.path, decide(rule.access));
   router.use(decide(DEFAULT_ACCESS));
   return router;
 }
 
 /**
  * The principal `req` acts for on a route that needs `access`, once its key, scope and rate
- * limit passed. Plain node:http, so the express guard and the fast routes share it.
+ * limit passed. Plain node:http, so the express guard and the fast path share it.
  *
  * @throws HttpError 401 (no or an unknown key), 403 (scope), 429 (rate limit)
  */
@@ -104,5 +100,5 @@ const joined = (value: string | string[] | undefined): string | undefined =>
 const hasScope = (principal: Principal, scope: Access): boolean =>
   principal.scopes.has('admin') || principal.scopes.has(scope as never);
 
-const lower = (method: Exclude<AccessRule['method'], '*'>) =>
+const lower = (method: AccessRule['method']) =>
   method.toLowerCase() as 'get' | 'post' | 'patch' | 'delete';

@@ -98,34 +98,3 @@ export function scanJsonShape(
 
 const shapeError = (msg: string): HttpError =>
   new HttpError(422, [{ loc: ['body'], msg, type: 'value_error' }]);
-
-/**
- * For express.json's `verify` hook, which sees the raw body before it is parsed.
- *
- * @throws HttpError 422 when the body breaks one of `limits`
- */
-export function refuseDeepJson(
-  limits: JsonShapeLimits = DEFAULT_JSON_SHAPE,
-): (req: unknown, res: unknown, buf: Buffer, encoding: string | null) => void {
-  return (_req, _res, buf, encoding) => {
-    const refusal = scanJsonShape(codeUnits(buf, encoding), limits);
-    if (refusal) throw refusal;
-  };
-}
-
-/**
- * The bytes to scan: UTF-8 as they are; another charset (UTF-16 may put a bracket's byte inside
- * a character) decoded first. A charset the decoder does not know is left to body-parser (415).
- */
-function codeUnits(buf: Buffer, encoding: string | null): Uint8Array | Uint16Array {
-  if (encoding === null || /^utf-?8$/i.test(encoding)) return buf;
-  let text: string;
-  try {
-    text = new TextDecoder(encoding).decode(buf);
-  } catch {
-    return new Uint8Array(0);
-  }
-  const units = new Uint16Array(text.length);
-  for (let i = 0; i < text.length; i += 1) units[i] = text.charCodeAt(i);
-  return units;
-}

@@ -26,7 +26,7 @@ import {
   type TaskStatusResponse,
 } from '@tasks/contracts';
 import { describeError, type Logger, type TaskRecord, type TaskStore } from '@tasks/runtime';
-import { type Request, type Response, Router } from 'express';
+import type { Request, RequestHandler, Response } from 'express';
 import { HttpError } from '../http-error';
 import { maySee, principalOf } from '../security/principal';
 import { toStatusResponse } from '../task-view';
@@ -58,12 +58,11 @@ export class TaskEventStreams {
     return this.open.size;
   }
 
-  router(): Router {
-    const router = Router();
-    router.get('/tasks/:task_id/events', async (req, res) => {
-      await this.serve(req, res, req.params.task_id);
-    });
-    return router;
+  /** `GET /tasks/:task_id/events` (routes/tasks.ts). */
+  handler(): RequestHandler {
+    return async (req, res) => {
+      await this.serve(req, res, String(req.params.task_id));
+    };
   }
 
   private async serve(req: Request, res: Response, taskId: string): Promise<void> {

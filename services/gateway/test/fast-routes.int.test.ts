@@ -19,9 +19,9 @@ import {
   TaskStore,
 } from '@tasks/runtime';
 import { TEST_AMQP_URL, TestNamespace } from '@tasks/runtime/testing';
-import { Router } from 'express';
 import { type AppDeps, createApp } from '../src/app';
-import { withFastTaskRoutes } from '../src/fast-task-routes';
+import { withFastRoutes } from '../src/http/fast-routes';
+import { ROUTES } from '../src/routes/route-table';
 import type { AccessGuardOptions } from '../src/security/access-guard';
 import { ApiKeys, hashApiKey, type Scope } from '../src/security/api-keys';
 import { RateLimiter } from '../src/security/rate-limiter';
@@ -77,40 +77,38 @@ describe('fast task routes', () => {
   type Security = AccessGuardOptions & { readonly corsOrigins: readonly string[] };
 
   /** The express app with the real task routes; the routes not under test are left empty. */
+  const depsWith = (security?: Security): AppDeps => ({
+    security,
+    log,
+    reportsDir: '/nonexistent',
+    maxBodyBytes: MAX_BODY_BYTES,
+    store,
+    submitter,
+    monitoring: {} as AppDeps['monitoring'],
+    canceller: {} as AppDeps['canceller'],
+    deadLetters: {} as AppDeps['deadLetters'],
+    schedules: {} as AppDeps['schedules'],
+    taskStreams: { handler: () => () => undefined } as unknown as AppDeps['taskStreams'],
+    readiness: () => ({}),
+    queueStats: {} as AppDeps['queueStats'],
+    workflows: {} as AppDeps['workflows'],
+  });
   const expressApp = (security?: Security): ReturnType<typeof createApp> =>
-    createApp({
-      security,
-      log,
-      reportsDir: '/nonexistent',
-      maxBodyBytes: MAX_BODY_BYTES,
-      store,
-      submitter,
-      monitoring: {} as AppDeps['monitoring'],
-      canceller: {} as AppDeps['canceller'],
-      deadLetters: {} as AppDeps['deadLetters'],
-      schedules: {} as AppDeps['schedules'],
-      taskStreams: { router: () => Router() } as unknown as AppDeps['taskStreams'],
-      readiness: () => ({}),
-      queueStats: {} as AppDeps['queueStats'],
-      workflows: {} as AppDeps['workflows'],
-    });
+    createApp(depsWith(security));
 
   /** The express app behind the fast routes, as main.ts wires them; `passedOn` counts the rest. */
   const fastFront = (security?: Security): { handler: RequestListener; passedOn: () => number } => {
     const app = expressApp(security);
     let passedOn = 0;
-    const handler = withFastTaskRoutes(
+    const handler = withFastRoutes(
       (req, res) => {
         passedOn += 1;
         app(req, res);
       },
+      ROUTES,
       {
-        submitter,
-        store,
-        log,
-        maxBodyBytes: MAX_BODY_BYTES,
+        ...depsWith(security),
         headers: apiSecurityHeaders({ corsOrigins: security?.corsOrigins ?? [] }),
-        security,
       },
     );
     return { handler, passedOn: () => passedOn };
