@@ -9,17 +9,17 @@ import { deleteTopology } from '../src/amqp/declare-topology';
 import { holdingQueue, migrateQueues } from '../src/amqp/queue-migration';
 import { TestNamespace } from '../src/testing/test-namespace';
 
-jest.setTimeout(60_000);
+jest.setTimeout(120_000);
 
 /** More than one batch of the mover (500). */
-const COMMANDS = 600;
+const COMMANDS = 520;
 
 describe('migrateQueues (classic → quorum, shared broker, own prefix)', () => {
   let ns: TestNamespace;
   let connection: amqplib.ChannelModel;
 
   beforeEach(async () => {
-    ns = await new TestNamespace().setup();
+    ns = await new TestNamespace({ delayLevels: 2 }).setup();
     connection = await amqplib.connect(ns.amqpUrl);
   });
 
@@ -31,12 +31,15 @@ describe('migrateQueues (classic → quorum, shared broker, own prefix)', () => 
     await ns.destroy();
   });
 
-  /** True when `queue` is a quorum queue: declaring it passively as one succeeds. */
+  /** True when `queue` is the quorum topology's: declaring it with those arguments succeeds. */
   const isQuorum = async (queue: string): Promise<boolean> => {
+    const quorum = buildTopology({ ...ns.topologyOptions, workQueueType: 'quorum' });
+    const spec = quorum.queues.find((q) => q.name === queue)!;
+    expect(spec.arguments['x-queue-type']).toBe('quorum');
     const channel = await connection.createChannel();
     channel.on('error', () => undefined);
     try {
-      await channel.assertQueue(queue, { durable: true, arguments: { 'x-queue-type': 'quorum' } });
+      await channel.assertQueue(queue, { durable: true, arguments: spec.arguments });
       await channel.close();
       return true;
     } catch {
@@ -44,7 +47,7 @@ describe('migrateQueues (classic → quorum, shared broker, own prefix)', () => 
     }
   };
 
-  it('makes every queue quorum with its messages in order, and a second run is a no-op', async () => {
+  it('makes every queue quorum with its messages in delivery order, and a second run is a no-op', async () => {
     const work = ns.names.workQueue('processing-worker');
     const dead = ns.names.deadQueue('email-worker');
     for (let i = 0; i < COMMANDS; i += 1) {
@@ -75,11 +78,15 @@ describe('migrateQueues (classic → quorum, shared broker, own prefix)', () => 
     expect(lines).toContain(`${work}: migrated (${COMMANDS} messages moved)`);
 
     const moved = await ns.drain(work);
-    expect(moved.map((m) => m.properties.messageId)).toEqual(
-      Array.from({ length: COMMANDS }, (_, i) => `m${i}`),
-    );
-    expect(moved[7]!.content.toString()).toBe('{"n":7}');
-    expect(moved[7]!.properties.headers).toMatchObject({ 'x-attempt': 1 });
+    // In the order the classic priority queue would have delivered them: priority first.
+    const classicOrder = Array.from({ length: COMMANDS }, (_, i) => i)
+      .sort((a, b) => (b % 5) - (a % 5) || a - b)
+      .map((i) => `m${i}`);
+    expect(moved.map((m) => m.properties.messageId)).toEqual(classicOrder);
+    for (const m of moved) {
+      expect(m.content.toString()).toBe(`{"n":${m.properties.messageId.slice(1)}}`);
+      expect(m.properties.headers).toMatchObject({ 'x-attempt': 1 });
+    }
     expect((await ns.drain(dead))[0]!.properties.headers).toMatchObject({
       'x-park-reason': 'poison',
     });

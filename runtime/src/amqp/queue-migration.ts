@@ -7,8 +7,10 @@
  * command finds no queue and its publish is refused (mandatory: the gateway answers 503), never
  * lost. Consumers must be stopped first: a queue with consumers is refused.
  *
- * Order: the messages queued before the swap keep their order; those published during it follow
- * them, except the ones that arrive after the queue was bound again, which come first.
+ * Order: the messages queued before the swap keep the order the old queue would have delivered
+ * them in (a classic work queue: highest priority first), all in the normal lane; those published
+ * during the swap follow them, except the ones that arrive after the queue was bound again,
+ * which come first.
  * Idempotent: a queue already of the new type is left alone; after an interruption, run it
  * again (a holding queue left over is emptied into its queue).
  */
@@ -41,64 +43,88 @@ export async function migrateQueues(
   target: Topology,
   log: (line: string) => void = () => undefined,
 ): Promise<QueueMigrationResult[]> {
-  const channel = await connection.createConfirmChannel();
-  try {
-    const results: QueueMigrationResult[] = [];
-    for (const spec of target.queues) {
-      results.push(await migrateQueue(connection, channel, spec, target));
-      const last = results[results.length - 1]!;
-      log(`${last.queue}: ${last.outcome}${last.moved ? ` (${last.moved} messages moved)` : ''}`);
-    }
-    await declareTopology(channel, target);
-    return results;
-  } finally {
-    await channel.close().catch(() => undefined);
+  const results: QueueMigrationResult[] = [];
+  for (const spec of target.queues) {
+    const result = await migrateQueue(connection, spec, target);
+    results.push(result);
+    const moved = result.moved ? ` (${result.moved} messages moved)` : '';
+    log(`${result.queue}: ${result.outcome}${moved}`);
   }
+  await onChannel(connection, (channel) => declareTopology(channel, target));
+  return results;
 }
 
 async function migrateQueue(
   connection: amqplib.ChannelModel,
-  channel: amqplib.ConfirmChannel,
   spec: QueueSpec,
   target: Topology,
 ): Promise<QueueMigrationResult> {
   const holding = holdingQueue(spec.name);
   const bindings = target.bindings.filter((b) => b.kind === 'queue' && b.destination === spec.name);
+  const bind = (ch: amqplib.Channel, queue: string) =>
+    Promise.all(bindings.map((b) => ch.bindQueue(queue, b.source, b.pattern)));
+  const unbind = (ch: amqplib.Channel, queue: string) =>
+    Promise.all(bindings.map((b) => ch.unbindQueue(queue, b.source, b.pattern)));
   const exists = await probe(connection, (ch) => ch.checkQueue(spec.name));
   const leftOver = await probe(connection, (ch) => ch.checkQueue(holding));
   if (exists && (await probe(connection, (ch) => declare(ch, spec)))) {
     // Already of the new type; a holding queue left by an interrupted run is emptied into it.
     if (!leftOver) return { queue: spec.name, outcome: 'kept', moved: 0 };
-    for (const b of bindings) await channel.bindQueue(spec.name, b.source, b.pattern);
-    const moved = await moveAll(channel, holding, spec.name);
-    await deleteEmptied(channel, holding);
+    const moved = await onChannel(connection, async (ch) => {
+      await bind(ch, spec.name);
+      await unbind(ch, holding);
+      const count = await moveAll(ch, holding, spec.name);
+      await deleteEmptied(ch, holding);
+      return count;
+    });
     return { queue: spec.name, outcome: 'migrated', moved };
   }
   if (!exists) {
-    await declare(channel, spec);
+    await onChannel(connection, (ch) => declare(ch, spec));
     return { queue: spec.name, outcome: 'created', moved: 0 };
   }
-  const { consumerCount } = await channel.checkQueue(spec.name);
-  if (consumerCount > 0) {
-    throw new IllegalStateError(
-      `queue ${spec.name} has ${consumerCount} consumer(s): stop its services before migrating it`,
-    );
-  }
-  // The holding queue has the new type's arguments, without dead-lettering (nothing consumes it).
-  await channel.assertQueue(holding, {
-    durable: true,
-    arguments: { 'x-queue-type': spec.arguments['x-queue-type'] ?? 'classic' },
+  // Out: into a holding queue of the new type (without dead-lettering: nothing consumes it),
+  // which takes the queue's bindings meanwhile.
+  await onChannel(connection, async (ch) => {
+    const { consumerCount } = await ch.checkQueue(spec.name);
+    if (consumerCount > 0) {
+      throw new IllegalStateError(
+        `queue ${spec.name} has ${consumerCount} consumer(s): stop its services before migrating it`,
+      );
+    }
+    await ch.assertQueue(holding, {
+      durable: true,
+      arguments: { 'x-queue-type': spec.arguments['x-queue-type'] ?? 'classic' },
+    });
+    await unbind(ch, spec.name);
+    await bind(ch, holding);
+    await moveAll(ch, spec.name, holding);
+    await deleteEmptied(ch, spec.name);
   });
-  for (const b of bindings) await channel.unbindQueue(spec.name, b.source, b.pattern);
-  for (const b of bindings) await channel.bindQueue(holding, b.source, b.pattern);
-  let moved = await moveAll(channel, spec.name, holding);
-  await deleteEmptied(channel, spec.name);
-  await declare(channel, spec);
-  for (const b of bindings) await channel.unbindQueue(holding, b.source, b.pattern);
-  for (const b of bindings) await channel.bindQueue(spec.name, b.source, b.pattern);
-  moved = await moveAll(channel, holding, spec.name);
-  await deleteEmptied(channel, holding);
+  // Back: on a new channel, since RabbitMQ 3.10 keeps a channel's view of a queue's type by its
+  // name, and a channel that used the old queue fails on the new one of the same name.
+  const moved = await onChannel(connection, async (ch) => {
+    await declare(ch, spec);
+    await unbind(ch, holding);
+    await bind(ch, spec.name);
+    const count = await moveAll(ch, holding, spec.name);
+    await deleteEmptied(ch, holding);
+    return count;
+  });
   return { queue: spec.name, outcome: 'migrated', moved };
+}
+
+/** Runs `work` on a confirm channel of its own, closed afterwards. */
+async function onChannel<T>(
+  connection: amqplib.ChannelModel,
+  work: (channel: amqplib.ConfirmChannel) => Promise<T>,
+): Promise<T> {
+  const channel = await connection.createConfirmChannel();
+  try {
+    return await work(channel);
+  } finally {
+    await channel.close().catch(() => undefined);
+  }
 }
 
 /**
