@@ -175,8 +175,9 @@ async function moveAll(channel: amqplib.ConfirmChannel, from: string, to: string
       const message = await channel.get(from, { noAck: false });
       if (!message) break;
       // The user id is checked against the publishing user: a moved message must not carry it.
-      const { userId: _user, ...properties } = message.properties;
-      channel.publish('', to, message.content, { ...properties, persistent: true });
+      const properties: amqplib.Options.Publish = { ...message.properties, persistent: true };
+      delete properties.userId;
+      channel.publish('', to, message.content, properties);
       last = message;
     }
     if (!last) return moved;
