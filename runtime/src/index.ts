@@ -12,6 +12,7 @@ export {
   type PublishOptions,
 } from './amqp/confirm-publisher';
 export { declareTopology, deleteTopology } from './amqp/declare-topology';
+export { holdingQueue, migrateQueues, type QueueMigrationResult } from './amqp/queue-migration';
 export {
   type ChannelLoss,
   RecoveringChannel,
@@ -24,12 +25,7 @@ export {
   type QueueConsumerOptions,
   type Settleable,
 } from './amqp/queue-consumer';
-export {
-  BaseServiceConfig,
-  envBool,
-  envInt,
-  ProducerServiceConfig,
-} from './config/base-config';
+export { BaseServiceConfig, envBool, envInt, ProducerServiceConfig } from './config/base-config';
 export { describeConfig, parseConfig } from './config/parse-config';
 export { workerConcurrency, WorkerServiceConfig } from './config/worker-config';
 export { DEFAULT_PROBE_PORTS, ProbeServerConfig, probePort } from './config/probe-config';
