@@ -18,7 +18,12 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       'no-restricted-imports': [
         'error',
-        { patterns: [{ group: ['@tasks/*/src/*', '@tasks/*/dist/*'], message: 'Import a package through its entry point.' }] },
+        {
+          patterns: [
+            { group: ['@tasks/*/src/*', '@tasks/*/dist/*'], message: 'Import a package through its entry point.' },
+            { group: ['**/system-test/**'], message: 'Shared test helpers live in @tasks/runtime/testing.' },
+          ],
+        },
       ],
       'import-x/no-cycle': 'error',
       'import-x/no-relative-packages': 'error',

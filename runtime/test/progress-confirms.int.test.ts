@@ -23,9 +23,8 @@ import {
   Worker,
   WorkflowStore,
 } from '@tasks/runtime';
-import { TestNamespace, waitFor } from '@tasks/runtime/testing';
+import { PrivateRabbit, TestNamespace, waitFor } from '@tasks/runtime/testing';
 import * as amqplib from 'amqplib';
-import { PrivateRabbit } from '../../system-test/support/private-rabbit';
 
 const log = createLogger({ service: 'test', level: 'silent' });
 const SERVICE = 'email-worker';

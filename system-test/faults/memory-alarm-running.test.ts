@@ -3,9 +3,8 @@
  * so the tasks' PROGRESS and SUCCESS events cannot be confirmed until it clears. All four end
  * SUCCESS once it does, and none is parked as a crash loop or poison.
  */
-import { waitFor } from '@tasks/runtime/testing';
+import { PrivateRabbit, waitFor } from '@tasks/runtime/testing';
 import { report, stopAfterBrokerFaults } from '../support/fault-checks';
-import { PrivateRabbit } from '../support/private-rabbit';
 import { type TaskBody, TestPlatform } from '../support/test-platform';
 
 const ALARM_MS = 40_000;
