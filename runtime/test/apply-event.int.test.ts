@@ -8,7 +8,7 @@
  */
 import { isNewer, isTerminal, type StateEvent, type TaskState } from '@tasks/contracts';
 import { TaskStore } from '@tasks/runtime';
-import { TestNamespace } from '@tasks/runtime/testing';
+import { stateEvent, TestNamespace } from '@tasks/runtime/testing';
 import fc from 'fast-check';
 
 const RESULT_TTL_S = 3600;
@@ -32,22 +32,12 @@ describe('apply-event script', () => {
   });
 
   const event = (
-    task_id: string,
+    taskId: string,
     state: TaskState,
     attempt: number,
     seq: number,
     extra: Partial<StateEvent> = {},
-  ): StateEvent => ({
-    v: 1,
-    task_id,
-    type: TYPE,
-    state,
-    attempt,
-    seq,
-    at: new Date().toISOString(),
-    worker: 'test-worker',
-    ...extra,
-  });
+  ): StateEvent => stateEvent(taskId, state, attempt, seq, { type: TYPE, ...extra });
 
   describe('agrees with isNewer', () => {
     it('stores the TS fold of any permutation of a history, duplicates included', async () => {

@@ -7,7 +7,7 @@
  */
 import type { StateEvent, TaskState } from '@tasks/contracts';
 import { TaskStore, durationBucket } from '@tasks/runtime';
-import { TestNamespace } from '@tasks/runtime/testing';
+import { stateEvent, TestNamespace } from '@tasks/runtime/testing';
 
 const TYPE = 'task.data.process';
 
@@ -18,22 +18,12 @@ describe('report statistics in the apply-event script', () => {
   const day = new Date().toISOString().slice(0, 10);
   const taskId = (): string => `stats-task-${(ids += 1)}`;
   const event = (
-    task_id: string,
+    taskId: string,
     state: TaskState,
     attempt: number,
     seq: number,
     extra: Partial<StateEvent> = {},
-  ): StateEvent => ({
-    v: 1,
-    task_id,
-    type: TYPE,
-    state,
-    attempt,
-    seq,
-    at: new Date().toISOString(),
-    worker: 'test-worker',
-    ...extra,
-  });
+  ): StateEvent => stateEvent(taskId, state, attempt, seq, { type: TYPE, ...extra });
 
   beforeAll(async () => {
     ns = await new TestNamespace().setup();

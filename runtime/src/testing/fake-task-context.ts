@@ -16,26 +16,35 @@ export interface FakeTaskContext extends TaskContext {
   readonly progressCalls: ProgressCall[];
 }
 
+export interface FakeTaskContextOptions extends Partial<TaskContext> {
+  /** Called on each recorded progress call (e.g. to abort at a given step). */
+  readonly onProgress?: (call: ProgressCall, ctx: FakeTaskContext) => void;
+}
+
 /**
  * A context as the worker would hand a handler: task `task-1` of type `task.data.process`,
- * first attempt, a silent log and a progress that records its calls; `overrides` replace any
+ * first attempt, a silent log and a progress that records its calls; `options` replace any
  * of these.
  */
-export function fakeTaskContext(overrides: Partial<TaskContext> = {}): FakeTaskContext {
+export function fakeTaskContext(options: FakeTaskContextOptions = {}): FakeTaskContext {
+  const { onProgress, ...overrides } = options;
   const controller = new AbortController();
   const progressCalls: ProgressCall[] = [];
-  return {
+  const ctx: FakeTaskContext = {
     taskId: 'task-1',
     type: 'task.data.process',
     attempt: 1,
     signal: controller.signal,
     log: silentLog,
     progress: (current, total, status) => {
-      progressCalls.push(status === undefined ? { current, total } : { current, total, status });
+      const call = status === undefined ? { current, total } : { current, total, status };
+      progressCalls.push(call);
+      onProgress?.(call, ctx);
       return Promise.resolve();
     },
     ...overrides,
     controller,
     progressCalls,
   };
+  return ctx;
 }

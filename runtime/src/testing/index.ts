@@ -3,7 +3,12 @@
  * tests, condition waits, and the fakes and factories the packages' tests share.
  */
 export { EventTap, type TappedEvent } from './event-tap';
-export { type FakeTaskContext, fakeTaskContext, type ProgressCall } from './fake-task-context';
+export {
+  type FakeTaskContext,
+  fakeTaskContext,
+  type FakeTaskContextOptions,
+  type ProgressCall,
+} from './fake-task-context';
 export { type PdfText, pdfText } from './pdf-text';
 export { type CtlResult, PrivateRabbit, type PrivateRabbitOptions } from './private-rabbit';
 export { PrivateRedis, type PrivateRedisOptions } from './private-redis';

@@ -4,7 +4,7 @@ import type { Logger } from '../logging/logger';
 import { silentLog } from './silent-log';
 import type { TestNamespace } from './test-namespace';
 
-export interface TestConnectionsOptions {
+export interface TestConnectionsOptions<P extends ConfirmPublisher = ConfirmPublisher> {
   /** Names the two connections `<name>.consume` and `<name>.publish`. */
   readonly name: string;
   /** @default the namespace's broker */
@@ -18,7 +18,7 @@ export interface TestConnectionsOptions {
   /** @default silentLog */
   readonly log?: Logger;
   /** Builds the publisher on the publishing connection (a test's recording subclass). */
-  readonly publisher?: (connection: AmqpConnection) => ConfirmPublisher;
+  readonly publisher?: (connection: AmqpConnection) => P;
 }
 
 /**
@@ -26,14 +26,17 @@ export interface TestConnectionsOptions {
  * publish, so an alarm that blocks publishing does not block acks) and its confirm publisher,
  * ready to publish.
  */
-export class TestConnections {
+export class TestConnections<P extends ConfirmPublisher = ConfirmPublisher> {
   private constructor(
     readonly consume: AmqpConnection,
     readonly publish: AmqpConnection,
-    readonly publisher: ConfirmPublisher,
+    readonly publisher: P,
   ) {}
 
-  static async open(ns: TestNamespace, options: TestConnectionsOptions): Promise<TestConnections> {
+  static async open<P extends ConfirmPublisher = ConfirmPublisher>(
+    ns: TestNamespace,
+    options: TestConnectionsOptions<P>,
+  ): Promise<TestConnections<P>> {
     const log = options.log ?? silentLog;
     const connect = (role: string): AmqpConnection =>
       new AmqpConnection({
@@ -46,11 +49,12 @@ export class TestConnections {
     const publish = connect('publish');
     const publisher =
       options.publisher?.(publish) ??
-      new ConfirmPublisher(publish, {
+      // Without a builder P is its default, ConfirmPublisher.
+      (new ConfirmPublisher(publish, {
         publishTimeoutMs: options.publishTimeoutMs ?? 5000,
         appId: options.appId ?? 'test',
         log,
-      });
+      }) as P);
     await publisher.waitForReady();
     return new TestConnections(consume, publish, publisher);
   }

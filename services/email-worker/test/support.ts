@@ -3,8 +3,6 @@ import { errorCode } from '@tasks/runtime';
 
 export { EMAIL_TEMPLATES, EmailSendPayload } from '@tasks/contracts';
 
-export { silentLog } from '@tasks/runtime/testing';
-
 /** The platform error code `fn` throws, or 'none'. */
 export function errorCodeOf(fn: () => unknown): string {
   try {

@@ -12,6 +12,7 @@
 import {
   eventKey,
   type StateEvent,
+  type TaskState,
   WORKER_HEARTBEAT_KEY,
   WORKER_OFFLINE_KEY,
   type WorkerHeartbeat,
@@ -29,7 +30,13 @@ import {
   TaskStore,
   WorkerRegistry,
 } from '@tasks/runtime';
-import { PrivateRedis, TEST_AMQP_URL, TestNamespace, waitFor } from '@tasks/runtime/testing';
+import {
+  PrivateRedis,
+  stateEvent,
+  TEST_AMQP_URL,
+  TestNamespace,
+  waitFor,
+} from '@tasks/runtime/testing';
 import { EventApplier } from '../src/event-applier';
 
 const TYPE = 'task.email.send';
@@ -100,22 +107,12 @@ describe('EventApplier', () => {
   }
 
   const event = (
-    task_id: string,
-    state: StateEvent['state'],
+    taskId: string,
+    state: TaskState,
     attempt: number,
     seq: number,
     extra: Partial<StateEvent> = {},
-  ): StateEvent => ({
-    v: 1,
-    task_id,
-    type: TYPE,
-    state,
-    attempt,
-    seq,
-    at: new Date().toISOString(),
-    worker: 'w1',
-    ...extra,
-  });
+  ): StateEvent => stateEvent(taskId, state, attempt, seq, { type: TYPE, worker: 'w1', ...extra });
 
   /** Publishes one event, or a batch, the way StateEventPublisher routes them. */
   const publishEvents = (body: StateEvent | StateEvent[]): Promise<void> =>
