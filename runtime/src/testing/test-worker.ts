@@ -33,15 +33,15 @@ export function testWorker(
   const { retry, ...rest } = options;
   return new Worker(
     {
-      consumeConnection: connections.consume,
-      publisher: connections.publisher,
-      store: testTaskStore(ns),
-      deadLetters: new DeadLetterStore(ns.redis, ns.redisPrefix),
-      workflows: new WorkflowStore(ns.redis, ns.redisPrefix, 3600),
-      names: ns.names,
-      delay: { unitMs: ns.topologyOptions.unitMs, levels: ns.topologyOptions.levels },
-      log: silentLog,
-      ...deps,
+      consumeConnection: deps.consumeConnection ?? connections.consume,
+      publisher: deps.publisher ?? connections.publisher,
+      store: deps.store ?? testTaskStore(ns),
+      deadLetters: deps.deadLetters ?? new DeadLetterStore(ns.redis, ns.redisPrefix),
+      workflows: deps.workflows ?? new WorkflowStore(ns.redis, ns.redisPrefix, 3600),
+      names: deps.names ?? ns.names,
+      delay: deps.delay ?? { unitMs: ns.topologyOptions.unitMs, levels: ns.topologyOptions.levels },
+      log: deps.log ?? silentLog,
+      runner: deps.runner,
     },
     {
       name: `test-${options.service}`,

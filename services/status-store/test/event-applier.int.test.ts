@@ -18,9 +18,7 @@ import {
   type WorkerHeartbeat,
 } from '@tasks/contracts';
 import {
-  AmqpConnection,
   closeRedis,
-  ConfirmPublisher,
   createLogger,
   createRedis,
   Delivery,
@@ -33,7 +31,7 @@ import {
 import {
   PrivateRedis,
   stateEvent,
-  TEST_AMQP_URL,
+  TestConnections,
   TestNamespace,
   waitFor,
 } from '@tasks/runtime/testing';
@@ -43,9 +41,7 @@ const TYPE = 'task.email.send';
 
 describe('EventApplier', () => {
   let ns: TestNamespace;
-  let consumeConnection: AmqpConnection;
-  let publishConnection: AmqpConnection;
-  let publisher: ConfirmPublisher;
+  let connections: TestConnections;
   let store: TaskStore;
   let registry: WorkerRegistry;
   let applier: EventApplier | undefined;
@@ -57,20 +53,8 @@ describe('EventApplier', () => {
     logged = [];
     acks = [];
     const log = recordingLogger(logged);
-    consumeConnection = new AmqpConnection({
-      url: TEST_AMQP_URL,
-      name: 'test-status-store.consume',
-      heartbeatS: 5,
-      log,
-    });
-    publishConnection = new AmqpConnection({
-      url: TEST_AMQP_URL,
-      name: 'test-status-store.publish',
-      heartbeatS: 5,
-      log,
-    });
-    publisher = new ConfirmPublisher(publishConnection, {
-      publishTimeoutMs: 5000,
+    connections = await TestConnections.open(ns, {
+      name: 'test-status-store',
       appId: 'status-store',
       log,
     });
@@ -86,8 +70,7 @@ describe('EventApplier', () => {
   afterEach(async () => {
     await applier?.close();
     applier = undefined;
-    await publisher.close();
-    await Promise.all([consumeConnection.close(), publishConnection.close()]);
+    await connections.close();
     await ns.destroy();
     jest.restoreAllMocks();
   });
@@ -98,7 +81,14 @@ describe('EventApplier', () => {
     store = new TaskStore(redis, { prefix: ns.redisPrefix, resultTtlS: 3600 });
     registry = new WorkerRegistry(redis, ns.redisPrefix);
     applier = new EventApplier(
-      { connection: consumeConnection, publisher, store, registry, names: ns.names, log },
+      {
+        connection: connections.consume,
+        publisher: connections.publisher,
+        store,
+        registry,
+        names: ns.names,
+        log,
+      },
       // Small batches in several pipelines at once: arrival order must still hold across them.
       { prefetch: 100, batchMax: 2, pipelines: 4 },
     );
