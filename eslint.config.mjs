@@ -36,6 +36,7 @@ export default tseslint.config(
               group: ['@tasks/*/src/*', '@tasks/*/dist/*'],
               message: 'Import a package through its entry point.',
             },
+            { group: ['**/system-test/**'], message: 'Shared test helpers live in @tasks/runtime/testing.' },
           ],
         },
       ],

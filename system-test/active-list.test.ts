@@ -3,8 +3,8 @@
  * within 500 ms of its worker receiving it (waiting for a slot), and leaves within 500 ms of
  * ending, whatever the heartbeat interval (5 s here, the default).
  */
-import { waitFor } from '@tasks/runtime/testing';
-import { EventRecorder, report } from './support/fault-checks';
+import { EventTap, waitFor } from '@tasks/runtime/testing';
+import { report } from './support/fault-checks';
 import { TestPlatform } from './support/test-platform';
 
 const WITHIN_MS = 500;
@@ -16,11 +16,11 @@ interface ActiveList {
 
 describe('the active list', () => {
   let platform: TestPlatform;
-  let events: EventRecorder;
+  let events: EventTap;
 
   beforeAll(async () => {
     platform = await TestPlatform.start({ services: ['status-store', 'gateway'] });
-    events = await EventRecorder.start(platform.ns);
+    events = await EventTap.start(platform.ns);
     // One slot, two deliveries held: the second waits, reserved. Each task runs 3 s.
     await platform.startService('processing-worker', {
       CONCURRENCY: '1',
@@ -32,6 +32,7 @@ describe('the active list', () => {
   }, 60_000);
 
   afterAll(async () => {
+    await events?.close();
     await platform?.stop();
   }, 60_000);
 

@@ -11,10 +11,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import { EMAIL_SEND } from '@tasks/contracts';
-import { waitFor } from '@tasks/runtime/testing';
-import { EventRecorder, report, stateCount } from './support/fault-checks';
+import { EventTap, SmtpSink, waitFor } from '@tasks/runtime/testing';
+import { report, stateCount } from './support/fault-checks';
 import type { ServiceProcess } from './support/service-process';
-import { SmtpSink } from './support/smtp-sink';
 import { type TaskBody, TestPlatform } from './support/test-platform';
 
 const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
@@ -34,7 +33,7 @@ interface EmailWorkerDetails {
 describe('email worker', () => {
   let sink: SmtpSink;
   let platform: TestPlatform;
-  let events: EventRecorder;
+  let events: EventTap;
   const started: ServiceProcess[] = [];
 
   beforeAll(async () => {
@@ -52,11 +51,12 @@ describe('email worker', () => {
         EMAIL_RATE_PER_SECOND: '0',
       },
     });
-    events = await EventRecorder.start(platform.ns);
+    events = await EventTap.start(platform.ns);
   }, 60_000);
 
   afterAll(async () => {
     try {
+      await events?.close();
       await platform?.stop();
     } finally {
       await sink?.close();

@@ -4,7 +4,7 @@
  * broker redelivers what was unacked. Either way the task ends exactly once.
  */
 import { randomUUID } from 'node:crypto';
-import { EventTap } from './support/event-tap';
+import { EventTap } from '@tasks/runtime/testing';
 import { gatewayConnected, waitForStatusStore } from './support/probes';
 import type { ServiceProcess } from './support/service-process';
 import { TestPlatform } from './support/test-platform';

@@ -7,8 +7,7 @@
  * worker fails the first two attempts of every message.
  */
 import { randomUUID } from 'node:crypto';
-import { waitFor } from '@tasks/runtime/testing';
-import { EventTap } from './support/event-tap';
+import { EventTap, waitFor } from '@tasks/runtime/testing';
 import {
   gatewayConnected,
   mailFiles,

@@ -11,8 +11,7 @@ import { request as httpRequest } from 'node:http';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { bucketUpperMs, durationBucket } from '@tasks/runtime';
-import { EventTap } from './support/event-tap';
-import { pdfText } from './support/pdf-text';
+import { EventTap, pdfText } from '@tasks/runtime/testing';
 import { publishEvents, type RawEvent, waitForStatusStore } from './support/probes';
 import { type TaskBody, TestPlatform } from './support/test-platform';
 

@@ -4,8 +4,7 @@
  * terminates the running attempt's thread, one without asks the handler through its signal, as
  * before. A value terminate cannot mean is a 422 naming the query field.
  */
-import { waitFor } from '@tasks/runtime/testing';
-import { EventTap } from './support/event-tap';
+import { EventTap, waitFor } from '@tasks/runtime/testing';
 import { TestPlatform } from './support/test-platform';
 
 describe('cancel with terminate', () => {

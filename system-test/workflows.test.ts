@@ -8,8 +8,7 @@
  * (EMAIL_FAIL_FIRST_ATTEMPTS=1), so every e-mail step is retried once.
  */
 import type { StateEvent } from '@tasks/contracts';
-import { waitFor } from '@tasks/runtime/testing';
-import { EventRecorder } from './support/fault-checks';
+import { EventTap, waitFor } from '@tasks/runtime/testing';
 import { TestPlatform } from './support/test-platform';
 
 interface WorkflowBody {
@@ -96,7 +95,7 @@ const runsOf = (events: readonly StateEvent[], taskId: string) =>
 
 describe('workflows', () => {
   let platform: TestPlatform;
-  let events: EventRecorder;
+  let events: EventTap;
   let commands: TappedCommand[];
 
   beforeAll(async () => {
@@ -116,11 +115,12 @@ describe('workflows', () => {
         CONCURRENCY: '4',
       },
     });
-    events = await EventRecorder.start(platform.ns);
+    events = await EventTap.start(platform.ns);
     commands = await tapCommands(platform);
   }, 90_000);
 
   afterAll(async () => {
+    await events?.close();
     await platform?.stop();
   }, 60_000);
 
@@ -366,17 +366,18 @@ describe('workflows', () => {
 
 describe('workflow cancellation', () => {
   let platform: TestPlatform;
-  let events: EventRecorder;
+  let events: EventTap;
 
   beforeAll(async () => {
     platform = await TestPlatform.start({
       services: ['status-store', 'gateway', 'processing-worker'],
       env: { PROCESS_STEPS: '20', PROCESS_STEP_MS: '250', CONCURRENCY: '2' },
     });
-    events = await EventRecorder.start(platform.ns);
+    events = await EventTap.start(platform.ns);
   }, 90_000);
 
   afterAll(async () => {
+    await events?.close();
     await platform?.stop();
   }, 60_000);
 

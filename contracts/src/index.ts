@@ -9,15 +9,13 @@ export {
   checkEmailContent,
   EMAIL_SEND,
   EMAIL_TEMPLATE_NAMES,
-  EMAIL_TEMPLATES,
+  EMAIL_TEMPLATE_VARIABLES,
   EmailSendCommand,
   EmailSendPayload,
-  type EmailTemplate,
   type EmailTemplateName,
+  type EmailTemplateVariableNames,
   EmailTemplateVariables,
-  TEMPLATE_VARIABLE,
   templateVariables,
-  variablesIn,
   withEmailContentRules,
 } from './commands/email-send';
 export {

@@ -1,6 +1,6 @@
 /**
  * ctx.progress() against a broker whose confirms do not come: a private RabbitMQ node
- * (system-test/support/private-rabbit.ts) with its memory alarm raised, which blocks the worker's
+ * (PrivateRabbit of @tasks/runtime/testing) with its memory alarm raised, which blocks the worker's
  * publishing connection while its consuming connection (and so the ack) stays free.
  *
  * progress() must return at once, step after step, instead of waiting a broker round trip per
@@ -11,21 +11,16 @@
  * REDIS_URL (default redis://127.0.0.1:6379).
  */
 import { randomUUID } from 'node:crypto';
-import { EMAIL_SEND, EmailSendPayload, type StateEvent } from '@tasks/contracts';
+import { EMAIL_SEND, EmailSendPayload } from '@tasks/contracts';
+import { CommandPublisher, createLogger, defineTask, Worker } from '@tasks/runtime';
 import {
-  AmqpConnection,
-  CommandPublisher,
-  ConfirmPublisher,
-  createLogger,
-  DeadLetterStore,
-  defineTask,
-  TaskStore,
-  Worker,
-  WorkflowStore,
-} from '@tasks/runtime';
-import { TestNamespace, waitFor } from '@tasks/runtime/testing';
-import * as amqplib from 'amqplib';
-import { PrivateRabbit } from '../../system-test/support/private-rabbit';
+  EventTap,
+  PrivateRabbit,
+  TestConnections,
+  TestNamespace,
+  testWorker,
+  waitFor,
+} from '@tasks/runtime/testing';
 
 const log = createLogger({ service: 'test', level: 'silent' });
 const SERVICE = 'email-worker';
@@ -37,12 +32,9 @@ const RETURNS_AT_ONCE_MS = 2_000;
 describe('progress without a broker round trip per step', () => {
   let rabbit: PrivateRabbit;
   let ns: TestNamespace;
-  let raw: amqplib.ChannelModel;
-  let consumeConnection: AmqpConnection;
-  let publishConnection: AmqpConnection;
-  let publisher: ConfirmPublisher;
+  let tap: EventTap;
+  let connections: TestConnections;
   let worker: Worker | undefined;
-  let events: StateEvent[];
 
   beforeAll(async () => {
     rabbit = await PrivateRabbit.start();
@@ -58,40 +50,21 @@ describe('progress without a broker round trip per step', () => {
       delayUnitMs: DELAY.unitMs,
       delayLevels: DELAY.levels,
     }).setup();
-    events = [];
-    raw = await amqplib.connect(rabbit.amqpUrl);
-    const collector = await raw.createChannel();
-    const { queue } = await collector.assertQueue('', { exclusive: true, autoDelete: true });
-    await collector.bindQueue(queue, ns.names.eventsExchange, 'task.#');
-    await collector.consume(
-      queue,
-      (message) => {
-        if (!message) return;
-        const body = JSON.parse(message.content.toString('utf8')) as StateEvent | StateEvent[];
-        events.push(...(Array.isArray(body) ? body : [body]));
-      },
-      { noAck: true },
-    );
-    const connect = (name: string): AmqpConnection =>
-      new AmqpConnection({ url: rabbit.amqpUrl, name, heartbeatS: 5, log });
-    consumeConnection = connect('progress-test.consume');
-    publishConnection = connect('progress-test.publish');
+    tap = await EventTap.start(ns);
     // A confirm held back by the alarm must not time out during the test.
-    publisher = new ConfirmPublisher(publishConnection, {
+    connections = await TestConnections.open(ns, {
+      name: 'progress-test',
       publishTimeoutMs: 120_000,
-      appId: 'test',
       log,
     });
-    await publisher.waitForReady();
   }, 60_000);
 
   afterEach(async () => {
     await rabbit.setMemoryAlarm(false);
     await worker?.close();
     worker = undefined;
-    await publisher.close();
-    await Promise.all([consumeConnection.close(), publishConnection.close()]);
-    await raw.close();
+    await connections.close();
+    await tap.close();
     await ns.destroy();
   }, 60_000);
 
@@ -116,35 +89,22 @@ describe('progress without a broker round trip per step', () => {
         return { steps: STEPS };
       },
     });
-    const store = new TaskStore(ns.redis, { prefix: ns.redisPrefix, resultTtlS: 3600 });
-    worker = new Worker(
-      {
-        consumeConnection,
-        publisher,
-        store,
-        deadLetters: new DeadLetterStore(ns.redis, ns.redisPrefix),
-        workflows: new WorkflowStore(ns.redis, ns.redisPrefix, 3600),
-        names: ns.names,
-        delay: DELAY,
-        log,
-      },
+    worker = testWorker(
+      ns,
+      connections,
       {
         service: SERVICE,
         name: 'progress-test-worker',
         tasks: [task],
         concurrency: 1,
         prefetch: 1,
-        retry: { baseMs: 200, factor: 2, jitter: 0, maxDelayMs: 10_000, maxRetries: 3 },
-        maxDeliveries: 5,
-        timeLimitMs: 0,
-        softTimeLimitMs: 0,
         drainTimeoutMs: 5_000,
-        heartbeatMs: 60_000,
       },
+      { delay: DELAY, log },
     );
     await worker.start();
     const taskId = randomUUID();
-    await new CommandPublisher(publisher, ns.names, DELAY).publish(
+    await new CommandPublisher(connections.publisher, ns.names, DELAY).publish(
       {
         v: 1,
         task_id: taskId,
@@ -156,7 +116,7 @@ describe('progress without a broker round trip per step', () => {
       { attempt: 1 },
     );
     await waitFor(() => reachedGate, { timeoutMs: 20_000, message: 'handler started' });
-    await waitFor(() => events.some((e) => e.task_id === taskId && e.state === 'STARTED'), {
+    await waitFor(() => tap.of(taskId, 'STARTED').length > 0, {
       timeoutMs: 20_000,
       message: 'STARTED confirmed before the alarm',
     });
@@ -172,7 +132,7 @@ describe('progress without a broker round trip per step', () => {
     // The handler is done, its events are not confirmed: the command stays unacked.
     const queue = ns.names.workQueue(SERVICE);
     expect(await rabbit.queueCounts(queue)).toEqual({ ready: 0, unacked: 1 });
-    expect(events.filter((e) => e.task_id === taskId).map((e) => e.state)).toEqual(['STARTED']);
+    expect(tap.of(taskId).map((e) => e.state)).toEqual(['STARTED']);
 
     await rabbit.setMemoryAlarm(false);
     await waitFor(
@@ -182,11 +142,11 @@ describe('progress without a broker round trip per step', () => {
       },
       { timeoutMs: 30_000, intervalMs: 250, message: 'command acked after the alarm cleared' },
     );
-    await waitFor(() => events.some((e) => e.task_id === taskId && e.state === 'SUCCESS'), {
+    await waitFor(() => tap.of(taskId, 'SUCCESS').length > 0, {
       timeoutMs: 10_000,
       message: 'SUCCESS published',
     });
-    const published = events.filter((e) => e.task_id === taskId);
+    const published = tap.of(taskId);
     const seqs = published.map((e) => e.seq);
     expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
     expect(new Set(seqs).size).toBe(seqs.length);

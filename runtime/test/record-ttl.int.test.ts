@@ -7,9 +7,9 @@
  *
  * Needs Redis at REDIS_URL and RabbitMQ (TestNamespace); keys live under a fresh prefix.
  */
-import { DATA_PROCESS, type StateEvent } from '@tasks/contracts';
+import type { StateEvent } from '@tasks/contracts';
 import { TaskStore } from '@tasks/runtime';
-import { TestNamespace, waitFor } from '@tasks/runtime/testing';
+import { stateEvent, TestNamespace, waitFor } from '@tasks/runtime/testing';
 
 const RESULT_TTL_S = 1;
 const DAY_S = 86_400;
@@ -27,17 +27,11 @@ describe('task record lifetime', () => {
     await ns.destroy();
   });
 
-  const event = (taskId: string, state: StateEvent['state'], attempt: number, seq: number) => ({
-    v: 1 as const,
-    task_id: taskId,
-    type: DATA_PROCESS,
-    state,
-    attempt,
-    seq,
-    at: new Date().toISOString(),
-    worker: 'w',
-    ...(state === 'PENDING' ? { created_at: new Date().toISOString() } : {}),
-  });
+  const event = (taskId: string, state: StateEvent['state'], attempt: number, seq: number) =>
+    stateEvent(taskId, state, attempt, seq, {
+      worker: 'w',
+      ...(state === 'PENDING' ? { created_at: new Date().toISOString() } : {}),
+    });
   const ttlOf = (taskId: string): Promise<number> => ns.redis.ttl(store.keys.task(taskId));
 
   it('keeps a queued record past RESULT_TTL_S, registered by a producer', async () => {

@@ -4,6 +4,7 @@
  * progress-confirms.int.test.ts).
  */
 import type { StateEvent, TaskState } from '@tasks/contracts';
+import { stateEvent } from '@tasks/runtime/testing';
 import type { ConfirmPublisher } from '../src/amqp/confirm-publisher';
 import { encodeEvent, StateEventPublisher } from '../src/worker/state-event-publisher';
 
@@ -35,17 +36,8 @@ function fakePublisher(): { publisher: ConfirmPublisher; sent: Sent[] } {
 const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 function eventOf(taskId: string, state: TaskState, seq: number, attempt = 1): StateEvent {
-  return {
-    v: 1,
-    task_id: taskId,
-    type: 'task.data.process',
-    state,
-    attempt,
-    seq,
-    at: new Date().toISOString(),
-    worker: 'w',
-    ...(state === 'PROGRESS' ? { progress: { current: seq, total: 10 } } : {}),
-  };
+  const progress = state === 'PROGRESS' ? { progress: { current: seq, total: 10 } } : {};
+  return stateEvent(taskId, state, attempt, seq, { worker: 'w', ...progress });
 }
 
 const shape = (s: Sent): string[] => s.events.map((e) => `${e.task_id}:${e.state}:${e.seq}`);

@@ -5,7 +5,7 @@
  */
 import type { StateEvent } from '@tasks/contracts';
 import { TaskStore } from '@tasks/runtime';
-import { TestNamespace } from '@tasks/runtime/testing';
+import { stateEvent, TestNamespace } from '@tasks/runtime/testing';
 
 describe('TaskStore gathering calls of one turn', () => {
   let ns: TestNamespace;
@@ -21,19 +21,13 @@ describe('TaskStore gathering calls of one turn', () => {
     await ns.destroy();
   });
 
-  const pending = (taskId: string, owner: string): StateEvent => ({
-    v: 1,
-    task_id: taskId,
-    type: 'task.data.process',
-    state: 'PENDING',
-    attempt: 0,
-    seq: 0,
-    at: new Date().toISOString(),
-    worker: 'test',
-    created_at: new Date().toISOString(),
-    priority: 0,
-    owner,
-  });
+  const pending = (taskId: string, owner: string): StateEvent =>
+    stateEvent(taskId, 'PENDING', 0, 0, {
+      worker: 'test',
+      created_at: new Date().toISOString(),
+      priority: 0,
+      owner,
+    });
 
   it('registers the PENDING of one turn in one script call, each readable with its own fields', async () => {
     const calls = jest.spyOn(store, 'applyAll');

@@ -8,18 +8,14 @@
  * when it starts and writes a marker file when its computation ends: the number of runs and
  * whether a stopped run ever finished are read from the files.
  */
-import { randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type CommandEnvelope, DATA_PROCESS, type StateEvent } from '@tasks/contracts';
 import {
-  AmqpConnection,
   CommandPublisher,
-  ConfirmPublisher,
   closeIdleThreads,
   createLogger,
-  DeadLetterStore,
   defineTask,
   type RetryPolicyConfig,
   type TaskHandler,
@@ -27,10 +23,15 @@ import {
   TaskStore,
   threadCounts,
   Worker,
-  WorkflowStore,
 } from '@tasks/runtime';
-import { TEST_AMQP_URL, TestNamespace, waitFor } from '@tasks/runtime/testing';
-import * as amqplib from 'amqplib';
+import {
+  EventTap,
+  TaskNames,
+  TestConnections,
+  TestNamespace,
+  testWorker,
+  waitFor,
+} from '@tasks/runtime/testing';
 import { z } from 'zod';
 import fixture, { type FixtureOptions } from './fixtures/thread-handler';
 
@@ -43,83 +44,39 @@ const HEARTBEAT_S = 1;
 /** No handler thread is left, busy or idle. */
 const noThreads = (): boolean => threadCounts().busy + threadCounts().idle === 0;
 
-/** Commands carry platform task ids (UUIDs); the tests name their tasks. */
-const ids = new Map<string, string>();
-const names = new Map<string, string>();
-const idOf = (name: string): string => {
-  let id = ids.get(name);
-  if (!id) {
-    id = randomUUID();
-    ids.set(name, id);
-    names.set(id, name);
-  }
-  return id;
-};
-const nameOf = (id: string): string => names.get(id) ?? id;
+/** The tests name their tasks; commands carry UUIDs. */
+const tasks = new TaskNames();
+const idOf = (name: string): string => tasks.idOf(name);
+const nameOf = (id: string): string => tasks.nameOf(id);
 
 describe('thread-isolated handlers in the worker', () => {
-  let raw: amqplib.ChannelModel;
   let ns: TestNamespace;
-  let collector: amqplib.Channel;
-  let consumeConnection: AmqpConnection;
-  let publishConnection: AmqpConnection;
-  let publisher: ConfirmPublisher;
+  let tap: EventTap;
+  let connections: TestConnections;
   let store: TaskStore;
   let commands: CommandPublisher;
   let worker: Worker | undefined;
-  let events: StateEvent[];
   let disconnects: number;
   let dir: string;
   let runsFile: string;
   let markerFile: string;
 
-  beforeAll(async () => {
-    raw = await amqplib.connect(TEST_AMQP_URL);
-  });
-
-  afterAll(async () => {
-    await raw.close();
-  });
-
   beforeEach(async () => {
     ns = await new TestNamespace({ delayUnitMs: DELAY.unitMs, delayLevels: DELAY.levels }).setup();
-    events = [];
     disconnects = 0;
     dir = mkdtempSync(join(tmpdir(), 'thread-isolation-'));
     runsFile = join(dir, 'runs');
     markerFile = join(dir, 'marker');
-    collector = await raw.createChannel();
-    const { queue } = await collector.assertQueue('', { exclusive: true, autoDelete: true });
-    await collector.bindQueue(queue, ns.names.eventsExchange, 'task.#');
-    await collector.consume(
-      queue,
-      (message) => {
-        if (!message) return;
-        const body = JSON.parse(message.content.toString('utf8')) as StateEvent | StateEvent[];
-        events.push(...(Array.isArray(body) ? body : [body]));
-      },
-      { noAck: true },
-    );
-    const connect = (name: string): AmqpConnection => {
-      const connection = new AmqpConnection({
-        url: TEST_AMQP_URL,
-        name,
-        heartbeatS: HEARTBEAT_S,
-        log,
-      });
-      connection.manager.on('disconnect', () => (disconnects += 1));
-      return connection;
-    };
-    consumeConnection = connect('test-thread-worker.consume');
-    publishConnection = connect('test-thread-worker.publish');
-    publisher = new ConfirmPublisher(publishConnection, {
-      publishTimeoutMs: 5000,
-      appId: 'test',
-      log,
+    tap = await EventTap.start(ns);
+    connections = await TestConnections.open(ns, {
+      name: 'test-thread-worker',
+      heartbeatS: HEARTBEAT_S,
     });
-    await publisher.waitForReady();
+    for (const connection of [connections.consume, connections.publish]) {
+      connection.manager.on('disconnect', () => (disconnects += 1));
+    }
     store = new TaskStore(ns.redis, { prefix: ns.redisPrefix, resultTtlS: 3600 });
-    commands = new CommandPublisher(publisher, ns.names, DELAY);
+    commands = new CommandPublisher(connections.publisher, ns.names, DELAY);
   });
 
   afterEach(async () => {
@@ -127,9 +84,8 @@ describe('thread-isolated handlers in the worker', () => {
     worker = undefined;
     await closeIdleThreads();
     await waitFor(noThreads, { message: 'every handler thread exited' });
-    await publisher.close();
-    await Promise.all([consumeConnection.close(), publishConnection.close()]);
-    await collector.close();
+    await connections.close();
+    await tap.close();
     await ns.destroy();
     rmSync(dir, { recursive: true, force: true });
   }, 30_000);
@@ -152,37 +108,16 @@ describe('thread-isolated handlers in the worker', () => {
       thread: { module: MODULE, options: handler },
       timeLimitMs: options.timeLimitMs,
     });
-    worker = new Worker(
-      {
-        consumeConnection,
-        publisher,
-        store,
-        deadLetters: new DeadLetterStore(ns.redis, ns.redisPrefix),
-        workflows: new WorkflowStore(ns.redis, ns.redisPrefix, 3600),
-        names: ns.names,
-        delay: DELAY,
-        log,
-      },
+    worker = testWorker(
+      ns,
+      connections,
       {
         service: SERVICE,
         name: 'test-thread-worker',
         tasks: [task],
-        concurrency: 2,
-        prefetch: 2,
-        retry: {
-          baseMs: 200,
-          factor: 2,
-          jitter: 0,
-          maxDelayMs: 10_000,
-          maxRetries: 0,
-          ...options.retry,
-        },
-        maxDeliveries: 5,
-        timeLimitMs: 0,
-        softTimeLimitMs: 0,
-        drainTimeoutMs: 2000,
-        heartbeatMs: 60_000,
+        retry: { maxRetries: 0, ...options.retry },
       },
+      { store, delay: DELAY, log },
     );
     await worker.start();
     return worker;
@@ -213,9 +148,9 @@ describe('thread-isolated handlers in the worker', () => {
   }
 
   const statesOf = (taskId: string): string[] =>
-    events.filter((e) => e.task_id === idOf(taskId)).map((e) => `${e.state}:${e.attempt}`);
+    tap.of(idOf(taskId)).map((e) => `${e.state}:${e.attempt}`);
   const waitForState = (taskId: string, state: string, timeoutMs: number): Promise<StateEvent> =>
-    waitFor(() => events.find((e) => e.task_id === idOf(taskId) && e.state === state), {
+    waitFor(() => tap.of(idOf(taskId)).find((e) => e.state === state), {
       timeoutMs,
       message: `${state} of ${taskId} (seen: ${statesOf(taskId).join(', ') || 'none'})`,
     });
@@ -295,7 +230,7 @@ describe('thread-isolated handlers in the worker', () => {
     const revoker = (): TaskRevoker =>
       new TaskRevoker({
         store,
-        publisher,
+        publisher: connections.publisher,
         names: ns.names,
         revokeTtlS: 600,
         producer: 'test',

@@ -19,22 +19,21 @@ import {
   threadCounts,
   TimeLimitError,
 } from '@tasks/runtime';
-import { waitFor } from '@tasks/runtime/testing';
+import { type FakeTaskContext, fakeTaskContext, waitFor } from '@tasks/runtime/testing';
 import type { FixtureOptions } from './fixtures/thread-handler';
 
 const MODULE = join(__dirname, 'fixtures/thread-handler.ts');
 const POLICY = { baseMs: 100, factor: 2, jitter: 0, maxDelayMs: 10_000, maxRetries: 3 };
 
-interface FakeContext extends TaskContext {
-  readonly controller: AbortController;
-  readonly progressed: string[];
-  readonly lines: { level: string; msg: string; fields?: Record<string, unknown> }[];
-}
+type Line = { level: string; msg: string; fields?: Record<string, unknown> };
 
-function fakeContext(): FakeContext {
-  const controller = new AbortController();
+/** A fake context whose log keeps its lines and whose progress takes a moment, as a publish does. */
+function fakeContext(): FakeTaskContext & {
+  readonly progressed: string[];
+  readonly lines: Line[];
+} {
   const progressed: string[] = [];
-  const lines: FakeContext['lines'] = [];
+  const lines: Line[] = [];
   const at =
     (level: string) =>
     (msg: string, fields?: Record<string, unknown>): void => {
@@ -48,20 +47,16 @@ function fakeContext(): FakeContext {
     error: at('error'),
     fatal: at('fatal'),
   } as unknown as Logger;
-  return {
-    taskId: 'task-1',
+  const ctx = fakeTaskContext({
     type: 'task.test.thread',
     attempt: 2,
-    signal: controller.signal,
     log,
-    controller,
-    progressed,
-    lines,
     progress: async (current, total, status) => {
       await new Promise((resolve) => setTimeout(resolve, 5));
       progressed.push(`${current}/${total} ${status ?? ''}`);
     },
-  };
+  });
+  return Object.assign(ctx, { progressed, lines });
 }
 
 const run = (options: FixtureOptions, ctx: TaskContext, host = {}): Promise<unknown> =>

@@ -8,7 +8,6 @@
  * (delay unit 20 ms, 12 levels) and deletes it afterwards. State events are collected from an
  * exclusive queue bound to the namespace's events exchange (`task.#`).
  */
-import { createHash } from 'node:crypto';
 import {
   type CommandEnvelope,
   EMAIL_SEND,
@@ -33,9 +32,17 @@ import {
   TaskStore,
   Worker,
   type WorkerOptions,
-  WorkflowStore,
 } from '@tasks/runtime';
-import { TEST_AMQP_URL, TestNamespace, waitFor } from '@tasks/runtime/testing';
+import {
+  EventTap,
+  type TappedEvent,
+  TaskNames,
+  TEST_AMQP_URL,
+  TestConnections,
+  TestNamespace,
+  testWorker,
+  waitFor,
+} from '@tasks/runtime/testing';
 import * as amqplib from 'amqplib';
 
 const log = createLogger({ service: 'test', level: 'silent' });
@@ -45,20 +52,11 @@ const PAYLOAD: EmailSendPayload = { email: 'someone@example.test', subject: 'hi'
 /** Broker hops, quorum-queue expiry and event-loop turns on top of a delay, in ms. */
 const DELAY_SLACK_MS = 400;
 
-/**
- * Commands carry platform task ids (UUIDs); the tests name their tasks. `idOf` gives each name
- * one UUID (version 4 layout), `nameOf` reads it back (an unknown id stays as it is).
- */
-const names = new Map<string, string>();
-const idOf = (name: string): string => {
-  const hex = createHash('sha256').update(name).digest('hex');
-  const id = `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-8${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
-  names.set(id, name);
-  return id;
-};
-const nameOf = (id: unknown): unknown => (typeof id === 'string' ? (names.get(id) ?? id) : id);
+/** The tests name their tasks; commands carry UUIDs. */
+const tasks = new TaskNames();
+const idOf = (name: string): string => tasks.idOf(name);
+const nameOf = (id: string | undefined): string | undefined => id && tasks.nameOf(id);
 
-type Received = StateEvent & { readonly receivedAt: number };
 
 interface Call {
   readonly taskId: string;
@@ -104,14 +102,13 @@ class RecordingPublisher extends ConfirmPublisher {
 describe('Worker', () => {
   let raw: amqplib.ChannelModel;
   let ns: TestNamespace;
-  let collector: amqplib.Channel;
+  let tap: EventTap;
+  let connections: TestConnections<RecordingPublisher>;
   let consumeConnection: AmqpConnection;
-  let publishConnection: AmqpConnection;
   let publisher: RecordingPublisher;
   let store: TaskStore;
   let commands: CommandPublisher;
   let worker: Worker | undefined;
-  let events: Received[];
   let calls: Call[];
   let acks: { taskId: unknown; at: number; acked: boolean }[];
   const releases = new Set<() => void>();
@@ -130,41 +127,15 @@ describe('Worker', () => {
     ns = await new TestNamespace({ delayUnitMs: DELAY.unitMs, delayLevels: DELAY.levels }).setup();
     queue = ns.names.workQueue(SERVICE);
     deadQueue = ns.names.deadQueue(SERVICE);
-    events = [];
     calls = [];
     acks = [];
-
-    collector = await raw.createChannel();
-    const { queue: eventsQueue } = await collector.assertQueue('', {
-      exclusive: true,
-      autoDelete: true,
+    tap = await EventTap.start(ns);
+    connections = await TestConnections.open(ns, {
+      name: 'test-worker',
+      publisher: (connection) => new RecordingPublisher(connection, ns.names.eventsExchange),
     });
-    await collector.bindQueue(eventsQueue, ns.names.eventsExchange, 'task.#');
-    await collector.consume(
-      eventsQueue,
-      (message) => {
-        if (!message) return;
-        const body = JSON.parse(message.content.toString('utf8')) as StateEvent | StateEvent[];
-        const receivedAt = performance.now();
-        for (const e of Array.isArray(body) ? body : [body]) events.push({ ...e, receivedAt });
-      },
-      { noAck: true },
-    );
-
-    consumeConnection = new AmqpConnection({
-      url: TEST_AMQP_URL,
-      name: 'test-worker.consume',
-      heartbeatS: 5,
-      log,
-    });
-    publishConnection = new AmqpConnection({
-      url: TEST_AMQP_URL,
-      name: 'test-worker.publish',
-      heartbeatS: 5,
-      log,
-    });
-    publisher = new RecordingPublisher(publishConnection, ns.names.eventsExchange);
-    await publisher.waitForReady();
+    consumeConnection = connections.consume;
+    publisher = connections.publisher;
     store = new TaskStore(ns.redis, { prefix: ns.redisPrefix, resultTtlS: 3600 });
     commands = new CommandPublisher(publisher, ns.names, DELAY);
 
@@ -186,9 +157,8 @@ describe('Worker', () => {
     releases.clear();
     await worker?.close();
     worker = undefined;
-    await publisher.close();
-    await Promise.all([consumeConnection.close(), publishConnection.close()]);
-    await collector.close();
+    await connections.close();
+    await tap.close();
     await ns.destroy();
     jest.restoreAllMocks();
   });
@@ -227,32 +197,12 @@ describe('Worker', () => {
       timeLimitMs: options.taskTimeLimitMs,
       softTimeLimitMs: options.taskSoftTimeLimitMs,
     });
-    const { retry, taskRetry: _r, taskTimeLimitMs: _t, taskSoftTimeLimitMs: _s, ...rest } = options;
-    worker = new Worker(
-      {
-        consumeConnection,
-        publisher,
-        store,
-        deadLetters: new DeadLetterStore(ns.redis, ns.redisPrefix),
-        workflows: new WorkflowStore(ns.redis, ns.redisPrefix, 3600),
-        names: ns.names,
-        delay: DELAY,
-        log,
-      },
-      {
-        service: SERVICE,
-        name: 'test-worker',
-        tasks: [task],
-        concurrency: 2,
-        prefetch: 2,
-        retry: { baseMs: 200, factor: 2, jitter: 0, maxDelayMs: 10_000, maxRetries: 3, ...retry },
-        maxDeliveries: 5,
-        timeLimitMs: 0,
-        softTimeLimitMs: 0,
-        drainTimeoutMs: 2000,
-        heartbeatMs: 60_000,
-        ...rest,
-      },
+    const { taskRetry: _r, taskTimeLimitMs: _t, taskSoftTimeLimitMs: _s, ...rest } = options;
+    worker = testWorker(
+      ns,
+      connections,
+      { service: SERVICE, name: 'test-worker', tasks: [task], ...rest },
+      { store, delay: DELAY, log },
     );
     await worker.start();
     return worker;
@@ -275,8 +225,8 @@ describe('Worker', () => {
   const submitRaw = (content: string, messageId?: string): Promise<void> =>
     ns.publish(ns.names.tasksExchange, EMAIL_SEND, content, { messageId, type: EMAIL_SEND });
 
-  const eventsOf = (taskId: string): Received[] =>
-    events.filter((e) => nameOf(e.task_id) === taskId);
+  const eventsOf = (taskId: string): TappedEvent[] =>
+    tap.events.filter((e) => nameOf(e.task_id) === taskId);
   const statesOf = (taskId: string): string[] =>
     eventsOf(taskId).map((e) => `${e.state}:${e.attempt}`);
 
@@ -284,7 +234,7 @@ describe('Worker', () => {
     taskId: string,
     state: StateEvent['state'],
     timeoutMs = 5000,
-  ): Promise<Received> =>
+  ): Promise<TappedEvent> =>
     waitFor(() => eventsOf(taskId).find((e) => e.state === state), {
       timeoutMs,
       message: `${state} event of ${taskId} (seen: ${statesOf(taskId).join(', ') || 'none'})`,
@@ -555,30 +505,19 @@ describe('Worker', () => {
             return { status: 'sent' };
           },
         });
-        const worker = new Worker(
-          {
-            consumeConnection: connection,
-            publisher,
-            store,
-            deadLetters: new DeadLetterStore(ns.redis, ns.redisPrefix),
-            workflows: new WorkflowStore(ns.redis, ns.redisPrefix, 3600),
-            names: ns.names,
-            delay: DELAY,
-            log,
-          },
+        const worker = testWorker(
+          ns,
+          connections,
           {
             service: SERVICE,
             name: `test-worker-${processes.length}`,
             tasks: [task],
             concurrency: 4,
             prefetch: 4,
-            retry: { baseMs: 200, factor: 2, jitter: 0, maxDelayMs: 10_000, maxRetries: 3 },
             maxDeliveries: 1,
-            timeLimitMs: 0,
-            softTimeLimitMs: 0,
             drainTimeoutMs: 200,
-            heartbeatMs: 60_000,
           },
+          { consumeConnection: connection, store, delay: DELAY, log },
         );
         processes.push({ worker, connection });
         // Not awaited: the culprit can kill it before its control consumer is registered.

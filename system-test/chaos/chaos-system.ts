@@ -10,16 +10,14 @@ import { rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { hostname } from 'node:os';
 import { setTimeout as delay } from 'node:timers/promises';
-import { PrivateRedis } from '@tasks/runtime/testing';
+import { PrivateRabbit, PrivateRedis, SmtpSink } from '@tasks/runtime/testing';
 import { stopAfterBrokerFaults } from '../support/fault-checks';
-import { PrivateRabbit } from '../support/private-rabbit';
 import {
   SERVICE_NAMES,
   type ServiceName,
   type ServiceProcess,
   specOf,
 } from '../support/service-process';
-import { SmtpSink } from '../support/smtp-sink';
 import { TestPlatform } from '../support/test-platform';
 import { EventJournal } from './event-journal';
 

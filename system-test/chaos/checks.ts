@@ -12,7 +12,7 @@
  * - workflow rerun: a workflow step run again after it had finished
  * - unrecovered: after a fault, the probe did not reach SUCCESS within the recovery deadline
  */
-import type { AcceptedMail } from '../support/smtp-sink';
+import { type AcceptedMail } from '@tasks/runtime/testing';
 import type { Crash, Kill } from './chaos-system';
 import type { JournalEvent } from './event-journal';
 import type { FaultRecord } from './fault-runner';

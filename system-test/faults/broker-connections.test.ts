@@ -12,10 +12,8 @@
  * the namespace's prefix.
  */
 import { DATA_PROCESS, EMAIL_SEND } from '@tasks/contracts';
-import { waitFor } from '@tasks/runtime/testing';
+import { PrivateRabbit, SmtpSink, waitFor } from '@tasks/runtime/testing';
 import { report, stateCount, stopAfterBrokerFaults } from '../support/fault-checks';
-import { PrivateRabbit } from '../support/private-rabbit';
-import { SmtpSink } from '../support/smtp-sink';
 import { TestPlatform } from '../support/test-platform';
 
 const TASKS = 500;

@@ -7,9 +7,8 @@
  * Runs against a private RabbitMQ node; Redis is shared, under the namespace's prefix.
  */
 import { DATA_PROCESS } from '@tasks/contracts';
-import { waitFor } from '@tasks/runtime/testing';
+import { PrivateRabbit, waitFor } from '@tasks/runtime/testing';
 import { report, stateCount, stopAfterBrokerFaults } from '../support/fault-checks';
-import { PrivateRabbit } from '../support/private-rabbit';
 import { TestPlatform } from '../support/test-platform';
 
 const PUBLISH_TIMEOUT_MS = 2000;

@@ -7,25 +7,26 @@
  * published, beyond the record (which is terminal from the moment of the cancel).
  */
 import { DATA_PROCESS } from '@tasks/contracts';
-import { waitFor } from '@tasks/runtime/testing';
-import { EventRecorder, report, waitForIdleWorker } from '../support/fault-checks';
+import { EventTap, waitFor } from '@tasks/runtime/testing';
+import { report, waitForIdleWorker } from '../support/fault-checks';
 import { TestPlatform } from '../support/test-platform';
 
 const STEP_MS = 500;
 
 describe('cancellation', () => {
   let platform: TestPlatform;
-  let events: EventRecorder;
+  let events: EventTap;
 
   beforeAll(async () => {
     platform = await TestPlatform.start({
       services: ['status-store', 'gateway'],
       env: { PROCESS_STEPS: '20', PROCESS_STEP_MS: String(STEP_MS) },
     });
-    events = await EventRecorder.start(platform.ns);
+    events = await EventTap.start(platform.ns);
   }, 60_000);
 
   afterAll(async () => {
+    await events?.close();
     await platform?.stop();
   }, 60_000);
 

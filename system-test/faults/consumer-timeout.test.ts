@@ -8,8 +8,7 @@
  * Runs against a private RabbitMQ node: the timeout is a node-wide setting.
  */
 import { AmqpConnection, createLogger, type Delivery, QueueConsumer } from '@tasks/runtime';
-import { TestNamespace, waitFor } from '@tasks/runtime/testing';
-import { PrivateRabbit } from '../support/private-rabbit';
+import { PrivateRabbit, TestNamespace, waitFor } from '@tasks/runtime/testing';
 
 const log = createLogger({ service: 'test', level: 'silent' });
 

@@ -4,10 +4,8 @@
  * keeps waiting for those confirms instead of handing the tasks back: all four end SUCCESS once
  * it clears, each after exactly one run (one STARTED event), and none is parked.
  */
-import { waitFor } from '@tasks/runtime/testing';
-import { EventTap } from '../support/event-tap';
+import { EventTap, PrivateRabbit, waitFor } from '@tasks/runtime/testing';
 import { report, stopAfterBrokerFaults } from '../support/fault-checks';
-import { PrivateRabbit } from '../support/private-rabbit';
 import { type TaskBody, TestPlatform } from '../support/test-platform';
 
 const ALARM_MS = 40_000;

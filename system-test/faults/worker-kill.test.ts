@@ -6,10 +6,9 @@
  * Shared broker and Redis, own namespace: killing our own worker process harms no one else.
  */
 import { DATA_PROCESS, EMAIL_SEND } from '@tasks/contracts';
-import { waitFor } from '@tasks/runtime/testing';
-import { EventRecorder, report, stateCount, waitForIdleWorker } from '../support/fault-checks';
+import { EventTap, SmtpSink, waitFor } from '@tasks/runtime/testing';
+import { report, stateCount, waitForIdleWorker } from '../support/fault-checks';
 import type { ServiceProcess } from '../support/service-process';
-import { SmtpSink } from '../support/smtp-sink';
 import { type TaskBody, TestPlatform } from '../support/test-platform';
 
 const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
@@ -17,7 +16,7 @@ const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
 describe('worker SIGKILL mid-run', () => {
   let platform: TestPlatform;
   let sink: SmtpSink;
-  let events: EventRecorder;
+  let events: EventTap;
   const started: ServiceProcess[] = [];
 
   beforeAll(async () => {
@@ -27,11 +26,12 @@ describe('worker SIGKILL mid-run', () => {
       // Reservation TTL of the e-mail ledger is 3 × SMTP_TIMEOUT_MS: 3 s.
       env: { SMTP_URL: sink.url, SMTP_TIMEOUT_MS: '1000' },
     });
-    events = await EventRecorder.start(platform.ns);
+    events = await EventTap.start(platform.ns);
   }, 60_000);
 
   afterAll(async () => {
     try {
+      await events?.close();
       await platform?.stop();
     } finally {
       await sink?.close();

@@ -1,49 +1,12 @@
 /**
- * The "checker" of the fault tests: a recorder of every state event the
- * workers publish, the daily terminal-state counters, and a wait for a worker to be idle.
+ * The "checker" of the fault tests, besides the event tap (@tasks/runtime/testing): the daily
+ * terminal-state counters, and a wait for a worker to be idle.
  */
 import { rm } from 'node:fs/promises';
-import type { StateEvent, TaskState } from '@tasks/contracts';
+import type { TaskState } from '@tasks/contracts';
 import { type TestNamespace, waitFor } from '@tasks/runtime/testing';
 import type { ServiceProcess } from './service-process';
 import type { TestPlatform } from './test-platform';
-
-export type RecordedEvent = StateEvent & { readonly receivedAt: number };
-
-/**
- * Copies every state event (`task.#`) of a namespace's events exchange into memory, through an
- * exclusive queue on the namespace's own channel (deleted with it). Shared broker only: a fault
- * on the node would close that channel.
- */
-export class EventRecorder {
-  readonly events: RecordedEvent[] = [];
-
-  private constructor() {}
-
-  static async start(ns: TestNamespace): Promise<EventRecorder> {
-    const recorder = new EventRecorder();
-    const { queue } = await ns.amqp.assertQueue('', { exclusive: true, autoDelete: true });
-    await ns.amqp.bindQueue(queue, ns.names.eventsExchange, 'task.#');
-    await ns.amqp.consume(
-      queue,
-      (message) => {
-        if (!message) return;
-        const body = JSON.parse(message.content.toString('utf8')) as StateEvent | StateEvent[];
-        const receivedAt = Date.now();
-        for (const event of Array.isArray(body) ? body : [body]) {
-          recorder.events.push({ ...event, receivedAt });
-        }
-      },
-      { noAck: true },
-    );
-    return recorder;
-  }
-
-  /** Events of one task, optionally of one state, in arrival order. */
-  of(taskId: string, state?: TaskState): RecordedEvent[] {
-    return this.events.filter((e) => e.task_id === taskId && (!state || e.state === state));
-  }
-}
 
 /** `YYYY-MM-DD` (UTC) of every day from `fromMs` to `toMs`: the days of the stats counters. */
 export function utcDays(fromMs: number, toMs = Date.now()): string[] {

@@ -5,7 +5,7 @@
  * The worker is idempotent on `task_id` (effect ledger). Unknown payload fields are kept.
  *
  * An e-mail is either written out (`subject` + `body`, optional `html`) or a named template
- * from {@link EMAIL_TEMPLATES} with its `variables`. The rules that tie the fields together live
+ * (one of {@link EMAIL_TEMPLATE_NAMES}) with its `variables`. The rules that tie the fields together live
  * in {@link checkEmailContent}, applied by {@link withEmailContentRules}: a zod refinement is not
  * part of `.shape`, so a schema built from `EmailSendPayload.shape` (the HTTP request) must apply
  * them again.
@@ -17,64 +17,31 @@ import { commandKey } from '../routing-keys';
 
 export const EMAIL_SEND = commandKey('email', 'send');
 
-/**
- * The named templates. `{{name}}` is a variable: the worker puts the value in as is in the
- * subject (on one line) and the text, and HTML-escaped in the html part. Every variable a
- * template uses is required.
- */
-export const EMAIL_TEMPLATES = {
-  welcome: {
-    subject: 'Welcome, {{name}}',
-    text: 'Hello {{name}},\n\nwelcome aboard. Your account is ready.\n',
-    html: '<p>Hello {{name}},</p>\n<p>welcome aboard. Your account is ready.</p>\n',
-  },
-  'password-reset': {
-    subject: 'Reset your password',
-    text:
-      'Hello {{name}},\n\nopen this link to choose a new password: {{reset_url}}\n' +
-      'It is valid for {{valid_minutes}} minutes. If you did not ask for it, ignore this e-mail.\n',
-    html:
-      '<p>Hello {{name}},</p>\n<p><a href="{{reset_url}}">Choose a new password</a>; the link ' +
-      'is valid for {{valid_minutes}} minutes.</p>\n<p>If you did not ask for it, ignore this ' +
-      'e-mail.</p>\n',
-  },
-  'report-ready': {
-    subject: 'Your {{report_type}} report is ready',
-    text: 'Your {{report_type}} report is ready: {{report_url}}\n',
-    html: '<p>Your {{report_type}} report is ready: <a href="{{report_url}}">download it</a>.</p>\n',
-  },
-} as const satisfies Record<string, EmailTemplate>;
-
-export interface EmailTemplate {
-  readonly subject: string;
-  readonly text: string;
-  readonly html?: string;
+/** The variables a named template needs, and those of its subject (which must stay on one line). */
+export interface EmailTemplateVariableNames {
+  readonly all: readonly string[];
+  readonly inSubject: readonly string[];
 }
 
-export type EmailTemplateName = keyof typeof EMAIL_TEMPLATES;
-export const EMAIL_TEMPLATE_NAMES = Object.keys(EMAIL_TEMPLATES) as [
+/**
+ * The named templates and the variables each uses, in order of first use: what a request must
+ * give. Every variable a template uses is required. The texts are the e-mail worker's.
+ */
+export const EMAIL_TEMPLATE_VARIABLES = {
+  welcome: { all: ['name'], inSubject: ['name'] },
+  'password-reset': { all: ['name', 'reset_url', 'valid_minutes'], inSubject: [] },
+  'report-ready': { all: ['report_type', 'report_url'], inSubject: ['report_type'] },
+} as const satisfies Record<string, EmailTemplateVariableNames>;
+
+export type EmailTemplateName = keyof typeof EMAIL_TEMPLATE_VARIABLES;
+export const EMAIL_TEMPLATE_NAMES = Object.keys(EMAIL_TEMPLATE_VARIABLES) as [
   EmailTemplateName,
   ...EmailTemplateName[],
 ];
 
-/** `{{ name }}`: a variable in a template (letters, digits, `_`). */
-export const TEMPLATE_VARIABLE = /\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}/g;
-
-/** The variables used in a text, in order of first use. */
-export function variablesIn(text: string): string[] {
-  return [...new Set([...text.matchAll(TEMPLATE_VARIABLE)].map((m) => m[1] ?? ''))];
-}
-
-/** Every variable a template needs, and those of its subject (which must stay on one line). */
-export function templateVariables(name: EmailTemplateName): {
-  readonly all: readonly string[];
-  readonly inSubject: readonly string[];
-} {
-  const template: EmailTemplate = EMAIL_TEMPLATES[name];
-  return {
-    all: variablesIn(`${template.subject}\n${template.text}\n${template.html ?? ''}`),
-    inSubject: variablesIn(template.subject),
-  };
+/** Every variable a template needs, and those of its subject. */
+export function templateVariables(name: EmailTemplateName): EmailTemplateVariableNames {
+  return EMAIL_TEMPLATE_VARIABLES[name];
 }
 
 /** A header value must not carry CR or LF: that is how SMTP headers get injected. */

@@ -1,7 +1,8 @@
 /**
- * The task read model in Redis: one hash per task, written only through the apply-event script,
- * plus revocations, delivery counters and the scheduled set. The status-store writes events; the
- * gateway registers PENDING and REVOKED through the same script and reads records.
+ * The task read model in Redis: one hash per task, written only through the apply-event script
+ * (which also keeps the scheduled set and the daily statistics in step). The status-store writes
+ * events; the gateway registers PENDING and REVOKED through the same script and reads records.
+ * Revocations, the scheduled set and the statistics are modules of their own, reached from here.
  */
 import {
   isTerminal,
@@ -18,7 +19,10 @@ import { APPLY_EVENT_LUA } from './apply-event-script';
 import { APPLY_EVENT_KEYS, APPLY_EVENTS_LUA, packArgs } from './apply-events-script';
 import { RedisKeys } from './redis-keys';
 import { REVOKE_TASK_KEYS, REVOKE_TASK_LUA } from './revoke-task-script';
-import { EXTRA_STATS_MARK, parseDayStats, type DayStats, statsIncrements } from './report-stats';
+import { type DayStats, statsIncrements } from './report-stats';
+import { Revocations } from './revocations';
+import { type ScheduledTask, ScheduledSet } from './scheduled-set';
+import { TaskStats } from './task-stats';
 
 /** A task as stored, with JSON fields parsed. */
 export interface TaskRecord {
@@ -124,17 +128,21 @@ export class TaskStore {
     (events) => this.applyAll(events),
     (flush) => setImmediate(flush),
   );
-  /** Revocation checks of one callback (a worker starting a command batch): one MGET. */
-  private readonly revocations = new TickBatcher<string, boolean>(async (taskIds) => {
-    const values = await this.redis.mget(taskIds.map((id) => this.keys.revoked(id)));
-    return values.map((value) => value !== null);
-  }, queueMicrotask);
+  /** Revocation marks (read by workers on delivery). */
+  readonly revocations: Revocations;
+  /** Tasks due later (countdown, eta, retry wait). */
+  readonly scheduledSet: ScheduledSet;
+  /** The daily counters, for reports. */
+  readonly stats: TaskStats;
 
   constructor(
     readonly redis: Redis,
     private readonly options: TaskStoreOptions,
   ) {
     this.keys = new RedisKeys(options.prefix);
+    this.revocations = new Revocations(redis, this.keys);
+    this.scheduledSet = new ScheduledSet(redis, this.keys);
+    this.stats = new TaskStats(redis, this.keys);
     this.openTtlS = Math.max(options.resultTtlS, OPEN_RECORD_TTL_S);
     this.acks =
       (options.replicaAcks?.replicas ?? 0) > 0
@@ -326,8 +334,8 @@ export class TaskStore {
   }
 
   /** Marks a task revoked, so a worker skips it on delivery, across restarts. */
-  async revoke(taskId: string, ttlS: number): Promise<void> {
-    await this.redis.set(this.keys.revoked(taskId), '1', 'EX', ttlS);
+  revoke(taskId: string, ttlS: number): Promise<void> {
+    return this.revocations.revoke(taskId, ttlS);
   }
 
   /**
@@ -356,58 +364,22 @@ export class TaskStore {
 
   /** Whether the task is revoked; the checks of one callback share one MGET. */
   isRevoked(taskId: string): Promise<boolean> {
-    return this.revocations.call(taskId);
+    return this.revocations.isRevoked(taskId);
   }
 
   /** Task ids due later (countdown, eta, retry wait), soonest first, with their due time. */
-  async scheduled(limit = 1000): Promise<{ taskId: string; dueAtMs: number }[]> {
-    const flat = await this.redis.zrange(this.keys.scheduled, 0, limit - 1, 'WITHSCORES');
-    const out: { taskId: string; dueAtMs: number }[] = [];
-    for (let i = 0; i + 1 < flat.length; i += 2) {
-      out.push({ taskId: flat[i] as string, dueAtMs: Number(flat[i + 1]) });
-    }
-    return out;
-  }
-
-  /**
-   * The daily counters of the given days (`YYYY-MM-DD`): for each day, `<task type>|<state>` →
-   * number of tasks that reached that state (terminal states and RETRY).
-   */
-  async dailyStats(days: readonly string[]): Promise<Map<string, Record<string, number>>> {
-    const pipeline = this.redis.pipeline();
-    for (const day of days) pipeline.hgetall(this.keys.statsDay(day));
-    const replies = (await pipeline.exec()) ?? [];
-    const out = new Map<string, Record<string, number>>();
-    days.forEach((day, i) => {
-      const [err, hash] = replies[i] ?? [null, {}];
-      if (err) throw err;
-      const counts: Record<string, number> = {};
-      for (const [field, value] of Object.entries((hash ?? {}) as Record<string, string>)) {
-        if (field.startsWith(EXTRA_STATS_MARK)) continue; // report extras: see dayStats
-        counts[field] = Number(value);
-      }
-      out.set(day, counts);
-    });
-    return out;
-  }
-
-  /** Everything the status-store counted on the given days, for reports (report-stats.ts). */
-  async dayStats(days: readonly string[]): Promise<Map<string, DayStats>> {
-    const pipeline = this.redis.pipeline();
-    for (const day of days) pipeline.hgetall(this.keys.statsDay(day));
-    const replies = (await pipeline.exec()) ?? [];
-    const out = new Map<string, DayStats>();
-    days.forEach((day, i) => {
-      const [err, hash] = replies[i] ?? [null, {}];
-      if (err) throw err;
-      out.set(day, parseDayStats((hash ?? {}) as Record<string, string>));
-    });
-    return out;
+  scheduled(limit?: number): Promise<ScheduledTask[]> {
+    return this.scheduledSet.list(limit);
   }
 
   /** Drops scheduled entries whose records expired. */
-  async unschedule(taskIds: readonly string[]): Promise<void> {
-    if (taskIds.length > 0) await this.redis.zrem(this.keys.scheduled, ...taskIds);
+  unschedule(taskIds: readonly string[]): Promise<void> {
+    return this.scheduledSet.remove(taskIds);
+  }
+
+  /** Everything the status-store counted on the given days, for reports (report-stats.ts). */
+  dayStats(days: readonly string[]): Promise<Map<string, DayStats>> {
+    return this.stats.days(days);
   }
 }
 

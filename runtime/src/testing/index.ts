@@ -1,6 +1,23 @@
-/** Test helpers: isolated namespaces on the real broker and Redis, and condition waits. */
+/**
+ * Test helpers: isolated namespaces on the real broker and Redis, private servers for fault
+ * tests, condition waits, and the fakes and factories the packages' tests share.
+ */
+export { EventTap, type TappedEvent } from './event-tap';
+export {
+  type FakeTaskContext,
+  fakeTaskContext,
+  type FakeTaskContextOptions,
+  type ProgressCall,
+} from './fake-task-context';
+export { type PdfText, pdfText } from './pdf-text';
+export { type CtlResult, PrivateRabbit, type PrivateRabbitOptions } from './private-rabbit';
 export { PrivateRedis, type PrivateRedisOptions } from './private-redis';
 export { PrivateRedisSentinel, type PrivateRedisSentinelOptions } from './private-redis-sentinel';
+export { silentLog } from './silent-log';
+export { type AcceptedMail, SmtpSink } from './smtp-sink';
+export { stateEvent } from './state-event';
+export { TaskNames } from './task-names';
+export { TestConnections, type TestConnectionsOptions } from './test-connections';
 export {
   deleteKeys,
   TEST_AMQP_URL,
@@ -8,5 +25,10 @@ export {
   TestNamespace,
   type TestNamespaceOptions,
 } from './test-namespace';
-export { silentLog } from './silent-log';
+export {
+  testTaskStore,
+  testWorker,
+  type TestWorkerDeps,
+  type TestWorkerOptions,
+} from './test-worker';
 export { waitFor } from './wait-for';

@@ -93,7 +93,9 @@ export class SmtpMailer implements Mailer {
   }
 
   async send(mail: OutgoingMail): Promise<SentMail> {
-    const info = (await this.transport.sendMail(messageOptions(this.from, mail))) as { messageId?: string };
+    const info = (await this.transport.sendMail(messageOptions(this.from, mail))) as {
+      messageId?: string;
+    };
     return { messageId: info.messageId ?? mail.messageId, acceptedAt: new Date() };
   }
 
@@ -139,7 +141,9 @@ export class FileMailer implements Mailer {
   }
 
   async send(mail: OutgoingMail): Promise<SentMail> {
-    const info = (await this.transport.sendMail(messageOptions(this.from, mail))) as { message: Buffer };
+    const info = (await this.transport.sendMail(messageOptions(this.from, mail))) as {
+      message: Buffer;
+    };
     await mkdir(this.mailDir, { recursive: true });
     const name = `${mail.messageId.replace(/[^A-Za-z0-9._-]/g, '_')}.eml`;
     const target = join(this.mailDir, name);

@@ -1,17 +1,12 @@
 /**
  * Turns a `task.email.send` payload into the subject, text and html to send: either as written,
- * or a named template of contracts' EMAIL_TEMPLATES with its variables filled in. In the html
+ * or a named template (email-templates.ts) with its variables filled in. In the html
  * part a variable is HTML-escaped; in the subject it is put on one line (the payload schema
  * already refuses a line break there, this is the second lock against header injection).
  */
-import {
-  EMAIL_TEMPLATES,
-  type EmailSendPayload,
-  type EmailTemplate,
-  type EmailTemplateName,
-  TEMPLATE_VARIABLE,
-} from '@tasks/contracts';
+import type { EmailSendPayload, EmailTemplateName } from '@tasks/contracts';
 import { PermanentError } from '@tasks/runtime';
+import { EMAIL_TEMPLATES, type EmailTemplate, TEMPLATE_VARIABLE } from './email-templates';
 
 export interface RenderedEmail {
   readonly subject: string;

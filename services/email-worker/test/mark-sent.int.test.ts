@@ -10,7 +10,7 @@
  */
 import type { EmailSendPayload } from '@tasks/contracts';
 import { classify, EffectLedger, errorCode, RedisKeys, type TaskContext } from '@tasks/runtime';
-import { PrivateRedis, silentLog, waitFor } from '@tasks/runtime/testing';
+import { fakeTaskContext, PrivateRedis, waitFor } from '@tasks/runtime/testing';
 import Redis from 'ioredis';
 import type { Mailer, OutgoingMail } from '../src/mailer';
 import { createSendEmail, type SendEmailDeps, type SendEmailResult } from '../src/send-email';
@@ -82,14 +82,13 @@ describe('send-email when recording "sent" fails', () => {
       ...extra,
     });
 
-  const ctx = (attempt: number): TaskContext => ({
-    taskId: 'mail-1',
-    type: 'task.email.send',
-    attempt,
-    signal: new AbortController().signal,
-    log: silentLog,
-    progress: () => Promise.reject(new Error('no progress')),
-  });
+  const ctx = (attempt: number): TaskContext =>
+    fakeTaskContext({
+      taskId: 'mail-1',
+      type: 'task.email.send',
+      attempt,
+      progress: () => Promise.reject(new Error('no progress')),
+    });
 
   it('does not send again after Redis refused to record the first send for a while', async () => {
     const handler = handlerWith();

@@ -15,10 +15,10 @@ import {
   RevokedError,
   type TaskContext,
 } from '@tasks/runtime';
+import { fakeTaskContext } from '@tasks/runtime/testing';
 import { SimulatedProviderError } from '../src/failure-injector';
 import type { Mailer, OutgoingMail } from '../src/mailer';
 import { createSendEmail, type SendEmailResult, type SendRateLimiter } from '../src/send-email';
-import { silentLog } from './support';
 
 type Entry = { state: 'reserved' } | { state: 'done'; result: SendEmailResult };
 
@@ -125,14 +125,14 @@ function setup(
       : {}),
   });
   const controller = new AbortController();
-  const ctx = (attempt = 1, taskId = 'c0ffee-42'): TaskContext => ({
-    taskId,
-    type: 'task.email.send',
-    attempt,
-    signal: controller.signal,
-    log: silentLog,
-    progress: () => Promise.reject(new Error('email tasks report no progress')),
-  });
+  const ctx = (attempt = 1, taskId = 'c0ffee-42'): TaskContext =>
+    fakeTaskContext({
+      taskId,
+      type: 'task.email.send',
+      attempt,
+      signal: controller.signal,
+      progress: () => Promise.reject(new Error('email tasks report no progress')),
+    });
   return { mailer, ledger, handler, ctx, controller, injected, rateLimiter };
 }
 

@@ -8,9 +8,8 @@
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { errorCode } from '@tasks/runtime';
-import { waitFor } from '@tasks/runtime/testing';
+import { SmtpSink, waitFor } from '@tasks/runtime/testing';
 import { SMTPServer } from 'smtp-server';
-import { SmtpSink } from '../../../system-test/support/smtp-sink';
 import { BreakerMailer } from '../src/breaker-mailer';
 import { type OutgoingMail, type SmtpOptions, SmtpMailer } from '../src/mailer';
 import { classifySmtpError } from '../src/smtp-errors';

@@ -1,9 +1,8 @@
 /** Shared pieces of the email-worker tests. */
 import { errorCode } from '@tasks/runtime';
 
-export { EMAIL_TEMPLATES, EmailSendPayload } from '@tasks/contracts';
-
-export { silentLog } from '@tasks/runtime/testing';
+export { EmailSendPayload } from '@tasks/contracts';
+export { EMAIL_TEMPLATES } from '../src/email-templates';
 
 /** The platform error code `fn` throws, or 'none'. */
 export function errorCodeOf(fn: () => unknown): string {

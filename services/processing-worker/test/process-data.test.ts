@@ -4,57 +4,28 @@
  * the next step once the signal aborts.
  */
 import type { DataProcessPayload } from '@tasks/contracts';
-import { RevokedError, type TaskContext } from '@tasks/runtime';
-import { silentLog } from '@tasks/runtime/testing';
+import { RevokedError } from '@tasks/runtime';
+import { fakeTaskContext } from '@tasks/runtime/testing';
 import { createProcessData } from '../src/process-data';
-
-interface ProgressCall {
-  readonly current: number;
-  readonly total: number;
-  readonly status?: string;
-}
-
-function fakeContext(onProgress?: (call: ProgressCall) => void): {
-  ctx: TaskContext;
-  controller: AbortController;
-  progress: ProgressCall[];
-} {
-  const controller = new AbortController();
-  const progress: ProgressCall[] = [];
-  const ctx: TaskContext = {
-    taskId: 'task-1',
-    type: 'task.data.process',
-    attempt: 1,
-    signal: controller.signal,
-    log: silentLog,
-    progress: (current, total, status) => {
-      const call = { current, total, status };
-      progress.push(call);
-      onProgress?.(call);
-      return Promise.resolve();
-    },
-  };
-  return { ctx, controller, progress };
-}
 
 const payload = (data: DataProcessPayload['data'], description?: string): DataProcessPayload =>
   description === undefined ? { data } : { data, description };
 
 describe('createProcessData', () => {
   it('reports progress 1..N in order, never above the total', async () => {
-    const { ctx, progress } = fakeContext();
+    const ctx = fakeTaskContext();
     await createProcessData({ steps: 5, stepMs: 0 })(payload({ records: 3 }), ctx);
-    expect(progress.map((p) => p.current)).toEqual([1, 2, 3, 4, 5]);
-    for (const p of progress) {
+    expect(ctx.progressCalls.map((p) => p.current)).toEqual([1, 2, 3, 4, 5]);
+    for (const p of ctx.progressCalls) {
       expect(p.total).toBe(5);
       expect(p.current).toBeGreaterThanOrEqual(1);
       expect(p.current).toBeLessThanOrEqual(p.total);
     }
-    expect(progress[1]?.status).toBe('Processing step 2/5');
+    expect(ctx.progressCalls[1]?.status).toBe('Processing step 2/5');
   });
 
   it('returns the original’s result with the count of records', async () => {
-    const { ctx } = fakeContext();
+    const ctx = fakeTaskContext();
     const result = await createProcessData({ steps: 2, stepMs: 0 })(payload({ records: 150 }), ctx);
     expect(result).toEqual({
       status: 'completed',
@@ -65,22 +36,22 @@ describe('createProcessData', () => {
   });
 
   it('counts the records of an array', async () => {
-    const { ctx } = fakeContext();
+    const ctx = fakeTaskContext();
     const records = [{ a: 1 }, { a: 2 }, { a: 3 }, { a: 4 }];
     const result = await createProcessData({ steps: 3, stepMs: 0 })(payload({ records }), ctx);
     expect(result.records_processed).toBe(4);
   });
 
   it('processes 0 records when data.records is absent, still stepping through', async () => {
-    const { ctx, progress } = fakeContext();
+    const ctx = fakeTaskContext();
     const result = await createProcessData({ steps: 3, stepMs: 0 })(payload({ source: 'x' }), ctx);
     expect(result.records_processed).toBe(0);
     expect(result).not.toHaveProperty('statistics');
-    expect(progress).toHaveLength(3);
+    expect(ctx.progressCalls).toHaveLength(3);
   });
 
   it('keeps the description in the result', async () => {
-    const { ctx } = fakeContext();
+    const ctx = fakeTaskContext();
     const result = await createProcessData({ steps: 1, stepMs: 0 })(
       payload({ records: 1 }, 'nightly import'),
       ctx,
@@ -89,7 +60,7 @@ describe('createProcessData', () => {
   });
 
   it('computes min, max and mean per numeric field of an array', async () => {
-    const { ctx } = fakeContext();
+    const ctx = fakeTaskContext();
     const records = [
       { temp: 20, humidity: 40, city: 'Kyiv' },
       { temp: 25, humidity: null, city: 'Lviv' },
@@ -110,7 +81,7 @@ describe('createProcessData', () => {
     [1, 4],
     [0, 3],
   ])('counts each of %i records once over %i steps', async (count, steps) => {
-    const { ctx } = fakeContext();
+    const ctx = fakeTaskContext();
     const records = Array.from({ length: count }, (_, i) => ({ n: i + 1 }));
     const result = await createProcessData({ steps, stepMs: 0 })(payload({ records }), ctx);
     const n = result.statistics?.n;
@@ -120,32 +91,34 @@ describe('createProcessData', () => {
 
   it('stops at the next step once the signal aborts, with the abort reason', async () => {
     const reason = new RevokedError('task-1');
-    const { ctx, controller, progress } = fakeContext((call) => {
-      if (call.current === 2) controller.abort(reason);
+    const ctx = fakeTaskContext({
+      onProgress: (call, self) => {
+        if (call.current === 2) self.controller.abort(reason);
+      },
     });
     await expect(
       createProcessData({ steps: 10, stepMs: 0 })(payload({ records: 5 }), ctx),
     ).rejects.toBe(reason);
-    expect(progress.map((p) => p.current)).toEqual([1, 2]);
+    expect(ctx.progressCalls.map((p) => p.current)).toEqual([1, 2]);
   });
 
   it('does not start when the signal has already aborted', async () => {
-    const { ctx, controller, progress } = fakeContext();
-    controller.abort(new RevokedError('task-1'));
+    const ctx = fakeTaskContext();
+    ctx.controller.abort(new RevokedError('task-1'));
     await expect(
       createProcessData({ steps: 3, stepMs: 1000 })(payload({ records: 5 }), ctx),
     ).rejects.toMatchObject({ code: 'TASK_REVOKED' });
-    expect(progress).toEqual([]);
+    expect(ctx.progressCalls).toEqual([]);
   });
 
   it('stops waiting for a step as soon as the signal aborts', async () => {
-    const { ctx, controller, progress } = fakeContext();
+    const ctx = fakeTaskContext();
     const running = createProcessData({ steps: 3, stepMs: 3_600_000 })(
       payload({ records: 5 }),
       ctx,
     );
-    controller.abort(new RevokedError('task-1'));
+    ctx.controller.abort(new RevokedError('task-1'));
     await expect(running).rejects.toMatchObject({ name: 'AbortError' });
-    expect(progress).toEqual([]);
+    expect(ctx.progressCalls).toEqual([]);
   });
 });

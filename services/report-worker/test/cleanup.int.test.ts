@@ -5,7 +5,7 @@
 import { mkdtemp, readdir, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { TaskContext } from '@tasks/runtime';
+import { fakeTaskContext } from '@tasks/runtime/testing';
 import { createCleanup } from '../src/cleanup';
 
 const DAY_MS = 86_400_000;
@@ -45,7 +45,7 @@ describe('cleanup of report files', () => {
       workerSilenceMs: 3_600_000,
       now: () => now,
     });
-    const ctx = { signal: new AbortController().signal } as unknown as TaskContext;
+    const ctx = fakeTaskContext();
 
     const result = await cleanup({}, ctx);
 

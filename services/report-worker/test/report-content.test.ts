@@ -4,7 +4,7 @@
  * reads back with the title and the counts in its text.
  */
 import { type DayStats, durationBucket } from '@tasks/runtime';
-import { pdfText } from '../../../system-test/support/pdf-text';
+import { pdfText } from '@tasks/runtime/testing';
 import { reportCsv } from '../src/csv-report';
 import { printable, reportPdf } from '../src/pdf-report';
 import { reportSpec } from '../src/report-spec';

@@ -12,14 +12,13 @@
 import {
   eventKey,
   type StateEvent,
+  type TaskState,
   WORKER_HEARTBEAT_KEY,
   WORKER_OFFLINE_KEY,
   type WorkerHeartbeat,
 } from '@tasks/contracts';
 import {
-  AmqpConnection,
   closeRedis,
-  ConfirmPublisher,
   createLogger,
   createRedis,
   Delivery,
@@ -30,16 +29,20 @@ import {
   TaskStore,
   WorkerRegistry,
 } from '@tasks/runtime';
-import { PrivateRedis, TEST_AMQP_URL, TestNamespace, waitFor } from '@tasks/runtime/testing';
+import {
+  PrivateRedis,
+  stateEvent,
+  TestConnections,
+  TestNamespace,
+  waitFor,
+} from '@tasks/runtime/testing';
 import { EventApplier } from '../src/event-applier';
 
 const TYPE = 'task.email.send';
 
 describe('EventApplier', () => {
   let ns: TestNamespace;
-  let consumeConnection: AmqpConnection;
-  let publishConnection: AmqpConnection;
-  let publisher: ConfirmPublisher;
+  let connections: TestConnections;
   let store: TaskStore;
   let registry: WorkerRegistry;
   let applier: EventApplier | undefined;
@@ -51,20 +54,8 @@ describe('EventApplier', () => {
     logged = [];
     acks = [];
     const log = recordingLogger(logged);
-    consumeConnection = new AmqpConnection({
-      url: TEST_AMQP_URL,
-      name: 'test-status-store.consume',
-      heartbeatS: 5,
-      log,
-    });
-    publishConnection = new AmqpConnection({
-      url: TEST_AMQP_URL,
-      name: 'test-status-store.publish',
-      heartbeatS: 5,
-      log,
-    });
-    publisher = new ConfirmPublisher(publishConnection, {
-      publishTimeoutMs: 5000,
+    connections = await TestConnections.open(ns, {
+      name: 'test-status-store',
       appId: 'status-store',
       log,
     });
@@ -80,8 +71,7 @@ describe('EventApplier', () => {
   afterEach(async () => {
     await applier?.close();
     applier = undefined;
-    await publisher.close();
-    await Promise.all([consumeConnection.close(), publishConnection.close()]);
+    await connections.close();
     await ns.destroy();
     jest.restoreAllMocks();
   });
@@ -95,7 +85,14 @@ describe('EventApplier', () => {
     store = new TaskStore(redis, { prefix: ns.redisPrefix, resultTtlS: 3600, replicaAcks });
     registry = new WorkerRegistry(redis, ns.redisPrefix);
     applier = new EventApplier(
-      { connection: consumeConnection, publisher, store, registry, names: ns.names, log },
+      {
+        connection: connections.consume,
+        publisher: connections.publisher,
+        store,
+        registry,
+        names: ns.names,
+        log,
+      },
       // Small batches in several pipelines at once: arrival order must still hold across them.
       { prefetch: 100, batchMax: 2, pipelines: 4 },
     );
@@ -104,22 +101,12 @@ describe('EventApplier', () => {
   }
 
   const event = (
-    task_id: string,
-    state: StateEvent['state'],
+    taskId: string,
+    state: TaskState,
     attempt: number,
     seq: number,
     extra: Partial<StateEvent> = {},
-  ): StateEvent => ({
-    v: 1,
-    task_id,
-    type: TYPE,
-    state,
-    attempt,
-    seq,
-    at: new Date().toISOString(),
-    worker: 'w1',
-    ...extra,
-  });
+  ): StateEvent => stateEvent(taskId, state, attempt, seq, { type: TYPE, worker: 'w1', ...extra });
 
   /** Publishes one event, or a batch, the way StateEventPublisher routes them. */
   const publishEvents = (body: StateEvent | StateEvent[]): Promise<void> =>

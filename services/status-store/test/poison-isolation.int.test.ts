@@ -11,9 +11,7 @@
  */
 import { eventKey, type StateEvent } from '@tasks/contracts';
 import {
-  AmqpConnection,
   closeRedis,
-  ConfirmPublisher,
   createLogger,
   createRedis,
   EVENT_BATCH_KEY,
@@ -22,7 +20,7 @@ import {
   TaskStore,
   WorkerRegistry,
 } from '@tasks/runtime';
-import { PrivateRedis, TEST_AMQP_URL, TestNamespace, waitFor } from '@tasks/runtime/testing';
+import { PrivateRedis, TestConnections, TestNamespace, waitFor } from '@tasks/runtime/testing';
 import { EventApplier } from '../src/event-applier';
 
 const TYPE = 'task.email.send';
@@ -31,9 +29,7 @@ type Level = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal';
 
 describe('EventApplier with events that cannot be written', () => {
   let ns: TestNamespace;
-  let consumeConnection: AmqpConnection;
-  let publishConnection: AmqpConnection;
-  let publisher: ConfirmPublisher;
+  let connections: TestConnections;
   let store: TaskStore;
   let applier: EventApplier | undefined;
   let logged: { level: Level; msg: string }[];
@@ -42,20 +38,8 @@ describe('EventApplier with events that cannot be written', () => {
     ns = await new TestNamespace().setup();
     logged = [];
     const log = createLogger({ service: 'test', level: 'silent' });
-    consumeConnection = new AmqpConnection({
-      url: TEST_AMQP_URL,
-      name: 'test-status-store.consume',
-      heartbeatS: 5,
-      log,
-    });
-    publishConnection = new AmqpConnection({
-      url: TEST_AMQP_URL,
-      name: 'test-status-store.publish',
-      heartbeatS: 5,
-      log,
-    });
-    publisher = new ConfirmPublisher(publishConnection, {
-      publishTimeoutMs: 5000,
+    connections = await TestConnections.open(ns, {
+      name: 'test-status-store',
       appId: 'status-store',
       log,
     });
@@ -64,8 +48,7 @@ describe('EventApplier with events that cannot be written', () => {
   afterEach(async () => {
     await applier?.close();
     applier = undefined;
-    await publisher.close();
-    await Promise.all([consumeConnection.close(), publishConnection.close()]);
+    await connections.close();
     await ns.destroy();
   });
 
@@ -73,8 +56,8 @@ describe('EventApplier with events that cannot be written', () => {
     store = new TaskStore(redis, { prefix: ns.redisPrefix, resultTtlS: 3600 });
     applier = new EventApplier(
       {
-        connection: consumeConnection,
-        publisher,
+        connection: connections.consume,
+        publisher: connections.publisher,
         store,
         registry: new WorkerRegistry(redis, ns.redisPrefix),
         names: ns.names,

@@ -4,21 +4,17 @@
  * batch, writing the coalesced batch leaves every task's record exactly as the full batch does.
  */
 import { isNewer, type StateEvent, TASK_STATES, type TaskState } from '@tasks/contracts';
+import { stateEvent } from '@tasks/runtime/testing';
 import fc from 'fast-check';
 import { latestProgressOnly } from '../src/progress-coalescing';
 
 function event(taskId: string, state: TaskState, attempt: number, seq: number): StateEvent {
-  return {
-    v: 1,
-    task_id: taskId,
-    type: 'task.data.process',
-    state,
-    attempt,
-    seq,
+  const progress = state === 'PROGRESS' ? { progress: { current: seq, total: 10 } } : {};
+  return stateEvent(taskId, state, attempt, seq, {
     at: '2026-12-07T00:00:00.000Z',
     worker: 'w',
-    ...(state === 'PROGRESS' ? { progress: { current: seq, total: 10 } } : {}),
-  };
+    ...progress,
+  });
 }
 
 /** The records after writing `events` in order under the apply rule. */

@@ -14,7 +14,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import { waitFor } from '@tasks/runtime/testing';
+import { waitFor } from './wait-for';
 
 export interface PrivateRabbitOptions {
   /** How long start-up (and a restart) may take, in ms. @default 120000 */
