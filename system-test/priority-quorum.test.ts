@@ -4,9 +4,8 @@
  * lane (`<work queue>.high`), which the worker consumes beside the normal lane, with its own
  * prefetch, and starts before anything of the normal lane that waits for a slot.
  */
-import { waitFor } from '@tasks/runtime/testing';
+import { PrivateRabbit, waitFor } from '@tasks/runtime/testing';
 import { stopAfterBrokerFaults } from './support/fault-checks';
-import { PrivateRabbit } from './support/private-rabbit';
 import { TestPlatform } from './support/test-platform';
 
 jest.setTimeout(60_000);

@@ -187,7 +187,7 @@ describe('apply-event script', () => {
                   })),
                 ),
                 scheduled: await store.scheduled(),
-                stats: (await store.dailyStats([day])).get(day),
+                stats: (await store.dayStats([day])).get(day),
               })),
             );
             expect(seen[1]).toEqual(seen[0]);

@@ -6,8 +6,7 @@
  * with `join_cluster`. They share the machine's Erlang cookie (every node runs as `rabbitmq`).
  * `stop()` stops every node and deletes its folder.
  */
-import { waitFor } from '@tasks/runtime/testing';
-import { PrivateRabbit, privateNodename } from './private-rabbit';
+import { PrivateRabbit, privateNodename, waitFor } from '@tasks/runtime/testing';
 
 export class PrivateRabbitCluster {
   private constructor(readonly nodes: readonly PrivateRabbit[]) {}

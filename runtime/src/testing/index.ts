@@ -10,7 +10,12 @@ export {
   type ProgressCall,
 } from './fake-task-context';
 export { type PdfText, pdfText } from './pdf-text';
-export { type CtlResult, PrivateRabbit, type PrivateRabbitOptions } from './private-rabbit';
+export {
+  type CtlResult,
+  PrivateRabbit,
+  type PrivateRabbitOptions,
+  privateNodename,
+} from './private-rabbit';
 export { PrivateRedis, type PrivateRedisOptions } from './private-redis';
 export { PrivateRedisSentinel, type PrivateRedisSentinelOptions } from './private-redis-sentinel';
 export { silentLog } from './silent-log';

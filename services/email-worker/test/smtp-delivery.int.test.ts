@@ -1,5 +1,5 @@
 /**
- * SMTP delivery against a real SMTP server in-process (system-test/support/smtp-sink.ts, and an
+ * SMTP delivery against a real SMTP server in-process (SmtpSink in @tasks/runtime/testing, and an
  * smtp-server with TLS and login): the message's headers and Message-ID, html as an alternative
  * part, pooled connections, the classification of 421 and 550 replies, and the circuit breaker
  * opening on a server that is down, trying no connection while open, and closing again through a

@@ -189,7 +189,7 @@ describe('reportCsv', () => {
 });
 
 describe('reportPdf', () => {
-  // Each PDF is read back by pdf.js in a node process of its own (system-test/support/pdf-text).
+  // Each PDF is read back by pdf.js in a node process of its own (pdfText in @tasks/runtime/testing).
   jest.setTimeout(30_000);
   it('writes a PDF that pdf.js reads, with the title, the period and each type with its counts', async () => {
     const spec = reportSpec('tasks_summary', {}, NOW);
