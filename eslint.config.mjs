@@ -36,7 +36,10 @@ export default tseslint.config(
               group: ['@tasks/*/src/*', '@tasks/*/dist/*'],
               message: 'Import a package through its entry point.',
             },
-            { group: ['**/system-test/**'], message: 'Shared test helpers live in @tasks/runtime/testing.' },
+            {
+              group: ['**/system-test/**'],
+              message: 'Shared test helpers live in @tasks/runtime/testing.',
+            },
           ],
         },
       ],

@@ -8,7 +8,9 @@ import { Prng } from './chaos/prng';
 
 describe('chaos fault plan', () => {
   it('plans the same schedule for the same seed, and another for another seed', () => {
-    const targets = parseFaults('kill,cut,queue-delete,memory-alarm,redis-pause,redis-restart,status-store-restart');
+    const targets = parseFaults(
+      'kill,cut,queue-delete,memory-alarm,redis-pause,redis-restart,status-store-restart',
+    );
     const a = planFaults(42, targets, 10 * 60_000);
     expect(planFaults(42, targets, 10 * 60_000)).toEqual(a);
     expect(planFaults(43, targets, 10 * 60_000)).not.toEqual(a);
@@ -44,7 +46,10 @@ describe('chaos fault plan', () => {
   });
 
   it('selects one service with kill:<service>, and nothing with none', () => {
-    expect(parseFaults('kill:gateway,cut')).toEqual([{ kind: 'kill', service: 'gateway' }, { kind: 'cut' }]);
+    expect(parseFaults('kill:gateway,cut')).toEqual([
+      { kind: 'kill', service: 'gateway' },
+      { kind: 'cut' },
+    ]);
     expect(parseFaults('none')).toEqual([]);
     expect(planFaults(1, [], 60_000)).toEqual([]);
   });

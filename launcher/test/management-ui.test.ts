@@ -37,9 +37,21 @@ describe('ensureManagementUi', () => {
   });
 
   it.each([
-    ['a remote broker', 'amqp://u:p@rabbit.internal:5672', {}, true, 'the broker is not on this machine'],
+    [
+      'a remote broker',
+      'amqp://u:p@rabbit.internal:5672',
+      {},
+      true,
+      'the broker is not on this machine',
+    ],
     ['a user who is not root', LOCAL, {}, false, 'rabbitmq-plugins needs root'],
-    ['LAUNCHER_MANAGEMENT_UI=off', LOCAL, { LAUNCHER_MANAGEMENT_UI: 'off' }, true, 'turned off by LAUNCHER_MANAGEMENT_UI'],
+    [
+      'LAUNCHER_MANAGEMENT_UI=off',
+      LOCAL,
+      { LAUNCHER_MANAGEMENT_UI: 'off' },
+      true,
+      'turned off by LAUNCHER_MANAGEMENT_UI',
+    ],
   ])('skips %s without running anything', async (_case, amqpUrl, env, isRoot, reason) => {
     const { run, calls } = fakeRunner('');
     const outcome = await ensureManagementUi({ amqpUrl, env, isRoot, run });
@@ -50,11 +62,21 @@ describe('ensureManagementUi', () => {
   it('skips when the RabbitMQ CLI is not installed, and reports other failures with a hint', async () => {
     const missing = Object.assign(new Error('spawn rabbitmq-plugins ENOENT'), { code: 'ENOENT' });
     expect(
-      await ensureManagementUi({ amqpUrl: LOCAL, env: {}, isRoot: true, run: fakeRunner('', missing).run }),
+      await ensureManagementUi({
+        amqpUrl: LOCAL,
+        env: {},
+        isRoot: true,
+        run: fakeRunner('', missing).run,
+      }),
     ).toMatchObject({ kind: 'skipped' });
     const broken = new Error('Error: unable to perform an operation on node');
     expect(
-      await ensureManagementUi({ amqpUrl: LOCAL, env: {}, isRoot: true, run: fakeRunner('', broken).run }),
+      await ensureManagementUi({
+        amqpUrl: LOCAL,
+        env: {},
+        isRoot: true,
+        run: fakeRunner('', broken).run,
+      }),
     ).toMatchObject({
       kind: 'failed',
       reason: 'Error: unable to perform an operation on node',

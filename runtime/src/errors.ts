@@ -134,7 +134,7 @@ export class IllegalStateError extends PlatformError {
 /** The `code` of an error the platform threw on purpose, or undefined. */
 export function errorCode(err: unknown): PlatformErrorCode | undefined {
   if (typeof err === 'object' && err !== null && 'code' in err) {
-    const code = (err).code;
+    const code = err.code;
     if (typeof code === 'string' && ALL_CODES.has(code)) return code as PlatformErrorCode;
   }
   return undefined;

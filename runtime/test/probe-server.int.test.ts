@@ -25,7 +25,12 @@ describe('probe server', () => {
   const servers: ProbeServer[] = [];
   let checks: Record<string, boolean> = { broker: true, redis: true };
   const start = async (port = 0): Promise<ProbeServer> => {
-    const server = await startProbeServer({ host: '127.0.0.1', port, log, readiness: () => checks });
+    const server = await startProbeServer({
+      host: '127.0.0.1',
+      port,
+      log,
+      readiness: () => checks,
+    });
     servers.push(server);
     return server;
   };

@@ -41,7 +41,11 @@ const message = (headers: Record<string, unknown>): ConsumeMessage =>
   }) as unknown as ConsumeMessage;
 
 const publish = (headers?: Record<string, unknown>) => {
-  const span = startPublishSpan({ exchange: 'tasks', routingKey: 'task.data.process', bodySize: 2 });
+  const span = startPublishSpan({
+    exchange: 'tasks',
+    routingKey: 'task.data.process',
+    bodySize: 2,
+  });
   return { span, headers: span ? injectTraceHeaders(span, headers) : headers };
 };
 

@@ -57,7 +57,6 @@ const tasks = new TaskNames();
 const idOf = (name: string): string => tasks.idOf(name);
 const nameOf = (id: string | undefined): string | undefined => id && tasks.nameOf(id);
 
-
 interface Call {
   readonly taskId: string;
   readonly attempt: number;

@@ -90,17 +90,37 @@ export function check(input: CheckInput): Verdict {
     if (reading.status === 'MISSING') {
       lost.push(problem(taskId, `${exp.api}: the record is gone (404)`, at));
     } else if (!TERMINAL.has(reading.status)) {
-      stuck.push(problem(taskId, `${exp.api}: ${reading.status} at the deadline${lastEvent(input.events(taskId))}`, at));
+      stuck.push(
+        problem(
+          taskId,
+          `${exp.api}: ${reading.status} at the deadline${lastEvent(input.events(taskId))}`,
+          at,
+        ),
+      );
     } else if (exp.expect !== 'TERMINAL' && reading.status !== exp.expect) {
-      failed.push(problem(taskId, `${exp.api}: ended ${reading.status}, expected ${exp.expect}${reading.error ? `: ${reading.error}` : ''}`, at));
+      failed.push(
+        problem(
+          taskId,
+          `${exp.api}: ended ${reading.status}, expected ${exp.expect}${reading.error ? `: ${reading.error}` : ''}`,
+          at,
+        ),
+      );
     }
     if (exp.api === 'email' && reading.status === 'SUCCESS' && !mailsByTask.has(taskId)) {
       lost.push(problem(taskId, 'email: SUCCESS but no e-mail reached the SMTP server', at));
     }
     if (exp.api === 'email' && exp.expect === 'REVOKED' && mailsByTask.has(taskId)) {
       const sentAt = mailsByTask.get(taskId)!.map((m) => m.at);
-      const after = exp.sub.cancel ? ` ${((Math.min(...sentAt) - exp.sub.cancel.at) / 1000).toFixed(1)} s after the cancel` : '';
-      failed.push(problem(taskId, `email: cancelled while PENDING (200), yet sent${after}; ended ${reading.status}`, at));
+      const after = exp.sub.cancel
+        ? ` ${((Math.min(...sentAt) - exp.sub.cancel.at) / 1000).toFixed(1)} s after the cancel`
+        : '';
+      failed.push(
+        problem(
+          taskId,
+          `email: cancelled while PENDING (200), yet sent${after}; ended ${reading.status}`,
+          at,
+        ),
+      );
     }
   }
 
@@ -112,7 +132,13 @@ export function check(input: CheckInput): Verdict {
     if (!TERMINAL.has(reading.status)) {
       stuck.push(problem(sub.workflowId, `workflow: ${reading.status} at the deadline`, at));
     } else if (reading.status !== 'SUCCESS') {
-      failed.push(problem(sub.workflowId, `workflow: ended ${reading.status}${reading.error ? `: ${reading.error}` : ''}`, at));
+      failed.push(
+        problem(
+          sub.workflowId,
+          `workflow: ended ${reading.status}${reading.error ? `: ${reading.error}` : ''}`,
+          at,
+        ),
+      );
     }
   }
 
@@ -142,7 +168,13 @@ export function check(input: CheckInput): Verdict {
   }
   for (const [key, ids] of idsByKey) {
     if (ids.size > 1) {
-      idempotency.push(problem([...ids].join(','), `Idempotency-Key ${key}: ${ids.size} task ids`, firstAt.get(key)!));
+      idempotency.push(
+        problem(
+          [...ids].join(','),
+          `Idempotency-Key ${key}: ${ids.size} task ids`,
+          firstAt.get(key)!,
+        ),
+      );
     }
   }
 
@@ -152,15 +184,31 @@ export function check(input: CheckInput): Verdict {
   for (const [taskId, exp] of expectations) {
     const rerun = rerunAfterFinish(input.events(taskId));
     if (!rerun) continue;
-    const p = problem(taskId, `${exp.api}${exp.workflowStep ? ' (workflow step)' : ''}: ${rerun.what}`, rerun.at);
+    const p = problem(
+      taskId,
+      `${exp.api}${exp.workflowStep ? ' (workflow step)' : ''}: ${rerun.what}`,
+      rerun.at,
+    );
     reruns.push(p);
     if (exp.workflowStep) workflowReruns.push(p);
   }
 
-  const unrecovered = input.faults.filter((f) => f.restoredAt !== undefined && f.recoveredAt === undefined);
+  const unrecovered = input.faults.filter(
+    (f) => f.restoredAt !== undefined && f.recoveredAt === undefined,
+  );
 
-  const all = [lost, stuck, failed, duplicates, refusedEffects, idempotency, workflowReruns, reruns];
-  for (const list of all) for (const p of list) p.faults = faultsAround(input.faults, p.at, input.recoveryTimeoutMs);
+  const all = [
+    lost,
+    stuck,
+    failed,
+    duplicates,
+    refusedEffects,
+    idempotency,
+    workflowReruns,
+    reruns,
+  ];
+  for (const list of all)
+    for (const p of list) p.faults = faultsAround(input.faults, p.at, input.recoveryTimeoutMs);
 
   let extra = 0;
   for (const mails of mailsByTask.values()) extra += Math.max(0, mails.length - 1);
@@ -171,11 +219,15 @@ export function check(input: CheckInput): Verdict {
   breach(lost, 'lost');
   breach(stuck, 'stuck');
   breach(failed, 'failed (wrong terminal state)');
-  if (extra > duplicateBound) violations.push(`e-mail duplicates: ${extra} > bound ${duplicateBound} (sends under way in killed e-mail workers)`);
+  if (extra > duplicateBound)
+    violations.push(
+      `e-mail duplicates: ${extra} > bound ${duplicateBound} (sends under way in killed e-mail workers)`,
+    );
   breach(refusedEffects, 'effects of refused submissions');
   breach(idempotency, 'Idempotency-Key answered with two task ids');
   breach(workflowReruns, 'workflow steps run again after they finished');
-  if (unrecovered.length > 0) violations.push(`faults not recovered from: ${unrecovered.map((f) => f.label).join(', ')}`);
+  if (unrecovered.length > 0)
+    violations.push(`faults not recovered from: ${unrecovered.map((f) => f.label).join(', ')}`);
 
   return {
     tasks: expectations.size,
@@ -202,7 +254,8 @@ function expectationsOf(submissions: readonly Submission[]): Map<string, Expecta
   for (const sub of submissions) {
     const ids = new Set(sub.attempts.map((a) => a.taskId).filter((id): id is string => !!id));
     if (sub.api === 'workflow') {
-      for (const id of sub.stepIds ?? []) out.set(id, { sub, api: 'workflow step', expect: 'SUCCESS', workflowStep: true });
+      for (const id of sub.stepIds ?? [])
+        out.set(id, { sub, api: 'workflow step', expect: 'SUCCESS', workflowStep: true });
       continue;
     }
     for (const id of ids) {
@@ -216,7 +269,9 @@ function expectationsOf(submissions: readonly Submission[]): Map<string, Expecta
 function expectationOfCancel(sub: Submission): Expectation['expect'] {
   if (sub.kind !== 'cancel' || !sub.cancel) return 'SUCCESS';
   if (sub.cancel.outcome !== '200') return 'TERMINAL'; // refused or unanswered: either may be true
-  return sub.cancel.previousStatus === 'PENDING' || sub.cancel.previousStatus === 'RETRY' ? 'REVOKED' : 'TERMINAL';
+  return sub.cancel.previousStatus === 'PENDING' || sub.cancel.previousStatus === 'RETRY'
+    ? 'REVOKED'
+    : 'TERMINAL';
 }
 
 /**
@@ -230,7 +285,12 @@ function sendsUnderWayAtKills(input: CheckInput): number {
     if (kill.service !== 'email-worker') continue;
     const last = new Map<string, JournalEvent>();
     for (const event of input.allEvents) {
-      if (event.worker !== kill.worker || event.type !== EMAIL_TYPE || Date.parse(event.at) > kill.at) continue;
+      if (
+        event.worker !== kill.worker ||
+        event.type !== EMAIL_TYPE ||
+        Date.parse(event.at) > kill.at
+      )
+        continue;
       const key = `${event.task_id}|${event.attempt}`;
       const previous = last.get(key);
       if (!previous || Date.parse(previous.at) <= Date.parse(event.at)) last.set(key, event);
@@ -245,7 +305,10 @@ function sendsUnderWayAtKills(input: CheckInput): number {
  * given for it: caused by an attempt that was refused. Markers with an unanswered attempt are
  * left out: that attempt may have been accepted without the client knowing.
  */
-function refusedEffectsOf(submissions: readonly Submission[], mails: readonly AcceptedMail[]): Problem[] {
+function refusedEffectsOf(
+  submissions: readonly Submission[],
+  mails: readonly AcceptedMail[],
+): Problem[] {
   const allowed = new Map<string, Set<string>>();
   const ambiguous = new Set<string>();
   const refusedAt = new Map<string, number>();
@@ -265,25 +328,42 @@ function refusedEffectsOf(submissions: readonly Submission[], mails: readonly Ac
     if (!marker || ambiguous.has(marker) || !allowed.has(marker)) continue;
     const taskId = taskIdOfMessageId(mail.messageId);
     if (!allowed.get(marker)!.has(taskId)) {
-      out.push(problem(taskId, `email "${mail.subject}" sent for a refused submission`, refusedAt.get(marker) ?? mail.at));
+      out.push(
+        problem(
+          taskId,
+          `email "${mail.subject}" sent for a refused submission`,
+          refusedAt.get(marker) ?? mail.at,
+        ),
+      );
     }
   }
   return out;
 }
 
 /** A run (STARTED) that began after the task had already ended SUCCESS or FAILURE. */
-function rerunAfterFinish(events: readonly JournalEvent[]): { what: string; at: number } | undefined {
-  const finished = events.filter((e) => e.state === 'SUCCESS' || e.state === 'FAILURE').map((e) => Date.parse(e.at));
+function rerunAfterFinish(
+  events: readonly JournalEvent[],
+): { what: string; at: number } | undefined {
+  const finished = events
+    .filter((e) => e.state === 'SUCCESS' || e.state === 'FAILURE')
+    .map((e) => Date.parse(e.at));
   if (finished.length === 0) return undefined;
   const firstEnd = Math.min(...finished);
   const later = events.filter((e) => e.state === 'STARTED' && Date.parse(e.at) > firstEnd);
   if (later.length === 0) return undefined;
   const workers = [...new Set(later.map((e) => e.worker))].join(', ');
-  return { what: `ran ${later.length} more time(s) after it finished (${workers})`, at: Date.parse(later[0]!.at) };
+  return {
+    what: `ran ${later.length} more time(s) after it finished (${workers})`,
+    at: Date.parse(later[0]!.at),
+  };
 }
 
 /** The faults under way from a little before `at` to a while after it. */
-function faultsAround(faults: readonly FaultRecord[], at: number, recoveryTimeoutMs: number): string[] {
+function faultsAround(
+  faults: readonly FaultRecord[],
+  at: number,
+  recoveryTimeoutMs: number,
+): string[] {
   const from = at - 15_000;
   const to = at + 5_000;
   return faults
@@ -301,7 +381,9 @@ function problem(taskId: string, what: string, at: number): Problem {
 
 function lastEvent(events: readonly JournalEvent[]): string {
   const last = events[events.length - 1];
-  return last ? ` (last event ${last.state} attempt ${last.attempt} from ${last.worker})` : ' (no event from any worker)';
+  return last
+    ? ` (last event ${last.state} attempt ${last.attempt} from ${last.worker})`
+    : ' (no event from any worker)';
 }
 
 /** `<id@tasks.local>` → `id`. */

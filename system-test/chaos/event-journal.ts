@@ -38,7 +38,11 @@ export class EventJournal {
 
   /** Declares the journal's queue and starts consuming; resolves once it is bound. */
   static async start(ns: TestNamespace): Promise<EventJournal> {
-    const journal = new EventJournal(ns.amqpUrl, ns.names.eventsExchange, `${ns.prefix}.chaos.journal`);
+    const journal = new EventJournal(
+      ns.amqpUrl,
+      ns.names.eventsExchange,
+      `${ns.prefix}.chaos.journal`,
+    );
     await journal.connect();
     return journal;
   }

@@ -55,7 +55,9 @@ export async function runFaults(
       continue;
     }
     record.injectedAt = Date.now();
-    options.log(`fault ${planned.index}/${plan.length}: ${record.label} (hold ${planned.holdMs} ms)`);
+    options.log(
+      `fault ${planned.index}/${plan.length}: ${record.label} (hold ${planned.holdMs} ms)`,
+    );
     try {
       record.note = await inject(system, planned, options.signal);
     } catch (err) {
@@ -81,7 +83,11 @@ export async function runFaults(
 }
 
 /** Injects one fault, holds it and undoes it; returns a note for the report. */
-async function inject(system: ChaosSystem, fault: PlannedFault, signal: AbortSignal): Promise<string | undefined> {
+async function inject(
+  system: ChaosSystem,
+  fault: PlannedFault,
+  signal: AbortSignal,
+): Promise<string | undefined> {
   const { rabbit, redis, sink, platform } = system;
   switch (fault.kind) {
     case 'kill': {
@@ -100,11 +106,17 @@ async function inject(system: ChaosSystem, fault: PlannedFault, signal: AbortSig
       return undefined;
     case 'queue-delete': {
       const owner = fault.queueOwner!;
-      const queue = owner === 'status-store' ? platform.ns.names.statusEventsQueue : platform.ns.names.workQueue(owner);
+      const queue =
+        owner === 'status-store'
+          ? platform.ns.names.statusEventsQueue
+          : platform.ns.names.workQueue(owner);
       return deleteQueueWhenEmpty(rabbit.amqpUrl, queue);
     }
     case 'consumer-timeout': {
-      await rabbit.ctl('eval', `application:set_env(rabbit, consumer_timeout, ${CONSUMER_TIMEOUT_MS}).`);
+      await rabbit.ctl(
+        'eval',
+        `application:set_env(rabbit, consumer_timeout, ${CONSUMER_TIMEOUT_MS}).`,
+      );
       // A channel reads the timeout when it opens: cut, so every consumer's new channel has it.
       await rabbit.closeAllConnections('chaos run: consumer timeout lowered');
       sink.holdReplies(SLOW_SEND_MS);
@@ -112,7 +124,10 @@ async function inject(system: ChaosSystem, fault: PlannedFault, signal: AbortSig
         await abortableDelay(fault.holdMs, signal);
       } finally {
         sink.holdReplies(0);
-        await rabbit.ctl('eval', `application:set_env(rabbit, consumer_timeout, ${DEFAULT_CONSUMER_TIMEOUT_MS}).`);
+        await rabbit.ctl(
+          'eval',
+          `application:set_env(rabbit, consumer_timeout, ${DEFAULT_CONSUMER_TIMEOUT_MS}).`,
+        );
         await rabbit.closeAllConnections('chaos run: consumer timeout restored');
       }
       // Only this fault lowers the timeout: every such line in the run is its doing.

@@ -33,7 +33,8 @@ function parseArgs(argv: readonly string[]): ChaosOptions & { json?: string } {
     values.set(name.slice(2), value);
   }
   const known = ['minutes', 'seed', 'faults', 'rate', 'settle-s', 'recovery-s', 'json'];
-  for (const name of values.keys()) if (!known.includes(name)) throw new Error(`unknown option --${name}`);
+  for (const name of values.keys())
+    if (!known.includes(name)) throw new Error(`unknown option --${name}`);
   const number = (name: string, fallback: number | undefined, min: number): number => {
     const raw = values.get(name);
     if (raw === undefined) {
@@ -41,7 +42,8 @@ function parseArgs(argv: readonly string[]): ChaosOptions & { json?: string } {
       return fallback;
     }
     const n = Number(raw);
-    if (!Number.isFinite(n) || n < min) throw new Error(`--${name} must be a number ≥ ${min} (got "${raw}")`);
+    if (!Number.isFinite(n) || n < min)
+      throw new Error(`--${name} must be a number ≥ ${min} (got "${raw}")`);
     return n;
   };
   return {
@@ -68,7 +70,9 @@ async function main(): Promise<number> {
   const onSignal = (): void => {
     if (interrupted) process.exit(130); // second Ctrl-C: the exit hooks still kill what is left
     interrupted = true;
-    process.stderr.write('chaos: interrupted; stopping everything (Ctrl-C again to quit at once)\n');
+    process.stderr.write(
+      'chaos: interrupted; stopping everything (Ctrl-C again to quit at once)\n',
+    );
     abort.abort();
   };
   process.on('SIGINT', onSignal);
@@ -78,13 +82,20 @@ async function main(): Promise<number> {
     process.stdout.write(`${outcome.report}\n`);
     if (options.json) {
       const { plan, faults, verdict } = outcome;
-      writeFileSync(options.json, `${JSON.stringify({ options, plan, faults, verdict }, null, 2)}\n`);
+      writeFileSync(
+        options.json,
+        `${JSON.stringify({ options, plan, faults, verdict }, null, 2)}\n`,
+      );
     }
-    process.stdout.write(`seed ${options.seed} (rerun: npm run chaos -- --minutes ${options.minutes} --seed ${options.seed} --faults ${options.faults})\n`);
+    process.stdout.write(
+      `seed ${options.seed} (rerun: npm run chaos -- --minutes ${options.minutes} --seed ${options.seed} --faults ${options.faults})\n`,
+    );
     if (interrupted) return 130;
     return outcome.verdict.violations.length === 0 ? 0 : 1;
   } catch (err) {
-    process.stderr.write(`chaos: the run failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.stderr.write(
+      `chaos: the run failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+    );
     return interrupted ? 130 : 3;
   }
 }

@@ -24,7 +24,9 @@ export function formatReport(input: ReportInput): string {
   const lines: string[] = [];
   lines.push(
     `chaos run: seed ${input.seed}, ${input.minutes} min, faults ${input.faultList}` +
-      (input.interrupted ? ' (INTERRUPTED: tasks had no time to finish; the checks below are incomplete)' : ''),
+      (input.interrupted
+        ? ' (INTERRUPTED: tasks had no time to finish; the checks below are incomplete)'
+        : ''),
   );
   lines.push('');
   lines.push(...faultTable(input));
@@ -38,7 +40,16 @@ export function formatReport(input: ReportInput): string {
     .map((f) => f.recoveredAt! - f.restoredAt!);
   lines.push(
     ...table(
-      ['faults injected', 'submissions', 'tasks', 'lost', 'duplicated', 'stuck', 'failed', 'time to recover (max)'],
+      [
+        'faults injected',
+        'submissions',
+        'tasks',
+        'lost',
+        'duplicated',
+        'stuck',
+        'failed',
+        'time to recover (max)',
+      ],
       [
         [
           String(input.faults.filter((f) => f.injectedAt !== undefined).length),
@@ -48,20 +59,29 @@ export function formatReport(input: ReportInput): string {
           `${v.extraEmails} (bound ${v.duplicateBound})`,
           String(v.stuck.length),
           String(v.failed.length),
-          recoveries.length ? `${seconds(Math.max(...recoveries))}${v.unrecovered.length ? `, ${v.unrecovered.length} never` : ''}` : '-',
+          recoveries.length
+            ? `${seconds(Math.max(...recoveries))}${v.unrecovered.length ? `, ${v.unrecovered.length} never` : ''}`
+            : '-',
         ],
       ],
     ),
   );
   lines.push('');
-  lines.push(`POST answers: ${[...answers].sort().map(([k, n]) => `${k} ×${n}`).join(', ')}`);
+  lines.push(
+    `POST answers: ${[...answers]
+      .sort()
+      .map(([k, n]) => `${k} ×${n}`)
+      .join(', ')}`,
+  );
   lines.push(
     `workflows ${v.workflows}; refused effects ${v.refusedEffects.length}; idempotency breaks ${v.idempotency.length}; ` +
       `workflow steps re-run after finishing ${v.workflowReruns.length}; any task re-run after finishing ${v.reruns.length} (reported only); ` +
       `services that died by themselves ${v.crashes.length}; client ticks skipped ${input.skippedTicks}; settled in ${seconds(input.settleMs)}`,
   );
   for (const crash of v.crashes) {
-    lines.push(`  crash: ${crash.service} pid ${crash.pid} exit ${crash.code ?? crash.signal}: ${crash.tail.slice(-2).join(' | ').slice(0, 400)}`);
+    lines.push(
+      `  crash: ${crash.service} pid ${crash.pid} exit ${crash.code ?? crash.signal}: ${crash.tail.slice(-2).join(' | ').slice(0, 400)}`,
+    );
   }
   lines.push('');
   const sections: [string, Problem[]][] = [
@@ -82,7 +102,11 @@ export function formatReport(input: ReportInput): string {
     }
     if (list.length > EXAMPLES) lines.push(`  … and ${list.length - EXAMPLES} more`);
   }
-  lines.push(v.violations.length === 0 ? 'INVARIANTS HOLD' : `INVARIANTS BROKEN:\n  ${v.violations.join('\n  ')}`);
+  lines.push(
+    v.violations.length === 0
+      ? 'INVARIANTS HOLD'
+      : `INVARIANTS BROKEN:\n  ${v.violations.join('\n  ')}`,
+  );
   return lines.join('\n');
 }
 
@@ -100,7 +124,8 @@ function faultTable(input: ReportInput): string[] {
     for (const f of injected) {
       const end = f.recoveredAt ?? f.restoredAt ?? f.injectedAt!;
       for (const sub of input.submissions) {
-        for (const a of sub.attempts) if (!a.taskId && a.at >= f.injectedAt! && a.at <= end) refused += 1;
+        for (const a of sub.attempts)
+          if (!a.taskId && a.at >= f.injectedAt! && a.at <= end) refused += 1;
       }
     }
     const count = (list: Problem[]): string => {
@@ -110,7 +135,9 @@ function faultTable(input: ReportInput): string[] {
     return [
       label,
       `${injected.length}/${mine.length}`,
-      recoveries.length ? `${seconds(Math.min(...recoveries))}–${seconds(Math.max(...recoveries))}` : '-',
+      recoveries.length
+        ? `${seconds(Math.min(...recoveries))}–${seconds(Math.max(...recoveries))}`
+        : '-',
       String(injected.filter((f) => f.recoveredAt === undefined).length),
       String(refused),
       count(v.lost),
@@ -118,18 +145,33 @@ function faultTable(input: ReportInput): string[] {
       count(v.failed),
       count(v.duplicates),
       count(v.workflowReruns),
-      [...new Set(mine.map((f) => f.error ?? f.skipped ?? f.note).filter(Boolean))].join('; ').slice(0, 100),
+      [...new Set(mine.map((f) => f.error ?? f.skipped ?? f.note).filter(Boolean))]
+        .join('; ')
+        .slice(0, 100),
     ];
   });
   return table(
-    ['fault', 'injected', 'recovered in', 'never', 'POSTs refused', 'lost', 'stuck', 'failed', 'dup', 'wf rerun', 'notes / errors'],
+    [
+      'fault',
+      'injected',
+      'recovered in',
+      'never',
+      'POSTs refused',
+      'lost',
+      'stuck',
+      'failed',
+      'dup',
+      'wf rerun',
+      'notes / errors',
+    ],
     rows,
   );
 }
 
 function table(header: string[], rows: string[][]): string[] {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]): string => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
+  const line = (cells: string[]): string =>
+    `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
   return [line(header), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...rows.map(line)];
 }
 

@@ -49,21 +49,35 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosOutcome> {
   const plan = planFaults(options.seed, parseFaults(options.faults), windowMs);
   log(`seed ${options.seed}: ${plan.length} faults planned in ${options.minutes} min`);
   for (const fault of plan) {
-    log(`  #${fault.index} at ${(fault.atMs / 1000).toFixed(1)} s: ${faultLabel(fault)}${fault.holdMs ? `, held ${fault.holdMs} ms` : ''}`);
+    log(
+      `  #${fault.index} at ${(fault.atMs / 1000).toFixed(1)} s: ${faultLabel(fault)}${fault.holdMs ? `, held ${fault.holdMs} ms` : ''}`,
+    );
   }
 
   const system = await ChaosSystem.start(log);
   try {
-    const workload = new Workload(() => system.baseUrl, new Prng(options.seed).fork('workload'), `s${options.seed}`);
+    const workload = new Workload(
+      () => system.baseUrl,
+      new Prng(options.seed).fork('workload'),
+      `s${options.seed}`,
+    );
     const startedAt = Date.now();
     const windowEnd = startedAt + windowMs;
     log(`workload: ${rate} submissions/s for ${options.minutes} min`);
     workload.start(rate);
-    const faultsDone = runFaults(system, workload, plan, { startedAt, recoveryTimeoutMs, signal, log });
+    const faultsDone = runFaults(system, workload, plan, {
+      startedAt,
+      recoveryTimeoutMs,
+      signal,
+      log,
+    });
     await delay(windowMs, undefined, { signal }).catch(() => undefined);
     // On a slow machine the plan may run past the window: the workload goes on until it is done.
     const faults = await faultsDone;
-    if (Date.now() > windowEnd + 1000) log(`the fault plan ended ${((Date.now() - windowEnd) / 1000).toFixed(0)} s after the window`);
+    if (Date.now() > windowEnd + 1000)
+      log(
+        `the fault plan ended ${((Date.now() - windowEnd) / 1000).toFixed(0)} s after the window`,
+      );
     await workload.stop();
     await system.undoFaults();
 
@@ -75,9 +89,16 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosOutcome> {
       ...(s.stepIds ?? []),
     ]);
     const workflowIds = subs.map((s) => s.workflowId).filter((id): id is string => !!id);
-    log(`settling: ${new Set(taskIds).size} tasks and ${workflowIds.length} workflows, for at most ${settleMs / 1000} s`);
+    log(
+      `settling: ${new Set(taskIds).size} tasks and ${workflowIds.length} workflows, for at most ${settleMs / 1000} s`,
+    );
     const tasks = await settle(() => system.baseUrl, 'tasks', taskIds, deadline);
-    const workflows = await settle(() => system.baseUrl, 'workflows', workflowIds, Math.max(deadline, Date.now() + 5000));
+    const workflows = await settle(
+      () => system.baseUrl,
+      'workflows',
+      workflowIds,
+      Math.max(deadline, Date.now() + 5000),
+    );
     const settledIn = Date.now() - settleStart;
     if (!signal.aborted) await delay(STRAGGLER_MS);
 

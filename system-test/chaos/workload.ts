@@ -89,7 +89,12 @@ export class Workload {
    * task polled until it is terminal. Resolves with the epoch ms it reached SUCCESS, or
    * undefined if it did not by the deadline.
    */
-  async probe(label: string, api: Exclude<Api, 'workflow'>, deadline: number, everyMs = 500): Promise<number | undefined> {
+  async probe(
+    label: string,
+    api: Exclude<Api, 'workflow'>,
+    deadline: number,
+    everyMs = 500,
+  ): Promise<number | undefined> {
     // Probes are numbered 0: they must not shift the numbers (and markers) of the seeded requests.
     const n = 0;
     const marker = `${this.runId}-probe-${label}`;
@@ -101,7 +106,10 @@ export class Workload {
     if (!sub.taskId) return undefined;
     while (Date.now() < deadline) {
       const outcome = await call(this.baseUrl(), 'GET', `/tasks/${sub.taskId}`);
-      const status = outcome.kind === 'answer' && outcome.status === 200 ? (outcome.body as { status?: string }).status : undefined;
+      const status =
+        outcome.kind === 'answer' && outcome.status === 200
+          ? (outcome.body as { status?: string }).status
+          : undefined;
       if (status === 'SUCCESS') return Date.now();
       if (status === 'FAILURE' || status === 'REVOKED') return undefined;
       await delay(everyMs / 2);
@@ -133,7 +141,9 @@ export class Workload {
       return this.record(n, 'workflow', 'workflow', marker, workflowBody(prng, marker));
     }
     const api: Exclude<Api, 'workflow'> =
-      kind === 'cancel' ? prng.pick(['email', 'process'] as const) : (kind as Exclude<Api, 'workflow'>);
+      kind === 'cancel'
+        ? prng.pick(['email', 'process'] as const)
+        : (kind as Exclude<Api, 'workflow'>);
     const body = bodyFor(api, marker);
     if (kind === 'cancel') {
       const countdownS = prng.int(3, 6);
@@ -144,7 +154,15 @@ export class Workload {
     }
     const key = prng.chance(0.4) ? `${marker}-key` : undefined;
     const countdownS = prng.chance(0.2) ? prng.int(1, 5) : undefined;
-    const sub = this.record(n, kind, api, marker, countdownS ? { ...body, countdown: countdownS } : body, key, { countdownS });
+    const sub = this.record(
+      n,
+      kind,
+      api,
+      marker,
+      countdownS ? { ...body, countdown: countdownS } : body,
+      key,
+      { countdownS },
+    );
     if (key) this.keyed.push(sub);
     return sub;
   }
@@ -179,13 +197,26 @@ export class Workload {
     for (let i = 0; i < attempts && !sub.taskId; i += 1) {
       if (i > 0) await delay(1000 + 500 * i);
       const outcome = await this.attempt(sub);
-      if (outcome.kind === 'answer' && outcome.status >= 400 && outcome.status < 500 && outcome.status !== 429) break;
+      if (
+        outcome.kind === 'answer' &&
+        outcome.status >= 400 &&
+        outcome.status < 500 &&
+        outcome.status !== 429
+      )
+        break;
     }
     if (sub.kind === 'cancel' && sub.taskId) {
       await delay(sub.cancelAfterMs ?? 0);
       const outcome = await call(this.baseUrl(), 'DELETE', `/tasks/${sub.taskId}`);
-      const previousStatus = outcome.kind === 'answer' ? (outcome.body as { previous_status?: string }).previous_status : undefined;
-      sub.cancel = { at: Date.now(), outcome: outcomeLabel(outcome), ...(previousStatus ? { previousStatus } : {}) };
+      const previousStatus =
+        outcome.kind === 'answer'
+          ? (outcome.body as { previous_status?: string }).previous_status
+          : undefined;
+      sub.cancel = {
+        at: Date.now(),
+        outcome: outcomeLabel(outcome),
+        ...(previousStatus ? { previousStatus } : {}),
+      };
     }
   }
 
@@ -194,14 +225,19 @@ export class Workload {
     const headers: Record<string, string> = sub.key ? { 'Idempotency-Key': sub.key } : {};
     const at = Date.now();
     const outcome = await call(this.baseUrl(), 'POST', path, sub.body, headers);
-    const accepted = outcome.kind === 'answer' && outcome.status === 202 ? (outcome.body as Record<string, unknown>) : undefined;
+    const accepted =
+      outcome.kind === 'answer' && outcome.status === 202
+        ? (outcome.body as Record<string, unknown>)
+        : undefined;
     const firstId = accepted?.task_id ?? (accepted?.task_ids as unknown[] | undefined)?.[0];
     const taskId = typeof firstId === 'string' && firstId !== '' ? firstId : undefined;
     sub.attempts.push({
       at,
       outcome: outcomeLabel(outcome),
       ...(outcome.kind !== 'answer' ? { error: outcome.error } : {}),
-      ...(outcome.kind === 'answer' && outcome.status !== 202 ? { error: JSON.stringify(outcome.body).slice(0, 300) } : {}),
+      ...(outcome.kind === 'answer' && outcome.status !== 202
+        ? { error: JSON.stringify(outcome.body).slice(0, 300) }
+        : {}),
       ...(taskId ? { taskId } : {}),
     });
     if (accepted && taskId) {
@@ -243,8 +279,14 @@ function workflowBody(prng: Prng, marker: string): Record<string, unknown> {
   if (prng.chance(0.5)) {
     return {
       chord: {
-        header: [1, 2, 3].map((records) => step('process', { data: { records }, description: `chaos ${marker}` })),
-        body: step('email', { email: MAIL_TO, subject: `chaos ${marker} chord body`, body: 'The header finished.' }),
+        header: [1, 2, 3].map((records) =>
+          step('process', { data: { records }, description: `chaos ${marker}` }),
+        ),
+        body: step('email', {
+          email: MAIL_TO,
+          subject: `chaos ${marker} chord body`,
+          body: 'The header finished.',
+        }),
       },
     };
   }
@@ -252,7 +294,11 @@ function workflowBody(prng: Prng, marker: string): Record<string, unknown> {
     chain: [
       step('process', { data: { records: 5 }, description: `chaos ${marker}` }),
       step('report', { report_type: 'tasks_summary', params: { format: 'csv' } }),
-      step('email', { email: MAIL_TO, subject: `chaos ${marker} chain end`, body: 'Report: {{previous.report_url}}' }),
+      step('email', {
+        email: MAIL_TO,
+        subject: `chaos ${marker} chain end`,
+        body: 'Report: {{previous.report_url}}',
+      }),
     ],
   };
 }

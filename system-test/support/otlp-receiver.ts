@@ -65,7 +65,9 @@ export class OtlpReceiver {
         });
         // An empty ExportTraceServiceResponse in the request's encoding: success.
         const json = (req.headers['content-type'] ?? '').includes('json');
-        res.writeHead(200, { 'content-type': json ? 'application/json' : 'application/x-protobuf' });
+        res.writeHead(200, {
+          'content-type': json ? 'application/json' : 'application/x-protobuf',
+        });
         res.end(json ? '{}' : undefined);
       });
     });
@@ -95,18 +97,16 @@ export class OtlpReceiver {
         return (parsed.resourceSpans ?? []).flatMap((rs) => {
           const service = String(attributesOf(rs.resource?.attributes)['service.name'] ?? '');
           return (rs.scopeSpans ?? []).flatMap((ss) =>
-            (ss.spans ?? []).map(
-              (s): ReceivedSpan => ({
-                service,
-                traceId: s.traceId,
-                spanId: s.spanId,
-                parentSpanId: s.parentSpanId ?? '',
-                name: s.name,
-                kind: s.kind,
-                attributes: attributesOf(s.attributes),
-                links: (s.links ?? []).map((l) => ({ traceId: l.traceId, spanId: l.spanId })),
-              }),
-            ),
+            (ss.spans ?? []).map((s): ReceivedSpan => ({
+              service,
+              traceId: s.traceId,
+              spanId: s.spanId,
+              parentSpanId: s.parentSpanId ?? '',
+              name: s.name,
+              kind: s.kind,
+              attributes: attributesOf(s.attributes),
+              links: (s.links ?? []).map((l) => ({ traceId: l.traceId, spanId: l.spanId })),
+            })),
           );
         });
       });

@@ -65,7 +65,13 @@ function threadLogger(runId: number, bindings: Record<string, unknown>): Logger 
         post({ kind: 'log', runId, level, msg, ...withFields });
       } catch {
         // A field that cannot be copied (a function, a socket): the line still gets through.
-        post({ kind: 'log', runId, level, msg, fields: { fields: String(JSON.stringify(merged)) } });
+        post({
+          kind: 'log',
+          runId,
+          level,
+          msg,
+          fields: { fields: String(JSON.stringify(merged)) },
+        });
       }
     };
   return {
@@ -84,8 +90,7 @@ function threadLogger(runId: number, bindings: Record<string, unknown>): Logger 
 function loadHandlerModule(path: string): ThreadHandlerModule<unknown, HostCalls> {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const loaded = require(path) as
-    | { default?: ThreadHandlerModule<unknown, HostCalls> }
-    | ThreadHandlerModule<unknown, HostCalls>;
+    { default?: ThreadHandlerModule<unknown, HostCalls> } | ThreadHandlerModule<unknown, HostCalls>;
   const module = 'default' in loaded && loaded.default ? loaded.default : loaded;
   if ((module as { kind?: unknown }).kind !== 'thread-handler') {
     throw new Error(`${path} does not export a defineThreadHandler(...) as its default`);

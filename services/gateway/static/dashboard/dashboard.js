@@ -36,7 +36,10 @@
     report: 'task.report.generate',
   };
   const EXAMPLES = {
-    process: { data: { records: [{ amount: 3 }, { amount: 5 }] }, description: 'from the dashboard' },
+    process: {
+      data: { records: [{ amount: 3 }, { amount: 5 }] },
+      description: 'from the dashboard',
+    },
     email: { email: 'user@example.com', subject: 'Hello', body: 'Sent from the dashboard' },
     report: { report_type: 'daily' },
   };
@@ -64,7 +67,11 @@
   }
 
   function stateBadge(status) {
-    return el('span', { className: 'state', 'data-status': status || 'unknown', text: status || '…' });
+    return el('span', {
+      className: 'state',
+      'data-status': status || 'unknown',
+      text: status || '…',
+    });
   }
 
   function time(iso) {
@@ -90,7 +97,9 @@
     }
     if (!response.ok) {
       const detail = data && typeof data === 'object' ? data.detail : data;
-      throw new Error(`${response.status}: ${typeof detail === 'string' ? detail : JSON.stringify(detail)}`);
+      throw new Error(
+        `${response.status}: ${typeof detail === 'string' ? detail : JSON.stringify(detail)}`,
+      );
     }
     return data;
   }
@@ -109,7 +118,15 @@
   function track(id, type) {
     let task = tasks.get(id);
     if (!task) {
-      task = { id, type: type || null, status: null, view: null, history: [], source: null, error: null };
+      task = {
+        id,
+        type: type || null,
+        status: null,
+        view: null,
+        history: [],
+        source: null,
+        error: null,
+      };
       tasks.set(id, task);
       while (tasks.size > MAX_TASKS) tasks.delete(tasks.keys().next().value);
       save();
@@ -121,7 +138,8 @@
 
   function show(task, view) {
     const last = task.history[task.history.length - 1];
-    if (last && last.view.status === view.status && last.view.updated_at === view.updated_at) return;
+    if (last && last.view.status === view.status && last.view.updated_at === view.updated_at)
+      return;
     task.view = view;
     task.status = view.status;
     task.type = view.task_type || task.type;
@@ -195,7 +213,8 @@
       ]);
     }
     if (task.error) return el('span', { className: 'error', text: task.error });
-    if (task.view && task.view.error) return el('span', { className: 'error', text: task.view.error });
+    if (task.view && task.view.error)
+      return el('span', { className: 'error', text: task.view.error });
     return el('span', { className: 'muted', text: task.status === 'SUCCESS' ? 'done' : '' });
   }
 
@@ -249,7 +268,11 @@
       ...task.history.map((h) => {
         const result = h.view.result;
         const note =
-          h.status === 'PROGRESS' && result ? ` ${result.current}/${result.total}` : h.view.error ? ` ${h.view.error}` : '';
+          h.status === 'PROGRESS' && result
+            ? ` ${result.current}/${result.total}`
+            : h.view.error
+              ? ` ${h.view.error}`
+              : '';
         return el('li', {}, [
           el('span', { className: 'muted', text: `${time(h.at)} ` }),
           stateBadge(h.status),
@@ -322,14 +345,21 @@
           el('td', { className: 'error', text: d.reason }),
           el('td', { text: time(d.parked_at) }),
           el('td', {}, [
-            el('button', { type: 'button', 'data-action': 'replay', 'data-task-id': d.task_id, text: 'Replay' }),
+            el('button', {
+              type: 'button',
+              'data-action': 'replay',
+              'data-task-id': d.task_id,
+              text: 'Replay',
+            }),
           ]),
         ]),
       ),
     );
     if (total > letters.length) {
       $('dead-letters').tBodies[0].append(
-        el('tr', {}, [el('td', { colspan: 5, className: 'muted', text: `… ${total - letters.length} more` })]),
+        el('tr', {}, [
+          el('td', { colspan: 5, className: 'muted', text: `… ${total - letters.length} more` }),
+        ]),
       );
     }
   }
@@ -344,7 +374,13 @@
           el('td', { text: s.cron ? `${s.cron} ${s.timezone}` : `every ${s.every}` }),
           el('td', { text: s.next_run_at ? new Date(s.next_run_at).toLocaleString() : '' }),
           el('td', {}, [
-            el('button', { type: 'button', 'data-action': 'run', 'data-schedule': s.name, 'data-task': s.task, text: 'Run now' }),
+            el('button', {
+              type: 'button',
+              'data-action': 'run',
+              'data-schedule': s.name,
+              'data-task': s.task,
+              text: 'Run now',
+            }),
           ]),
         ]),
       ),
@@ -434,7 +470,8 @@
       const id = button.getAttribute('data-task-id');
       try {
         const replayed = await api('POST', `/dead-letters/${encodeURIComponent(id)}/replay`);
-        $('submit-result').textContent = `replayed ${replayed.task_id} (attempt ${replayed.attempt})`;
+        $('submit-result').textContent =
+          `replayed ${replayed.task_id} (attempt ${replayed.attempt})`;
         const task = track(replayed.task_id, null);
         task.status = null; // a replay reopens a finished task: follow it again
         follow(task);
