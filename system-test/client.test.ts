@@ -48,7 +48,8 @@ describe('@tasks/client against the platform', () => {
       const counting = new TasksClient({
         baseUrl: platform.baseUrl,
         fetch: (input, init) => {
-          if (String(input).endsWith('/events')) streamsOpened.push(String(input));
+          const url = input instanceof Request ? input.url : input.toString();
+          if (url.endsWith('/events')) streamsOpened.push(url);
           return fetch(input, init);
         },
       });

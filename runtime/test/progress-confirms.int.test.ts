@@ -12,7 +12,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { EMAIL_SEND, EmailSendPayload } from '@tasks/contracts';
-import { CommandPublisher, createLogger, defineTask, Worker } from '@tasks/runtime';
+import { CommandPublisher, createLogger, defineTask, type Worker } from '@tasks/runtime';
 import {
   EventTap,
   PrivateRabbit,

@@ -5,7 +5,7 @@
 import { BaseServiceConfig } from '../src/config/base-config';
 import { parseConfig } from '../src/config/parse-config';
 import { parseSentinelAddress, waitReplicas } from '../src/config/redis-sentinel-config';
-import { ConfigError, errorCode } from '../src/errors';
+import { type ConfigError, errorCode } from '../src/errors';
 import { redisTarget } from '../src/redis/redis-client';
 
 function configErrorOf(env: NodeJS.ProcessEnv): ConfigError {

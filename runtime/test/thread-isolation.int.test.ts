@@ -22,7 +22,7 @@ import {
   TaskRevoker,
   TaskStore,
   threadCounts,
-  Worker,
+  type Worker,
 } from '@tasks/runtime';
 import {
   EventTap,

@@ -30,7 +30,7 @@ import {
   ShutdownError,
   type TaskContext,
   TaskStore,
-  Worker,
+  type Worker,
   type WorkerOptions,
 } from '@tasks/runtime';
 import {
@@ -678,7 +678,7 @@ describe('Worker', () => {
         openGate = resolve;
         releases.add(resolve);
       });
-      await startWorker(async () => ({ status: 'sent' }), { concurrency: 1, prefetch: 1 });
+      await startWorker(() => ({ status: 'sent' }), { concurrency: 1, prefetch: 1 });
 
       await submit('cut');
       await waitFor(() =>

@@ -521,17 +521,19 @@ describe('kubernetes manifests', () => {
 
     it('runs RabbitMQ as a 3-replica RabbitmqCluster that imports the quorum topology', () => {
       const objects = get('cluster');
-      const [rabbit] = ofKind(objects, 'RabbitmqCluster') as (K8sObject & {
-        spec: {
-          replicas: number;
-          rabbitmq: { additionalConfig: string };
-          override: {
-            statefulSet: {
-              spec: { template: { spec: { volumes: { configMap?: { name: string } }[] } } };
+      const [rabbit] = ofKind<
+        K8sObject & {
+          spec: {
+            replicas: number;
+            rabbitmq: { additionalConfig: string };
+            override: {
+              statefulSet: {
+                spec: { template: { spec: { volumes: { configMap?: { name: string } }[] } } };
+              };
             };
           };
-        };
-      })[];
+        }
+      >(objects, 'RabbitmqCluster');
       expect(rabbit?.metadata.name).toBe('rabbitmq');
       expect(rabbit?.spec.replicas).toBe(3);
       expect(rabbit?.spec.rabbitmq.additionalConfig).toContain(

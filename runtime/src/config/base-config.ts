@@ -5,7 +5,6 @@
  */
 import { z } from 'zod';
 import { LOG_LEVELS } from '../logging/logger';
-import { GUEST_REFUSED, usesGuestBeyondLoopback } from './broker-credentials';
 import { RedisSentinelConfig } from './redis-sentinel-config';
 import { amqpUrlProblems } from './amqp-urls';
 

@@ -106,7 +106,7 @@ describe('jsonBodyParser', () => {
         body,
         headers: type === undefined ? {} : { 'content-type': type },
       });
-      return { status: response.status, body: (await response.json()) as unknown };
+      return { status: response.status, body: await response.json() };
     };
     expect(await send(ours)).toEqual(await send(theirs));
   });
