@@ -7,6 +7,7 @@ import { buildTopology } from '@tasks/contracts';
 import * as amqplib from 'amqplib';
 import { deleteTopology } from '../src/amqp/declare-topology';
 import { holdingQueue, migrateQueues } from '../src/amqp/queue-migration';
+import { PrivateRabbit } from '../src/testing/private-rabbit';
 import { TestNamespace } from '../src/testing/test-namespace';
 
 jest.setTimeout(120_000);
@@ -14,12 +15,23 @@ jest.setTimeout(120_000);
 /** More than one batch of the mover (500). */
 const COMMANDS = 520;
 
-describe('migrateQueues (classic → quorum, shared broker, own prefix)', () => {
+// A private node: queues re-declared under the same name with another type are a fault-prone
+// path in RabbitMQ 3.10, kept away from the shared broker.
+describe('migrateQueues (classic → quorum, private node)', () => {
+  let rabbit: PrivateRabbit;
   let ns: TestNamespace;
   let connection: amqplib.ChannelModel;
 
+  beforeAll(async () => {
+    rabbit = await PrivateRabbit.start();
+  });
+
+  afterAll(async () => {
+    await rabbit?.stop();
+  });
+
   beforeEach(async () => {
-    ns = await new TestNamespace({ delayLevels: 2 }).setup();
+    ns = await new TestNamespace({ delayLevels: 2, amqpUrl: rabbit.amqpUrl }).setup();
     connection = await amqplib.connect(ns.amqpUrl);
   });
 
