@@ -81,7 +81,14 @@ describe('priority in quorum mode (private node)', () => {
     let inHighLane: { ready: number; unacked: number } | undefined;
     try {
       urgent = await p.submit('process', { data: { records: 1 }, priority: 9 });
-      inHighLane = await rabbit!.queueCounts(high);
+      // A quorum queue's counts reach rabbitmqctl a moment after the confirm: poll them.
+      await waitFor(
+        async () => {
+          inHighLane = await rabbit!.queueCounts(high);
+          return (inHighLane?.ready ?? 0) + (inHighLane?.unacked ?? 0) === 1;
+        },
+        { timeoutMs: 15_000, intervalMs: 250, message: 'the priority task is in the high lane' },
+      );
     } finally {
       worker.child.kill('SIGCONT');
     }
