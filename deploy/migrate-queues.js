@@ -24,7 +24,8 @@ async function main() {
     throw new Error('set WORK_QUEUE_TYPE to the target type: classic or quorum');
   }
   const url = (process.env.AMQP_URL ?? '').split(',')[0]?.trim();
-  if (!url) throw new Error('set AMQP_URL to the deploy user of the broker (any node of a cluster)');
+  if (!url)
+    throw new Error('set AMQP_URL to the deploy user of the broker (any node of a cluster)');
   const topology = buildTopology({
     prefix: process.env.AMQP_PREFIX ?? '',
     unitMs: Number(process.env.DELAY_UNIT_MS ?? 100),
