@@ -22,6 +22,7 @@ const crypto = require('node:crypto');
 const fs = require('node:fs');
 const path = require('node:path');
 const { apiKeyEntry, newApiKey } = require('./make-api-key');
+const { keyRulesOf } = require('./redis-key-layout');
 const { namesOfKind, SERVICES: MANIFEST_SERVICES } = require('./services-manifest');
 
 /** The platform's vhost; its objects come from deploy/rabbitmq/definitions.json. */
@@ -201,31 +202,15 @@ const REDIS_USERS = {
 };
 
 /**
- * The keys each service may touch, as Redis 7 key patterns after the prefix: `~` read and write,
- * `%R~` read only, `%W~` write only (Redis decides per command and key which it needs: SET,
- * HSET, ZADD, EXPIRE, HDEL only write, INCR and GET read). The gateway, the status store and
- * the scheduler own the platform's state and keep the whole prefix. A worker writes only what
- * its own runs need, so it can never rewrite a task's record (its owner, status or result), a
- * schedule, the worker registry, or another service's dead letters, which the gateway replays
- * with its own rights.
+ * The keys each service may touch come from the key layout (contracts/src/redis-keys.json): the
+ * gateway, the status store and the scheduler own the platform's state and keep the whole
+ * prefix. A worker writes only what its own runs need, so it can never rewrite a task's record
+ * (its owner, status or result), a schedule, the worker registry, or another service's dead
+ * letters, which the gateway replays with its own rights.
  */
-const workerKeys = (service) => [
-  '%R~revoked:*', // revocation checks
-  '%R~task:*', // a redelivered command's record (ended or moved on: not run again)
-  '~deliveries:*', // redeliveries per attempt (INCR): the crash quarantine
-  '~crashes:*', // crash-quarantine charges (INCR, DECR)
-  '%W~wfrun:*', // first-run claim of a workflow step (SET NX)
-  `%W~dead:${service}`, // its own dead letters (record only: the gateway reads them)
-  `%W~dead:${service}:index`,
-];
-const REDIS_KEYS = {
-  gateway: ['~*'],
-  'status-store': ['~*'],
-  scheduler: ['~*'],
-  'email-worker': [...workerKeys('email-worker'), '~effect:email:*', '~email:*'],
-  'processing-worker': workerKeys('processing-worker'),
-  'report-worker': [...workerKeys('report-worker'), '%R~stats:*'],
-};
+const REDIS_KEYS = Object.fromEntries(
+  MANIFEST_SERVICES.map((service) => [service.name, keyRulesOf(service)]),
+);
 /**
  * Extra rights as Redis 7 selectors (the command and key rules in parentheses hold together):
  * the report worker's cleanup drops old dead letters of every service and silent workers from

@@ -1,4 +1,8 @@
-/** Every Redis key the platform writes, built from one prefix (REDIS_PREFIX). */
+/**
+ * Every Redis key the platform writes, built from one prefix (REDIS_PREFIX). Each key falls in
+ * one family of contracts/src/redis-keys.json, from which deploy/make-secrets.js builds every
+ * service's Redis ACL; a test holds the two together and keeps key building out of other modules.
+ */
 export class RedisKeys {
   constructor(readonly prefix: string) {}
 
@@ -75,5 +79,51 @@ export class RedisKeys {
   /** Effect reservations of idempotent handlers, e.g. `effect:email:<task id>`. */
   effect(kind: string, taskId: string): string {
     return `${this.prefix}effect:${kind}:${taskId}`;
+  }
+  /** A fixed-window counter of the gateway's rate limits: `name` is the limit, `bucket` who pays. */
+  rateWindow(name: 'ratelimit' | 'ratelimit-emails', bucket: string): string {
+    return `${this.prefix}${name}:${bucket}`;
+  }
+  /** The next free send slot of one recipient domain (e-mail worker). */
+  emailDomainRate(domain: string): string {
+    return `${this.prefix}email:rate:${domain}`;
+  }
+  /** The send slot one e-mail task holds, so a deferred task keeps its place. */
+  emailRateSlot(taskId: string): string {
+    return `${this.prefix}email:rate-slot:${taskId}`;
+  }
+}
+
+/** The Redis keys of workflows, under the platform's REDIS_PREFIX. */
+export class WorkflowKeys {
+  constructor(readonly prefix: string) {}
+
+  /** Hash: status, remaining (steps not yet succeeded), created_at, error, spec (JSON). */
+  meta(workflowId: string): string {
+    return `${this.prefix}wf:${workflowId}`;
+  }
+  /** Hash: step task id → prerequisites not yet succeeded (the join counters). */
+  waiting(workflowId: string): string {
+    return `${this.prefix}wf:${workflowId}:wait`;
+  }
+  /** Hash: step task id → the terminal state the workflow took note of (once per step). */
+  done(workflowId: string): string {
+    return `${this.prefix}wf:${workflowId}:done`;
+  }
+  /** Hash: step task id → its result (JSON), kept as long as the workflow. */
+  results(workflowId: string): string {
+    return `${this.prefix}wf:${workflowId}:results`;
+  }
+  /** Hash: step task id → `ready` (due, command not yet confirmed) or `launched`. */
+  launches(workflowId: string): string {
+    return `${this.prefix}wf:${workflowId}:launch`;
+  }
+  /** String: the workflow a task belongs to. */
+  stepOf(taskId: string): string {
+    return `${this.prefix}wfstep:${taskId}`;
+  }
+  /** Claimed by the first worker run of a step's command; a duplicate command is skipped. */
+  stepRun(taskId: string): string {
+    return `${this.prefix}wfrun:${taskId}`;
   }
 }

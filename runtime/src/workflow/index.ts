@@ -1,4 +1,4 @@
-export { WorkflowKeys } from './workflow-keys';
+export { WorkflowKeys } from '../store/redis-keys';
 export { WorkflowLauncher, type WorkflowLauncherDeps } from './workflow-launcher';
 export {
   compileWorkflow,

@@ -5,8 +5,7 @@
  * exactly once, whatever the number of events and processes.
  */
 import type { Redis } from '../redis/redis-client';
-import { RedisKeys } from '../store/redis-keys';
-import { WorkflowKeys } from './workflow-keys';
+import { RedisKeys, WorkflowKeys } from '../store/redis-keys';
 import { dependentsOf, type WorkflowSpec } from './workflow-spec';
 
 /** Stored status: PENDING until it ends (STARTED is derived from the steps when read). */

@@ -15,7 +15,7 @@
  * One Lua script does the read-modify-write atomically, on Redis's clock (workers' clocks may
  * disagree).
  */
-import { DeferError, type Redis } from '@tasks/runtime';
+import { DeferError, type Redis, RedisKeys } from '@tasks/runtime';
 
 export interface DomainRateLimiterOptions {
   /** Key prefix (REDIS_PREFIX). */
@@ -65,6 +65,7 @@ export function domainOf(address: string): string {
 
 export class DomainRateLimiter {
   private readonly intervalMs: number;
+  private readonly keys: RedisKeys;
 
   constructor(
     private readonly redis: Redis,
@@ -75,6 +76,7 @@ export class DomainRateLimiter {
       throw new RangeError('burst must be an integer >= 1');
     }
     this.intervalMs = 1000 / options.perSecond;
+    this.keys = new RedisKeys(options.prefix);
   }
 
   /**
@@ -88,8 +90,8 @@ export class DomainRateLimiter {
       await this.redis.eval(
         ACQUIRE_LUA,
         2,
-        `${this.options.prefix}email:rate:${domain}`,
-        `${this.options.prefix}email:rate-slot:${taskId}`,
+        this.keys.emailDomainRate(domain),
+        this.keys.emailRateSlot(taskId),
         String(this.intervalMs),
         String(this.options.burst),
       ),

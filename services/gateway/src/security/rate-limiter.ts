@@ -6,7 +6,7 @@
  * set together. A fixed window admits at most twice the limit across a window boundary; that is
  * the price of one key and one round trip.
  */
-import type { Redis } from '@tasks/runtime';
+import { type Redis, RedisKeys } from '@tasks/runtime';
 
 export interface RateVerdict {
   readonly allowed: boolean;
@@ -18,8 +18,8 @@ export interface RateLimiterOptions {
   readonly prefix: string;
   readonly limit: number;
   readonly windowMs: number;
-  /** The counters' key name: `<prefix><name>:<bucket>`. @default 'ratelimit' */
-  readonly name?: string;
+  /** Which limit the counters belong to (their key family). @default 'ratelimit' */
+  readonly name?: 'ratelimit' | 'ratelimit-emails';
 }
 
 // ARGV: window ms, cost, limit, '1' to refuse without counting when the cost does not fit.
@@ -48,10 +48,13 @@ type TakeCommand = (
 ) => Promise<[number, number]>;
 
 export class RateLimiter {
+  private readonly keys: RedisKeys;
+
   constructor(
     private readonly redis: Redis,
     private readonly options: RateLimiterOptions,
   ) {
+    this.keys = new RedisKeys(options.prefix);
     if (!('takeRateUnits' in redis)) {
       redis.defineCommand('takeRateUnits', { numberOfKeys: 1, lua: TAKE_LUA });
     }
@@ -73,10 +76,10 @@ export class RateLimiter {
 
   private async run(bucket: string, cost: number, allOrNothing: '0' | '1'): Promise<RateVerdict> {
     const command = (this.redis as unknown as { takeRateUnits: TakeCommand }).takeRateUnits;
-    const { prefix, name = 'ratelimit', limit, windowMs } = this.options;
+    const { name = 'ratelimit', limit, windowMs } = this.options;
     const [count, ttlMs] = await command.call(
       this.redis,
-      `${prefix}${name}:${bucket}`,
+      this.keys.rateWindow(name, bucket),
       String(windowMs),
       String(cost),
       String(limit),
