@@ -3,8 +3,10 @@
  * small model of the NetworkPolicy rules: label selectors, named and numbered ports, peers):
  * default deny for every pod; each service reaches RabbitMQ, Redis and DNS; only the e-mail
  * worker reaches SMTP; only the gateway takes HTTP from anywhere; no service reaches another
- * service or the internet at large. In the dev overlay, the in-cluster brokers take connections
- * from the platform's pods only. (manifests.test.ts checks the objects against the schema.)
+ * service or the internet at large. In the dev and cluster overlays, the in-cluster brokers take
+ * connections from the platform's pods only; in the cluster overlay, the RabbitMQ nodes and the
+ * Redis replicas and sentinels also reach each other, and RabbitMQ the Kubernetes API for peer
+ * discovery. (manifests.test.ts checks the objects against the schema.)
  *
  * Needs `kubectl` (kustomize built in) on PATH.
  */
@@ -21,12 +23,14 @@ const SERVICES = [
   'report-worker',
   'scheduler',
 ] as const;
-const OVERLAYS = ['dev', 'prod', 'hpa'] as const;
+const OVERLAYS = ['dev', 'prod', 'hpa', 'cluster'] as const;
+/** Overlays that run RabbitMQ and Redis inside the namespace rather than beside the cluster. */
+const IN_CLUSTER_BROKERS: readonly string[] = ['dev', 'cluster'];
 
 type Labels = Record<string, string>;
 interface Selector {
   matchLabels?: Labels;
-  matchExpressions?: unknown[];
+  matchExpressions?: { key: string; operator: string; values?: string[] }[];
 }
 interface Peer {
   podSelector?: Selector;
@@ -65,10 +69,41 @@ function render(dir: string): unknown[] {
     .filter(Boolean);
 }
 
-const matches = (selector: Selector, labels: Labels): boolean => {
-  if (selector.matchExpressions?.length) throw new Error('matchExpressions: not modelled');
-  return Object.entries(selector.matchLabels ?? {}).every(([k, v]) => labels[k] === v);
+const expressionHolds = (
+  { key, operator, values = [] }: NonNullable<Selector['matchExpressions']>[number],
+  labels: Labels,
+): boolean => {
+  const value = labels[key];
+  switch (operator) {
+    case 'In':
+      return value !== undefined && values.includes(value);
+    case 'NotIn':
+      return value === undefined || !values.includes(value);
+    case 'Exists':
+      return value !== undefined;
+    case 'DoesNotExist':
+      return value === undefined;
+    default:
+      throw new Error(`matchExpressions operator ${operator}: not modelled`);
+  }
 };
+
+const matches = (selector: Selector, labels: Labels): boolean =>
+  Object.entries(selector.matchLabels ?? {}).every(([k, v]) => labels[k] === v) &&
+  (selector.matchExpressions ?? []).every((e) => expressionHolds(e, labels));
+
+/**
+ * The pods the RabbitMQ Cluster Operator makes of a RabbitmqCluster: its labels and the ports
+ * of the 3.13 image (AMQP, management, epmd, inter-node).
+ */
+const rabbitmqClusterPod = (name: string): Pod => ({
+  labels: {
+    'app.kubernetes.io/name': name,
+    'app.kubernetes.io/component': 'rabbitmq',
+    'app.kubernetes.io/part-of': 'rabbitmq',
+  },
+  ports: { amqp: 5672, management: 15672, epmd: 4369, 'cluster-links': 25672 },
+});
 
 const peerMatches = (peer: Peer, endpoint: Endpoint): boolean => {
   if (peer.ipBlock) return endpoint.kind === 'external';
@@ -108,6 +143,10 @@ class Cluster {
         };
       };
     }[]) {
+      if (o.kind === 'RabbitmqCluster') {
+        this.pods.set(o.metadata.name, rabbitmqClusterPod(o.metadata.name));
+        continue;
+      }
       if (o.kind !== 'Deployment' && o.kind !== 'StatefulSet') continue;
       const ports: Record<string, number> = {};
       for (const c of o.spec.template.spec.containers) {
@@ -217,9 +256,12 @@ describe.each(OVERLAYS)('network policies of overlay %s', (overlay) => {
   it.each(SERVICES)('lets %s reach DNS, RabbitMQ and Redis, and no other service', (name) => {
     const pod = cluster.pod(name);
     expect(cluster.connects(pod, KUBE_DNS, 53, true)).toBe(true);
-    if (overlay === 'dev') {
+    if (IN_CLUSTER_BROKERS.includes(overlay)) {
       expect(cluster.connects(pod, here(cluster.pod('rabbitmq')), 5672)).toBe(true);
       expect(cluster.connects(pod, here(cluster.pod('redis')), 6379)).toBe(true);
+      if (overlay === 'cluster') {
+        expect(cluster.connects(pod, here(cluster.pod('redis-sentinel')), 26379)).toBe(true);
+      }
     } else {
       for (const port of [5671, 6380]) expect(cluster.connects(pod, EXTERNAL, port)).toBe(true);
     }
@@ -272,6 +314,33 @@ describe.each(OVERLAYS)('network policies of overlay %s', (overlay) => {
       expect(cluster.connects(mailpit, here(cluster.pod('redis')), 6379)).toBe(false);
       expect(cluster.accepts(cluster.pod('redis'), 6379, EXTERNAL)).toBe(false);
       expect(cluster.accepts(cluster.pod('rabbitmq'), 5672, EXTERNAL)).toBe(false);
+    });
+  }
+
+  if (overlay === 'cluster') {
+    it('lets the RabbitMQ nodes form a cluster: each other, epmd, inter-node, the Kubernetes API', () => {
+      const node = cluster.pod('rabbitmq');
+      for (const port of [4369, 25672, 5672]) {
+        expect([port, cluster.connects(node, here(node), port)]).toEqual([port, true]);
+      }
+      // RabbitMQ 3.13's peer discovery lists the cluster's pods through the Kubernetes API.
+      expect(cluster.connects(node, EXTERNAL, 443)).toBe(true);
+    });
+
+    it('lets Redis replicas and sentinels reach each other, and nothing else reach them', () => {
+      const redis = cluster.pod('redis');
+      const sentinel = cluster.pod('redis-sentinel');
+      expect(cluster.connects(redis, here(redis), 6379)).toBe(true);
+      expect(cluster.connects(sentinel, here(redis), 6379)).toBe(true);
+      expect(cluster.connects(sentinel, here(sentinel), 26379)).toBe(true);
+      expect(cluster.connects(redis, here(sentinel), 26379)).toBe(true);
+      for (const [pod, port] of [
+        [redis, 6379],
+        [sentinel, 26379],
+        [cluster.pod('rabbitmq'), 5672],
+      ] as const) {
+        expect([port, cluster.accepts(pod, port, EXTERNAL)]).toEqual([port, false]);
+      }
     });
   }
 });
