@@ -53,6 +53,15 @@ export interface Sizes {
     readonly replicas: readonly number[];
   };
   readonly profile: { readonly tasks: number };
+  readonly cluster: {
+    /** Tasks per throughput run, on one node and on the cluster. */
+    readonly tasks: number;
+    readonly warmup: number;
+    readonly window: number;
+    /** The failover run: tasks/s submitted, for how long, the leader killed a third in. */
+    readonly failoverRate: number;
+    readonly failoverSeconds: number;
+  };
   readonly defaults: {
     /** Tasks per throughput run of each workload (the report workload: `reportTasks`). */
     readonly tasks: number;
@@ -86,6 +95,7 @@ export const SIZES: Record<SizeName, Sizes> = {
     memory: { settleMs: 20_000, loadTasks: 5_000 },
     scaling: { tasks: 48, handlerMs: 200, replicas: [1, 2, 4] },
     profile: { tasks: 20_000 },
+    cluster: { tasks: 5_000, warmup: 500, window: 500, failoverRate: 200, failoverSeconds: 15 },
     defaults: {
       tasks: 5_000,
       reportTasks: 1_000,
@@ -111,6 +121,7 @@ export const SIZES: Record<SizeName, Sizes> = {
     memory: { settleMs: 1_000, loadTasks: 200 },
     scaling: { tasks: 4, handlerMs: 50, replicas: [1, 2, 4] },
     profile: { tasks: 500 },
+    cluster: { tasks: 200, warmup: 50, window: 100, failoverRate: 50, failoverSeconds: 6 },
     defaults: {
       tasks: 100,
       reportTasks: 30,

@@ -8,6 +8,7 @@
  */
 import { readOfficialResults, updateReadme } from './report';
 import { parseArgs } from './runner';
+import { clusterCost } from './scenarios/cluster';
 import type { Scenario } from './scenarios/common';
 import { defaults } from './scenarios/defaults';
 import { gatewayCpu } from './scenarios/gateway-cpu';
@@ -30,6 +31,7 @@ export const SCENARIOS: readonly Scenario[] = [
   memory,
   scaling,
   profile,
+  clusterCost,
 ];
 
 const ORDER = SCENARIOS.map((s) => s.name);

@@ -7,9 +7,8 @@
  * service must be back on a surviving node by itself, never restarted.
  */
 import { setTimeout as delay } from 'node:timers/promises';
-import { waitFor } from '@tasks/runtime/testing';
+import { PrivateRabbitCluster, waitFor } from '@tasks/runtime/testing';
 import { report, stopAfterBrokerFaults } from '../support/fault-checks';
-import { PrivateRabbitCluster } from '../support/private-rabbit-cluster';
 import type { ServiceName } from '../support/service-process';
 import { TestPlatform } from '../support/test-platform';
 

@@ -24,7 +24,7 @@ import {
   type ServiceClients,
   TaskEnqueuer,
 } from '@tasks/runtime';
-import { TestNamespace } from '@tasks/runtime/testing';
+import { TestNamespace, type TestNamespaceOptions } from '@tasks/runtime/testing';
 import { baseEnv, benchEntry, ProcessGroup, serviceEntry } from '../support/child';
 import type { Probe } from '../support/observer';
 import type { SystemOptions, TaskSystem } from './system';
@@ -38,6 +38,8 @@ export interface PlatformOptions extends SystemOptions {
   readonly env?: Record<string, string>;
   /** The worker's PREFETCH (default: the concurrency). */
   readonly prefetch?: number;
+  /** Where the namespace lives (another broker, quorum queues); default: the shared broker. */
+  readonly namespace?: TestNamespaceOptions;
   /** Node flags per service name (e.g. `--cpu-prof`). */
   readonly nodeArgs?: Record<string, readonly string[]>;
   /**
@@ -81,7 +83,7 @@ export class Platform implements TaskSystem {
 
   static async start(options: PlatformOptions): Promise<Platform> {
     if (options.asNpmStart) return Platform.startAsNpmStart(options);
-    const ns = await new TestNamespace().setup();
+    const ns = await new TestNamespace(options.namespace).setup();
     const workDir = await mkdtemp(join(tmpdir(), 'tasks-bench-'));
     const env: Record<string, string> = {
       ...baseEnv(),

@@ -16,6 +16,7 @@ export {
   type PrivateRabbitOptions,
   privateNodename,
 } from './private-rabbit';
+export { PrivateRabbitCluster } from './private-rabbit-cluster';
 export { PrivateRedis, type PrivateRedisOptions } from './private-redis';
 export { PrivateRedisSentinel, type PrivateRedisSentinelOptions } from './private-redis-sentinel';
 export { silentLog } from './silent-log';

@@ -6,7 +6,8 @@
  * with `join_cluster`. They share the machine's Erlang cookie (every node runs as `rabbitmq`).
  * `stop()` stops every node and deletes its folder.
  */
-import { PrivateRabbit, privateNodename, waitFor } from '@tasks/runtime/testing';
+import { PrivateRabbit, privateNodename } from './private-rabbit';
+import { waitFor } from './wait-for';
 
 export class PrivateRabbitCluster {
   private constructor(readonly nodes: readonly PrivateRabbit[]) {}
