@@ -17,7 +17,7 @@ import type { TaskCanceller } from '../task-canceller';
 import type { TaskSubmitter } from '../task-submitter';
 import type { Workflows } from '../workflows';
 
-export type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE';
+export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
 /** What the handlers work with. */
 export interface RouteDeps {
