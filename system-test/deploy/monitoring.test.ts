@@ -22,7 +22,7 @@ const GATEWAY_PORT = 8000;
 interface ScrapeConfig {
   job_name: string;
   metrics_path?: string;
-  static_configs: { targets: string[] }[];
+  dns_sd_configs: { names: string[]; type: string; port: number }[];
 }
 interface Panel {
   type: string;
@@ -94,12 +94,12 @@ describe('Prometheus configuration', () => {
     const scraped = config.scrape_configs.map((c) => ({
       job: c.job_name,
       path: c.metrics_path ?? '/metrics',
-      targets: c.static_configs.flatMap((s) => s.targets),
+      targets: c.dns_sd_configs.flatMap((d) => d.names.map((n) => `${d.type} ${n}:${d.port}`)),
     }));
     const expected = SERVICES.map((s) => ({
       job: s.name,
       path: '/metrics',
-      targets: [`${s.name}:${s.probePort ?? GATEWAY_PORT}`],
+      targets: [`A ${s.name}:${s.probePort ?? GATEWAY_PORT}`],
     }));
     expect(scraped).toEqual(expected);
     // Each target is a compose service whose probe server listens beyond its loopback.
