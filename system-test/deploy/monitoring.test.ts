@@ -12,10 +12,10 @@ import { join, resolve } from 'node:path';
 import { SERVICES } from '@tasks/contracts';
 import { Metrics, metricsRegistry } from '@tasks/runtime';
 import { parse as parseYaml } from 'yaml';
+import { dashboardFiles, metricNamesIn, panelsOf, queriesOf } from '../support/grafana-dashboards';
 
 const ROOT = resolve(__dirname, '..', '..');
 const PROMETHEUS_FILE = join(ROOT, 'deploy', 'prometheus', 'prometheus.yml');
-const DASHBOARDS_DIR = join(ROOT, 'deploy', 'grafana', 'dashboards');
 /** The gateway serves /metrics on its API port (docker-compose.yml: GATEWAY_PORT). */
 const GATEWAY_PORT = 8000;
 
@@ -23,13 +23,6 @@ interface ScrapeConfig {
   job_name: string;
   metrics_path?: string;
   dns_sd_configs: { names: string[]; type: string; port: number }[];
-}
-interface Panel {
-  type: string;
-  title: string;
-  datasource?: { uid: string };
-  targets?: { expr: string }[];
-  panels?: Panel[];
 }
 
 const compose = parseYaml(readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8'), {
@@ -144,35 +137,6 @@ function sourceFiles(dirs: string[]): string[] {
   return out;
 }
 
-const PROMQL_WORDS = new Set([
-  'by',
-  'without',
-  'on',
-  'ignoring',
-  'group_left',
-  'group_right',
-  'offset',
-  'bool',
-  'and',
-  'or',
-  'unless',
-]);
-
-/** The metric names a PromQL expression reads (strings, matchers, ranges and functions aside). */
-function metricNamesIn(expr: string): string[] {
-  const bare = expr
-    .replace(/"(?:[^"\\]|\\.)*"/g, '""')
-    .replace(/\{[^}]*\}/g, '')
-    .replace(/\[[^\]]*\]/g, '')
-    .replace(/\b(by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)/g, '');
-  const names: string[] = [];
-  for (const m of bare.matchAll(/[a-zA-Z_:][a-zA-Z0-9_:]*(\s*\()?/g)) {
-    if (m[1] || PROMQL_WORDS.has(m[0].trim())) continue;
-    names.push(m[0].trim());
-  }
-  return names;
-}
-
 describe('Grafana provisioning', () => {
   const datasources = parseYaml(
     readFileSync(join(ROOT, 'deploy/grafana/provisioning/datasources/prometheus.yml'), 'utf8'),
@@ -180,13 +144,7 @@ describe('Grafana provisioning', () => {
   const providers = parseYaml(
     readFileSync(join(ROOT, 'deploy/grafana/provisioning/dashboards/tasks.yml'), 'utf8'),
   ) as { providers: { options: { path: string } }[] };
-  const dashboards = readdirSync(DASHBOARDS_DIR).filter((f) => f.endsWith('.json'));
-  const panelsOf = (file: string): Panel[] => {
-    const dashboard = JSON.parse(readFileSync(join(DASHBOARDS_DIR, file), 'utf8')) as {
-      panels: Panel[];
-    };
-    return dashboard.panels.flatMap((p) => [p, ...(p.panels ?? [])]);
-  };
+  const dashboards = dashboardFiles();
 
   it('points the datasource at the compose Prometheus and loads the mounted dashboards', () => {
     expect(datasources.datasources).toEqual([
@@ -211,9 +169,7 @@ describe('Grafana provisioning', () => {
   it.each(dashboards)('%s: every panel queries only metrics the services export', (file) => {
     const exported = exportedMetricNames();
     const unknown: string[] = [];
-    const queries = panelsOf(file).flatMap((p) =>
-      (p.targets ?? []).map((t) => ({ panel: p.title, expr: t.expr })),
-    );
+    const queries = queriesOf(file);
     expect(queries.length).toBeGreaterThan(0);
     for (const { panel, expr } of queries) {
       const names = metricNamesIn(expr);
