@@ -1,7 +1,7 @@
 /**
  * Prometheus metrics of real processes: after a small run, each service's /metrics counts what
  * the run did (tasks by outcome, retries, dead letters, state changes, confirms, queue depths),
- * and the probe servers answer /livez and /readyz, also through deploy/healthcheck.js (the image's
+ * every metric the Grafana dashboards query is among them, and the probe servers answer /livez and /readyz, also through deploy/healthcheck.js (the image's
  * HEALTHCHECK).
  */
 import { spawnSync } from 'node:child_process';
@@ -9,6 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { DATA_PROCESS } from '@tasks/contracts';
 import { waitFor } from '@tasks/runtime/testing';
+import { dashboardFiles, metricNamesIn, queriesOf } from './support/grafana-dashboards';
 import { gatewayConnected } from './support/probes';
 import { sample } from './support/prometheus';
 import { REPO_ROOT, type ServiceName } from './support/service-process';
@@ -129,6 +130,19 @@ describe('metrics', () => {
       },
       { timeoutMs: 15_000, intervalMs: 500, message: 'the queue gauges show the drained queues' },
     );
+
+    // Every metric the Grafana dashboards query is in these real scrapes (a run with successes,
+    // a retry and a dead letter shows them all).
+    const scraped = new Set(
+      [processing, emailMetrics, store, await scrape(platform.baseUrl)].flatMap((text) =>
+        [...text.matchAll(/^([a-zA-Z_:][a-zA-Z0-9_:]*)[{ ]/gm)].map((m) => m[1]!),
+      ),
+    );
+    const queried = dashboardFiles().flatMap((file) =>
+      queriesOf(file).flatMap(({ expr }) => metricNamesIn(expr)),
+    );
+    expect(queried.length).toBeGreaterThan(0);
+    expect([...new Set(queried)].filter((name) => !scraped.has(name))).toEqual([]);
   }, 60_000);
 
   it('answers /livez and /readyz on every probe server and the gateway', async () => {

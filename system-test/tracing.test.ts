@@ -89,8 +89,14 @@ describe('tracing over OTLP/HTTP JSON', () => {
     );
     expect(publish.name).toBe(`publish ${platform.ns.names.tasksExchange}`);
     expect(ancestors(publish, byId)).toContain(post.spanId);
+    // OpenTelemetry's messaging conventions (messaging.operation is now operation.type/.name).
     expect(publish.attributes).toMatchObject({
       'messaging.system': 'rabbitmq',
+      'messaging.destination.name': platform.ns.names.tasksExchange,
+      'messaging.operation.type': 'send',
+      'messaging.operation.name': 'publish',
+      'messaging.rabbitmq.destination.routing_key': 'task.data.process',
+      'messaging.message.body.size': expect.any(Number),
       'task.type': 'task.data.process',
       'task.attempt': 1,
     });
@@ -101,8 +107,27 @@ describe('tracing over OTLP/HTTP JSON', () => {
       'worker process span',
     );
     expect(consume.name).toBe(`${platform.ns.names.workQueue('processing-worker')} process`);
+    // Its parent came through the message's headers (W3C traceparent).
     expect(consume.parentSpanId).toBe(publish.spanId);
-    expect(consume.attributes).toMatchObject({ 'task.id': id, 'task.outcome': 'succeeded' });
+    expect(consume.attributes).toMatchObject({
+      'messaging.system': 'rabbitmq',
+      'messaging.destination.name': platform.ns.names.workQueue('processing-worker'),
+      'messaging.operation.type': 'process',
+      'messaging.operation.name': 'process',
+      'messaging.rabbitmq.destination.routing_key': 'task.data.process',
+      'messaging.rabbitmq.message.delivery_tag': expect.any(Number),
+      'task.id': id,
+      'task.outcome': 'succeeded',
+    });
+    // One span per hop: no AMQP span of an instrumentation beside the runtime's (the amqplib
+    // one names the exchange `messaging.destination`, an attribute of older conventions).
+    expect(spans.filter((s) => 'messaging.destination' in s.attributes)).toEqual([]);
+    const messagingKinds = new Set(
+      spans.filter((s) => 'messaging.system' in s.attributes).map((s) => s.kind),
+    );
+    expect(messagingKinds).toEqual(new Set([SpanKinds.producer, SpanKinds.consumer]));
+    // The default instrumentations: http and express on the gateway, ioredis inside a trace.
+    expect(traceSpans.some((s) => s.attributes['db.system.name'] === 'redis')).toBe(true);
     const handler = one(
       (s) => s.service === 'tasks-processing-worker' && s.name === 'task.data.process run',
       'handler span',
@@ -177,7 +202,8 @@ describe('tracing over OTLP/HTTP protobuf', () => {
     receiver = await OtlpReceiver.start();
     platform = await TestPlatform.start({
       services: ['gateway'],
-      env: tracingEnv(receiver, 'http/protobuf'),
+      // Only http: the instrumentations are chosen by this variable.
+      env: { ...tracingEnv(receiver, 'http/protobuf'), OTEL_NODE_ENABLED_INSTRUMENTATIONS: 'http' },
     });
   }, 60_000);
 
@@ -195,5 +221,10 @@ describe('tracing over OTLP/HTTP protobuf', () => {
     expect(request.path).toBe('/v1/traces');
     expect(request.contentType).toBe('application/x-protobuf');
     expect(request.body.length).toBeGreaterThan(0);
+    // The instrumentation scopes travel as plain strings in the protobuf body.
+    const body = Buffer.concat(receiver.requests.map((r) => r.body)).toString('latin1');
+    expect(body).toContain('@opentelemetry/instrumentation-http');
+    expect(body).not.toContain('@opentelemetry/instrumentation-ioredis');
+    expect(body).not.toContain('@opentelemetry/instrumentation-express');
   }, 20_000);
 });

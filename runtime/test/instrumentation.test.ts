@@ -5,6 +5,8 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { BaseServiceConfig } from '../src/config/base-config';
+import { enabledInstrumentations } from '../src/telemetry/enabled-instrumentations';
 import { defaultServiceName, tracingRequested } from '../src/telemetry/instrumentation';
 
 const SERVICES_DIR = join(__dirname, '..', '..', 'services');
@@ -32,6 +34,32 @@ describe('defaultServiceName', () => {
   it('falls back to $SERVICE, then the script name', () => {
     expect(defaultServiceName('/x/main.js', { SERVICE: 'gateway' })).toBe('tasks-gateway');
     expect(defaultServiceName('/x/main.js', {})).toBe('tasks-main');
+  });
+});
+
+describe('enabledInstrumentations', () => {
+  it.each([
+    [{}, 'http,express,ioredis'],
+    [{ OTEL_NODE_ENABLED_INSTRUMENTATIONS: '' }, 'http,express,ioredis'],
+    [{ OTEL_NODE_ENABLED_INSTRUMENTATIONS: ' http , dns,' }, 'http,dns'],
+    [{ OTEL_NODE_ENABLED_INSTRUMENTATIONS: 'http,amqplib,ioredis' }, 'http,ioredis'],
+    [{ OTEL_NODE_ENABLED_INSTRUMENTATIONS: 'amqplib' }, ''],
+  ])('reads %j as %j', (env, expected) => {
+    expect(enabledInstrumentations(env)).toBe(expected);
+  });
+
+  it('is refused by the configuration when it names amqplib, with the reason', () => {
+    const parsed = BaseServiceConfig.safeParse({
+      OTEL_NODE_ENABLED_INSTRUMENTATIONS: 'http,amqplib',
+    });
+    expect(parsed.success).toBe(false);
+    expect(parsed.error?.issues[0]).toMatchObject({
+      path: ['OTEL_NODE_ENABLED_INSTRUMENTATIONS'],
+      message: expect.stringContaining('amqplib is not allowed'),
+    });
+    expect(
+      BaseServiceConfig.safeParse({ OTEL_NODE_ENABLED_INSTRUMENTATIONS: 'http,dns' }).success,
+    ).toBe(true);
   });
 });
 

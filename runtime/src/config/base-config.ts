@@ -7,6 +7,11 @@ import { z } from 'zod';
 import { LOG_LEVELS } from '../logging/logger';
 import { RedisSentinelConfig } from './redis-sentinel-config';
 import { amqpUrlProblems } from './amqp-urls';
+import {
+  DEFAULT_INSTRUMENTATIONS,
+  listedInstrumentations,
+  REFUSED_INSTRUMENTATIONS,
+} from '../telemetry/enabled-instrumentations';
 
 /**
  * The longest timer Node keeps (2^31 - 1 ms, about 24.8 days): a longer one fires after 1 ms,
@@ -100,6 +105,18 @@ export const BaseServiceConfig = z.object({
     .enum(OTLP_PROTOCOLS)
     .optional()
     .describe('OTLP protocol of traces; OTEL_EXPORTER_OTLP_PROTOCOL when unset'),
+  OTEL_NODE_ENABLED_INSTRUMENTATIONS: z
+    .string()
+    .superRefine((value, ctx) => {
+      for (const name of listedInstrumentations(value)) {
+        const reason = REFUSED_INSTRUMENTATIONS[name];
+        if (reason) ctx.addIssue({ code: 'custom', message: `${name} is not allowed: ${reason}` });
+      }
+    })
+    .optional()
+    .describe(
+      `Instrumentations of @opentelemetry/auto-instrumentations-node enabled with tracing on, by short name, comma-separated (e.g. http,express,ioredis,dns); unset: ${DEFAULT_INSTRUMENTATIONS.join(',')}. amqplib is refused: the runtime makes the AMQP spans itself`,
+    ),
   SHUTDOWN_GRACE_MS: envInt()
     .default(25000)
     .describe(

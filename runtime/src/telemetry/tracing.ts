@@ -3,7 +3,8 @@
  * (PRODUCER, W3C trace context injected into the message headers) and `<queue> process`
  * (CONSUMER, its parent extracted from those headers, ended when the message is settled).
  *
- * The runtime owns these spans, not `@opentelemetry/instrumentation-amqplib` (not installed):
+ * The runtime owns these spans, not `@opentelemetry/instrumentation-amqplib` (installed with the
+ * auto-instrumentations, never enabled: it would double these spans with older attribute names):
  * publishes go through amqp-connection-manager, which may send a message later (after a
  * reconnect) from its own callback, where the caller's context is gone; one event message may
  * carry several tasks' events (`task.batch`), which only the runtime can link; and only the
