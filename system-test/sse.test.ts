@@ -3,6 +3,7 @@
  * state through every change to the end of the stream, without polling.
  */
 import { randomUUID } from 'node:crypto';
+import { stateEvent, testTaskStore } from '@tasks/runtime/testing';
 import { gatewayConnected } from './support/probes';
 import { SseStream } from './support/sse-client';
 import { TestPlatform } from './support/test-platform';
@@ -107,6 +108,24 @@ describe('task event streams', () => {
     expect((await platform.request('DELETE', `/tasks/${id}`)).status).toBe(200);
     await within(stream.ended, 5_000, 'the stream of a cancelled task ends');
     expect(stream.data<StatusData>('status').map((s) => s.status)).toEqual(['PENDING', 'REVOKED']);
+    expect(stream.events.at(-1)?.event).toBe('end');
+  }, 30_000);
+
+  it('ends the stream when the store moves on without the event reaching this gateway', async () => {
+    // The race it covers: a task's last event reaches the gateway's listener queue before the
+    // stream subscribes (or while that queue is being re-declared after a cut), and Redis has
+    // not applied it yet when the stream reads the record. The stream must still end.
+    const id = await platform.submit('process', { data: { records: 1 }, countdown: 30 });
+    const stream = open(id);
+    await stream.opened;
+    const store = testTaskStore(platform.ns);
+    // Written straight to Redis, as the status-store would: no event on the broker.
+    expect(await store.apply(stateEvent(id, 'STARTED', 1, 0))).toBe(true);
+    expect(
+      await store.apply(stateEvent(id, 'SUCCESS', 1, 1, { result: { status: 'completed' } })),
+    ).toBe(true);
+    await within(stream.ended, 5_000, 'the stream of a task that ended unheard ends');
+    expect(stream.data<StatusData>('status').at(-1)).toMatchObject({ status: 'SUCCESS' });
     expect(stream.events.at(-1)?.event).toBe('end');
   }, 30_000);
 

@@ -3,7 +3,10 @@
  * sent at once, then every change, never going backwards (the store's ordering rule, contracts'
  * `isNewer`); after the terminal state an `end` event closes the stream (at once for a finished
  * task). Comments every `heartbeatMs` keep proxies from closing a quiet stream. Changes come from
- * the events exchange (TaskEventHub), not from polling Redis.
+ * the events exchange (TaskEventHub); the record is also read again now and then
+ * ({@link RESYNC_DELAYS_MS}), because an event can miss the stream: it may reach this gateway
+ * before the stream subscribed while Redis does not hold it yet, or arrive while the gateway's
+ * listener queue is being declared again after a connection cut.
  *
  *   id: 1.PROGRESS.3
  *   event: status
@@ -43,6 +46,12 @@ export interface TaskEventStreamsOptions {
   /** Longest life of one stream, in ms (SSE_MAX_STREAM_MS). */
   readonly maxLifetimeMs: number;
 }
+
+/**
+ * When an open stream reads its record again, after it started: soon (the missed-event race is
+ * a matter of milliseconds), then less and less often; the last delay repeats.
+ */
+export const RESYNC_DELAYS_MS: readonly number[] = [250, 1_000, 3_000, 10_000, 30_000];
 
 /** The open streams of one gateway, and the route that opens them. */
 export class TaskEventStreams {
@@ -162,6 +171,7 @@ class LiveStream implements TaskListener {
   private unsubscribe: (() => void) | undefined;
   private heartbeat: NodeJS.Timeout | undefined;
   private lifetime: NodeJS.Timeout | undefined;
+  private resync: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly res: ServerResponse,
@@ -191,6 +201,16 @@ class LiveStream implements TaskListener {
     this.lifetime.unref();
     this.show(record, toStatusResponse(record));
     for (const event of this.pending.splice(0)) this.onEvent(event);
+    this.scheduleResync(0);
+  }
+
+  private scheduleResync(n: number): void {
+    if (this.done) return;
+    const delayMs = RESYNC_DELAYS_MS[Math.min(n, RESYNC_DELAYS_MS.length - 1)]!;
+    this.resync = setTimeout(() => {
+      void this.refresh().finally(() => this.scheduleResync(n + 1));
+    }, delayMs);
+    this.resync.unref();
   }
 
   onEvent(event: StateEvent): void {
@@ -204,18 +224,21 @@ class LiveStream implements TaskListener {
 
   onRevoke(): void {
     // A cancel is written to Redis by whichever gateway took it; read what it wrote.
-    this.deps.store
-      .get(this.taskId)
-      .then((record) => {
-        if (this.done || !record || !this.view || !isNewer(this.last, record)) return;
-        this.show(record, toStatusResponse(record));
-      })
-      .catch((err: unknown) =>
-        this.deps.log.warn('task stream refresh failed', {
-          task_id: this.taskId,
-          err: describeError(err),
-        }),
-      );
+    void this.refresh();
+  }
+
+  /** Reads the record and shows it if it moved past what the stream sent. Never throws. */
+  private async refresh(): Promise<void> {
+    try {
+      const record = await this.deps.store.get(this.taskId);
+      if (this.done || !record || !this.view || !isNewer(this.last, record)) return;
+      this.show(record, toStatusResponse(record));
+    } catch (err) {
+      this.deps.log.warn('task stream refresh failed', {
+        task_id: this.taskId,
+        err: describeError(err),
+      });
+    }
   }
 
   /** Stops listening and ends the response (with `end` after a terminal state). Idempotent. */
@@ -225,6 +248,7 @@ class LiveStream implements TaskListener {
     this.unsubscribe?.();
     clearInterval(this.heartbeat);
     clearTimeout(this.lifetime);
+    clearTimeout(this.resync);
     this.deps.end(this.last?.state);
   }
 
