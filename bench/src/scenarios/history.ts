@@ -47,17 +47,22 @@ export const history: Scenario = {
           query: `limit=${PAGE}&cursor=${encodeURIComponent(deepCursor)}`,
         },
       ];
+      const p50s: number[][] = [];
       for (const c of cases) {
         await timePages(base, c.query, 5); // warm-up
         const runs: number[][] = [];
         for (let r = 0; r < ctx.runs; r += 1) runs.push(await timePages(base, c.query, requests));
         const p50 = runs.map((ms) => percentile(ms, 50));
         const p99 = runs.map((ms) => percentile(ms, 99));
+        p50s.push(p50);
         result.figure(`${c.name}: p50`, 'ms', p50);
         result.figure(`${c.name}: p99`, 'ms', p99);
         result.target(`${c.name}: p99`, Math.max(...p99), '<=', TARGET_MS, ' ms');
         ctx.say(`  ${c.name}: p50 ${p50[0]!.toFixed(2)} ms, p99 ${p99[0]!.toFixed(2)} ms`);
       }
+      // A page costs its records, not its depth or filter: these stay near 1.
+      result.ratio('filtered page / first page (p50)', p50s[1]!, p50s[0]!);
+      result.ratio('deep page / first page (p50)', p50s[2]!, p50s[0]!);
       result.notes.push(
         `${tasks} tasks stored through TaskStore.applyAll (PENDING, STARTED and an end state each, ` +
           `${TYPES.length} types), ${requests} sequential GET /tasks?limit=${PAGE} per case and run, ` +
