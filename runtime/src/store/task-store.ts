@@ -116,6 +116,11 @@ if ARGV[7] ~= '' then
   redis.call('ZADD', h .. 'state:' .. ARGV[7], score, id)
   if ARGV[8] ~= '' then redis.call('ZADD', h .. 'type:' .. ARGV[8], score, id) end
   if ARGV[9] ~= '' then redis.call('ZADD', h .. 'owner:' .. ARGV[9], score, id) end
+  if tonumber(ARGV[2]) > 0 then
+    local t = redis.call('TIME')
+    local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+    redis.call('ZADD', h .. 'expiry', now + tonumber(ARGV[2]), id)
+  end
 else
   redis.call('ZREM', h .. 'all', id)
   if cur[4] then redis.call('ZREM', h .. 'type:' .. cur[4], id) end
