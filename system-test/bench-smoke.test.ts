@@ -22,6 +22,7 @@ const SCENARIOS = [
   'scaling',
   'profile',
   'cluster',
+  'history',
 ];
 
 /**

@@ -62,6 +62,8 @@ export interface Sizes {
     readonly failoverRate: number;
     readonly failoverSeconds: number;
   };
+  /** Scenario 8: tasks stored, and timed GET /tasks pages per case and run. */
+  readonly history: { readonly tasks: number; readonly requests: number };
   readonly defaults: {
     /** Tasks per throughput run of each workload (the report workload: `reportTasks`). */
     readonly tasks: number;
@@ -96,6 +98,7 @@ export const SIZES: Record<SizeName, Sizes> = {
     scaling: { tasks: 48, handlerMs: 200, replicas: [1, 2, 4] },
     profile: { tasks: 20_000 },
     cluster: { tasks: 5_000, warmup: 500, window: 500, failoverRate: 200, failoverSeconds: 15 },
+    history: { tasks: 100_000, requests: 100 },
     defaults: {
       tasks: 5_000,
       reportTasks: 1_000,
@@ -122,6 +125,7 @@ export const SIZES: Record<SizeName, Sizes> = {
     scaling: { tasks: 4, handlerMs: 50, replicas: [1, 2, 4] },
     profile: { tasks: 500 },
     cluster: { tasks: 200, warmup: 50, window: 100, failoverRate: 50, failoverSeconds: 6 },
+    history: { tasks: 10_000, requests: 20 },
     defaults: {
       tasks: 100,
       reportTasks: 30,

@@ -12,6 +12,7 @@ import { clusterCost } from './scenarios/cluster';
 import type { Scenario } from './scenarios/common';
 import { defaults } from './scenarios/defaults';
 import { gatewayCpu } from './scenarios/gateway-cpu';
+import { history } from './scenarios/history';
 import { httpEndToEnd } from './scenarios/http-e2e';
 import { latency } from './scenarios/latency';
 import { memory } from './scenarios/memory';
@@ -32,6 +33,7 @@ export const SCENARIOS: readonly Scenario[] = [
   scaling,
   profile,
   clusterCost,
+  history,
 ];
 
 const ORDER = SCENARIOS.map((s) => s.name);

@@ -33,6 +33,8 @@ const SAMPLE_ARGUMENTS: Readonly<Record<string, readonly (readonly unknown[])[]>
     ['ratelimit-emails', 'key-1'],
   ],
   emailDomainRate: [['example.com']],
+  historyIndex: [['all'], ['state:SUCCESS'], ['type:task.data.process'], ['owner:key-1']],
+  historyEvents: [['t-1']],
   emailRateSlot: [['t-1']],
   meta: [['wf-1']],
   waiting: [['wf-1']],

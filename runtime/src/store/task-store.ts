@@ -44,6 +44,17 @@ export interface TaskRecord {
   readonly priority: number | null;
   /** Id of the API key that created it; null without keys, or for a schedule's task. */
   readonly owner: string | null;
+  /** The trace its submission started, when tracing was on. */
+  readonly trace_id: string | null;
+}
+
+/** One state change of a task, as its timeline keeps it (PROGRESS runs: the latest only). */
+export interface TaskHistoryEvent {
+  readonly state: TaskState;
+  readonly time: string;
+  readonly attempt: number;
+  readonly worker: string;
+  readonly error?: string;
 }
 
 export interface TaskStoreOptions {
@@ -78,21 +89,46 @@ export interface RecordSnapshot {
 }
 
 /**
- * Undoes a reopen, only while the record is still that reopen's PENDING (nothing ran it).
+ * Undoes a reopen, only while the record is still that reopen's PENDING (nothing ran it), and
+ * puts the history's indexes back as they were (history-index-script.ts): its state set, its
+ * creation time in each set, its timeline without the reopen's PENDING.
  * KEYS: task hash, revocation, scheduled zset.
- * ARGV: reopened attempt, record ttl (ms), revocation ttl (ms), task id, then field/value pairs.
+ * ARGV: reopened attempt, record ttl (ms), revocation ttl (ms), task id, history key prefix,
+ *       the snapshot's creation score, state, type and owner ('' = none), then field/value pairs.
  * Returns 1 when restored, 0 when the record had moved on.
  */
 const RESTORE_SNAPSHOT_LUA = `
-local cur = redis.call('HMGET', KEYS[1], 'state', 'attempt', 'seq')
+local cur = redis.call('HMGET', KEYS[1], 'state', 'attempt', 'seq', 'type', 'owner')
 if cur[1] ~= 'PENDING' or cur[2] ~= ARGV[1] or cur[3] ~= '0' then return 0 end
 redis.call('DEL', KEYS[1])
 redis.call('ZREM', KEYS[3], ARGV[4])
-if #ARGV > 4 then
-  redis.call('HSET', KEYS[1], unpack(ARGV, 5))
+if #ARGV > 9 then
+  redis.call('HSET', KEYS[1], unpack(ARGV, 10))
   if tonumber(ARGV[2]) > 0 then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
 end
 if tonumber(ARGV[3]) > 0 then redis.call('SET', KEYS[2], '1', 'PX', ARGV[3]) end
+local h, id = ARGV[5], ARGV[4]
+redis.call('ZREM', h .. 'state:PENDING', id)
+redis.call('RPOP', h .. 'events:' .. id)
+if ARGV[7] ~= '' then
+  local score = ARGV[6] ~= '' and ARGV[6] or redis.call('ZSCORE', h .. 'all', id) or '0'
+  redis.call('ZADD', h .. 'all', score, id)
+  redis.call('ZADD', h .. 'state:' .. ARGV[7], score, id)
+  if ARGV[8] ~= '' then redis.call('ZADD', h .. 'type:' .. ARGV[8], score, id) end
+  if ARGV[9] ~= '' then redis.call('ZADD', h .. 'owner:' .. ARGV[9], score, id) end
+  if tonumber(ARGV[2]) > 0 then
+    local t = redis.call('TIME')
+    local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+    redis.call('ZADD', h .. 'expiry', now + tonumber(ARGV[2]), id)
+  end
+else
+  redis.call('ZREM', h .. 'all', id)
+  if cur[4] then redis.call('ZREM', h .. 'type:' .. cur[4], id) end
+  if cur[5] then redis.call('ZREM', h .. 'owner:' .. cur[5], id) end
+  redis.call('HDEL', h .. 'meta', id)
+  redis.call('ZREM', h .. 'expiry', id)
+  redis.call('DEL', h .. 'events:' .. id)
+end
 return 1
 `;
 
@@ -206,7 +242,8 @@ export class TaskStore {
    * restored; false when the record had moved on and was left alone.
    */
   async restore(snapshot: RecordSnapshot, reopenedAttempt: number): Promise<boolean> {
-    const { taskId } = snapshot;
+    const { taskId, fields } = snapshot;
+    const created = fields.created_at ? Date.parse(fields.created_at) : NaN;
     const restored = await this.redis.eval(
       RESTORE_SNAPSHOT_LUA,
       3,
@@ -217,7 +254,12 @@ export class TaskStore {
       String(snapshot.ttlMs),
       String(snapshot.revokedTtlMs),
       taskId,
-      ...Object.entries(snapshot.fields).flat(),
+      this.keys.historyIndex(''),
+      Number.isFinite(created) ? String(created) : '',
+      fields.state ?? '',
+      fields.type ?? '',
+      fields.owner ?? '',
+      ...Object.entries(fields).flat(),
     );
     return restored === 1;
   }
@@ -298,6 +340,7 @@ export class TaskStore {
       if (event.priority !== undefined) fields.push('priority', String(event.priority));
       // A replay's PENDING carries no owner and keeps the one recorded.
       if (event.owner !== undefined) fields.push('owner', event.owner);
+      if (event.trace_id !== undefined) fields.push('trace_id', event.trace_id);
     }
     if (event.state === 'STARTED') fields.push('started_at', event.at);
     if (terminal) fields.push('completed_at', event.at);
@@ -318,6 +361,9 @@ export class TaskStore {
       event.type,
       String(this.options.statsTtlS ?? STATS_TTL_S),
       reopen ? '1' : '0',
+      event.state === 'PENDING' ? String(Date.parse(event.created_at ?? event.at)) : '',
+      historyEntry(event),
+      this.options.prefix,
       ...fields,
     ];
   }
@@ -326,6 +372,24 @@ export class TaskStore {
   async get(taskId: string): Promise<TaskRecord | undefined> {
     const hash = await this.redis.hgetall(this.keys.task(taskId));
     return parseRecord(taskId, hash);
+  }
+
+  /** Several records in one round trip, in order (undefined: unknown or expired). */
+  async getMany(taskIds: readonly string[]): Promise<(TaskRecord | undefined)[]> {
+    if (taskIds.length === 0) return [];
+    const pipeline = this.redis.pipeline();
+    for (const id of taskIds) pipeline.hgetall(this.keys.task(id));
+    const replies = (await pipeline.exec()) ?? [];
+    return replies.map(([err, hash], i) => {
+      if (err) throw err;
+      return parseRecord(taskIds[i]!, hash as Record<string, string>);
+    });
+  }
+
+  /** The task's state events, oldest first (empty once it expired). */
+  async events(taskId: string): Promise<TaskHistoryEvent[]> {
+    const lines = await this.redis.lrange(this.keys.historyEvents(taskId), 0, -1);
+    return lines.map((line) => JSON.parse(line) as TaskHistoryEvent);
   }
 
   /** Removes a record the client was never told about (its command was not confirmed). */
@@ -383,6 +447,18 @@ export class TaskStore {
   }
 }
 
+/** One line of a task's timeline (`events`), as the apply script stores it. */
+function historyEntry(event: StateEvent): string {
+  const entry: TaskHistoryEvent = {
+    state: event.state,
+    time: event.at,
+    attempt: event.attempt,
+    worker: event.worker,
+    ...(event.error !== undefined ? { error: event.error } : {}),
+  };
+  return JSON.stringify(entry);
+}
+
 function resultOf(event: StateEvent): unknown {
   if (event.state === 'PROGRESS') return event.progress ?? null;
   if (event.state === 'SUCCESS') return event.result ?? null;
@@ -392,7 +468,7 @@ function resultOf(event: StateEvent): unknown {
 const orNull = (value: string | undefined): string | null =>
   value === undefined || value === '' ? null : value;
 
-function parseRecord(taskId: string, hash: Record<string, string>): TaskRecord | undefined {
+export function parseRecord(taskId: string, hash: Record<string, string>): TaskRecord | undefined {
   const state = TaskStateSchema.safeParse(hash.state);
   if (!state.success) return undefined;
   let result: unknown = null;
@@ -418,5 +494,6 @@ function parseRecord(taskId: string, hash: Record<string, string>): TaskRecord |
     worker: orNull(hash.worker),
     priority: hash.priority ? Number(hash.priority) : null,
     owner: orNull(hash.owner),
+    trace_id: orNull(hash.trace_id),
   };
 }

@@ -16,6 +16,7 @@ import {
   type ServiceClients,
   TaskRevoker,
   TaskEnqueuer,
+  TaskHistory,
   WORKFLOW_TTL_S,
   WorkflowLauncher,
   WorkflowStore,
@@ -30,6 +31,7 @@ import { Schedules } from './schedules';
 import { TaskEventHub } from './sse/task-event-hub';
 import { TaskEventStreams } from './sse/task-event-stream';
 import { TaskCanceller } from './task-canceller';
+import { TaskHistoryReads } from './task-history';
 import { TaskSubmitter } from './task-submitter';
 import { checkDevelopmentKeys, loadApiKeys } from './security/api-keys';
 import { checkBindRule } from './security/bind-rule';
@@ -134,6 +136,11 @@ runService({
       maxBodyBytes: config.MAX_BODY_BYTES,
       jsonShape,
       store,
+      taskHistory: new TaskHistoryReads({
+        store,
+        history: new TaskHistory(redis, store),
+        ...(config.JAEGER_UI_URL ? { jaegerUiUrl: config.JAEGER_UI_URL } : {}),
+      }),
       monitoring: new Monitoring({ store, registry, connection }),
       submitter,
       schedules: new Schedules({ store: new ScheduleStore(redis, config.REDIS_PREFIX), enqueuer }),

@@ -14,6 +14,7 @@ import type { Access } from '../security/access-policy';
 import type { Principal } from '../security/api-keys';
 import type { TaskEventStreams } from '../sse/task-event-stream';
 import type { TaskCanceller } from '../task-canceller';
+import type { TaskHistoryReads } from '../task-history';
 import type { TaskSubmitter } from '../task-submitter';
 import type { Workflows } from '../workflows';
 
@@ -35,6 +36,8 @@ export interface RouteDeps {
   /** `GET /queues`. */
   readonly queueStats: QueueStats;
   readonly workflows: Workflows;
+  /** `GET /tasks` and `GET /tasks/{id}/history`. */
+  readonly taskHistory: TaskHistoryReads;
 }
 
 /** A request as a JSON handler sees it, whichever HTTP stack serves it. */
