@@ -19,6 +19,7 @@ import {
   WORKFLOW_TTL_S,
   WorkflowLauncher,
   WorkflowStore,
+  WorkerControlStore,
   WorkerRegistry,
 } from '@tasks/runtime';
 import { createGateway } from './app';
@@ -36,6 +37,7 @@ import { checkBindRule } from './security/bind-rule';
 import { RateLimiter } from './security/rate-limiter';
 import { TaskBudget } from './security/task-budget';
 import { parseOrigins } from './security/security-headers';
+import { Workers } from './workers';
 import { Workflows } from './workflows';
 
 runService({
@@ -158,6 +160,13 @@ runService({
       queueStats,
       security,
       workflows: workflowsOf(config, clients, commands, log, budget),
+      workers: new Workers({
+        registry,
+        control: new WorkerControlStore(redis, config.REDIS_PREFIX),
+        publisher,
+        names: broker.names,
+        log,
+      }),
     });
     // Without an offline queue the first requests would fail while Redis connects: wait briefly.
     if (!(await redisReady(clients.redis, 2000))) log.warn('listening before Redis is ready');

@@ -15,6 +15,7 @@ import type { Principal } from '../security/api-keys';
 import type { TaskEventStreams } from '../sse/task-event-stream';
 import type { TaskCanceller } from '../task-canceller';
 import type { TaskSubmitter } from '../task-submitter';
+import type { Workers } from '../workers';
 import type { Workflows } from '../workflows';
 
 export type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE';
@@ -35,6 +36,8 @@ export interface RouteDeps {
   /** `GET /queues`. */
   readonly queueStats: QueueStats;
   readonly workflows: Workflows;
+  /** `/workers`: live workers and their control. */
+  readonly workers: Workers;
 }
 
 /** A request as a JSON handler sees it, whichever HTTP stack serves it. */
