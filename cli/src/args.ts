@@ -12,6 +12,10 @@ export const USAGE = `Usage: tasks <command> [options]
   cancel <id> [--terminate]      revoke it (--terminate: also stop it while it runs)
   dead-letters [--limit N]       the parked commands;  dead-letters replay <id>
   schedules                      the schedules;        schedules run <name>
+  workers                        the live workers;     workers concurrency <service> <N>,
+                                                       workers drain <instance>
+  pause <service>                new tasks of the service wait (running ones finish)
+  resume <service>               they run again
   workflow '<json>' [--wait]     a chain, group or chord
 
   --json   one JSON object per line (with --wait, the final record last)

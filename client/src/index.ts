@@ -2,13 +2,17 @@
 export type {
   CancelResponse,
   DeadLetterListResponse,
+  DrainResponse,
   ScheduleListResponse,
+  ServiceControlResponse,
   TaskCreatedResponse,
   TaskState,
   TaskStatusResponse,
   ValidationIssue,
+  WorkersResponse,
   WorkflowCreatedResponse,
   WorkflowStatusResponse,
+  WorkerView,
 } from '@tasks/contracts';
 export {
   type CallOptions,
