@@ -174,6 +174,21 @@ describe('worker control', () => {
     expect(mostAtOnce).toBe(1);
   });
 
+  it('moves the prefetch with the concurrency: the broker keeps what the replica cannot run', async () => {
+    holding = true;
+    const w = await startWorker({ concurrency: 4 });
+    await broadcast(serviceControl(false, 1));
+    await waitFor(() => w.snapshot().concurrency === 1, { message: 'concurrency 1 applied' });
+    for (const id of ['p1', 'p2', 'p3']) await submit(id);
+    await waitFor(() => started.length === 1, { message: 'one task started' });
+    await waitFor(async () => (await ns.depth(queue())) === 2, { message: 'two left queued' });
+    expect(w.snapshot().reserved).toEqual([]);
+
+    holding = false;
+    for (const release of releases) release();
+    await Promise.all(['p1', 'p2', 'p3'].map(succeeded));
+  });
+
   it('asks to drain only when the drain names this replica', async () => {
     const requests: string[] = [];
     await startWorker({ onDrainRequested: () => requests.push('drain') });
