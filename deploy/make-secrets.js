@@ -164,6 +164,7 @@ const WORKER_COMMON = [
   'exec',
   'hset', // dead-letter index
   'zadd',
+  'hget', // its service's control state (paused, concurrency)
 ];
 const REDIS_USERS = {
   gateway: [
@@ -188,6 +189,8 @@ const REDIS_USERS = {
     'zscore',
     'lrange', // GET /tasks/{id}/history
     'rpop', // undoing a failed replay (its timeline entry)
+    'lpush', // worker control audit list
+    'ltrim',
   ],
   'status-store': [
     ...APPLY_EVENT_SCRIPT,
