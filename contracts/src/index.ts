@@ -121,14 +121,20 @@ export {
   type ServiceSpec,
 } from './services';
 export {
+  PUBLIC_TASK_TYPES,
+  type PublicTaskName,
   routingKeysOf,
+  TASK_REQUEST_SCHEMAS,
   TASK_TYPES,
   type TaskApiName,
+  type TaskApiSpec,
+  type TaskDefaults,
   taskTypeByRoutingKey,
   type TaskTypeSpec,
   WORKER_SERVICES,
   type WorkerServiceName,
 } from './task-types';
+export { type TaskRequestSchema, taskRequestSchema } from './task-options';
 export {
   type BindingSpec,
   buildTopology,
