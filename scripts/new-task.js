@@ -50,6 +50,8 @@ const edit = (file, change) => {
 /** `sms-reminder` → `smsReminder` / `SmsReminder`. */
 const camel = (name) => name.replace(/-([a-z0-9])/g, (_, c) => c.toUpperCase());
 const pascal = (name) => camel(name).replace(/^./, (c) => c.toUpperCase());
+/** `sms-reminder` → `Sms reminder`, for messages. */
+const words = (name) => name.replace(/-/g, ' ').replace(/^./, (c) => c.toUpperCase());
 const constant = (name) => name.replace(/-/g, '_').toUpperCase();
 /** An object key as TypeScript source: quoted when it is not an identifier. */
 const key = (name) => (/^[a-z][a-z0-9]*$/.test(name) ? name : `'${name}'`);
@@ -186,7 +188,7 @@ export type ${pascal(name)}Payload = z.infer<typeof ${pascal(name)}Payload>;
     service: '${service}',
     payload: ${pascal(name)}Payload,
     maxPayloadBytes: 16 * 1024,
-    api: { summary: 'TODO: what a ${name} task does', queuedMessage: '${pascal(name)} task queued' },
+    api: { summary: 'TODO: what a ${name} task does', queuedMessage: '${words(name)} task queued' },
     defaults: { priority: 0, timeLimitMs: 60_000, retry: { maxRetries: 3 } },
   },
 `;
@@ -395,16 +397,17 @@ function nextSteps(name, service, isNew) {
     'next:',
     `  1. edit the payload schema in contracts/src/commands/${name}.ts and the entry in contracts/src/task-types.ts (summary, defaults)`,
     `  2. write the handler in services/${service}/src/${name}.ts and its test`,
+    '  then `npm run docs:api` (docs/api.md lists the new route) and',
   ];
   if (isNew) {
     steps.push(
-      '  3. run `npm install` (records the workspace in package-lock.json), then',
-      '     `npm run build && npx jest system-test/deploy/service-places.test.ts` and follow what it names',
-      '     (Dockerfile, docker-compose.yml, k8s/, deploy/make-secrets.js): docs/adding-a-worker.md',
+      '  `npm install` (records the workspace in package-lock.json), then',
+      '  `npm run build && npx jest system-test/deploy/service-places.test.ts` and do what it names',
+      '  (Dockerfile, docker-compose.yml, k8s/, deploy/make-secrets.js): docs/adding-a-worker.md',
     );
   } else {
     steps.push(
-      '  3. npm run build, then try it: npm start, and `npx tasks submit ' +
+      '  `npm run build`; try it: `npm start`, then `npx tasks submit ' +
         name +
         ` '{"message":"hi"}' --wait\``,
     );
