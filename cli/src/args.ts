@@ -4,7 +4,7 @@ import { UsageError } from './exit-codes';
 
 export const USAGE = `Usage: tasks <command> [options]
 
-  submit <email|process|report|type> '<json body>'  queue a task
+  submit <type> '<json body>'    queue a task: email, process, report or any type GET / lists
       [--wait] [--priority N] [--countdown S] [--eta ISO] [--idempotency-key K]
   status <id>                    the task's state now
   wait <id> [--timeout S]        wait for its end (exit 0 SUCCESS, 1 FAILURE or REVOKED)

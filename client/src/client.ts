@@ -5,14 +5,13 @@
 import type {
   CancelResponse,
   DeadLetterListResponse,
-  EmailTaskRequest,
   MessageResponse,
-  ProcessTaskRequest,
+  PublicTaskName,
   ReplayResponse,
-  ReportTaskRequest,
   ScheduleListResponse,
   ScheduleView,
   TaskCreatedResponse,
+  TaskRequestSchemas,
   TaskStatusResponse,
   WorkflowCancelResponse,
   WorkflowCreatedResponse,
@@ -43,12 +42,10 @@ export interface TasksClientOptions {
 /** The fields the API takes besides a task's own (`TaskOptionsShape`). */
 type OptionKeys = 'priority' | 'countdown' | 'eta';
 
-/** The body of each task type the API creates, without the options. */
-export interface TaskBodies {
-  email: Omit<z.input<typeof EmailTaskRequest>, OptionKeys>;
-  process: Omit<z.input<typeof ProcessTaskRequest>, OptionKeys>;
-  report: Omit<z.input<typeof ReportTaskRequest>, OptionKeys>;
-}
+/** The body of each task type the API creates, without the options (from the registry). */
+export type TaskBodies = {
+  [K in PublicTaskName]: Omit<z.input<TaskRequestSchemas[K]>, OptionKeys>;
+};
 export type TaskTypeName = keyof TaskBodies;
 
 export interface SubmitOptions {

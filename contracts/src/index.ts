@@ -129,6 +129,7 @@ export {
   type TaskApiName,
   type TaskApiSpec,
   type TaskDefaults,
+  type TaskRequestSchemas,
   taskTypeByRoutingKey,
   type TaskTypeSpec,
   WORKER_SERVICES,
