@@ -63,6 +63,31 @@ describe('npm run new-task', () => {
 
     const build = await copy.run('npm', ['run', 'build'], { timeoutMs: 150_000 });
     expect(build).toMatchObject({ code: 0 });
+
+    // The scaffold's own unit tests pass, and its files pass the lint as written.
+    const scaffolded = [
+      'contracts/src/commands/ping.ts',
+      'contracts/src/task-types.ts',
+      'services/processing-worker/src/ping.ts',
+      'services/processing-worker/src/main.ts',
+      'services/beep-worker/src/main.ts',
+      'services/beep-worker/src/config.ts',
+      'services/beep-worker/src/beep.ts',
+    ];
+    const unitTests = [
+      'services/processing-worker/test/ping.test.ts',
+      'services/beep-worker/test/beep.test.ts',
+    ];
+    const jest = await copy.run('npx', ['jest', '--ci', ...unitTests], { timeoutMs: 60_000 });
+    expect(jest.stderr).toContain('Tests:       4 passed, 4 total');
+    const lint = await copy.run(
+      'npx',
+      ['eslint', '--max-warnings', '0', ...scaffolded, ...unitTests],
+      {
+        timeoutMs: 60_000,
+      },
+    );
+    expect(lint).toMatchObject({ code: 0 });
   });
 
   it('runs both types through POST /tasks/<name> and npx tasks submit', async () => {
