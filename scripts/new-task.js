@@ -359,11 +359,86 @@ runService({
     lines.splice(lastService + 1, 0, `    { "path": "${folder}" },`);
     return lines.join('\n');
   });
+  addDeploymentPlaces(service, probePort);
   // What `npm install` would link; run it to record the workspace in package-lock.json.
   const link = path.join(ROOT, 'node_modules', '@tasks', service);
   if (fs.existsSync(path.dirname(link)) && !fs.existsSync(link)) {
     fs.symlinkSync(path.join('..', '..', folder), link, 'dir');
     console.log(`  linked node_modules/@tasks/${service}`);
+  }
+}
+
+/** The template every new worker's deployment places are copied from. */
+const TEMPLATE = 'processing-worker';
+const TEMPLATE_PORT = 9463;
+
+/**
+ * The places service-places.test.ts checks for a worker, copied from processing-worker's: the
+ * Dockerfile, compose, the Kubernetes base, the production Secrets list, the autoscalers and the
+ * service's Redis rights. The generated secrets and definitions are rendered by their scripts.
+ */
+function addDeploymentPlaces(service, probePort) {
+  const rename = (text) => text.split(TEMPLATE).join(service);
+  edit('Dockerfile', (source) =>
+    source.replace(
+      /^COPY .*services\/processing-worker\/.*$/gm,
+      (line) => `${line}\n${rename(line)}`,
+    ),
+  );
+  edit('docker-compose.yml', (source) =>
+    source
+      .replace(/^ {2}processing-worker:\n(?:.+\n)+/m, (block) => `${block}\n${rename(block)}`)
+      .replace(
+        /^ {2}amqp-url-processing-worker:\n.*\n {2}redis-url-processing-worker:\n.*\n/m,
+        (block) => `${block}${rename(block)}`,
+      ),
+  );
+  write(
+    `k8s/base/${service}.yaml`,
+    rename(read(`k8s/base/${TEMPLATE}.yaml`))
+      .replace(/^# .*$/m, `# ${service}: consumes ${service}.tasks.`)
+      .split(String(TEMPLATE_PORT))
+      .join(String(probePort)),
+  );
+  edit('k8s/base/kustomization.yaml', (source) =>
+    source.replace(
+      /^( +- )processing-worker\.yaml$/m,
+      (line, dash) => `${line}\n${dash}${service}.yaml`,
+    ),
+  );
+  edit('k8s/components/production/kustomization.yaml', (source) =>
+    source.replace(
+      /^#( +)gateway-secrets, /m,
+      (start, pad) => `#${pad}${service}-secrets,\n${start}`,
+    ),
+  );
+  for (const file of ['k8s/components/keda/scaled-objects.yaml', 'k8s/components/hpa/hpa.yaml']) {
+    edit(file, (source) => {
+      const docs = source.split(/^---$/m);
+      const template = docs.find((doc) => /^ {2}name: processing-worker$/m.test(doc));
+      if (!template) throw new Error(`${file}: no processing-worker document to copy`);
+      return `${source.replace(/\n*$/, '\n')}---${rename(template).replace(/\n*$/, '\n')}`;
+    });
+  }
+  edit('deploy/make-secrets.js', (source) =>
+    source.replace(
+      /^( +)'processing-worker': \[\.\.\.WORKER_COMMON\],$/m,
+      (line, pad) => `${line}\n${pad}'${service}': [...WORKER_COMMON],`,
+    ),
+  );
+  // The definitions are rendered from the built contracts, which must know the service.
+  const tsc = spawnSync(path.join(ROOT, 'node_modules', '.bin', 'tsc'), ['--build', 'contracts'], {
+    cwd: ROOT,
+    encoding: 'utf8',
+  });
+  if (tsc.status !== 0) throw new Error(`building contracts failed: ${tsc.stdout}${tsc.stderr}`);
+  for (const [script, args, output] of [
+    ['deploy/make-secrets.js', ['deploy/secrets.example', '--dev'], undefined],
+    ['deploy/rabbitmq/render-definitions.js', [], 'deploy/rabbitmq/definitions.json'],
+  ]) {
+    const run = spawnSync(process.execPath, [script, ...args], { cwd: ROOT, encoding: 'utf8' });
+    if (run.status !== 0) throw new Error(`${script} failed: ${run.stderr}`);
+    if (output) write(output, run.stdout);
   }
 }
 
@@ -401,9 +476,10 @@ function nextSteps(name, service, isNew) {
   ];
   if (isNew) {
     steps.push(
-      '  `npm install` (records the workspace in package-lock.json), then',
-      '  `npm run build && npx jest system-test/deploy/service-places.test.ts` and do what it names',
-      '  (Dockerfile, docker-compose.yml, k8s/, deploy/make-secrets.js): docs/adding-a-worker.md',
+      '  `npm install` (records the workspace in package-lock.json); list the config schema in',
+      '  runtime/test/config-docs.test.ts and run `UPDATE_DOCS=1 npx jest runtime/test/config-docs.test.ts`;',
+      "  check the deployment places (copied from processing-worker's: Dockerfile, compose, k8s/,",
+      '  deploy/make-secrets.js): `npx jest system-test/deploy/service-places.test.ts`; docs/adding-a-worker.md',
     );
   } else {
     steps.push(

@@ -88,6 +88,14 @@ describe('npm run new-task', () => {
       },
     );
     expect(lint).toMatchObject({ code: 0 });
+
+    // The new service's deployment places (Dockerfile, compose, k8s, secrets, definitions).
+    const places = await copy.run(
+      'npx',
+      ['jest', '--ci', 'system-test/deploy/service-places.test.ts'],
+      { timeoutMs: 60_000 },
+    );
+    expect(places.stderr).toMatch(/Tests: +\d+ passed, \d+ total/);
   });
 
   it('runs both types through POST /tasks/<name> and npx tasks submit', async () => {
