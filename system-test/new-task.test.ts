@@ -8,7 +8,8 @@
 import { RepoCopy } from './support/repo-copy';
 import { TestPlatform } from './support/test-platform';
 
-jest.setTimeout(240_000);
+// The copy's build takes most of it: a minute and a half on two busy cores.
+jest.setTimeout(300_000);
 
 let copy: RepoCopy;
 let platform: TestPlatform | undefined;
@@ -61,7 +62,7 @@ describe('npm run new-task', () => {
     expect(again.code).toBe(2);
     expect(again.stderr).toContain('exists already');
 
-    const build = await copy.run('npm', ['run', 'build'], { timeoutMs: 150_000 });
+    const build = await copy.run('npm', ['run', 'build'], { timeoutMs: 180_000 });
     expect(build).toMatchObject({ code: 0 });
 
     // The scaffold's own unit tests pass, and its files pass the lint as written.
@@ -78,13 +79,13 @@ describe('npm run new-task', () => {
       'services/processing-worker/test/ping.test.ts',
       'services/beep-worker/test/beep.test.ts',
     ];
-    const jest = await copy.run('npx', ['jest', '--ci', ...unitTests], { timeoutMs: 60_000 });
+    const jest = await copy.run('npx', ['jest', '--ci', ...unitTests], { timeoutMs: 90_000 });
     expect(jest.stderr).toContain('Tests:       4 passed, 4 total');
     const lint = await copy.run(
       'npx',
       ['eslint', '--max-warnings', '0', ...scaffolded, ...unitTests],
       {
-        timeoutMs: 60_000,
+        timeoutMs: 90_000,
       },
     );
     expect(lint).toMatchObject({ code: 0 });
@@ -93,7 +94,7 @@ describe('npm run new-task', () => {
     const places = await copy.run(
       'npx',
       ['jest', '--ci', 'system-test/deploy/service-places.test.ts'],
-      { timeoutMs: 60_000 },
+      { timeoutMs: 90_000 },
     );
     expect(places.stderr).toMatch(/Tests: +\d+ passed, \d+ total/);
   });

@@ -24,22 +24,42 @@ export interface CommandRun {
   readonly stderr: string;
 }
 
+/** Folders never copied: installs, builds, logs (what .gitignore leaves out). */
+const NOT_SOURCE = new Set(['.git', 'node_modules', 'dist', 'coverage', 'var']);
+
+/**
+ * The checkout's files, committed or not: git's list, or (in a tree without git, as some CI
+ * runners unpack one) every file outside the ignored folders.
+ */
+function sourceFiles(): string[] {
+  try {
+    return execFileSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], {
+      cwd: REPO_ROOT,
+      maxBuffer: 64 * 1024 * 1024,
+      stdio: ['ignore', 'pipe', 'ignore'],
+    })
+      .toString('utf8')
+      .split('\0')
+      .filter((file) => file !== '');
+  } catch {
+    return walk('');
+  }
+}
+
+function walk(folder: string): string[] {
+  return readdirSync(join(REPO_ROOT, folder), { withFileTypes: true }).flatMap((entry) => {
+    const file = join(folder, entry.name);
+    if (entry.isDirectory()) return NOT_SOURCE.has(entry.name) ? [] : walk(file);
+    return entry.isFile() && !/\.(log|tsbuildinfo)$/.test(entry.name) ? [file] : [];
+  });
+}
+
 export class RepoCopy {
   private constructor(readonly root: string) {}
 
   static create(): RepoCopy {
     const root = mkdtempSync(join(tmpdir(), 'tasks-repo-'));
-    const files = execFileSync(
-      'git',
-      ['ls-files', '-z', '--cached', '--others', '--exclude-standard'],
-      {
-        cwd: REPO_ROOT,
-        maxBuffer: 64 * 1024 * 1024,
-      },
-    )
-      .toString('utf8')
-      .split('\0')
-      .filter((file) => file !== '');
+    const files = sourceFiles();
     for (const file of files) {
       try {
         cpSync(join(REPO_ROOT, file), join(root, file), { recursive: false });
