@@ -4,7 +4,7 @@ import { UsageError } from './exit-codes';
 
 export const USAGE = `Usage: tasks <command> [options]
 
-  submit <email|process|report|type> '<json body>'  queue a task
+  submit <type> '<json body>'    queue a task: email, process, report or any type GET / lists
       [--wait] [--priority N] [--countdown S] [--eta ISO] [--idempotency-key K]
   list [--state S]... [--type T]... [--since ISO] [--until ISO] [-q TEXT] [--limit N]
       [--cursor C]               past and present tasks, newest first (a page)

@@ -6,11 +6,9 @@ import type {
   CancelResponse,
   DeadLetterListResponse,
   DrainResponse,
-  EmailTaskRequest,
   MessageResponse,
-  ProcessTaskRequest,
+  PublicTaskName,
   ReplayResponse,
-  ReportTaskRequest,
   ScheduleListResponse,
   ScheduleSpec,
   ScheduleView,
@@ -18,6 +16,7 @@ import type {
   TaskCreatedResponse,
   TaskHistoryResponse,
   TaskListResponse,
+  TaskRequestSchemas,
   TaskState,
   TaskStatusResponse,
   WorkflowCancelResponse,
@@ -53,12 +52,10 @@ export interface TasksClientOptions {
 /** The fields the API takes besides a task's own (`TaskOptionsShape`). */
 type OptionKeys = 'priority' | 'countdown' | 'eta';
 
-/** The body of each task type the API creates, without the options. */
-export interface TaskBodies {
-  email: Omit<z.input<typeof EmailTaskRequest>, OptionKeys>;
-  process: Omit<z.input<typeof ProcessTaskRequest>, OptionKeys>;
-  report: Omit<z.input<typeof ReportTaskRequest>, OptionKeys>;
-}
+/** The body of each task type the API creates, without the options (from the registry). */
+export type TaskBodies = {
+  [K in PublicTaskName]: Omit<z.input<TaskRequestSchemas[K]>, OptionKeys>;
+};
 export type TaskTypeName = keyof TaskBodies;
 
 export interface SubmitOptions {

@@ -3,39 +3,23 @@
  * Request bodies drop unknown fields (no mass assignment); responses may carry extra fields.
  */
 import { z } from 'zod';
-import { DataProcessPayload } from './commands/data-process';
-import { EmailSendPayload, withEmailContentRules } from './commands/email-send';
-import { ReportGeneratePayload } from './commands/report-generate';
-import { withReportParamsRules } from './commands/report-params';
 import { TaskProgress } from './events';
 import { boundedRecord, COLLECTION_LIMITS } from './limits';
 import { TaskState } from './task-state';
+import { TASK_REQUEST_SCHEMAS } from './task-types';
 
-/** Options every create endpoint takes besides the task's own fields. */
-export const TaskOptionsShape = {
-  priority: z.number().int().min(0).max(9).optional().describe('0-9, 9 runs first; default 0'),
-  countdown: z
-    .number()
-    .min(0)
-    .optional()
-    .describe('Run no earlier than this many seconds from now'),
-  eta: z.iso.datetime({ offset: true }).optional().describe('Run no earlier than this ISO time'),
-};
-export const TASK_OPTION_KEYS = Object.keys(TaskOptionsShape) as (keyof typeof TaskOptionsShape)[];
+export { TASK_OPTION_KEYS, TaskOptionsShape } from './task-options';
 
-/** `.shape` drops the payload's cross-field rules (templates): they are applied again here. */
-export const EmailTaskRequest = withEmailContentRules(
-  z.object({ ...EmailSendPayload.shape, ...TaskOptionsShape }),
-);
+// The request bodies are derived from the task types' registry (contracts/src/task-types.ts);
+// these names stay for the code and tests that import them.
+export const EmailTaskRequest = TASK_REQUEST_SCHEMAS.email;
 export type EmailTaskRequest = z.infer<typeof EmailTaskRequest>;
 
-export const ProcessTaskRequest = z.object({ ...DataProcessPayload.shape, ...TaskOptionsShape });
+export const ProcessTaskRequest = TASK_REQUEST_SCHEMAS.process;
 export type ProcessTaskRequest = z.infer<typeof ProcessTaskRequest>;
 
 /** A known report type's params are checked (422 naming `params.<field>`). */
-export const ReportTaskRequest = withReportParamsRules(
-  z.object({ ...ReportGeneratePayload.shape, ...TaskOptionsShape }),
-);
+export const ReportTaskRequest = TASK_REQUEST_SCHEMAS.report;
 export type ReportTaskRequest = z.infer<typeof ReportTaskRequest>;
 
 export const TaskCreatedResponse = z.object({

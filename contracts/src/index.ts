@@ -126,14 +126,21 @@ export {
   type ServiceSpec,
 } from './services';
 export {
+  PUBLIC_TASK_TYPES,
+  type PublicTaskName,
   routingKeysOf,
+  TASK_REQUEST_SCHEMAS,
   TASK_TYPES,
   type TaskApiName,
+  type TaskApiSpec,
+  type TaskDefaults,
+  type TaskRequestSchemas,
   taskTypeByRoutingKey,
   type TaskTypeSpec,
   WORKER_SERVICES,
   type WorkerServiceName,
 } from './task-types';
+export { type TaskRequestSchema, taskRequestSchema } from './task-options';
 export {
   type BindingSpec,
   buildTopology,

@@ -2,7 +2,7 @@
  * `POST /workflows` (chain, group, chord) and the workflow views. A step is a normal task with
  * the body `POST /tasks/<task>` takes; a workflow nests steps and other workflows:
  *
- *   step     {"task": "email" | "process" | "report", "payload": {...}}
+ *   step     {"task": <a public task type, e.g. "email">, "payload": {...}}
  *   chain    {"chain": [node, ...]}                  run in order; each gets `payload.previous`
  *   group    {"group": [node, ...]}                  run in parallel
  *   chord    {"chord": {"header": [node, ...], "body": node}}   body gets `payload.results`
@@ -13,20 +13,20 @@
  * the same shape for the OpenAPI document.
  */
 import { z } from 'zod';
-import { EmailTaskRequest, ProcessTaskRequest, ReportTaskRequest } from './http';
 import { boundedRecord, COLLECTION_LIMITS } from './limits';
 import { TaskState } from './task-state';
-import { TASK_TYPES } from './task-types';
+import {
+  PUBLIC_TASK_TYPES,
+  type PublicTaskName,
+  TASK_REQUEST_SCHEMAS,
+  TASK_TYPES,
+} from './task-types';
 
-/** Task types a workflow step may name (the create endpoints of the API). */
-export const WORKFLOW_TASKS = ['email', 'process', 'report'] as const;
-export type WorkflowTask = (typeof WORKFLOW_TASKS)[number];
+/** Task types a workflow step may name: the create endpoints of the API, from the registry. */
+export const WORKFLOW_TASKS = PUBLIC_TASK_TYPES;
+export type WorkflowTask = PublicTaskName;
 
-const STEP_BODIES: Record<WorkflowTask, z.ZodType<Record<string, unknown>>> = {
-  email: EmailTaskRequest,
-  process: ProcessTaskRequest,
-  report: ReportTaskRequest,
-};
+const STEP_BODIES: Record<WorkflowTask, z.ZodType<Record<string, unknown>>> = TASK_REQUEST_SCHEMAS;
 
 export interface WorkflowStepNode {
   readonly task: WorkflowTask;

@@ -3,7 +3,7 @@
  * service manifest), with its JSON log lines collected so tests can wait on them.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { SERVICE_NAMES, type ServiceName, serviceSpec, type ServiceSpec } from '@tasks/contracts';
 import { waitFor } from '@tasks/runtime/testing';
@@ -30,6 +30,20 @@ function findRepoRoot(from: string): string {
   }
 }
 
+/**
+ * The folder of `name` in the repository at `root`, from that repository's own manifest (a
+ * scaffolded copy may have services this checkout does not).
+ */
+function folderOf(name: string, root: string): string {
+  if (root === REPO_ROOT) return specOf(name).folder;
+  const manifest = JSON.parse(
+    readFileSync(join(root, 'contracts', 'src', 'services.json'), 'utf8'),
+  ) as { services: { name: string; folder: string }[] };
+  const spec = manifest.services.find((s) => s.name === name);
+  if (!spec) throw new Error(`"${name}" is not a service of ${root}'s manifest`);
+  return spec.folder;
+}
+
 export interface LogLine {
   readonly msg?: string;
   readonly level?: number;
@@ -43,13 +57,15 @@ export class ServiceProcess {
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   private exitInfo: { code: number | null; signal: NodeJS.Signals | null } | undefined;
 
+  /** `root`: the repository whose build runs (this checkout by default). */
   constructor(
     readonly name: ServiceName,
     env: Record<string, string>,
+    root: string = REPO_ROOT,
   ) {
-    const entry = join(REPO_ROOT, specOf(name).folder, 'dist', 'main.js');
+    const entry = join(root, folderOf(name, root), 'dist', 'main.js');
     this.child = spawn(process.execPath, ['--enable-source-maps', entry], {
-      cwd: REPO_ROOT,
+      cwd: root,
       env,
       stdio: ['ignore', 'pipe', 'pipe'],
     });

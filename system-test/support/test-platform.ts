@@ -14,6 +14,10 @@ export interface TestPlatformOptions extends TestNamespaceOptions {
   readonly services?: readonly ServiceName[];
   /** Extra environment for every service. */
   readonly env?: Record<string, string>;
+  /** The repository whose build runs (a scaffolded copy); this checkout by default. */
+  readonly root?: string;
+  /** Ready log lines of services `root` has and this checkout's manifest does not. */
+  readonly readyLogs?: Record<string, string>;
 }
 
 /** Small, fast settings so tests run the real code quickly. */
@@ -47,6 +51,7 @@ export class TestPlatform {
     readonly ns: TestNamespace,
     readonly workDir: string,
     private readonly env: Record<string, string>,
+    private readonly options: TestPlatformOptions = {},
   ) {}
 
   static async start(options: TestPlatformOptions = {}): Promise<TestPlatform> {
@@ -60,7 +65,7 @@ export class TestPlatform {
       MAIL_DIR: join(workDir, 'mail'),
       ...options.env,
     };
-    const platform = new TestPlatform(ns, workDir, env);
+    const platform = new TestPlatform(ns, workDir, env, options);
     try {
       for (const name of options.services ?? SERVICE_NAMES) await platform.startService(name);
     } catch (err) {
@@ -76,11 +81,11 @@ export class TestPlatform {
     env: Record<string, string> = {},
     options: { waitReady?: boolean } = {},
   ): Promise<ServiceProcess> {
-    const service = new ServiceProcess(name, { ...this.env, ...env });
+    const service = new ServiceProcess(name, { ...this.env, ...env }, this.options.root);
     this.processes.push(service);
     // A worker fed a crashing task may die before it logs that it started: don't wait for that.
     if (options.waitReady === false) return service;
-    const ready = specOf(name).readyLog;
+    const ready = this.options.readyLogs?.[name] ?? specOf(name).readyLog;
     if (ready) {
       const line = await service.waitForLog(ready, { timeoutMs: 20_000 }).catch((err: unknown) => {
         throw new Error(

@@ -1,3 +1,4 @@
+import { taskTypeByRoutingKey } from '@tasks/contracts';
 import type { z } from 'zod';
 import { ConfigError } from '../errors';
 import type { RetryPolicyConfig } from './retry-policy';
@@ -53,7 +54,9 @@ export interface RegisteredTask {
 }
 
 /**
- * Erases a definition's types; the payload is validated by its own schema before `run`.
+ * Erases a definition's types; the payload is validated by its own schema before `run`. Time
+ * limits and retry settings the definition leaves out come from the type's registry defaults
+ * (`TASK_TYPES[...].defaults` in contracts).
  *
  * @throws TypeError when `isolation` is `thread` and the definition has no `thread` module.
  */
@@ -62,15 +65,18 @@ export function defineTask<TPayload, TResult>(
 ): RegisteredTask {
   const inProcess = (payload: unknown, ctx: TaskContext): Promise<unknown> =>
     definition.handler(payload as TPayload, ctx);
+  const defaults = taskTypeByRoutingKey(definition.routingKey)?.defaults;
+  const retry =
+    defaults?.retry || definition.retry ? { ...defaults?.retry, ...definition.retry } : undefined;
   return withIsolation(
     {
       routingKey: definition.routingKey,
       parse: (payload) => definition.payload.safeParse(payload),
       run: inProcess,
       isolation: 'in-process',
-      timeLimitMs: definition.timeLimitMs,
-      softTimeLimitMs: definition.softTimeLimitMs,
-      retry: definition.retry,
+      timeLimitMs: definition.timeLimitMs ?? defaults?.timeLimitMs,
+      softTimeLimitMs: definition.softTimeLimitMs ?? defaults?.softTimeLimitMs,
+      retry,
       handlers: { inProcess, thread: definition.thread },
     },
     definition.isolation ?? 'in-process',

@@ -1,41 +1,35 @@
-/** The create endpoints: API name → request schema, task type and the 202 message. */
+/**
+ * The create endpoints, one per public task type of the registry (contracts/src/task-types.ts):
+ * API name → request schema, routing key, the 202 message and the OpenAPI summary.
+ */
 import {
-  EmailTaskRequest,
-  ProcessTaskRequest,
-  ReportTaskRequest,
+  PUBLIC_TASK_TYPES,
+  type PublicTaskName,
+  TASK_REQUEST_SCHEMAS,
   TASK_TYPES,
-  type TaskApiName,
+  type TaskTypeSpec,
 } from '@tasks/contracts';
 import type { z } from 'zod';
 
 export interface TaskRequestSpec {
-  readonly apiName: TaskApiName;
+  readonly apiName: PublicTaskName;
   readonly routingKey: string;
   readonly schema: z.ZodType<Record<string, unknown>>;
   readonly queuedMessage: string;
   readonly summary: string;
+  /** Priority of a task submitted without one. */
+  readonly defaultPriority: number;
 }
 
-export const TASK_REQUESTS: readonly TaskRequestSpec[] = [
-  {
-    apiName: 'email',
-    routingKey: TASK_TYPES.email.routingKey,
-    schema: EmailTaskRequest,
-    queuedMessage: 'Email task queued',
-    summary: 'Send an e-mail',
-  },
-  {
-    apiName: 'process',
-    routingKey: TASK_TYPES.process.routingKey,
-    schema: ProcessTaskRequest,
-    queuedMessage: 'Data processing task queued',
-    summary: 'Process a data set, with progress',
-  },
-  {
-    apiName: 'report',
-    routingKey: TASK_TYPES.report.routingKey,
-    schema: ReportTaskRequest,
-    queuedMessage: 'Report generation task queued',
-    summary: 'Generate a report file',
-  },
-];
+export const TASK_REQUESTS: readonly TaskRequestSpec[] = PUBLIC_TASK_TYPES.map((apiName) => {
+  const spec = TASK_TYPES[apiName];
+  const { defaults }: TaskTypeSpec = spec;
+  return {
+    apiName,
+    routingKey: spec.routingKey,
+    schema: TASK_REQUEST_SCHEMAS[apiName],
+    queuedMessage: spec.api.queuedMessage,
+    summary: spec.api.summary,
+    defaultPriority: defaults?.priority ?? 0,
+  };
+});

@@ -81,7 +81,7 @@ export class TaskSubmitter {
       options.countdown as number | undefined,
       options.eta as string | undefined,
     );
-    const priority = (options.priority as number | undefined) ?? 0;
+    const priority = (options.priority as number | undefined) ?? spec.defaultPriority;
 
     let taskId: string = randomUUID();
     let idemKey: string | undefined;
