@@ -13,6 +13,7 @@ import type { Schedules } from '../schedules';
 import type { Access } from '../security/access-policy';
 import type { Principal } from '../security/api-keys';
 import type { TaskEventStreams } from '../sse/task-event-stream';
+import type { TaskSeries } from '../task-series';
 import type { TaskCanceller } from '../task-canceller';
 import type { TaskSubmitter } from '../task-submitter';
 import type { Workflows } from '../workflows';
@@ -35,6 +36,8 @@ export interface RouteDeps {
   /** `GET /queues`. */
   readonly queueStats: QueueStats;
   readonly workflows: Workflows;
+  /** `GET /metrics/series`; absent when SERIES_INTERVAL_MS is 0. */
+  readonly series?: TaskSeries;
 }
 
 /** A request as a JSON handler sees it, whichever HTTP stack serves it. */
