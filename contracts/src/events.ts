@@ -39,6 +39,11 @@ export const StateEvent = z.looseObject({
   priority: z.number().int().min(0).max(9).optional(),
   /** PENDING only: the id of the API key that created the task (docs/SECURITY.md). */
   owner: z.string().min(1).max(64).optional(),
+  /** PENDING only: the W3C trace id of the submission, when it was traced. */
+  trace_id: z
+    .string()
+    .regex(/^[0-9a-f]{32}$/)
+    .optional(),
   /** Run time of the attempt in milliseconds, on terminal and RETRY events. */
   runtime_ms: z.number().min(0).optional(),
 });

@@ -60,6 +60,34 @@ export const TaskStatusResponse = z.looseObject({
 });
 export type TaskStatusResponse = z.infer<typeof TaskStatusResponse>;
 
+/** GET /tasks: one page of the history, newest first. */
+export const TaskListResponse = z.object({
+  tasks: z.array(TaskStatusResponse),
+  /** Pass as `cursor` for the next (older) page; null when none is left. */
+  next_cursor: z.string().nullable(),
+});
+export type TaskListResponse = z.infer<typeof TaskListResponse>;
+
+/** One state change on a task's timeline. */
+export const TaskHistoryEvent = z.object({
+  state: TaskState,
+  time: z.string(),
+  attempt: z.number().int(),
+  worker: z.string(),
+  error: z.string().optional(),
+});
+export type TaskHistoryEvent = z.infer<typeof TaskHistoryEvent>;
+
+/** GET /tasks/{task_id}/history. */
+export const TaskHistoryResponse = z.object({
+  task_id: z.string(),
+  trace_id: z.string().nullable(),
+  /** The trace in Jaeger's UI, when the gateway knows where it is (JAEGER_UI_URL). */
+  trace_url: z.string().nullable(),
+  events: z.array(TaskHistoryEvent),
+});
+export type TaskHistoryResponse = z.infer<typeof TaskHistoryResponse>;
+
 export const CancelResponse = z.object({
   message: z.string(),
   previous_status: TaskState,

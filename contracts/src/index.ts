@@ -78,6 +78,9 @@ export {
   TaskCreatedResponse,
   TaskOptionsShape,
   TaskStatusResponse,
+  TaskListResponse,
+  TaskHistoryEvent,
+  TaskHistoryResponse,
   ValidationErrorResponse,
   ValidationIssue,
 } from './http';

@@ -133,7 +133,14 @@ export {
   TaskEnqueuer,
 } from './tasks/task-enqueuer';
 export { type RevokeOutcome, TaskRevoker, type TaskRevokerDeps } from './tasks/task-revoker';
-export { type TaskRecord, TaskStore, type TaskStoreOptions } from './store/task-store';
+export {
+  type TaskHistoryEvent,
+  type TaskRecord,
+  TaskStore,
+  type TaskStoreOptions,
+} from './store/task-store';
+export { type HistoryPage, type HistoryQuery, TaskHistory } from './store/task-history';
+export { decodeCursor, encodeCursor, type HistoryPosition } from './store/history-cursor';
 export { type WorkerEntry, WorkerRegistry } from './store/worker-registry';
 export { backoffMs, classify, type Outcome, type RetryPolicyConfig } from './worker/retry-policy';
 export {

@@ -5,12 +5,18 @@
  * checks the two agree. The one exception, `reopen` = '1', is a dead-letter replay: it starts
  * a new attempt of a finished task, and must carry a higher attempt than the record's.
  *
+ * It also keeps the history's indexes and the task's timeline (history-index-script.ts).
+ *
  * KEYS: task hash, scheduled zset, stats hash of the day.
  * ARGV: state, rank, attempt, seq, terminal, ttl_s, task_id, scheduled_score ('' = none),
- *       stats_field_prefix, stats_ttl_s, reopen, then field/value pairs to set.
+ *       stats_field_prefix, stats_ttl_s, reopen, created_ms ('' = not a registration),
+ *       history entry, key prefix, then field/value pairs to set.
  * Returns 1 when applied, 0 when ignored.
  */
+import { FIELDS_ARG_FROM, HISTORY_INDEX_LUA } from './history-index-script';
+
 export const APPLY_EVENT_LUA = `
+${HISTORY_INDEX_LUA}
 local cur = redis.call('HMGET', KEYS[1], 'state', 'attempt', 'rank', 'seq', 'terminal')
 if cur[1] then
   local ca, cr, cs = tonumber(cur[2]), tonumber(cur[3]), tonumber(cur[4])
@@ -23,9 +29,10 @@ if cur[1] then
   end
 end
 local fields = {'state', ARGV[1], 'rank', ARGV[2], 'attempt', ARGV[3], 'seq', ARGV[4], 'terminal', ARGV[5]}
-for i = 12, #ARGV do fields[#fields + 1] = ARGV[i] end
+for i = ${FIELDS_ARG_FROM}, #ARGV do fields[#fields + 1] = ARGV[i] end
 redis.call('HSET', KEYS[1], unpack(fields))
 redis.call('EXPIRE', KEYS[1], ARGV[6])
+index_event(KEYS[1], cur[1], ARGV)
 if ARGV[8] ~= '' then
   redis.call('ZADD', KEYS[2], ARGV[8], ARGV[7])
 else
@@ -37,7 +44,7 @@ if ARGV[5] == '1' or ARGV[1] == 'RETRY' then
 end
 -- Report statistics (report-stats.ts): the field pair 'stats_incr' lists extra day counters,
 -- one '<increment> <field>' per line, counted like the one above only when the event applies.
-for i = 12, #ARGV - 1, 2 do
+for i = ${FIELDS_ARG_FROM}, #ARGV - 1, 2 do
   if ARGV[i] == 'stats_incr' then
     for n, field in string.gmatch(ARGV[i + 1], '(%d+) ([^\\n]+)') do
       redis.call('HINCRBY', KEYS[3], field, n)

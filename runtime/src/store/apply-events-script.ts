@@ -18,10 +18,13 @@
  * Returns a list with 1 (applied) or 0 (ignored) per event.
  */
 
+import { FIELDS_ARG_FROM, HISTORY_INDEX_LUA } from './history-index-script';
+
 /** Keys of one apply-event call (task hash, scheduled zset, stats hash of the day). */
 export const APPLY_EVENT_KEYS = 3;
 
 export const APPLY_EVENTS_LUA = `
+${HISTORY_INDEX_LUA}
 local function unpack_args(packed)
   local args, pos, n = {}, 1, 0
   while pos <= #packed do
@@ -50,7 +53,7 @@ local function count_stats(key, a)
     redis.call('HINCRBY', key, a[9] .. '|' .. a[1], 1)
     redis.call('EXPIRE', key, a[10])
   end
-  for i = 12, #a - 1, 2 do
+  for i = ${FIELDS_ARG_FROM}, #a - 1, 2 do
     if a[i] == 'stats_incr' then
       for n, field in string.gmatch(a[i + 1], '(%d+) ([^\\n]+)') do
         redis.call('HINCRBY', key, field, n)
@@ -70,11 +73,12 @@ while e <= last_event do
   local got = redis.call('HMGET', task_key, 'state', 'attempt', 'rank', 'seq', 'terminal')
   local cur = { state = got[1], attempt = tonumber(got[2]), rank = tonumber(got[3]),
     seq = tonumber(got[4]), terminal = got[5] }
-  local fields, latest = {}, nil
+  local fields, latest, indexed = {}, nil, {}
   for i = e, run_end do
     local a = unpack_args(ARGV[i])
     if moves_forward(cur, a) then
       applied[i] = 1
+      indexed[#indexed + 1] = { cur.state, a }
       cur = { state = a[1], attempt = tonumber(a[3]), rank = tonumber(a[2]),
         seq = tonumber(a[4]), terminal = a[5] }
       local n = #fields
@@ -83,7 +87,7 @@ while e <= last_event do
       fields[n + 5], fields[n + 6] = 'attempt', a[3]
       fields[n + 7], fields[n + 8] = 'seq', a[4]
       fields[n + 9], fields[n + 10] = 'terminal', a[5]
-      for f = 12, #a do fields[#fields + 1] = a[f] end
+      for f = ${FIELDS_ARG_FROM}, #a do fields[#fields + 1] = a[f] end
       count_stats(KEYS[(i - 1) * ${APPLY_EVENT_KEYS} + 3], a)
       latest = a
     else
@@ -99,6 +103,7 @@ while e <= last_event do
     else
       redis.call('ZREM', scheduled_key, latest[7])
     end
+    for _, step in ipairs(indexed) do index_event(task_key, step[1], step[2]) end
   end
   e = run_end + 1
 end

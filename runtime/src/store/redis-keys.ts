@@ -72,6 +72,14 @@ export class RedisKeys {
   get schedulerEpoch(): string {
     return `${this.prefix}sched:epoch`;
   }
+  /** The history's indexes (history-index-script.ts): `all`, `state:<S>`, `type:<T>`, `owner:<id>`. */
+  historyIndex(name: string): string {
+    return `${this.prefix}hist:${name}`;
+  }
+  /** One task's state events, oldest first. */
+  historyEvents(taskId: string): string {
+    return `${this.prefix}hist:events:${taskId}`;
+  }
   /** Effect reservations of idempotent handlers, e.g. `effect:email:<task id>`. */
   effect(kind: string, taskId: string): string {
     return `${this.prefix}effect:${kind}:${taskId}`;

@@ -44,6 +44,17 @@ export interface TaskRecord {
   readonly priority: number | null;
   /** Id of the API key that created it; null without keys, or for a schedule's task. */
   readonly owner: string | null;
+  /** The trace its submission started, when tracing was on. */
+  readonly trace_id: string | null;
+}
+
+/** One state change of a task, as its timeline keeps it (PROGRESS runs: the latest only). */
+export interface TaskHistoryEvent {
+  readonly state: TaskState;
+  readonly time: string;
+  readonly attempt: number;
+  readonly worker: string;
+  readonly error?: string;
 }
 
 export interface TaskStoreOptions {
@@ -298,6 +309,7 @@ export class TaskStore {
       if (event.priority !== undefined) fields.push('priority', String(event.priority));
       // A replay's PENDING carries no owner and keeps the one recorded.
       if (event.owner !== undefined) fields.push('owner', event.owner);
+      if (event.trace_id !== undefined) fields.push('trace_id', event.trace_id);
     }
     if (event.state === 'STARTED') fields.push('started_at', event.at);
     if (terminal) fields.push('completed_at', event.at);
@@ -318,6 +330,9 @@ export class TaskStore {
       event.type,
       String(this.options.statsTtlS ?? STATS_TTL_S),
       reopen ? '1' : '0',
+      event.state === 'PENDING' ? String(Date.parse(event.created_at ?? event.at)) : '',
+      historyEntry(event),
+      this.options.prefix,
       ...fields,
     ];
   }
@@ -326,6 +341,24 @@ export class TaskStore {
   async get(taskId: string): Promise<TaskRecord | undefined> {
     const hash = await this.redis.hgetall(this.keys.task(taskId));
     return parseRecord(taskId, hash);
+  }
+
+  /** Several records in one round trip, in order (undefined: unknown or expired). */
+  async getMany(taskIds: readonly string[]): Promise<(TaskRecord | undefined)[]> {
+    if (taskIds.length === 0) return [];
+    const pipeline = this.redis.pipeline();
+    for (const id of taskIds) pipeline.hgetall(this.keys.task(id));
+    const replies = (await pipeline.exec()) ?? [];
+    return replies.map(([err, hash], i) => {
+      if (err) throw err;
+      return parseRecord(taskIds[i]!, hash as Record<string, string>);
+    });
+  }
+
+  /** The task's state events, oldest first (empty once it expired). */
+  async events(taskId: string): Promise<TaskHistoryEvent[]> {
+    const lines = await this.redis.lrange(this.keys.historyEvents(taskId), 0, -1);
+    return lines.map((line) => JSON.parse(line) as TaskHistoryEvent);
   }
 
   /** Removes a record the client was never told about (its command was not confirmed). */
@@ -383,6 +416,18 @@ export class TaskStore {
   }
 }
 
+/** One line of a task's timeline (`events`), as the apply script stores it. */
+function historyEntry(event: StateEvent): string {
+  const entry: TaskHistoryEvent = {
+    state: event.state,
+    time: event.at,
+    attempt: event.attempt,
+    worker: event.worker,
+    ...(event.error !== undefined ? { error: event.error } : {}),
+  };
+  return JSON.stringify(entry);
+}
+
 function resultOf(event: StateEvent): unknown {
   if (event.state === 'PROGRESS') return event.progress ?? null;
   if (event.state === 'SUCCESS') return event.result ?? null;
@@ -392,7 +437,7 @@ function resultOf(event: StateEvent): unknown {
 const orNull = (value: string | undefined): string | null =>
   value === undefined || value === '' ? null : value;
 
-function parseRecord(taskId: string, hash: Record<string, string>): TaskRecord | undefined {
+export function parseRecord(taskId: string, hash: Record<string, string>): TaskRecord | undefined {
   const state = TaskStateSchema.safeParse(hash.state);
   if (!state.success) return undefined;
   let result: unknown = null;
@@ -418,5 +463,6 @@ function parseRecord(taskId: string, hash: Record<string, string>): TaskRecord |
     worker: orNull(hash.worker),
     priority: hash.priority ? Number(hash.priority) : null,
     owner: orNull(hash.owner),
+    trace_id: orNull(hash.trace_id),
   };
 }

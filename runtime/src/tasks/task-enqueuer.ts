@@ -13,6 +13,7 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { CommandEnvelope } from '@tasks/contracts';
+import { isSpanContextValid, trace } from '@opentelemetry/api';
 import type { CommandPublisher } from '../amqp/command-publisher';
 import type { TaskStore } from '../store/task-store';
 
@@ -90,6 +91,7 @@ export class TaskEnqueuer {
       priority,
       ...(notBefore ? { eta: notBefore.toISOString() } : {}),
       ...(request.owner ? { owner: request.owner } : {}),
+      ...traceIdField(),
     });
     try {
       await this.commands.publish(command, {
@@ -129,4 +131,10 @@ export class TaskEnqueuer {
       }
     }
   }
+}
+
+/** The trace the enqueue runs in (the request's, when tracing is on), for the task's detail. */
+function traceIdField(): { trace_id?: string } {
+  const span = trace.getActiveSpan()?.spanContext();
+  return span && isSpanContextValid(span) ? { trace_id: span.traceId } : {};
 }

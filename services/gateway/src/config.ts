@@ -128,6 +128,12 @@ export const GatewayConfig = ProducerServiceConfig.extend({
     .describe(
       'Most nesting levels of chain/group/chord in one workflow (the top counts 1); more: 422',
     ),
+  JAEGER_UI_URL: z
+    .url()
+    .optional()
+    .describe(
+      "Jaeger's UI, e.g. http://127.0.0.1:16686: GET /tasks/{id}/history links the task's trace there",
+    ),
 });
 export type GatewayConfig = z.infer<typeof GatewayConfig>;
 

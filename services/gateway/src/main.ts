@@ -16,6 +16,7 @@ import {
   type ServiceClients,
   TaskRevoker,
   TaskEnqueuer,
+  TaskHistory,
   WORKFLOW_TTL_S,
   WorkflowLauncher,
   WorkflowStore,
@@ -31,6 +32,7 @@ import { TaskEventHub } from './sse/task-event-hub';
 import { TaskSeries } from './task-series';
 import { TaskEventStreams } from './sse/task-event-stream';
 import { TaskCanceller } from './task-canceller';
+import { TaskHistoryReads } from './task-history';
 import { TaskSubmitter } from './task-submitter';
 import { checkDevelopmentKeys, loadApiKeys } from './security/api-keys';
 import { checkBindRule } from './security/bind-rule';
@@ -146,6 +148,11 @@ runService({
       maxBodyBytes: config.MAX_BODY_BYTES,
       jsonShape,
       store,
+      taskHistory: new TaskHistoryReads({
+        store,
+        history: new TaskHistory(redis, store),
+        ...(config.JAEGER_UI_URL ? { jaegerUiUrl: config.JAEGER_UI_URL } : {}),
+      }),
       monitoring: new Monitoring({ store, registry, connection }),
       submitter,
       schedules: new Schedules({ store: new ScheduleStore(redis, config.REDIS_PREFIX), enqueuer }),

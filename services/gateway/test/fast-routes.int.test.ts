@@ -92,6 +92,7 @@ describe('fast task routes', () => {
     readiness: () => ({}),
     queueStats: {} as AppDeps['queueStats'],
     workflows: {} as AppDeps['workflows'],
+    taskHistory: {} as AppDeps['taskHistory'],
   });
   const expressApp = (security?: Security): ReturnType<typeof createApp> =>
     createApp(depsWith(security));

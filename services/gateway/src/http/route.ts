@@ -15,6 +15,7 @@ import type { Principal } from '../security/api-keys';
 import type { TaskEventStreams } from '../sse/task-event-stream';
 import type { TaskSeries } from '../task-series';
 import type { TaskCanceller } from '../task-canceller';
+import type { TaskHistoryReads } from '../task-history';
 import type { TaskSubmitter } from '../task-submitter';
 import type { Workflows } from '../workflows';
 
@@ -38,6 +39,8 @@ export interface RouteDeps {
   readonly workflows: Workflows;
   /** `GET /metrics/series`; absent when SERIES_INTERVAL_MS is 0. */
   readonly series?: TaskSeries;
+  /** `GET /tasks` and `GET /tasks/{id}/history`. */
+  readonly taskHistory: TaskHistoryReads;
 }
 
 /** A request as a JSON handler sees it, whichever HTTP stack serves it. */

@@ -1,11 +1,18 @@
-/** The task routes: submit one per task type, read, follow live, cancel, list the active ones. */
+/**
+ * The task routes: submit one per task type, list the history, read, follow live, read the
+ * timeline, cancel, list the active ones.
+ */
 import {
   ActiveTasksResponse,
   CancelResponse,
   ErrorResponse,
+  TASK_STATES,
   TaskCreatedResponse,
+  TaskHistoryResponse,
+  TaskListResponse,
   TaskStatusResponse,
 } from '@tasks/contracts';
+import { HISTORY_DEFAULT_LIMIT, HISTORY_MAX_LIMIT, parseHistoryQuery } from '../history-query';
 import { HttpError, unprocessable } from '../http-error';
 import type { Route } from '../http/route';
 import {
@@ -63,8 +70,98 @@ const submitRoute = (spec: TaskRequestSpec): Route => ({
   },
 });
 
+const stringList = { type: 'array', items: { type: 'string' } } as const;
+
 export const TASK_ROUTES: readonly Route[] = [
   ...TASK_REQUESTS.map(submitRoute),
+  {
+    method: 'GET',
+    path: '/tasks',
+    access: 'tasks:read',
+    fast: true,
+    operation: {
+      summary: 'List past and present tasks, newest first (history and search)',
+      description:
+        'Pages of tasks as GET /tasks/{task_id} returns them, newest (by creation) first. ' +
+        'Follow `next_cursor` until it is null; pages do not repeat or skip a task while new ' +
+        'ones arrive. A page of a very selective filter may hold fewer than `limit` tasks and ' +
+        'still have a `next_cursor`. Tasks leave the history when their record expires. With ' +
+        'API keys a key lists only its own tasks (admin: all).',
+      operationId: 'list_tasks',
+      parameters: [
+        {
+          name: 'state',
+          in: 'query',
+          required: false,
+          description: 'Only tasks in one of these states (repeatable)',
+          schema: { type: 'array', items: { type: 'string', enum: [...TASK_STATES] } },
+          style: 'form',
+          explode: true,
+        },
+        {
+          name: 'type',
+          in: 'query',
+          required: false,
+          description: 'Only tasks of one of these task types, e.g. task.data.process (repeatable)',
+          schema: stringList,
+          style: 'form',
+          explode: true,
+        },
+        {
+          name: 'since',
+          in: 'query',
+          required: false,
+          description: 'Created at or after this ISO-8601 time',
+          schema: { type: 'string', format: 'date-time' },
+        },
+        {
+          name: 'until',
+          in: 'query',
+          required: false,
+          description: 'Created at or before this ISO-8601 time',
+          schema: { type: 'string', format: 'date-time' },
+        },
+        {
+          name: 'q',
+          in: 'query',
+          required: false,
+          description: 'A task-id prefix, or text in the error (case-insensitive)',
+          schema: { type: 'string', maxLength: 200 },
+        },
+        {
+          name: 'limit',
+          in: 'query',
+          required: false,
+          description: 'Tasks per page',
+          schema: {
+            type: 'integer',
+            minimum: 1,
+            maximum: HISTORY_MAX_LIMIT,
+            default: HISTORY_DEFAULT_LIMIT,
+          },
+        },
+        {
+          name: 'cursor',
+          in: 'query',
+          required: false,
+          description: "The previous page's `next_cursor`",
+          schema: { type: 'string' },
+        },
+      ],
+      responses: {
+        '200': json('A page of tasks and the cursor of the next one', TaskListResponse),
+        '422': validationError,
+      },
+    },
+    handler: {
+      json:
+        ({ taskHistory }) =>
+        async (req) => ({
+          status: 200,
+          body: await taskHistory.list(parseHistoryQuery(req.query, req.principal)),
+        }),
+    },
+  },
   {
     method: 'GET',
     path: '/tasks/active/list',
@@ -108,6 +205,32 @@ export const TASK_ROUTES: readonly Route[] = [
           }
           return { status: 200, body: toStatusResponse(record) };
         },
+    },
+  },
+  {
+    method: 'GET',
+    path: '/tasks/:task_id/history',
+    access: 'tasks:read',
+    operation: {
+      summary: "A task's timeline: every state change, and its trace",
+      description:
+        'Each state event, oldest first, with its time, attempt, worker and error. A run of ' +
+        'PROGRESS events keeps only its latest; the last 100 events are kept. `trace_url` links ' +
+        "the submission's trace in Jaeger when the gateway has JAEGER_UI_URL.",
+      operationId: 'get_task_history',
+      parameters: [taskIdParam],
+      responses: {
+        '200': json('The timeline', TaskHistoryResponse),
+        '404': notFound('No task with this id was ever issued (or it expired)'),
+      },
+    },
+    handler: {
+      json:
+        ({ taskHistory }) =>
+        async (req) => ({
+          status: 200,
+          body: await taskHistory.timeline(req.params.task_id!, req.principal),
+        }),
     },
   },
   {
