@@ -51,14 +51,20 @@ export const ScheduleFile = z.object({
 });
 export type ScheduleFile = z.infer<typeof ScheduleFile>;
 
+/** A schedule as the admin API shows it: its definition (as PUT takes it) and its runs. */
 export const ScheduleView = z.object({
   name: z.string(),
   task: z.string(),
+  payload: z.record(z.string(), z.unknown()),
+  priority: z.number().int(),
   cron: z.string().optional(),
   every: z.union([z.string(), z.number()]).optional(),
   timezone: z.string(),
+  /** The definition's `enabled`, or PATCH's override of it. */
   enabled: z.boolean(),
   catch_up: CatchUpPolicy,
+  max_catch_up: z.number().int(),
+  /** Null until the leading scheduler has taken the schedule up (within one tick). */
   next_run_at: z.string().nullable(),
   last_run_at: z.string().nullable(),
   last_due_at: z.string().nullable(),

@@ -122,10 +122,13 @@ export {
   errorKind,
   parseDayStats,
 } from './store/report-stats';
+export { type ScheduleIssue, scheduleIssue } from './schedules/check-schedule';
+export { intervalMs, ScheduleTimer } from './schedules/schedule-timer';
 export {
   type ScheduleDefinition,
   type ScheduleFiring,
   ScheduleStore,
+  type SeedOutcome,
 } from './store/schedule-store';
 export {
   type EnqueueRequest,

@@ -51,9 +51,20 @@ export class RedisKeys {
   deadLetterReplay(taskId: string): string {
     return `${this.prefix}dead:replaying:${taskId}`;
   }
-  /** Schedules as the scheduler loaded them (JSON per name), for the admin API. */
+  /** The schedules the scheduler runs (a ScheduleSpec's JSON per name): seeded, then the API's. */
   get scheduleDefinitions(): string {
     return `${this.prefix}sched:defs`;
+  }
+  /**
+   * The schedule file's entry as last seeded, per name: a name listed here is never seeded
+   * again, so a file schedule deleted through the API stays deleted (a tombstone).
+   */
+  get scheduleSeeded(): string {
+    return `${this.prefix}sched:seeded`;
+  }
+  /** Each schedule's next due time, as the leading scheduler last computed it. */
+  get scheduleNextRuns(): string {
+    return `${this.prefix}sched:next`;
   }
   /** `enabled` overrides set through the API, kept over the schedule file's defaults. */
   get scheduleEnabled(): string {

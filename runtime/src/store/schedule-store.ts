@@ -1,25 +1,19 @@
 /**
- * Schedules in Redis: the definitions the scheduler runs (published by it, read by the admin
- * API), `enabled` overrides set through the API (they persist over the file's defaults), each
- * schedule's last firing, and the per-tick claims that make a tick fire once.
+ * Schedules in Redis: the definitions the scheduler runs (seeded once from the schedule file,
+ * then created, replaced and deleted through the admin API), `enabled` overrides set through
+ * PATCH, each schedule's next and last firing, and the per-tick claims that make a tick fire once.
  */
-import type { ScheduleView } from '@tasks/contracts';
+import type { ScheduleSpec, ScheduleView } from '@tasks/contracts';
 import type { Redis } from '../redis/redis-client';
 import { RedisKeys } from './redis-keys';
 
-/** What the scheduler publishes per schedule. */
-export interface ScheduleDefinition {
-  readonly name: string;
-  readonly task: string;
-  readonly payload: Record<string, unknown>;
-  readonly priority: number;
-  readonly cron?: string;
-  readonly every?: string | number;
-  readonly timezone: string;
-  readonly catch_up: ScheduleView['catch_up'];
-  /** The file's default; an API override wins. */
-  readonly enabled: boolean;
-  readonly next_run_at: string | null;
+/** A stored schedule: the schedule file's schema for one entry, defaults applied. */
+export type ScheduleDefinition = ScheduleSpec;
+
+/** Names the file seeded for the first time, and names whose file entry changed and was applied. */
+export interface SeedOutcome {
+  readonly seeded: string[];
+  readonly updated: string[];
 }
 
 export interface ScheduleFiring {
@@ -44,6 +38,68 @@ redis.call('SET', KEYS[2], ARGV[1], 'EX', ARGV[2])
 return 1
 `;
 
+/**
+ * Seeds the file's schedules (ARGV: name, JSON pairs). A name never seeded is stored unless a
+ * schedule of that name was created through the API; a name seeded before is left alone — it
+ * may have been replaced or deleted through the API — except that a file entry changed since is
+ * applied to a definition still exactly as seeded. Definitions of earlier versions (republished
+ * from the file every tick, with `next_run_at`) are replaced once.
+ */
+const SEED_LUA = `
+local seeded, updated = {}, {}
+for i = 1, #ARGV, 2 do
+  local name, spec = ARGV[i], ARGV[i + 1]
+  local before = redis.call('HGET', KEYS[2], name)
+  local current = redis.call('HGET', KEYS[1], name)
+  if not before then
+    if not current or cjson.decode(current).next_run_at ~= nil then
+      redis.call('HSET', KEYS[1], name, spec)
+      table.insert(seeded, name)
+    end
+    redis.call('HSET', KEYS[2], name, spec)
+  elseif before ~= spec then
+    if current == before then
+      redis.call('HSET', KEYS[1], name, spec)
+      table.insert(updated, name)
+    end
+    redis.call('HSET', KEYS[2], name, spec)
+  end
+end
+return {seeded, updated}
+`;
+
+/** KEYS: definitions, enabled overrides, state, next runs. ARGV: name, JSON. */
+const CREATE_LUA = `
+if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 1 then return 0 end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+redis.call('HDEL', KEYS[2], ARGV[1])
+redis.call('DEL', KEYS[3])
+redis.call('HDEL', KEYS[4], ARGV[1])
+return 1
+`;
+
+/**
+ * The new definition starts from now: its cursor (last_due_at) is dropped so it does not fire
+ * the old timetable's past; the tick claims keep a due time both share from firing twice.
+ */
+const REPLACE_LUA = `
+if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 then return 0 end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+redis.call('HDEL', KEYS[2], ARGV[1])
+redis.call('HDEL', KEYS[3], 'last_due_at')
+redis.call('HDEL', KEYS[4], ARGV[1])
+return 1
+`;
+
+/** The seeded marker stays: a file schedule deleted here is not seeded again. */
+const DELETE_LUA = `
+if redis.call('HDEL', KEYS[1], ARGV[1]) == 0 then return 0 end
+redis.call('HDEL', KEYS[2], ARGV[1])
+redis.call('DEL', KEYS[3])
+redis.call('HDEL', KEYS[4], ARGV[1])
+return 1
+`;
+
 export class ScheduleStore {
   readonly keys: RedisKeys;
 
@@ -54,16 +110,44 @@ export class ScheduleStore {
     this.keys = new RedisKeys(prefix);
   }
 
-  /** Replaces the published definitions with `definitions`. */
-  async publishDefinitions(definitions: readonly ScheduleDefinition[]): Promise<void> {
-    const multi = this.redis.multi().del(this.keys.scheduleDefinitions);
-    if (definitions.length > 0) {
-      multi.hset(
-        this.keys.scheduleDefinitions,
-        ...definitions.flatMap((d) => [d.name, JSON.stringify(d)]),
-      );
-    }
-    await multi.exec();
+  /** Stores the schedule file's entries that were never seeded (see SEED_LUA). */
+  async seed(specs: readonly ScheduleSpec[]): Promise<SeedOutcome> {
+    const [seeded, updated] = (await this.redis.eval(
+      SEED_LUA,
+      2,
+      this.keys.scheduleDefinitions,
+      this.keys.scheduleSeeded,
+      ...specs.flatMap((s) => [s.name, JSON.stringify(s)]),
+    )) as [string[], string[]];
+    return { seeded, updated };
+  }
+
+  /** Stores a new schedule: false when one of that name exists. */
+  async create(spec: ScheduleSpec): Promise<boolean> {
+    return (await this.change(CREATE_LUA, spec.name, JSON.stringify(spec))) === 1;
+  }
+
+  /** Replaces a schedule's definition (and drops its `enabled` override): false when missing. */
+  async replace(spec: ScheduleSpec): Promise<boolean> {
+    return (await this.change(REPLACE_LUA, spec.name, JSON.stringify(spec))) === 1;
+  }
+
+  /** Deletes a schedule, its override and its firings: false when missing. */
+  async remove(name: string): Promise<boolean> {
+    return (await this.change(DELETE_LUA, name)) === 1;
+  }
+
+  private async change(script: string, name: string, ...args: string[]): Promise<number> {
+    return (await this.redis.eval(
+      script,
+      4,
+      this.keys.scheduleDefinitions,
+      this.keys.scheduleEnabled,
+      this.keys.scheduleState(name),
+      this.keys.scheduleNextRuns,
+      name,
+      ...args,
+    )) as number;
   }
 
   async definitions(): Promise<ScheduleDefinition[]> {
@@ -76,6 +160,14 @@ export class ScheduleStore {
   async definition(name: string): Promise<ScheduleDefinition | undefined> {
     const raw = await this.redis.hget(this.keys.scheduleDefinitions, name);
     return raw ? (JSON.parse(raw) as ScheduleDefinition) : undefined;
+  }
+
+  /** Replaces the next due times shown by the admin API (the leader, each tick). */
+  async publishNextRuns(nextRuns: ReadonlyMap<string, string | null>): Promise<void> {
+    const multi = this.redis.multi().del(this.keys.scheduleNextRuns);
+    const known = [...nextRuns].filter((entry): entry is [string, string] => entry[1] !== null);
+    if (known.length > 0) multi.hset(this.keys.scheduleNextRuns, ...known.flat());
+    await multi.exec();
   }
 
   /** API overrides of `enabled`, by schedule name. */
@@ -141,27 +233,45 @@ export class ScheduleStore {
     await this.redis.del(this.keys.scheduleTick(name, dueMs));
   }
 
-  /** Definitions merged with overrides and last firings, as the admin API shows them. */
+  /** Definitions merged with overrides, next and last firings, as the admin API shows them. */
   async views(): Promise<ScheduleView[]> {
-    const [definitions, overrides] = await Promise.all([
+    const [definitions, overrides, nextRuns] = await Promise.all([
       this.definitions(),
       this.enabledOverrides(),
+      this.redis.hgetall(this.keys.scheduleNextRuns),
     ]);
-    return Promise.all(
-      definitions.map(async (d) => {
-        const firing = await this.firing(d.name);
-        return {
-          name: d.name,
-          task: d.task,
-          ...(d.cron !== undefined ? { cron: d.cron } : {}),
-          ...(d.every !== undefined ? { every: d.every } : {}),
-          timezone: d.timezone,
-          enabled: overrides.get(d.name) ?? d.enabled,
-          catch_up: d.catch_up,
-          next_run_at: d.next_run_at,
-          ...firing,
-        };
-      }),
-    );
+    return Promise.all(definitions.map(async (d) => this.toView(d, overrides, nextRuns)));
+  }
+
+  async view(name: string): Promise<ScheduleView | undefined> {
+    const [definition, overrides, nextRun] = await Promise.all([
+      this.definition(name),
+      this.enabledOverrides(),
+      this.redis.hget(this.keys.scheduleNextRuns, name),
+    ]);
+    if (!definition) return undefined;
+    return this.toView(definition, overrides, nextRun ? { [name]: nextRun } : {});
+  }
+
+  private async toView(
+    d: ScheduleDefinition,
+    overrides: ReadonlyMap<string, boolean>,
+    nextRuns: Readonly<Record<string, string>>,
+  ): Promise<ScheduleView> {
+    const firing = await this.firing(d.name);
+    return {
+      name: d.name,
+      task: d.task,
+      payload: d.payload,
+      priority: d.priority,
+      ...(d.cron !== undefined ? { cron: d.cron } : {}),
+      ...(d.every !== undefined ? { every: d.every } : {}),
+      timezone: d.timezone,
+      enabled: overrides.get(d.name) ?? d.enabled,
+      catch_up: d.catch_up,
+      max_catch_up: d.max_catch_up,
+      next_run_at: nextRuns[d.name] ?? null,
+      ...firing,
+    };
   }
 }

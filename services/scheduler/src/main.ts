@@ -30,9 +30,9 @@ runService({
     const clients = openServiceClients('scheduler', config, log);
     const { broker, publisher, redis, store } = clients;
     const instance = config.SCHEDULER_ID ?? `${hostname()}-${process.pid}`;
+    const scheduleStore = new ScheduleStore(redis, config.REDIS_PREFIX);
     const scheduler = new Scheduler({
-      schedules,
-      store: new ScheduleStore(redis, config.REDIS_PREFIX),
+      store: scheduleStore,
       lease: new LeaderLease(
         redis,
         new RedisKeys(config.REDIS_PREFIX),
@@ -49,6 +49,8 @@ runService({
       tickMs: config.SCHEDULER_TICK_MS,
     });
     await publisher.waitForReady();
+    // The file seeds Redis once per name; from then on the admin API's changes win.
+    const seeding = await scheduleStore.seed(schedules);
     scheduler.start();
     const probes = await startServiceProbes({
       service: 'scheduler',
@@ -56,7 +58,12 @@ runService({
       log,
       readiness: () => clientReadiness([clients.publishConnection], redis),
     });
-    log.info('scheduler started', { instance, schedules: schedules.map((s) => s.name) });
+    log.info('scheduler started', {
+      instance,
+      file_schedules: schedules.map((s) => s.name),
+      seeded: seeding.seeded,
+      updated_from_file: seeding.updated,
+    });
     return {
       close: () =>
         closeInOrder(log, [

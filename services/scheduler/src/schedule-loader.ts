@@ -4,11 +4,10 @@
  * the scheduler at start-up, naming the entry and the field.
  */
 import { readFileSync } from 'node:fs';
-import { ScheduleFile, type ScheduleSpec, taskTypeByRoutingKey } from '@tasks/contracts';
-import { ConfigError } from '@tasks/runtime';
+import { ScheduleFile, type ScheduleSpec } from '@tasks/contracts';
+import { ConfigError, scheduleIssue } from '@tasks/runtime';
 import { parse as parseYaml } from 'yaml';
 import { DEFAULT_SCHEDULES } from './default-schedules';
-import { ScheduleTimer } from './schedule-timer';
 
 export function loadSchedules(file: string | undefined): ScheduleSpec[] {
   let raw: unknown = DEFAULT_SCHEDULES;
@@ -40,25 +39,9 @@ export function validateSchedules(raw: unknown): ScheduleSpec[] {
     if (seen.has(spec.name))
       throw new ConfigError(`SCHEDULES_FILE: ${where}.name: is used twice`, ['SCHEDULES_FILE']);
     seen.add(spec.name);
-    const type = taskTypeByRoutingKey(spec.task);
-    if (!type)
-      throw new ConfigError(`SCHEDULES_FILE: ${where}.task: unknown task "${spec.task}"`, [
-        'SCHEDULES_FILE',
-      ]);
-    const payload = type.payload.safeParse(spec.payload);
-    if (!payload.success) {
-      const first = payload.error.issues[0];
-      throw new ConfigError(
-        `SCHEDULES_FILE: ${where}.payload.${first?.path.join('.') ?? ''}: ${first?.message ?? 'invalid'}`,
-        ['SCHEDULES_FILE'],
-      );
-    }
-    try {
-      // A valid cron may match no date at all (`0 0 30 2 *`): refuse it rather than never fire.
-      if (new ScheduleTimer(spec).next(new Date()) === null) throw new Error('matches no date');
-    } catch (err) {
-      const field = spec.cron !== undefined ? 'cron' : 'every';
-      throw new ConfigError(`SCHEDULES_FILE: ${where}.${field}: ${(err as Error).message}`, [
+    const issue = scheduleIssue(spec);
+    if (issue) {
+      throw new ConfigError(`SCHEDULES_FILE: ${where}.${issue.path.join('.')}: ${issue.message}`, [
         'SCHEDULES_FILE',
       ]);
     }

@@ -1,17 +1,23 @@
 /**
- * The scheduler loop: every tick, the leader fires each enabled schedule's due times — each
- * claimed once in Redis per (schedule, due time), fenced by the lease — as normal confirmed
- * commands tagged with the schedule's name and due time. Standbys only try to take the lease.
+ * The scheduler loop: every tick, the leader reads the schedules from Redis (so one created,
+ * replaced or deleted through the admin API is taken up within a tick) and fires each enabled
+ * schedule's due times — each claimed once in Redis per (schedule, due time), fenced by the
+ * lease — as normal confirmed commands tagged with the schedule's name and due time. Standbys
+ * only try to take the lease.
  */
-import type { ScheduleSpec } from '@tasks/contracts';
-import { describeError, type Logger, type ScheduleStore, type TaskEnqueuer } from '@tasks/runtime';
+import { ScheduleSpec } from '@tasks/contracts';
+import {
+  describeError,
+  type Logger,
+  type ScheduleStore,
+  ScheduleTimer,
+  type TaskEnqueuer,
+} from '@tasks/runtime';
 import { toFire } from './catch-up';
 import type { LeaderLease } from './leader-lease';
 import { scheduledTaskId } from './scheduled-task-id';
-import { ScheduleTimer } from './schedule-timer';
 
 export interface SchedulerDeps {
-  readonly schedules: readonly ScheduleSpec[];
   readonly store: ScheduleStore;
   readonly lease: LeaderLease;
   readonly enqueuer: TaskEnqueuer;
@@ -24,16 +30,20 @@ export interface SchedulerDeps {
 const CLAIM_TTL_S = 8 * 86_400;
 
 export class Scheduler {
-  private readonly timers: Map<string, ScheduleTimer>;
+  /** Each schedule's timer, with the definition (JSON) it was built from. */
+  private readonly timers = new Map<
+    string,
+    { readonly source: string; readonly timer: ScheduleTimer }
+  >();
+  /** Stored definitions that cannot run, each logged once. */
+  private readonly refused = new Set<string>();
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private stopped = false;
   /** Undefined until the first tick, so the first role is logged too. */
   private leading: boolean | undefined;
 
-  constructor(private readonly deps: SchedulerDeps) {
-    this.timers = new Map(deps.schedules.map((s) => [s.name, new ScheduleTimer(s)]));
-  }
+  constructor(private readonly deps: SchedulerDeps) {}
 
   private now(): Date {
     return this.deps.now?.() ?? new Date();
@@ -53,7 +63,7 @@ export class Scheduler {
     loop();
   }
 
-  /** One pass: refresh the lease; as leader, publish definitions and fire what is due. */
+  /** One pass: refresh the lease; as leader, read the schedules, publish next runs, fire what is due. */
   async tick(): Promise<void> {
     const leads = await this.deps.lease.refresh();
     if (leads !== this.leading) {
@@ -64,29 +74,66 @@ export class Scheduler {
     }
     if (!leads) return;
     const now = this.now();
-    const overrides = await this.deps.store.enabledOverrides();
-    await this.deps.store.publishDefinitions(
-      this.deps.schedules.map((s) => ({
-        name: s.name,
-        task: s.task,
-        payload: s.payload,
-        priority: s.priority,
-        ...(s.cron !== undefined ? { cron: s.cron } : {}),
-        ...(s.every !== undefined ? { every: s.every } : {}),
-        timezone: s.timezone,
-        catch_up: s.catch_up,
-        enabled: s.enabled,
-        next_run_at: this.timers.get(s.name)?.next(now)?.toISOString() ?? null,
-      })),
+    const [schedules, overrides] = await Promise.all([
+      this.loadSchedules(),
+      this.deps.store.enabledOverrides(),
+    ]);
+    await this.deps.store.publishNextRuns(
+      new Map(schedules.map((s) => [s.name, this.timerOf(s)?.next(now)?.toISOString() ?? null])),
     );
-    for (const spec of this.deps.schedules) {
+    for (const spec of schedules) {
       if (!(overrides.get(spec.name) ?? spec.enabled)) continue;
       await this.fireDue(spec, now);
     }
   }
 
+  /** The stored schedules that can run; the admin API validates what it stores, so none else. */
+  private async loadSchedules(): Promise<ScheduleSpec[]> {
+    const valid: ScheduleSpec[] = [];
+    for (const stored of await this.deps.store.definitions()) {
+      const parsed = ScheduleSpec.safeParse(stored);
+      if (parsed.success) {
+        valid.push(parsed.data);
+        continue;
+      }
+      const source = JSON.stringify(stored);
+      if (this.refused.has(source)) continue;
+      this.refused.add(source);
+      this.deps.log.error('schedule definition invalid; not fired', {
+        schedule: stored.name,
+        issue: parsed.error.issues[0]?.message,
+      });
+    }
+    // Timers of deleted schedules go.
+    const names = new Set(valid.map((s) => s.name));
+    for (const name of this.timers.keys()) if (!names.has(name)) this.timers.delete(name);
+    return valid;
+  }
+
+  /** The schedule's timer, rebuilt when its definition changed; undefined if it cannot be. */
+  private timerOf(spec: ScheduleSpec): ScheduleTimer | undefined {
+    const source = JSON.stringify(spec);
+    const cached = this.timers.get(spec.name);
+    if (cached?.source === source) return cached.timer;
+    try {
+      const timer = new ScheduleTimer(spec);
+      this.timers.set(spec.name, { source, timer });
+      return timer;
+    } catch (err) {
+      this.timers.delete(spec.name);
+      if (!this.refused.has(source)) {
+        this.refused.add(source);
+        this.deps.log.error('schedule timetable invalid; not fired', {
+          schedule: spec.name,
+          err: describeError(err),
+        });
+      }
+      return undefined;
+    }
+  }
+
   private async fireDue(spec: ScheduleSpec, now: Date): Promise<void> {
-    const timer = this.timers.get(spec.name);
+    const timer = this.timerOf(spec);
     const lease = this.deps.lease.held;
     if (!timer || !lease) return;
     const firing = await this.deps.store.firing(spec.name);

@@ -5,7 +5,7 @@
  */
 import type { CatchUpPolicy } from '@tasks/contracts';
 import { toFire } from '../src/catch-up';
-import { ScheduleTimer } from '../src/schedule-timer';
+import { ScheduleTimer } from '@tasks/runtime';
 
 const NOW = new Date('2026-05-01T12:00:10.000Z');
 const GRACE_MS = 3000;

@@ -51,16 +51,17 @@ describe('Scheduler after a publish timeout', () => {
     ns = await new TestNamespace().setup();
     tasks = new TaskStore(ns.redis, { prefix: ns.redisPrefix, resultTtlS: 60 });
     publisher = new TimeoutOncePublisher();
+    const store = new ScheduleStore(ns.redis, ns.redisPrefix);
+    await store.seed([
+      ScheduleSpec.parse({
+        name: 'every-second',
+        task: 'task.data.process',
+        payload: { data: { records: 1 } },
+        every: '1s',
+      }),
+    ]);
     scheduler = new Scheduler({
-      schedules: [
-        ScheduleSpec.parse({
-          name: 'every-second',
-          task: 'task.data.process',
-          payload: { data: { records: 1 } },
-          every: '1s',
-        }),
-      ],
-      store: new ScheduleStore(ns.redis, ns.redisPrefix),
+      store,
       lease: new LeaderLease(ns.redis, new RedisKeys(ns.redisPrefix), 'a', 10_000),
       enqueuer: new TaskEnqueuer(tasks, publisher as unknown as CommandPublisher),
       log: silentLog,

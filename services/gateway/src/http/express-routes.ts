@@ -34,4 +34,4 @@ function jsonRequest(req: Request, res: Parameters<RequestHandler>[1]): JsonRequ
 }
 
 const lower = (method: Route['method']) =>
-  method.toLowerCase() as 'get' | 'post' | 'patch' | 'delete';
+  method.toLowerCase() as 'get' | 'post' | 'put' | 'patch' | 'delete';

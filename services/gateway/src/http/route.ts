@@ -19,7 +19,7 @@ import type { TaskHistoryReads } from '../task-history';
 import type { TaskSubmitter } from '../task-submitter';
 import type { Workflows } from '../workflows';
 
-export type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE';
+export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
 /** What the handlers work with. */
 export interface RouteDeps {

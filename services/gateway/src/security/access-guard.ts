@@ -101,4 +101,4 @@ const hasScope = (principal: Principal, scope: Access): boolean =>
   principal.scopes.has('admin') || principal.scopes.has(scope as never);
 
 const lower = (method: AccessRule['method']) =>
-  method.toLowerCase() as 'get' | 'post' | 'patch' | 'delete';
+  method.toLowerCase() as 'get' | 'post' | 'put' | 'patch' | 'delete';

@@ -11,7 +11,7 @@ import type { Scope } from './api-keys';
 export type Access = Scope | 'public' | 'authenticated';
 
 export interface AccessRule {
-  readonly method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
+  readonly method: Route['method'];
   /** An express path pattern. */
   readonly path: string;
   readonly access: Access;

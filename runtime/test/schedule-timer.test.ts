@@ -3,7 +3,7 @@
  * New York, and `every` intervals anchored to the Unix epoch. The instants asserted are croner's
  * actual output, read back as local wall-clock times.
  */
-import { intervalMs, ScheduleTimer } from '../src/schedule-timer';
+import { intervalMs, ScheduleTimer } from '../src/schedules/schedule-timer';
 
 const at = (iso: string): Date => new Date(iso);
 const isoList = (dates: readonly Date[]): string[] => dates.map((d) => d.toISOString());
