@@ -78,6 +78,13 @@ export const WorkerHeartbeat = z.looseObject({
   concurrency: z.number().int().positive(),
   /** Worker-specific health, e.g. a circuit breaker's state. */
   details: boundedRecord(z.string(), z.unknown(), COLLECTION_LIMITS.workerDetails).optional(),
+  /** Not taking new tasks: its service is paused. */
+  paused: z.boolean().optional(),
+  /** Finishing what it holds before it exits. */
+  draining: z.boolean().optional(),
+  /** Runs ended in FAILURE since it started. */
+  failed: z.number().int().min(0).optional(),
+  started_at: z.iso.datetime({ offset: true }).optional(),
 });
 export type WorkerHeartbeat = z.infer<typeof WorkerHeartbeat>;
 
@@ -95,5 +102,29 @@ export const RevokeControl = z.looseObject({
   /** Stop a thread-isolated run by terminating its thread (in-process runs abort as without). */
   terminate: z.boolean().optional(),
 });
-export const ControlMessage = z.discriminatedUnion('kind', [RevokeControl]);
+
+/** A service's control state changed: every replica of `service` applies it. */
+export const ServiceControl = z.looseObject({
+  kind: z.literal('service-control'),
+  service: z.string().min(1),
+  paused: z.boolean(),
+  /** Null: the replica's own CONCURRENCY setting. */
+  concurrency: z.number().int().min(1).nullable(),
+  at: z.iso.datetime({ offset: true }),
+});
+export type ServiceControl = z.infer<typeof ServiceControl>;
+
+/** One replica (`worker`, its instance name) finishes what it holds and exits. */
+export const DrainControl = z.looseObject({
+  kind: z.literal('drain'),
+  worker: z.string().min(1),
+  at: z.iso.datetime({ offset: true }),
+});
+export type DrainControl = z.infer<typeof DrainControl>;
+
+export const ControlMessage = z.discriminatedUnion('kind', [
+  RevokeControl,
+  ServiceControl,
+  DrainControl,
+]);
 export type ControlMessage = z.infer<typeof ControlMessage>;

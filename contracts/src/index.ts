@@ -52,7 +52,9 @@ export { CommandEnvelope, SCHEMA_VERSION, WorkflowRef } from './envelope';
 export { isPlatformTaskId, TASK_ID_PATTERN, TaskId } from './task-id';
 export {
   ControlMessage,
+  DrainControl,
   RevokeControl,
+  ServiceControl,
   StateEvent,
   StateEventMessage,
   TaskProgress,
@@ -153,6 +155,20 @@ export {
   laneRoutingKey,
   type WorkLane,
 } from './work-lanes';
+export {
+  ConcurrencyRequest,
+  DEFAULT_SERVICE_CONTROL,
+  DrainResponse,
+  MAX_WORKER_CONCURRENCY,
+  ServiceControlResponse,
+  ServiceControlState,
+  ServiceControlView,
+  WORKER_ACTIONS,
+  WorkerAction,
+  WorkerActionRecord,
+  WorkersResponse,
+  WorkerView,
+} from './workers';
 export {
   parseWorkflowRequest,
   WORKFLOW_TASKS,

@@ -524,6 +524,7 @@ export class Worker {
       this.deps.log.warn('ignored malformed control message', { err: describeError(err) });
       return;
     }
+    if (parsed.kind !== 'revoke') return;
     for (const run of this.running) {
       if (run.taskId !== parsed.task_id || run.controller.aborted) continue;
       const terminate = parsed.terminate === true;

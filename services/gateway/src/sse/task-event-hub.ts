@@ -6,7 +6,7 @@
  * event). The queue exists only while someone listens: it is declared on the first subscription
  * and deleted `idleMs` after the last one ends, so a gateway nobody watches receives nothing.
  */
-import { ControlMessage, StateEvent, type TopologyNames } from '@tasks/contracts';
+import { RevokeControl, StateEvent, type TopologyNames } from '@tasks/contracts';
 import {
   type AmqpConnection,
   BrokerUnavailableError,
@@ -143,7 +143,8 @@ export class TaskEventHub {
       return; // the status-store parks what it cannot read; a stream just skips it
     }
     if (message.fields.exchange === this.options.names.controlExchange) {
-      const control = ControlMessage.safeParse(body);
+      // Service controls and drains share the exchange; only revocations end a stream.
+      const control = RevokeControl.safeParse(body);
       if (control.success) this.each(control.data.task_id, (l) => l.onRevoke());
       return;
     }
