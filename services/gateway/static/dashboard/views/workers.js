@@ -32,6 +32,7 @@ function serviceRow(service) {
     type: 'number',
     min: 1,
     value: service.concurrency ?? '',
+    placeholder: 'own',
     size: 4,
     id: `concurrency-${name}`,
     'data-key': `concurrency:${name}`,
@@ -74,12 +75,12 @@ function workerRow(worker) {
       'td',
       {},
       running.length
-        ? running.map((task) =>
+        ? running.map((id) =>
             el('a', {
-              href: `#/task/${encodeURIComponent(task.task_id)}`,
+              href: `#/task/${encodeURIComponent(id)}`,
               className: 'chip',
-              title: task.type,
-              text: task.task_id.slice(0, 8),
+              title: id,
+              text: id.slice(0, 8),
             }),
           )
         : [el('span', { className: 'muted', text: `0/${worker.concurrency ?? '?'}` })],
