@@ -152,6 +152,7 @@ const WORKER_COMMON = [
   'exec',
   'hset', // dead-letter index
   'zadd',
+  'hget', // its service's control state (paused, concurrency)
 ];
 const REDIS_USERS = {
   gateway: [
@@ -172,6 +173,9 @@ const REDIS_USERS = {
     'hexists', // a dead letter's replay claim (inside its script)
     'pexpire',
     'pttl',
+    'lpush', // worker control audit list
+    'ltrim',
+    'lrange',
   ],
   'status-store': [
     ...APPLY_EVENT_SCRIPT,
@@ -217,6 +221,7 @@ const workerKeys = (service) => [
   '%W~wfrun:*', // first-run claim of a workflow step (SET NX)
   `%W~dead:${service}`, // its own dead letters (record only: the gateway reads them)
   `%W~dead:${service}:index`,
+  '%R~worker-control', // control state of the services (paused, concurrency), read only
 ];
 const REDIS_KEYS = {
   gateway: ['~*'],

@@ -102,6 +102,7 @@ export const RevokeControl = z.looseObject({
   /** Stop a thread-isolated run by terminating its thread (in-process runs abort as without). */
   terminate: z.boolean().optional(),
 });
+export type RevokeControl = z.infer<typeof RevokeControl>;
 
 /** A service's control state changed: every replica of `service` applies it. */
 export const ServiceControl = z.looseObject({

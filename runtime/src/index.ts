@@ -74,7 +74,12 @@ export {
 } from './redis/redis-client';
 export { type ReplicaAckOptions, ReplicaAcks } from './redis/replica-acks';
 export { type BrokerSetup, brokerSetup, topologyOptions } from './service/broker-setup';
-export { type Closeable, runService, type ServiceFrameOptions } from './service/run-service';
+export {
+  type Closeable,
+  requestStop,
+  runService,
+  type ServiceFrameOptions,
+} from './service/run-service';
 export {
   closeInOrder,
   openServiceClients,
@@ -144,6 +149,7 @@ export {
 } from './store/task-store';
 export { type HistoryPage, type HistoryQuery, TaskHistory } from './store/task-history';
 export { decodeCursor, encodeCursor, type HistoryPosition } from './store/history-cursor';
+export { WORKER_ACTIONS_KEPT, WorkerControlStore } from './store/worker-control-store';
 export { type WorkerEntry, WorkerRegistry } from './store/worker-registry';
 export { backoffMs, classify, type Outcome, type RetryPolicyConfig } from './worker/retry-policy';
 export {

@@ -142,6 +142,17 @@ export interface QueueConsumerOptions {
    * broker when many deliveries finish at once. Off: each ack is sent as it is made.
    */
   readonly coalesceAcks?: boolean;
+  /** Start without consuming until resume() (the worker's service is paused). */
+  readonly paused?: boolean;
+  /** Called each time the consumer is registered: at first, and after every reconnect. */
+  readonly onConsuming?: () => void;
+}
+
+/** The open channel a consumer was set up on, kept so it can consume again there. */
+interface ConsumeSession {
+  readonly channel: Channel;
+  readonly isOpen: () => boolean;
+  readonly window: AckWindow | undefined;
 }
 
 /**
@@ -155,6 +166,10 @@ export class QueueConsumer {
   private readonly channel: RecoveringChannel<false>;
   private current: { channel: Channel; consumerTag: string } | undefined;
   private cancelled = false;
+  /** Paused: not consuming, the channel kept open so deliveries in progress can be acked. */
+  private paused: boolean;
+  private prefetch: number;
+  private session: ConsumeSession | undefined;
   private closing: Promise<void> | undefined;
   private readonly untrack: () => void;
 
@@ -162,8 +177,14 @@ export class QueueConsumer {
     private readonly connection: AmqpConnection,
     private readonly options: QueueConsumerOptions,
   ) {
+    this.paused = options.paused ?? false;
+    this.prefetch = options.prefetch;
     const label = options.queue || 'exclusive';
-    this.untrack = connection.trackConsumer(label, () => this.consuming);
+    // Paused on purpose on an open channel is not deaf: readiness stays green.
+    this.untrack = connection.trackConsumer(
+      label,
+      () => this.consuming || (this.paused && this.liveSession() !== undefined),
+    );
     this.channel = new RecoveringChannel(connection, {
       name: `${connection.name}.consume.${label}`,
       confirm: false,
@@ -175,10 +196,12 @@ export class QueueConsumer {
         channel.once('close', () => {
           open = false;
         });
-        await channel.prefetch(options.prefetch);
+        await channel.prefetch(this.prefetch);
         const isOpen = (): boolean => open;
         const window =
           options.coalesceAcks && !options.noAck ? new AckWindow(channel, isOpen) : undefined;
+        this.session = { channel, isOpen, window };
+        if (this.paused) return;
         await this.consume(channel, isOpen, window);
       },
       onLost: (channel, loss) => {
@@ -218,11 +241,76 @@ export class QueueConsumer {
       },
       { noAck: this.options.noAck ?? false },
     );
-    if (this.cancelled) {
+    if (this.cancelled || this.paused) {
       await channel.cancel(consumerTag).catch(() => undefined);
       return;
     }
     this.current = { channel, consumerTag };
+    this.options.onConsuming?.();
+  }
+
+  /**
+   * Stops new deliveries until resume(); deliveries in progress can still be acked on their
+   * channel, and what the broker has not handed out stays ready in the queue.
+   */
+  async pause(): Promise<void> {
+    this.paused = true;
+    await this.unregister();
+  }
+
+  /** Consumes again after pause(), on the open channel (or when the next one opens). */
+  async resume(): Promise<void> {
+    if (!this.paused) return;
+    this.paused = false;
+    await this.consumeAgain();
+  }
+
+  /**
+   * Deliveries held at once from now on. The broker applies a channel's prefetch to consumers
+   * registered after it, so a consuming consumer is registered again on the same channel (its
+   * deliveries in progress keep their channel and can still be acked).
+   */
+  async setPrefetch(prefetch: number): Promise<void> {
+    if (prefetch === this.prefetch) return;
+    this.prefetch = prefetch;
+    const session = this.liveSession();
+    if (!session) return; // the next channel is set up with it
+    await session.channel.prefetch(prefetch);
+    if (this.paused || this.cancelled || !this.current) return;
+    await this.unregister();
+    await this.consumeAgain();
+  }
+
+  private liveSession(): ConsumeSession | undefined {
+    const session = this.session;
+    if (!session || !session.isOpen() || this.channel.current !== session.channel) return undefined;
+    return session;
+  }
+
+  private async consumeAgain(): Promise<void> {
+    const session = this.liveSession();
+    if (!session || this.cancelled || this.paused || this.current) return;
+    try {
+      await this.consume(session.channel, session.isOpen, session.window);
+    } catch (err) {
+      this.options.log.warn('consuming again failed; reopening the channel', {
+        queue: this.options.queue,
+        err: String(err),
+      });
+      this.channel.recycle('consumer could not be registered again');
+    }
+  }
+
+  /** Cancels the broker-side consumer, keeping the channel. */
+  private async unregister(): Promise<void> {
+    const current = this.current;
+    this.current = undefined;
+    if (!current) return;
+    try {
+      await current.channel.cancel(current.consumerTag);
+    } catch (err) {
+      this.options.log.warn('consumer cancel failed', { err: String(err) });
+    }
   }
 
   /**
@@ -239,7 +327,7 @@ export class QueueConsumer {
     if (this.current?.channel === channel) this.current = undefined;
     this.options.log.warn('consumer cancelled by the broker; consuming again', { queue });
     this.connection.invalidateTopology();
-    if (this.cancelled) return;
+    if (this.cancelled || this.paused) return;
     void (async () => {
       await this.connection.redeclareTopology(channel);
       await this.consume(channel, isOpen, window);
@@ -255,14 +343,7 @@ export class QueueConsumer {
   /** Stops new deliveries; in-flight ones can still be acked on their channel. */
   async cancel(): Promise<void> {
     this.cancelled = true;
-    const current = this.current;
-    this.current = undefined;
-    if (!current) return;
-    try {
-      await current.channel.cancel(current.consumerTag);
-    } catch (err) {
-      this.options.log.warn('consumer cancel failed', { err: String(err) });
-    }
+    await this.unregister();
   }
 
   /** Cancels, then closes the channel (unacked messages go back to the queue). Idempotent. */

@@ -25,6 +25,19 @@ export interface ServiceFrameOptions {
   readonly forceExitMs?: number;
 }
 
+/** The running frame's stop (as on SIGTERM), for a stop asked for from inside the service. */
+let frameStop: ((reason: string) => void) | undefined;
+
+/**
+ * Stops the service the way SIGTERM does (graceful close, then exit), e.g. when an operator
+ * drains this replica. False when no frame runs this process (an embedded service, a test).
+ */
+export function requestStop(reason: string): boolean {
+  if (!frameStop) return false;
+  frameStop(reason);
+  return true;
+}
+
 export function runService(options: ServiceFrameOptions): void {
   process.title = `tasks-${options.service}`;
   // A bad LOG_LEVEL is reported by name by the configuration check, through this logger.
@@ -78,6 +91,7 @@ export function runService(options: ServiceFrameOptions): void {
       });
   };
 
+  frameStop = stop;
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('uncaughtException', (err) => {

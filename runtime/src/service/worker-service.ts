@@ -12,7 +12,7 @@ import type { TaskStore } from '../store/task-store';
 import { WORKFLOW_TTL_S, WorkflowStore } from '../workflow/workflow-store';
 import { defaultWorkerName, Worker } from '../worker/run-worker';
 import { applyIsolation, type RegisteredTask } from '../worker/task-definition';
-import type { Closeable } from './run-service';
+import { type Closeable, requestStop } from './run-service';
 import { closeInOrder, openServiceClients } from './service-clients';
 import { addWorkerGauges, clientReadiness, startServiceProbes } from './service-probes';
 
@@ -73,6 +73,10 @@ export async function startWorkerService(
         ...options.details?.(),
         consuming: consumeConnection.consumerStates().every((c) => c.consuming),
       }),
+      // A drain takes the SIGTERM path: the whole service closes in order, then the process exits.
+      onDrainRequested: () => {
+        if (!requestStop('drain')) void worker.close();
+      },
     },
   );
   await publisher.waitForReady();

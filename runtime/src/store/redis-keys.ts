@@ -26,6 +26,14 @@ export class RedisKeys {
   get workers(): string {
     return `${this.prefix}workers`;
   }
+  /** Each service's control state set through the API (JSON per service): paused, concurrency. */
+  get workerControl(): string {
+    return `${this.prefix}worker-control`;
+  }
+  /** The latest worker control actions (JSON, newest first), a short audit list. */
+  get workerActions(): string {
+    return `${this.prefix}worker-control:actions`;
+  }
   idempotency(key: string): string {
     return `${this.prefix}idem:${key}`;
   }

@@ -27,7 +27,7 @@ export class ConcurrencyGate {
   private reserved: Waiting[] = [];
 
   constructor(
-    private readonly concurrency: number,
+    private concurrency: number,
     private readonly start: StartDelivery,
     /** False while draining: reserved deliveries are no longer started. */
     private readonly isOpen: () => boolean,
@@ -44,6 +44,25 @@ export class ConcurrencyGate {
     const firstNotUrgent = urgent ? this.reserved.findIndex((w) => !w.urgent) : -1;
     if (firstNotUrgent < 0) this.reserved.push(waiting);
     else this.reserved.splice(firstNotUrgent, 0, waiting);
+    this.pump();
+  }
+
+  /** Handlers it lets run at once. */
+  get limit(): number {
+    return this.concurrency;
+  }
+
+  /**
+   * Lets `concurrency` run at once from now on: a larger limit starts waiting deliveries at once;
+   * a smaller one lets the running finish and starts none until fewer than it run.
+   */
+  setConcurrency(concurrency: number): void {
+    this.concurrency = concurrency;
+    this.pump();
+  }
+
+  /** Starts waiting deliveries again once `isOpen` turned true (a resume). */
+  reopen(): void {
     this.pump();
   }
 

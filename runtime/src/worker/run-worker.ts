@@ -16,6 +16,8 @@ import {
   ControlMessage,
   type DelayOptions,
   isHighLaneKey,
+  type RevokeControl,
+  type ServiceControlState,
   type TopologyNames,
 } from '@tasks/contracts';
 import type { AmqpConnection } from '../amqp/amqp-connection';
@@ -27,6 +29,7 @@ import { describeError, IllegalStateError, RevokedError, ShutdownError } from '.
 import type { Logger } from '../logging/logger';
 import type { DeadLetterStore } from '../store/dead-letter-store';
 import type { TaskStore } from '../store/task-store';
+import { WorkerControlStore } from '../store/worker-control-store';
 import type { WorkflowStore } from '../workflow/workflow-store';
 import { TaskAttributes } from '../telemetry/attributes';
 import { failSpan, startProcessSpan, withContext } from '../telemetry/tracing';
@@ -78,7 +81,15 @@ export interface WorkerOptions {
   readonly heartbeatMs: number;
   /** Extra health shown in the heartbeat (e.g. a circuit breaker's state). */
   readonly details?: () => Record<string, unknown>;
+  /**
+   * An operator asked this replica to drain: the service's graceful shutdown (as on SIGTERM).
+   * Default: the worker closes itself.
+   */
+  readonly onDrainRequested?: () => void;
 }
+
+/** The part of a service's control state a worker applies. */
+type AppliedControl = Pick<ServiceControlState, 'paused' | 'concurrency'>;
 
 export interface WorkerDeps {
   readonly consumeConnection: AmqpConnection;
@@ -122,6 +133,11 @@ export class Worker {
   private control: QueueConsumer | undefined;
   private processed = 0;
   private closing: Promise<void> | undefined;
+  /** Its service is paused: nothing new is consumed or started, running tasks finish. */
+  private paused = false;
+  private readonly controlStore: WorkerControlStore;
+  /** Control changes are applied one at a time, in the order they came. */
+  private controlChain: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly deps: WorkerDeps,
@@ -131,6 +147,7 @@ export class Worker {
     this.tasks = new Map(options.tasks.map((t) => [t.routingKey, t]));
     this.decoder = new CommandDecoder(this.tasks);
     this.quarantine = new CrashQuarantine(deps.store.redis, deps.store.keys);
+    this.controlStore = new WorkerControlStore(deps.store.redis, deps.store.keys.prefix);
     this.events = new StateEventPublisher(publisher, names.eventsExchange);
     this.parking = new Parking({
       publisher,
@@ -157,7 +174,7 @@ export class Worker {
     this.gate = new ConcurrencyGate(
       options.concurrency,
       (delivery, release, alone) => this.launch(delivery, release, alone),
-      () => this.state === 'running' || this.state === 'starting',
+      () => (this.state === 'running' || this.state === 'starting') && !this.paused,
       // Not started: the broker redelivers it (a batch part still counts toward its batch).
       (delivery) => delivery.nack(true),
     );
@@ -177,7 +194,6 @@ export class Worker {
       service: options.service,
       worker: options.name,
       taskTypes: [...this.tasks.keys()],
-      concurrency: options.concurrency,
       heartbeatMs: options.heartbeatMs,
       snapshot: () => this.snapshot(),
       details: options.details,
@@ -195,12 +211,18 @@ export class Worker {
     }
     this.state = 'starting';
     const { consumeConnection, names, log } = this.deps;
+    // A pause or concurrency set by an operator holds for every replica, new ones included.
+    const control = await this.readControl();
+    this.paused = control.paused;
+    const concurrency = control.concurrency ?? this.options.concurrency;
+    this.gate.setConcurrency(concurrency);
     // Each lane has its own prefetch: a full normal lane never holds back the high lane.
     this.consumers = names.lanes.map(
       (lane) =>
         new QueueConsumer(consumeConnection, {
           queue: names.laneQueue(this.options.service, lane),
-          prefetch: Math.max(this.options.prefetch, this.options.concurrency),
+          prefetch: this.prefetchFor(concurrency),
+          paused: this.paused,
           onDelivery: (delivery) => this.onDelivery(delivery),
           coalesceAcks: true,
           log,
@@ -216,6 +238,8 @@ export class Worker {
         return queue;
       },
       onDelivery: (delivery) => this.onControl(delivery),
+      // Changes broadcast while it was cut off are read back on every (re)connect.
+      onConsuming: () => this.enqueueControl(() => this.readControl()),
       log,
     });
     await Promise.all([
@@ -227,8 +251,71 @@ export class Worker {
     log.info('worker started', {
       worker: this.options.name,
       queue: names.workQueue(this.options.service),
-      concurrency: this.options.concurrency,
+      concurrency,
+      paused: this.paused,
     });
+  }
+
+  /** Its service's control state; the default when Redis cannot tell (logged). */
+  private async readControl(): Promise<AppliedControl> {
+    try {
+      return await this.controlStore.read(this.options.service);
+    } catch (err) {
+      this.deps.log.warn('service control state not read; running as configured', {
+        err: describeError(err),
+      });
+      return { paused: this.paused, concurrency: null };
+    }
+  }
+
+  /** Deliveries held per lane for `concurrency` handlers, keeping the configured headroom. */
+  private prefetchFor(concurrency: number): number {
+    const headroom = Math.max(0, this.options.prefetch - this.options.concurrency);
+    return concurrency + headroom;
+  }
+
+  private enqueueControl(next: () => Promise<AppliedControl>): void {
+    this.controlChain = this.controlChain
+      .then(async () => this.applyControl(await next()))
+      .catch((err: unknown) => {
+        this.deps.log.error('service control not applied', { err: describeError(err) });
+      });
+  }
+
+  /**
+   * Applies its service's control state: a pause stops the consumers (what the broker has not
+   * handed out stays ready in the queue) and hands back what waits for a slot; running tasks
+   * finish. A concurrency change resizes the gate and each lane's prefetch.
+   */
+  private async applyControl(control: AppliedControl): Promise<void> {
+    if (this.state !== 'running' && this.state !== 'starting') return;
+    const { log } = this.deps;
+    let changed = false;
+    const concurrency = control.concurrency ?? this.options.concurrency;
+    if (concurrency !== this.gate.limit) {
+      changed = true;
+      this.gate.setConcurrency(concurrency);
+      await Promise.all(this.consumers.map((c) => c.setPrefetch(this.prefetchFor(concurrency))));
+      log.info('worker concurrency changed', { worker: this.options.name, concurrency });
+    }
+    if (control.paused && !this.paused) {
+      changed = true;
+      this.paused = true;
+      await Promise.all(this.consumers.map((c) => c.pause()));
+      for (const delivery of this.gate.takeWaiting()) delivery.nack(true);
+      log.info('worker paused: running tasks finish, no new ones start', {
+        worker: this.options.name,
+        running: this.running.size,
+      });
+    } else if (!control.paused && this.paused) {
+      changed = true;
+      this.paused = false;
+      await Promise.all(this.consumers.map((c) => c.resume()));
+      this.gate.reopen();
+      log.info('worker resumed', { worker: this.options.name });
+    }
+    // Shown at once rather than at the next heartbeat.
+    if (changed) await this.presence.beat();
   }
 
   /** Active and reserved tasks, for heartbeats and tests. */
@@ -245,12 +332,17 @@ export class Worker {
         type: String(d.message.properties.type ?? ''),
       })),
       processed: this.processed,
+      failed: this.executor.failed,
+      concurrency: this.gate.limit,
+      paused: this.paused,
+      draining: this.state === 'draining',
     };
   }
 
   private onDelivery(delivery: Delivery): void {
     // 'starting' accepts too: the first deliveries can arrive before start() resolves.
-    if (this.state === 'draining' || this.state === 'stopped') {
+    // Paused: one the broker sent before the consumer was cancelled goes back, unstarted.
+    if (this.state === 'draining' || this.state === 'stopped' || this.paused) {
       delivery.nack(true);
       return;
     }
@@ -524,7 +616,32 @@ export class Worker {
       this.deps.log.warn('ignored malformed control message', { err: describeError(err) });
       return;
     }
-    if (parsed.kind !== 'revoke') return;
+    switch (parsed.kind) {
+      case 'revoke':
+        this.revokeRunning(parsed);
+        return;
+      case 'service-control':
+        if (parsed.service === this.options.service) {
+          this.enqueueControl(() => Promise.resolve(parsed));
+        }
+        return;
+      case 'drain':
+        if (parsed.worker === this.options.name) this.requestDrain();
+        return;
+    }
+  }
+
+  private requestDrain(): void {
+    if (this.state !== 'running' && this.state !== 'starting') return;
+    this.deps.log.info('drain requested: finishing the tasks held, then exiting', {
+      worker: this.options.name,
+      running: this.running.size,
+    });
+    if (this.options.onDrainRequested) this.options.onDrainRequested();
+    else void this.close();
+  }
+
+  private revokeRunning(parsed: RevokeControl): void {
     for (const run of this.running) {
       if (run.taskId !== parsed.task_id || run.controller.aborted) continue;
       const terminate = parsed.terminate === true;
@@ -546,6 +663,8 @@ export class Worker {
   private async drain(): Promise<void> {
     const { log } = this.deps;
     this.state = 'draining';
+    // Its last heartbeat says it drains; the goodbye at the end takes it offline.
+    void this.presence.beat();
     this.presence.stop();
     await Promise.all(this.consumers.map((c) => c.cancel()));
     for (const delivery of this.gate.takeWaiting()) delivery.nack(true);

@@ -36,8 +36,14 @@ export type Executed = 'acked' | 'ack-dropped' | 'handed-back';
 
 export class TaskExecutor {
   private readonly metrics = new RunMetrics();
+  private failures = 0;
 
   constructor(private readonly deps: TaskExecutorDeps) {}
+
+  /** Runs that ended in FAILURE (failed or parked) since the worker started. */
+  get failed(): number {
+    return this.failures;
+  }
 
   async execute(
     delivery: Settleable,
@@ -145,7 +151,10 @@ export class TaskExecutor {
     const outcomeLabel = outcomeName(outcome);
     span.setAttribute(TaskAttributes.outcome, outcomeLabel);
     metrics.finished(outcomeLabel, runtimeMs / 1000);
-    if (outcome.kind === 'fail' || outcome.kind === 'park') failSpan(span, failure);
+    if (outcome.kind === 'fail' || outcome.kind === 'park') {
+      this.failures += 1;
+      failSpan(span, failure);
+    }
 
     const settled = await this.deps.outcomes.settle({
       delivery,

@@ -19,6 +19,12 @@ export interface WorkerSnapshot {
   readonly active: TaskRef[];
   readonly reserved: TaskRef[];
   readonly processed: number;
+  /** Runs ended in FAILURE. */
+  readonly failed: number;
+  /** Handlers it runs at once now (its service's control state may have changed it). */
+  readonly concurrency: number;
+  readonly paused: boolean;
+  readonly draining: boolean;
 }
 
 export interface WorkerPresenceOptions {
@@ -28,7 +34,6 @@ export interface WorkerPresenceOptions {
   readonly service: string;
   readonly worker: string;
   readonly taskTypes: readonly string[];
-  readonly concurrency: number;
   readonly heartbeatMs: number;
   readonly snapshot: () => WorkerSnapshot;
   /** Extra health shown in the heartbeat (e.g. a circuit breaker's state). */
@@ -45,6 +50,7 @@ const CHANGE_BEAT_MS = 100;
 export class WorkerPresence {
   private timer: NodeJS.Timeout | undefined;
   private changeTimer: NodeJS.Timeout | undefined;
+  private readonly startedAt = new Date().toISOString();
 
   constructor(private readonly options: WorkerPresenceOptions) {}
 
@@ -84,7 +90,7 @@ export class WorkerPresence {
       task_types: [...options.taskTypes],
       at: new Date().toISOString(),
       interval_ms: options.heartbeatMs,
-      concurrency: options.concurrency,
+      started_at: this.startedAt,
       ...options.snapshot(),
       details: options.details?.(),
     };

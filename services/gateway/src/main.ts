@@ -20,6 +20,7 @@ import {
   WORKFLOW_TTL_S,
   WorkflowLauncher,
   WorkflowStore,
+  WorkerControlStore,
   WorkerRegistry,
 } from '@tasks/runtime';
 import { createGateway } from './app';
@@ -39,6 +40,7 @@ import { checkBindRule } from './security/bind-rule';
 import { RateLimiter } from './security/rate-limiter';
 import { TaskBudget } from './security/task-budget';
 import { parseOrigins } from './security/security-headers';
+import { Workers } from './workers';
 import { Workflows } from './workflows';
 
 runService({
@@ -178,6 +180,13 @@ runService({
       series,
       security,
       workflows: workflowsOf(config, clients, commands, log, budget),
+      workers: new Workers({
+        registry,
+        control: new WorkerControlStore(redis, config.REDIS_PREFIX),
+        publisher,
+        names: broker.names,
+        log,
+      }),
     });
     // Without an offline queue the first requests would fail while Redis connects: wait briefly.
     if (!(await redisReady(clients.redis, 2000))) log.warn('listening before Redis is ready');

@@ -93,6 +93,7 @@ describe('fast task routes', () => {
     queueStats: {} as AppDeps['queueStats'],
     workflows: {} as AppDeps['workflows'],
     taskHistory: {} as AppDeps['taskHistory'],
+    workers: {} as AppDeps['workers'],
   });
   const expressApp = (security?: Security): ReturnType<typeof createApp> =>
     createApp(depsWith(security));

@@ -17,6 +17,7 @@ import type { TaskSeries } from '../task-series';
 import type { TaskCanceller } from '../task-canceller';
 import type { TaskHistoryReads } from '../task-history';
 import type { TaskSubmitter } from '../task-submitter';
+import type { Workers } from '../workers';
 import type { Workflows } from '../workflows';
 
 export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -41,6 +42,8 @@ export interface RouteDeps {
   readonly series?: TaskSeries;
   /** `GET /tasks` and `GET /tasks/{id}/history`. */
   readonly taskHistory: TaskHistoryReads;
+  /** `/workers`: live workers and their control. */
+  readonly workers: Workers;
 }
 
 /** A request as a JSON handler sees it, whichever HTTP stack serves it. */

@@ -11,6 +11,7 @@ import { REPORT_ROUTES } from './reports';
 import { SCHEDULE_ROUTES } from './schedules';
 import { SYSTEM_ROUTES } from './system';
 import { TASK_ROUTES } from './tasks';
+import { WORKER_ROUTES } from './workers';
 import { WORKFLOW_ROUTES } from './workflows';
 
 export const ROUTES: readonly Route[] = [
@@ -21,6 +22,7 @@ export const ROUTES: readonly Route[] = [
   ...DEAD_LETTER_ROUTES,
   ...SCHEDULE_ROUTES,
   ...WORKFLOW_ROUTES,
+  ...WORKER_ROUTES,
   ...documentRoutes(() => ROUTES),
 ];
 
