@@ -170,6 +170,40 @@ describe('the tasks command', () => {
     expect(() => jsonLines(schedules.stdout)).not.toThrow();
   });
 
+  it('schedules create, replace and delete: exit 0, then 2 for a bad body naming the field', async () => {
+    const body =
+      '{"name":"cli-made","task":"task.data.process","payload":{"data":{}},"every":"1h"}';
+    const created = await tasks(['schedules', 'create', body, '--json'], env);
+    expect(created.code).toBe(0);
+    expect(jsonLines(created.stdout)[0]).toMatchObject({ name: 'cli-made', every: '1h' });
+
+    const bad = await tasks(
+      ['schedules', 'replace', 'cli-made', '{"task":"task.data.process","every":"1 h"}'],
+      env,
+    );
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('every');
+    const replaced = await tasks(
+      [
+        'schedules',
+        'replace',
+        'cli-made',
+        '{"task":"task.data.process","payload":{"data":{}},"cron":"0 9 * * *"}',
+      ],
+      env,
+    );
+    expect(replaced.code).toBe(0);
+    expect(replaced.stdout).toContain('replaced schedule cli-made');
+
+    const deleted = await tasks(['schedules', 'delete', 'cli-made'], env);
+    expect(deleted.code).toBe(0);
+    const listed = jsonLines((await tasks(['schedules', '--json'], env)).stdout) as {
+      name: string;
+    }[];
+    expect(listed.map((s) => s.name)).not.toContain('cli-made');
+    expect((await tasks(['schedules', 'delete', 'cli-made'], env)).code).not.toBe(0);
+  });
+
   it('submit --wait in a terminal draws a progress bar that reaches 100 % on a processing task', async () => {
     // A second's countdown: the bar is up before the first step.
     const run = await tasks(

@@ -1,11 +1,13 @@
 /**
  * `@tasks/client` against the real services: submit, get, wait (over the event stream and by
- * polling), progress, cancel, a 422 naming its field, and a submit whose answer was lost,
- * retried with its Idempotency-Key onto the same task.
+ * polling), progress, cancel, a 422 naming its field, a submit whose answer was lost,
+ * retried with its Idempotency-Key onto the same task, and schedules created, replaced and
+ * deleted.
  */
 import {
   type ProgressUpdate,
   TasksClient,
+  TasksHttpError,
   TasksNotFoundError,
   TasksValidationError,
 } from '@tasks/client';
@@ -85,6 +87,40 @@ describe('@tasks/client against the platform', () => {
     expect(invalid).toBeInstanceOf(TasksValidationError);
     expect((invalid as TasksValidationError).field).toBe('data.records');
     await expect(client.get('no-such-task')).rejects.toBeInstanceOf(TasksNotFoundError);
+  });
+
+  it('creates, replaces and deletes a schedule, with typed errors for 409, 422 and 404', async () => {
+    const schedule = {
+      name: 'client-made',
+      task: 'task.data.process',
+      payload: { data: { records: 1 } },
+      every: '1h',
+    };
+    const created = await client.schedules.create(schedule);
+    expect(created).toMatchObject({ name: 'client-made', every: '1h', enabled: true });
+    const taken = await client.schedules.create(schedule).catch((err: unknown) => err);
+    expect(taken).toBeInstanceOf(TasksHttpError);
+    expect((taken as TasksHttpError).status).toBe(409);
+    const invalid = await client.schedules
+      .replace('client-made', { ...schedule, every: 'hourly' })
+      .catch((err: unknown) => err);
+    expect(invalid).toBeInstanceOf(TasksValidationError);
+    expect((invalid as TasksValidationError).field).toBe('every');
+
+    const replaced = await client.schedules.replace('client-made', {
+      task: 'task.data.process',
+      payload: { data: { records: 2 } },
+      cron: '0 9 * * *',
+      timezone: 'Europe/Kyiv',
+    });
+    expect(replaced).toMatchObject({ cron: '0 9 * * *', payload: { data: { records: 2 } } });
+    expect((await client.schedules.list()).schedules.map((s) => s.name)).toContain('client-made');
+
+    await client.schedules.delete('client-made');
+    expect((await client.schedules.list()).schedules.map((s) => s.name)).not.toContain(
+      'client-made',
+    );
+    await expect(client.schedules.delete('client-made')).rejects.toBeInstanceOf(TasksNotFoundError);
   });
 
   it('retries a submit whose answer was lost with the same Idempotency-Key: one task', async () => {

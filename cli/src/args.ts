@@ -12,6 +12,8 @@ export const USAGE = `Usage: tasks <command> [options]
   cancel <id> [--terminate]      revoke it (--terminate: also stop it while it runs)
   dead-letters [--limit N]       the parked commands;  dead-letters replay <id>
   schedules                      the schedules;        schedules run <name>
+  schedules create '<json>'      a schedule file entry; schedules delete <name>
+  schedules replace <name> '<json>'  its whole definition
   workflow '<json>' [--wait]     a chain, group or chord
 
   --json   one JSON object per line (with --wait, the final record last)

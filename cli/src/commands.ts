@@ -73,6 +73,28 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
       output.record(fired, `${fired.message}: queued ${fired.task_id}`);
       return EXIT.ok;
     }
+    if (inv.args[0] === 'create') {
+      const created = await client.schedules.create(
+        parseJsonObject(inv.args[1], 'schedules create') as never,
+      );
+      output.record(created, `created schedule ${created.name}`);
+      return EXIT.ok;
+    }
+    if (inv.args[0] === 'replace') {
+      const name = required(inv.args, 1, 'schedule name');
+      const replaced = await client.schedules.replace(
+        name,
+        parseJsonObject(inv.args[2], 'schedules replace') as never,
+      );
+      output.record(replaced, `replaced schedule ${replaced.name}`);
+      return EXIT.ok;
+    }
+    if (inv.args[0] === 'delete') {
+      const name = required(inv.args, 1, 'schedule name');
+      await client.schedules.delete(name);
+      output.record({ name, deleted: true }, `deleted schedule ${name}`);
+      return EXIT.ok;
+    }
     if (inv.args[0] !== undefined)
       throw new UsageError(`unknown schedules action '${inv.args[0]}'`);
     const { schedules } = await client.schedules.list();

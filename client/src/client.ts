@@ -11,6 +11,7 @@ import type {
   ReplayResponse,
   ReportTaskRequest,
   ScheduleListResponse,
+  ScheduleSpec,
   ScheduleView,
   TaskCreatedResponse,
   TaskStatusResponse,
@@ -26,6 +27,9 @@ import { DEFAULT_RETRY_POLICY, type RetryPolicy, sleep } from './retry';
 import { type ProgressUpdate, progressOf } from './progress';
 import { Transport } from './transport';
 import { watchTask } from './watch';
+
+/** A schedule as POST /schedules takes it: the schedule file's schema for one entry. */
+export type ScheduleInput = z.input<typeof ScheduleSpec>;
 
 export const DEFAULT_BASE_URL = 'http://127.0.0.1:8000';
 
@@ -279,6 +283,33 @@ export class TasksClient {
         signal: options.signal,
         idempotent: true,
       }),
+    /** `POST /schedules`: a new schedule, fired by the scheduler from its next tick; 409 if the name is taken. */
+    create: (schedule: ScheduleInput, options: CallOptions = {}): Promise<ScheduleView> =>
+      this.transport.json('POST', '/schedules', {
+        body: schedule,
+        signal: options.signal,
+        idempotent: false,
+      }),
+    /** `PUT /schedules/{name}`: replaces the whole definition (and drops a setEnabled override). */
+    replace: (
+      name: string,
+      schedule: Omit<ScheduleInput, 'name'> & { name?: string },
+      options: CallOptions = {},
+    ): Promise<ScheduleView> =>
+      this.transport.json('PUT', `/schedules/${encodeURIComponent(name)}`, {
+        body: schedule,
+        signal: options.signal,
+        idempotent: true,
+      }),
+    /** `DELETE /schedules/{name}`: it stops firing; a schedule from the file is not seeded again. */
+    delete: async (name: string, options: CallOptions = {}): Promise<void> => {
+      const response = await this.transport.send(
+        'DELETE',
+        `/schedules/${encodeURIComponent(name)}`,
+        { signal: options.signal, idempotent: false },
+      );
+      await response.arrayBuffer().catch(() => undefined);
+    },
   };
 }
 

@@ -3,6 +3,7 @@ export type {
   CancelResponse,
   DeadLetterListResponse,
   ScheduleListResponse,
+  ScheduleView,
   TaskCreatedResponse,
   TaskState,
   TaskStatusResponse,
@@ -13,6 +14,7 @@ export type {
 export {
   type CallOptions,
   DEFAULT_BASE_URL,
+  type ScheduleInput,
   type SubmitOptions,
   type TaskBodies,
   TasksClient,

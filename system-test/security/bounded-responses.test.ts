@@ -63,6 +63,10 @@ const EMAIL = [
 ];
 const PROCESS = ['{"data":{"records":$}}', '{"data":$,"description":$}'];
 const REPORT = ['{"report_type":"daily","params":$}', '{"report_type":$,"params":{"format":$}}'];
+const SCHEDULE = [
+  '{"name":"nightly","task":"task.data.process","every":"2s","payload":$}',
+  '{"name":$,"task":$,"cron":$,"timezone":$}',
+];
 const WORKFLOW = [
   '{"group":$}',
   '{"chain":$}',
@@ -86,6 +90,8 @@ const ROUTES = [
   ['POST', '/tasks/process', PROCESS],
   ['POST', '/tasks/report', REPORT],
   ['POST', '/workflows', WORKFLOW],
+  ['POST', '/schedules', SCHEDULE],
+  ['PUT', '/schedules/nightly', SCHEDULE],
   ['PATCH', '/schedules/nightly', ['{"enabled":$}']],
   ['POST', '/dead-letters/some-id/replay', []],
   // Routes that take no body get one anyway: express.json reads it before any route runs.
@@ -93,6 +99,7 @@ const ROUTES = [
   ['DELETE', '/tasks/some-id', []],
   ['DELETE', '/workflows/some-id', []],
   ['DELETE', '/dead-letters/some-id', []],
+  ['DELETE', '/schedules/nightly', []],
 ] as const;
 
 describe('hostile bodies get bounded answers', () => {
