@@ -120,7 +120,7 @@ describe('dashboard: workers, queues and dead letters', () => {
       `#workers tr[data-worker="${instance}"] .state:is([data-status="offline"], [data-status="draining"])`,
       { timeout: 15_000 },
     );
-    await waitFor(async () => platform.running(SERVICE).length === 1, {
+    await waitFor(() => Promise.resolve(platform.running(SERVICE).length === 1), {
       timeoutMs: 20_000,
       message: 'the drained replica exits',
     });
