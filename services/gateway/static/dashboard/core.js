@@ -40,6 +40,7 @@ export const $ = (id) => document.getElementById(id);
 export function el(tag, options = {}, children = []) {
   const node = document.createElement(tag);
   for (const [key, value] of Object.entries(options)) {
+    // false leaves a boolean attribute (checked, disabled) out; data values are strings.
     if (value === undefined || value === null || value === false) continue;
     if (key === 'text') node.textContent = String(value);
     else if (key === 'className') node.className = value;

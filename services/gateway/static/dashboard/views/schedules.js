@@ -37,7 +37,7 @@ function actions(schedule) {
 }
 
 function row(schedule) {
-  return el('tr', { 'data-schedule': schedule.name, 'data-enabled': schedule.enabled }, [
+  return el('tr', { 'data-schedule': schedule.name, 'data-enabled': String(schedule.enabled) }, [
     el('td', { text: `${schedule.name}${schedule.enabled ? '' : ' (disabled)'}` }),
     el('td', { text: schedule.task }),
     el('td', {
