@@ -139,6 +139,17 @@ const APPLY_EVENT_SCRIPT = [
   'zadd',
   'zrem',
   'hincrby',
+  // The history's indexes and timelines (runtime/src/store/history-index-script.ts).
+  'time',
+  'zscore',
+  'hget',
+  'hdel',
+  'pttl',
+  'zrangebyscore',
+  'rpush',
+  'ltrim',
+  'lindex',
+  'lset',
   'wait', // behind Sentinel: a state write is answered once a replica has it (REDIS_WAIT_REPLICAS)
 ];
 const WORKER_COMMON = [
@@ -175,7 +186,10 @@ const REDIS_USERS = {
     'pttl',
     'lpush', // worker control audit list
     'ltrim',
-    'lrange',
+    'zrevrank', // GET /tasks: a page from its cursor's rank (inside its script)
+    'zscore',
+    'lrange', // GET /tasks/{id}/history, the worker control audit list
+    'rpop', // undoing a failed replay (its timeline entry)
   ],
   'status-store': [
     ...APPLY_EVENT_SCRIPT,

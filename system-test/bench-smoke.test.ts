@@ -21,6 +21,7 @@ const SCENARIOS = [
   'memory',
   'scaling',
   'profile',
+  'history',
 ];
 
 /** How long one scenario may run (defaults: six services to start, three workloads). */

@@ -1,7 +1,7 @@
 /**
  * The `tasks` command as a child process against the real services: exit codes, --json lines,
- * invalid input naming the field, an unreachable gateway; and in a pseudo-terminal, its
- * progress bar.
+ * invalid input naming the field, an unreachable gateway, the history list with filters; and in
+ * a pseudo-terminal, its progress bar.
  */
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
@@ -223,6 +223,40 @@ describe('the tasks command', () => {
     expect(percents.at(-1)).toBe(100);
     expect(bars.at(-1)?.[3]).toBe('SUCCESS');
     expect(screen).toContain(`${taskId} SUCCESS`);
+  });
+
+  it('list: a table, --json lines, filters by state and type, and a bad state exits 2 naming it', async () => {
+    const submitted = await tasks(
+      ['submit', 'process', '{"data":{"records":1}}', '--wait', '--json'],
+      env,
+    );
+    const taskId = jsonLines(submitted.stdout)[0].task_id as string;
+
+    const listed = await tasks(
+      ['list', '--state', 'SUCCESS', '--state', 'FAILURE', '--type', 'task.data.process', '--json'],
+      env,
+    );
+    expect(listed.code).toBe(0);
+    const records = jsonLines(listed.stdout);
+    expect(records[0]).toMatchObject({ task_id: taskId, status: 'SUCCESS' });
+    expect(records.every((r) => r.status === 'SUCCESS' || r.status === 'FAILURE')).toBe(true);
+
+    const none = await tasks(['list', '--type', 'task.email.send', '--json'], env);
+    expect(none.code).toBe(0);
+    expect(jsonLines(none.stdout)).toEqual([]);
+
+    const table = await tasks(['list', '-q', taskId.slice(0, 12), '--limit', '5'], env);
+    expect(table.code).toBe(0);
+    const [header, ...rows] = table.stdout.trim().split('\n');
+    expect(header).toMatch(/^TASK ID\s+STATE\s+TYPE\s+CREATED/);
+    expect(rows.some((row) => row.startsWith(taskId) && row.includes('SUCCESS'))).toBe(true);
+
+    const badState = await tasks(['list', '--state', 'DONE'], env);
+    expect(badState.code).toBe(2);
+    expect(badState.stderr).toContain('state');
+    const badLimit = await tasks(['list', '--limit', '501'], env);
+    expect(badLimit.code).toBe(2);
+    expect(badLimit.stderr).toContain('limit');
   });
 
   it('exits 3 when the gateway cannot be reached', async () => {

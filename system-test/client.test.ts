@@ -2,7 +2,7 @@
  * `@tasks/client` against the real services: submit, get, wait (over the event stream and by
  * polling), progress, cancel, a 422 naming its field, a submit whose answer was lost,
  * retried with its Idempotency-Key onto the same task, and schedules created, replaced and
- * deleted.
+ * deleted; the history, page by page, and a task's timeline.
  */
 import {
   type ProgressUpdate,
@@ -144,5 +144,36 @@ describe('@tasks/client against the platform', () => {
     expect(lost).toBe(1);
     expect(await taskRecordCount(platform)).toBe(before + 1);
     expect((await client.wait(created.task_id, { timeoutMs: 15_000 })).status).toBe('SUCCESS');
+  });
+
+  it('lists the history page by page with filters, and reads a timeline', async () => {
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i += 1) {
+      const { task_id } = await client.process({ data: { records: 1 } });
+      await client.wait(task_id, { timeoutMs: 15_000 });
+      ids.push(task_id);
+    }
+    const since = (await client.get(ids[0]!)).created_at!;
+    const filters = { state: 'SUCCESS', type: ['task.data.process'], since, limit: 2 } as const;
+    const first = await client.listTasks(filters);
+    expect(first.tasks.map((t) => t.task_id)).toEqual([ids[2], ids[1]]);
+    expect(first.next_cursor).toEqual(expect.any(String));
+    const second = await client.listTasks({ ...filters, cursor: first.next_cursor! });
+    expect(second.tasks.map((t) => t.task_id)).toEqual([ids[0]]);
+
+    const all: string[] = [];
+    for await (const task of client.allTasks({ since: new Date(since), limit: 1 })) {
+      all.push(task.task_id);
+    }
+    expect(all).toEqual([...ids].reverse());
+
+    const bad = await client.listTasks({ limit: 1000 }).catch((err: unknown) => err);
+    expect(bad).toBeInstanceOf(TasksValidationError);
+    expect((bad as TasksValidationError).field).toBe('limit');
+
+    const timeline = await client.history(ids[0]!);
+    expect(timeline.events[0]!.state).toBe('PENDING');
+    expect(timeline.events.at(-1)!.state).toBe('SUCCESS');
+    await expect(client.history('no-such-task')).rejects.toBeInstanceOf(TasksNotFoundError);
   });
 });

@@ -53,6 +53,8 @@ export interface Sizes {
     readonly replicas: readonly number[];
   };
   readonly profile: { readonly tasks: number };
+  /** Scenario 8: tasks stored, and timed GET /tasks pages per case and run. */
+  readonly history: { readonly tasks: number; readonly requests: number };
   readonly defaults: {
     /** Tasks per throughput run of each workload (the report workload: `reportTasks`). */
     readonly tasks: number;
@@ -86,6 +88,7 @@ export const SIZES: Record<SizeName, Sizes> = {
     memory: { settleMs: 20_000, loadTasks: 5_000 },
     scaling: { tasks: 48, handlerMs: 200, replicas: [1, 2, 4] },
     profile: { tasks: 20_000 },
+    history: { tasks: 100_000, requests: 100 },
     defaults: {
       tasks: 5_000,
       reportTasks: 1_000,
@@ -111,6 +114,7 @@ export const SIZES: Record<SizeName, Sizes> = {
     memory: { settleMs: 1_000, loadTasks: 200 },
     scaling: { tasks: 4, handlerMs: 50, replicas: [1, 2, 4] },
     profile: { tasks: 500 },
+    history: { tasks: 10_000, requests: 20 },
     defaults: {
       tasks: 100,
       reportTasks: 30,

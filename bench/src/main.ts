@@ -11,6 +11,7 @@ import { parseArgs } from './runner';
 import type { Scenario } from './scenarios/common';
 import { defaults } from './scenarios/defaults';
 import { gatewayCpu } from './scenarios/gateway-cpu';
+import { history } from './scenarios/history';
 import { httpEndToEnd } from './scenarios/http-e2e';
 import { latency } from './scenarios/latency';
 import { memory } from './scenarios/memory';
@@ -30,6 +31,7 @@ export const SCENARIOS: readonly Scenario[] = [
   memory,
   scaling,
   profile,
+  history,
 ];
 
 const ORDER = SCENARIOS.map((s) => s.name);

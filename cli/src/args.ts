@@ -6,6 +6,8 @@ export const USAGE = `Usage: tasks <command> [options]
 
   submit <email|process|report|type> '<json body>'  queue a task
       [--wait] [--priority N] [--countdown S] [--eta ISO] [--idempotency-key K]
+  list [--state S]... [--type T]... [--since ISO] [--until ISO] [-q TEXT] [--limit N]
+      [--cursor C]               past and present tasks, newest first (a page)
   status <id>                    the task's state now
   wait <id> [--timeout S]        wait for its end (exit 0 SUCCESS, 1 FAILURE or REVOKED)
   watch <id> [--timeout S]       follow every change (a progress bar on a terminal)
@@ -34,6 +36,13 @@ export interface Invocation {
   readonly idempotencyKey: string | undefined;
   readonly timeoutMs: number | undefined;
   readonly limit: number | undefined;
+  /** `list`'s filters (repeatable --state and --type). */
+  readonly states: readonly string[];
+  readonly types: readonly string[];
+  readonly since: string | undefined;
+  readonly until: string | undefined;
+  readonly query: string | undefined;
+  readonly cursor: string | undefined;
 }
 
 export function parseInvocation(argv: readonly string[]): Invocation {
@@ -54,6 +63,12 @@ export function parseInvocation(argv: readonly string[]): Invocation {
         'idempotency-key': { type: 'string' },
         timeout: { type: 'string' },
         limit: { type: 'string' },
+        state: { type: 'string', multiple: true },
+        type: { type: 'string', multiple: true },
+        since: { type: 'string' },
+        until: { type: 'string' },
+        q: { type: 'string', short: 'q' },
+        cursor: { type: 'string' },
       },
     });
   } catch (err) {
@@ -74,6 +89,12 @@ export function parseInvocation(argv: readonly string[]): Invocation {
     idempotencyKey: values['idempotency-key'],
     timeoutMs: timeout === undefined ? undefined : timeout * 1000,
     limit: numberOption(values.limit, 'limit'),
+    states: values.state ?? [],
+    types: values.type ?? [],
+    since: values.since,
+    until: values.until,
+    query: values.q,
+    cursor: values.cursor,
   };
 }
 

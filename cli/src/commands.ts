@@ -1,8 +1,14 @@
 /** Each command of `tasks`: one call or two of the client, the printing, the exit code. */
-import { progressOf, type TasksClient, type TaskStatusResponse } from '@tasks/client';
+import {
+  progressOf,
+  type TasksClient,
+  type TaskState,
+  type TaskStatusResponse,
+} from '@tasks/client';
 import { type Invocation, parseJsonObject, required } from './args';
 import { EXIT, type ExitCode, exitCodeOfState, UsageError } from './exit-codes';
 import type { Output } from './output';
+import { formatTable } from './table';
 
 export interface Context {
   readonly client: TasksClient;
@@ -24,6 +30,41 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
     });
     output.record(created, `queued ${created.task_id}`);
     return inv.wait ? follow({ client, output, invocation: inv }, created.task_id) : EXIT.ok;
+  },
+
+  list: async ({ client, output, invocation: inv }) => {
+    if (inv.args[0] !== undefined) throw new UsageError(`list takes no argument '${inv.args[0]}'`);
+    const page = await client.listTasks({
+      state: inv.states as TaskState[],
+      type: inv.types,
+      ...(inv.since !== undefined ? { since: inv.since } : {}),
+      ...(inv.until !== undefined ? { until: inv.until } : {}),
+      ...(inv.query !== undefined ? { q: inv.query } : {}),
+      ...(inv.limit !== undefined ? { limit: inv.limit } : {}),
+      ...(inv.cursor !== undefined ? { cursor: inv.cursor } : {}),
+    });
+    if (output.json) {
+      for (const task of page.tasks) output.record(task);
+    } else {
+      output.note(
+        formatTable(
+          ['TASK ID', 'STATE', 'TYPE', 'CREATED', 'ATTEMPT', 'WORKER', 'ERROR'],
+          page.tasks.map((t) => [
+            t.task_id,
+            t.status,
+            t.task_type ?? '-',
+            t.created_at ?? '-',
+            String(t.attempt ?? 0),
+            t.worker ?? '-',
+            t.error ?? '',
+          ]),
+        ),
+      );
+    }
+    output.note(
+      page.next_cursor ? `more: tasks list ... --cursor ${page.next_cursor}` : '(end of the list)',
+    );
+    return EXIT.ok;
   },
 
   status: async ({ client, output, invocation: inv }) => {

@@ -14,6 +14,9 @@ import type {
   ScheduleSpec,
   ScheduleView,
   TaskCreatedResponse,
+  TaskHistoryResponse,
+  TaskListResponse,
+  TaskState,
   TaskStatusResponse,
   WorkflowCancelResponse,
   WorkflowCreatedResponse,
@@ -81,6 +84,23 @@ export interface WaitOptions extends CallOptions {
   readonly pollIntervalMs?: number;
   /** `false`: poll only, without the event stream. @default true */
   readonly events?: boolean;
+}
+
+/** Filters of `GET /tasks` (the history); each list matches any of its values. */
+export interface TaskListFilters {
+  readonly state?: TaskState | readonly TaskState[];
+  /** Task type names, e.g. `task.data.process`. */
+  readonly type?: string | readonly string[];
+  /** Created at or after. */
+  readonly since?: Date | string;
+  /** Created at or before. */
+  readonly until?: Date | string;
+  /** A task-id prefix, or text in the error. */
+  readonly q?: string;
+  /** Tasks per page, 1-500. @default 50 */
+  readonly limit?: number;
+  /** A page's `next_cursor`: the page after it. */
+  readonly cursor?: string;
 }
 
 export class TasksClient {
@@ -177,6 +197,35 @@ export class TasksClient {
     for await (const task of this.watch(taskId, options)) last = task;
     // The watch ends on a terminal state only; a stream that closed early is read once more.
     return last && isTerminalState(last.status) ? last : this.get(taskId, options);
+  }
+
+  /** `GET /tasks`: one page of the history, newest first, and the cursor of the next. */
+  listTasks(filters: TaskListFilters = {}, options: CallOptions = {}): Promise<TaskListResponse> {
+    return this.transport.json('GET', `/tasks${historyQuery(filters)}`, {
+      signal: options.signal,
+      idempotent: true,
+    });
+  }
+
+  /** Every task the filters match, newest first, page after page (`limit` per request). */
+  async *allTasks(
+    filters: Omit<TaskListFilters, 'cursor'> = {},
+    options: CallOptions = {},
+  ): AsyncGenerator<TaskStatusResponse> {
+    let cursor: string | undefined;
+    do {
+      const page = await this.listTasks({ ...filters, ...(cursor ? { cursor } : {}) }, options);
+      yield* page.tasks;
+      cursor = page.next_cursor ?? undefined;
+    } while (cursor);
+  }
+
+  /** `GET /tasks/{id}/history`: every state change, oldest first, and the task's trace. */
+  history(taskId: string, options: CallOptions = {}): Promise<TaskHistoryResponse> {
+    return this.transport.json('GET', `/tasks/${encodeURIComponent(taskId)}/history`, {
+      signal: options.signal,
+      idempotent: true,
+    });
   }
 
   /** `DELETE /tasks/{id}`; `terminate` also stops it when already running. */
@@ -311,6 +360,24 @@ export class TasksClient {
       await response.arrayBuffer().catch(() => undefined);
     },
   };
+}
+
+/** The query string of `GET /tasks` (repeated `state` and `type`). */
+function historyQuery(filters: TaskListFilters): string {
+  const query = new URLSearchParams();
+  const list = <T>(value: T | readonly T[] | undefined): readonly T[] =>
+    value === undefined ? [] : Array.isArray(value) ? (value as readonly T[]) : [value as T];
+  const time = (value: Date | string): string =>
+    value instanceof Date ? value.toISOString() : value;
+  for (const state of list(filters.state)) query.append('state', state);
+  for (const type of list(filters.type)) query.append('type', type);
+  if (filters.since !== undefined) query.set('since', time(filters.since));
+  if (filters.until !== undefined) query.set('until', time(filters.until));
+  if (filters.q !== undefined) query.set('q', filters.q);
+  if (filters.limit !== undefined) query.set('limit', String(filters.limit));
+  if (filters.cursor !== undefined) query.set('cursor', filters.cursor);
+  const text = query.toString();
+  return text ? `?${text}` : '';
 }
 
 /** `record` without its undefined fields. */

@@ -13,7 +13,7 @@
  *       history entry, key prefix, then field/value pairs to set.
  * Returns 1 when applied, 0 when ignored.
  */
-import { FIELDS_ARG_FROM, HISTORY_INDEX_LUA } from './history-index-script';
+import { FIELDS_ARG_FROM, HISTORY_INDEX_LUA, HISTORY_TRIM_PER_TASK } from './history-index-script';
 
 export const APPLY_EVENT_LUA = `
 ${HISTORY_INDEX_LUA}
@@ -32,7 +32,9 @@ local fields = {'state', ARGV[1], 'rank', ARGV[2], 'attempt', ARGV[3], 'seq', AR
 for i = ${FIELDS_ARG_FROM}, #ARGV do fields[#fields + 1] = ARGV[i] end
 redis.call('HSET', KEYS[1], unpack(fields))
 redis.call('EXPIRE', KEYS[1], ARGV[6])
-index_event(KEYS[1], cur[1], ARGV)
+local now = now_ms()
+local h, prefix = index_run(KEYS[1], cur[1], {ARGV}, now)
+trim_expired(h, prefix, now, ${HISTORY_TRIM_PER_TASK})
 if ARGV[8] ~= '' then
   redis.call('ZADD', KEYS[2], ARGV[8], ARGV[7])
 else

@@ -18,7 +18,7 @@
  * Returns a list with 1 (applied) or 0 (ignored) per event.
  */
 
-import { FIELDS_ARG_FROM, HISTORY_INDEX_LUA } from './history-index-script';
+import { FIELDS_ARG_FROM, HISTORY_INDEX_LUA, HISTORY_TRIM_PER_TASK } from './history-index-script';
 
 /** Keys of one apply-event call (task hash, scheduled zset, stats hash of the day). */
 export const APPLY_EVENT_KEYS = 3;
@@ -63,6 +63,7 @@ local function count_stats(key, a)
   end
 end
 local applied = {}
+local now, h, prefix, tasks = now_ms(), nil, nil, 0
 local e, last_event = 1, #ARGV
 while e <= last_event do
   local task_key = KEYS[(e - 1) * ${APPLY_EVENT_KEYS} + 1]
@@ -73,12 +74,12 @@ while e <= last_event do
   local got = redis.call('HMGET', task_key, 'state', 'attempt', 'rank', 'seq', 'terminal')
   local cur = { state = got[1], attempt = tonumber(got[2]), rank = tonumber(got[3]),
     seq = tonumber(got[4]), terminal = got[5] }
-  local fields, latest, indexed = {}, nil, {}
+  local fields, latest, indexed, before = {}, nil, {}, cur.state
   for i = e, run_end do
     local a = unpack_args(ARGV[i])
     if moves_forward(cur, a) then
       applied[i] = 1
-      indexed[#indexed + 1] = { cur.state, a }
+      indexed[#indexed + 1] = a
       cur = { state = a[1], attempt = tonumber(a[3]), rank = tonumber(a[2]),
         seq = tonumber(a[4]), terminal = a[5] }
       local n = #fields
@@ -103,10 +104,12 @@ while e <= last_event do
     else
       redis.call('ZREM', scheduled_key, latest[7])
     end
-    for _, step in ipairs(indexed) do index_event(task_key, step[1], step[2]) end
+    h, prefix = index_run(task_key, before, indexed, now)
+    tasks = tasks + 1
   end
   e = run_end + 1
 end
+if h then trim_expired(h, prefix, now, tasks * ${HISTORY_TRIM_PER_TASK}) end
 return applied
 `;
 

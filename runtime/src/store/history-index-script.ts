@@ -24,8 +24,11 @@ export const HISTORY_ARGS = 3;
 export const FIELDS_ARG_FROM = HISTORY_ARG_FROM + HISTORY_ARGS;
 /** Events kept per task: a task retried many times keeps its latest ones. */
 export const HISTORY_EVENTS_CAP = 100;
-/** Expired tasks dropped from the indexes per applied event (each task has at least two). */
-const TRIM_PER_CALL = 8;
+/**
+ * Expired tasks dropped from the indexes per task a script call indexes: more than one, so the
+ * trim outpaces arrivals (each task is indexed once at least, and expires once).
+ */
+export const HISTORY_TRIM_PER_TASK = 2;
 
 const CREATED = HISTORY_ARG_FROM;
 const ENTRY = HISTORY_ARG_FROM + 1;
@@ -34,8 +37,10 @@ const PREFIX = HISTORY_ARG_FROM + 2;
 const stateList = TASK_STATES.map((s) => `'${s}'`).join(', ');
 
 /**
- * `index_event(task_key, prev_state, a)`: after event `a` (its argument list) applied to the
- * record at `task_key` (already written), whose state was `prev_state` (false: no record).
+ * Lua functions: `now_ms()`; `index_run(task_key, prev_state, list, now)` after the events
+ * `list` of one task applied (one call per run of events of a task: the apply-events script
+ * gets a worker's STARTED and SUCCESS together), answering the history key prefix and the key
+ * prefix; `trim_expired(h, prefix, now, count)`, once per script call.
  */
 export const HISTORY_INDEX_LUA = `
 local HISTORY_STATES = {${stateList}}
@@ -43,8 +48,9 @@ local function now_ms()
   local t = redis.call('TIME')
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 end
-local function trim_expired(h, prefix, now)
-  local expired = redis.call('ZRANGEBYSCORE', h .. 'expiry', '-inf', now, 'LIMIT', 0, ${TRIM_PER_CALL})
+-- Drops up to \`count\` tasks whose record expired from every index.
+local function trim_expired(h, prefix, now, count)
+  local expired = redis.call('ZRANGEBYSCORE', h .. 'expiry', '-inf', now, 'LIMIT', 0, count)
   for _, id in ipairs(expired) do
     local ttl = redis.call('PTTL', prefix .. 'task:' .. id)
     if ttl ~= -2 then
@@ -65,20 +71,28 @@ local function trim_expired(h, prefix, now)
     end
   end
 end
-local function index_event(task_key, prev_state, a)
-  local prefix, id, state, ttl = a[${PREFIX}], a[7], a[1], tonumber(a[6])
+local function is_progress(entry)
+  return entry and string.find(entry, '{"state":"PROGRESS"', 1, true) == 1
+end
+-- After the events \`list\` (argument lists, in order) applied to the record at \`task_key\`
+-- (already written), whose state before them was \`prev_state\` (false: no record).
+local function index_run(task_key, prev_state, list, now)
+  local first, last = list[1], list[#list]
+  local prefix, id, state = first[${PREFIX}], first[7], last[1]
   local h = prefix .. 'hist:'
-  local now = now_ms()
-  local created = a[${CREATED}]
+  local created = ''
+  for _, a in ipairs(list) do
+    if a[${CREATED}] ~= '' then created = a[${CREATED}] end
+  end
   local score = created ~= '' and created or redis.call('ZSCORE', h .. 'all', id)
   if not score then score = tostring(now) end
   if created ~= '' or not prev_state then
     -- (Re)registered: a new task, or a replay's new creation time.
     local owner = redis.call('HGET', task_key, 'owner') or ''
     redis.call('ZADD', h .. 'all', score, id)
-    redis.call('ZADD', h .. 'type:' .. a[9], score, id)
+    redis.call('ZADD', h .. 'type:' .. first[9], score, id)
     if owner ~= '' then redis.call('ZADD', h .. 'owner:' .. owner, score, id) end
-    redis.call('HSET', h .. 'meta', id, a[9] .. '\\n' .. owner)
+    redis.call('HSET', h .. 'meta', id, first[9] .. '\\n' .. owner)
   end
   if prev_state and prev_state ~= state then
     redis.call('ZREM', h .. 'state:' .. prev_state, id)
@@ -86,17 +100,26 @@ local function index_event(task_key, prev_state, a)
   if prev_state ~= state or created ~= '' then
     redis.call('ZADD', h .. 'state:' .. state, score, id)
   end
+  local ttl = tonumber(last[6])
   redis.call('ZADD', h .. 'expiry', now + ttl * 1000, id)
   -- The timeline; a run of PROGRESS events keeps only its latest.
   local events = h .. 'events:' .. id
-  local tail = state == 'PROGRESS' and redis.call('LINDEX', events, -1)
-  if tail and string.find(tail, '{"state":"PROGRESS"', 1, true) == 1 then
-    redis.call('LSET', events, -1, a[${ENTRY}])
-  else
-    redis.call('RPUSH', events, a[${ENTRY}])
+  local entries, n = {}, 0
+  for _, a in ipairs(list) do
+    if a[1] == 'PROGRESS' and n > 0 and is_progress(entries[n]) then
+      entries[n] = a[${ENTRY}]
+    elseif a[1] == 'PROGRESS' and n == 0 and is_progress(redis.call('LINDEX', events, -1)) then
+      redis.call('LSET', events, -1, a[${ENTRY}])
+    else
+      n = n + 1
+      entries[n] = a[${ENTRY}]
+    end
+  end
+  if n > 0 then
+    redis.call('RPUSH', events, unpack(entries))
     redis.call('LTRIM', events, -${HISTORY_EVENTS_CAP}, -1)
   end
   redis.call('EXPIRE', events, ttl)
-  trim_expired(h, prefix, now)
+  return h, prefix
 end
 `;

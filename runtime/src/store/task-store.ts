@@ -89,21 +89,46 @@ export interface RecordSnapshot {
 }
 
 /**
- * Undoes a reopen, only while the record is still that reopen's PENDING (nothing ran it).
+ * Undoes a reopen, only while the record is still that reopen's PENDING (nothing ran it), and
+ * puts the history's indexes back as they were (history-index-script.ts): its state set, its
+ * creation time in each set, its timeline without the reopen's PENDING.
  * KEYS: task hash, revocation, scheduled zset.
- * ARGV: reopened attempt, record ttl (ms), revocation ttl (ms), task id, then field/value pairs.
+ * ARGV: reopened attempt, record ttl (ms), revocation ttl (ms), task id, history key prefix,
+ *       the snapshot's creation score, state, type and owner ('' = none), then field/value pairs.
  * Returns 1 when restored, 0 when the record had moved on.
  */
 const RESTORE_SNAPSHOT_LUA = `
-local cur = redis.call('HMGET', KEYS[1], 'state', 'attempt', 'seq')
+local cur = redis.call('HMGET', KEYS[1], 'state', 'attempt', 'seq', 'type', 'owner')
 if cur[1] ~= 'PENDING' or cur[2] ~= ARGV[1] or cur[3] ~= '0' then return 0 end
 redis.call('DEL', KEYS[1])
 redis.call('ZREM', KEYS[3], ARGV[4])
-if #ARGV > 4 then
-  redis.call('HSET', KEYS[1], unpack(ARGV, 5))
+if #ARGV > 9 then
+  redis.call('HSET', KEYS[1], unpack(ARGV, 10))
   if tonumber(ARGV[2]) > 0 then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
 end
 if tonumber(ARGV[3]) > 0 then redis.call('SET', KEYS[2], '1', 'PX', ARGV[3]) end
+local h, id = ARGV[5], ARGV[4]
+redis.call('ZREM', h .. 'state:PENDING', id)
+redis.call('RPOP', h .. 'events:' .. id)
+if ARGV[7] ~= '' then
+  local score = ARGV[6] ~= '' and ARGV[6] or redis.call('ZSCORE', h .. 'all', id) or '0'
+  redis.call('ZADD', h .. 'all', score, id)
+  redis.call('ZADD', h .. 'state:' .. ARGV[7], score, id)
+  if ARGV[8] ~= '' then redis.call('ZADD', h .. 'type:' .. ARGV[8], score, id) end
+  if ARGV[9] ~= '' then redis.call('ZADD', h .. 'owner:' .. ARGV[9], score, id) end
+  if tonumber(ARGV[2]) > 0 then
+    local t = redis.call('TIME')
+    local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+    redis.call('ZADD', h .. 'expiry', now + tonumber(ARGV[2]), id)
+  end
+else
+  redis.call('ZREM', h .. 'all', id)
+  if cur[4] then redis.call('ZREM', h .. 'type:' .. cur[4], id) end
+  if cur[5] then redis.call('ZREM', h .. 'owner:' .. cur[5], id) end
+  redis.call('HDEL', h .. 'meta', id)
+  redis.call('ZREM', h .. 'expiry', id)
+  redis.call('DEL', h .. 'events:' .. id)
+end
 return 1
 `;
 
@@ -217,7 +242,8 @@ export class TaskStore {
    * restored; false when the record had moved on and was left alone.
    */
   async restore(snapshot: RecordSnapshot, reopenedAttempt: number): Promise<boolean> {
-    const { taskId } = snapshot;
+    const { taskId, fields } = snapshot;
+    const created = fields.created_at ? Date.parse(fields.created_at) : NaN;
     const restored = await this.redis.eval(
       RESTORE_SNAPSHOT_LUA,
       3,
@@ -228,7 +254,12 @@ export class TaskStore {
       String(snapshot.ttlMs),
       String(snapshot.revokedTtlMs),
       taskId,
-      ...Object.entries(snapshot.fields).flat(),
+      this.keys.historyIndex(''),
+      Number.isFinite(created) ? String(created) : '',
+      fields.state ?? '',
+      fields.type ?? '',
+      fields.owner ?? '',
+      ...Object.entries(fields).flat(),
     );
     return restored === 1;
   }

@@ -2,13 +2,14 @@
  * Replaying a dead letter publishes its command once, whatever the concurrency: two replays of
  * one dead letter at the same time put one command on the queue. A replay whose publish fails
  * (the broker unavailable: the client gets 503) leaves the task record exactly as it was and the
- * dead letter listed and replayable; the next replay then goes through.
+ * dead letter listed and replayable (the history's indexes and timeline too); the next replay
+ * then goes through.
  *
  * Needs RabbitMQ and Redis (TestNamespace): commands are really published and confirmed. The
  * failing publish is a stub that rejects as the publisher does when the broker is down.
  */
 import { randomUUID } from 'node:crypto';
-import { DATA_PROCESS } from '@tasks/contracts';
+import { DATA_PROCESS, type TaskState } from '@tasks/contracts';
 import {
   AmqpConnection,
   BrokerUnavailableError,
@@ -16,6 +17,7 @@ import {
   ConfirmPublisher,
   createLogger,
   DeadLetterStore,
+  TaskHistory,
   TaskStore,
 } from '@tasks/runtime';
 import { TEST_AMQP_URL, TestNamespace } from '@tasks/runtime/testing';
@@ -114,6 +116,13 @@ describe('dead-letter replay', () => {
       new DeadLetters({ deadLetters, store, commands: brokerDown }).replay(taskId),
     ).rejects.toMatchObject({ code: 'BROKER_UNAVAILABLE' });
     expect(await store.get(taskId)).toEqual(before);
+    // The history's indexes and the timeline are back too.
+    const history = new TaskHistory(ns.redis, store);
+    const listed = async (state: TaskState): Promise<boolean> =>
+      (await history.page({ limit: 500, states: [state] })).tasks.some((t) => t.task_id === taskId);
+    expect(await listed('FAILURE')).toBe(true);
+    expect(await listed('PENDING')).toBe(false);
+    expect((await store.events(taskId)).map((e) => e.state)).toEqual(['PENDING', 'FAILURE']);
     expect(await deadLetters.get(taskId)).toBeDefined();
     expect(await ns.depth(workQueue())).toBe(0);
 
