@@ -1091,6 +1091,7 @@ describe('RabbitMQ definitions and the development secrets', () => {
         'tasks:task:00000000-0000-4000-8000-000000000000',
         'tasks:sched:defs',
         'tasks:sched:enabled',
+        'tasks:sched:seeded',
         'tasks:workers',
         'tasks:dead',
         'tasks:dead:index',

@@ -8,7 +8,7 @@ export const SchedulerConfig = ProducerServiceConfig.extend({
     .min(1)
     .optional()
     .describe(
-      'YAML or JSON file of schedules; unset: the defaults (hourly cleanup, daily report at 09:00 Europe/Kyiv)',
+      "YAML or JSON file of schedules that seeds Redis, each name once (the admin API's changes win); unset: the defaults (hourly cleanup, daily report at 09:00 Europe/Kyiv)",
     ),
   SCHEDULER_TICK_MS: envInt(100)
     .max(60_000)
