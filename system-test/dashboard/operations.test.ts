@@ -24,7 +24,8 @@ describe('dashboard: workers, queues and dead letters', () => {
   beforeAll(async () => {
     platform = await TestPlatform.start({
       services: ['gateway', 'status-store', 'email-worker'],
-      env: { SERIES_INTERVAL_MS: '1000', PROCESS_STEPS: '10', PROCESS_STEP_MS: '200' },
+      // Tasks of about 4 s, so the workers view shows them running.
+      env: { SERIES_INTERVAL_MS: '1000', PROCESS_STEPS: '10', PROCESS_STEP_MS: '400' },
     });
     // Two processing replicas with known names: one to drain, one that stays.
     await platform.startService(SERVICE, { WORKER_NAME: 'proc-a' });

@@ -137,10 +137,14 @@ describe('dashboard: tasks and task detail', () => {
       timeoutMs: 10_000,
       message: 'the search finds the one task',
     });
-    await dashboard.screenshot('dashboard-tasks');
     await page.fill('#filter-q', '');
     await page.selectOption('#filter-type', '');
     await page.selectOption('#filter-state', '');
+    await waitFor(async () => (await rowIds()).length === 25, {
+      timeoutMs: 10_000,
+      message: 'a full first page again',
+    });
+    await dashboard.screenshot('dashboard-tasks');
   }, 60_000);
 
   it('cancels a running task from the list', async () => {

@@ -2,7 +2,9 @@
  * The dashboard's workflows and charts views in Chromium against the whole platform: a workflow
  * started from the page is drawn as a graph (a step per node, an edge per dependency) whose
  * nodes turn SUCCESS as the steps finish; the charts, drawn by Chart.js under the page's strict
- * Content-Security-Policy, show the tasks that finished. Both are saved as screenshots.
+ * Content-Security-Policy, show the tasks that finished. Both are saved as screenshots. And the
+ * page by keyboard: a skip link first, the views through the navigation's links, a visible focus
+ * ring, a label for every field.
  */
 import { waitFor } from '@tasks/runtime/testing';
 import { DashboardBrowser } from '../support/dashboard-browser';
@@ -95,4 +97,40 @@ describe('dashboard: workflows and charts', () => {
     expect(latency?.length).toBeGreaterThan(0);
     await dashboard.screenshot('dashboard-charts');
   }, 60_000);
+
+  it('is usable by keyboard, with a visible focus and a label for every field', async () => {
+    const { page } = dashboard;
+    await page.goto(`${platform.baseUrl}/dashboard#/tasks`);
+    await page.reload(); // a fresh page: the focus starts at its top
+    await page.waitForSelector('#view-tasks:not([hidden])');
+    await page.keyboard.press('Tab');
+    expect(await page.$eval(':focus', (node) => node.textContent)).toBe('Skip to the view');
+    // Tab along the header to the Queues link, then Enter.
+    let reached = false;
+    for (let i = 0; i < 20 && !reached; i += 1) {
+      await page.keyboard.press('Tab');
+      reached = await page.$eval(':focus', (node) => node.getAttribute('data-view') === 'queues');
+    }
+    expect(reached).toBe(true);
+    const ring = await page.$eval(':focus', (node) => {
+      const style = node.ownerDocument.defaultView!.getComputedStyle(node);
+      return { style: style.outlineStyle, width: parseFloat(style.outlineWidth) };
+    });
+    expect(ring.style).not.toBe('none');
+    expect(ring.width).toBeGreaterThan(0);
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('#view-queues:not([hidden])');
+    expect(await page.$eval(':focus', (node) => node.textContent)).toBe('Queues');
+    expect(await page.getAttribute('#nav a[data-view="queues"]', 'aria-current')).toBe('page');
+
+    const unlabelled = await page.$$eval('input, select, textarea', (fields) =>
+      fields
+        .filter((field) => {
+          const labelled = (field as unknown as { labels: unknown[] | null }).labels;
+          return !field.getAttribute('aria-label') && !(labelled && labelled.length > 0);
+        })
+        .map((field) => field.id || field.outerHTML),
+    );
+    expect(unlabelled).toEqual([]);
+  }, 30_000);
 });

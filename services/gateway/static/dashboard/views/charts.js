@@ -83,9 +83,13 @@ async function refresh() {
   const series = await api('GET', '/metrics/series');
   const samples = series.samples;
   const perMinute = 60 / series.interval_s;
-  const labels = samples.map((s) =>
-    new Date(s.at).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' }),
-  );
+  // Seconds too while the samples span only a few minutes.
+  const span = samples.length ? Date.parse(samples.at(-1).at) - Date.parse(samples[0].at) : 0;
+  const format =
+    span < 600_000
+      ? { hour: '2-digit', minute: '2-digit', second: '2-digit' }
+      : { hour: '2-digit', minute: '2-digit' };
+  const labels = samples.map((s) => new Date(s.at).toLocaleTimeString([], format));
   set(
     charts.throughput,
     labels,
