@@ -218,4 +218,16 @@ describe('task history indexes', () => {
       'n-1',
     ]);
   });
+
+  it('ends a page short, with a cursor, when a filter no index covers reads past its budget', async () => {
+    const { store, history } = fresh();
+    const events = [pending('needle', 0)];
+    for (let i = 1; i <= 5200; i += 1) events.push(pending(`hay-${i}`, i));
+    await store.applyAll(events);
+
+    const first = await history.page({ limit: 10, q: 'needle' });
+    expect(first.tasks).toEqual([]);
+    expect(first.next).toBeDefined();
+    expect(await allPages(history, { limit: 10, q: 'needle' })).toEqual(['needle']);
+  });
 });
