@@ -204,6 +204,31 @@ describe('the tasks command', () => {
     expect((await tasks(['schedules', 'delete', 'cli-made'], env)).code).not.toBe(0);
   });
 
+  it('workers lists the replicas; pause and resume a service; a bad concurrency exits 2', async () => {
+    const paused = await tasks(['pause', 'processing-worker', '--json'], env);
+    expect(paused.code).toBe(0);
+    expect(jsonLines(paused.stdout)).toEqual([
+      expect.objectContaining({ service: 'processing-worker', paused: true }),
+    ]);
+    const listed = await tasks(['workers'], env);
+    expect(listed.code).toBe(0);
+    expect(listed.stdout).toMatch(/^processing-worker@\S+ (up|paused) concurrency \d+/m);
+    expect(listed.stdout).toContain('processing-worker paused (by anonymous)');
+
+    const resumed = await tasks(['resume', 'processing-worker', '--json'], env);
+    expect(resumed.code).toBe(0);
+    expect(jsonLines(resumed.stdout)).toEqual([expect.objectContaining({ paused: false })]);
+    const json = await tasks(['workers', '--json'], env);
+    expect(json.code).toBe(0);
+    expect(jsonLines(json.stdout)).toContainEqual(
+      expect.objectContaining({ service: 'processing-worker', online: true }),
+    );
+
+    const bad = await tasks(['workers', 'concurrency', 'processing-worker', '0'], env);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('concurrency');
+  });
+
   it('submit --wait in a terminal draws a progress bar that reaches 100 % on a processing task', async () => {
     // A second's countdown: the bar is up before the first step.
     const run = await tasks(

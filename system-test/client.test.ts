@@ -123,6 +123,37 @@ describe('@tasks/client against the platform', () => {
     await expect(client.schedules.delete('client-made')).rejects.toBeInstanceOf(TasksNotFoundError);
   });
 
+  it('lists workers, pauses, resizes and resumes a service, and names a bad concurrency', async () => {
+    const listed = await client.workers.list();
+    expect(listed.workers).toContainEqual(
+      expect.objectContaining({ service: 'processing-worker', online: true }),
+    );
+    expect(await client.workers.pause('processing-worker')).toMatchObject({ paused: true });
+    expect(await client.workers.setConcurrency('processing-worker', 3)).toMatchObject({
+      paused: true,
+      concurrency: 3,
+    });
+    const invalid = await client.workers
+      .setConcurrency('processing-worker', 0)
+      .catch((err: unknown) => err);
+    expect(invalid).toBeInstanceOf(TasksValidationError);
+    expect((invalid as TasksValidationError).field).toBe('concurrency');
+    await expect(client.workers.drain('nobody@nowhere-1')).rejects.toBeInstanceOf(
+      TasksNotFoundError,
+    );
+    expect(await client.workers.setConcurrency('processing-worker', 50)).toMatchObject({
+      concurrency: 50,
+    });
+    expect(await client.workers.resume('processing-worker')).toMatchObject({ paused: false });
+    const { recent_actions } = await client.workers.list();
+    expect(recent_actions.map((a) => a.action).slice(0, 4)).toEqual([
+      'resume',
+      'concurrency',
+      'concurrency',
+      'pause',
+    ]);
+  });
+
   it('retries a submit whose answer was lost with the same Idempotency-Key: one task', async () => {
     let lost = 0;
     const losing = new TasksClient({

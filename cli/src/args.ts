@@ -16,6 +16,10 @@ export const USAGE = `Usage: tasks <command> [options]
   schedules                      the schedules;        schedules run <name>
   schedules create '<json>'      a schedule file entry; schedules delete <name>
   schedules replace <name> '<json>'  its whole definition
+  workers                        the live workers;     workers concurrency <service> <N>,
+                                                       workers drain <instance>
+  pause <service>                new tasks of the service wait (running ones finish)
+  resume <service>               they run again
   workflow '<json>' [--wait]     a chain, group or chord
 
   --json   one JSON object per line (with --wait, the final record last)

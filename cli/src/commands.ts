@@ -1,6 +1,7 @@
 /** Each command of `tasks`: one call or two of the client, the printing, the exit code. */
 import {
   progressOf,
+  type ServiceControlResponse,
   type TasksClient,
   type TaskState,
   type TaskStatusResponse,
@@ -149,6 +150,49 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
     return EXIT.ok;
   },
 
+  workers: async ({ client, output, invocation: inv }) => {
+    if (inv.args[0] === 'concurrency') {
+      const service = required(inv.args, 1, 'service');
+      const concurrency = Number(required(inv.args, 2, 'concurrency'));
+      if (!Number.isInteger(concurrency)) throw new UsageError('concurrency must be an integer');
+      const changed = await client.workers.setConcurrency(service, concurrency);
+      output.record(changed, describeControl(changed));
+      return EXIT.ok;
+    }
+    if (inv.args[0] === 'drain') {
+      const drained = await client.workers.drain(required(inv.args, 1, 'instance'));
+      output.record(drained, `${drained.instance}: ${drained.message}`);
+      return EXIT.ok;
+    }
+    if (inv.args[0] !== undefined) throw new UsageError(`unknown workers action '${inv.args[0]}'`);
+    const { workers, services } = await client.workers.list();
+    for (const w of workers) {
+      const state = !w.online ? 'offline' : w.draining ? 'draining' : w.paused ? 'paused' : 'up';
+      output.record(
+        w,
+        `${w.instance} ${state} concurrency ${w.concurrency} running ${w.current_tasks.length} processed ${w.processed} failed ${w.failed} uptime ${w.uptime_s ?? '-'}s`,
+      );
+    }
+    for (const s of services.filter((s) => s.paused || s.concurrency !== null)) {
+      output.note(
+        `${s.service}${s.paused ? ' paused' : ''}${s.concurrency === null ? '' : ` concurrency ${s.concurrency}`} (by ${s.updated_by ?? '-'})`,
+      );
+    }
+    return EXIT.ok;
+  },
+
+  pause: async ({ client, output, invocation: inv }) => {
+    const paused = await client.workers.pause(required(inv.args, 0, 'service'));
+    output.record(paused, describeControl(paused));
+    return EXIT.ok;
+  },
+
+  resume: async ({ client, output, invocation: inv }) => {
+    const resumed = await client.workers.resume(required(inv.args, 0, 'service'));
+    output.record(resumed, describeControl(resumed));
+    return EXIT.ok;
+  },
+
   workflow: async ({ client, output, invocation: inv }) => {
     const body = parseJsonObject(inv.args[0], 'workflow');
     const created = await client.workflows.submit(body as never);
@@ -165,6 +209,10 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
     return exitCodeOfState(done.status);
   },
 };
+
+function describeControl(control: ServiceControlResponse): string {
+  return `${control.service}: ${control.message}`;
+}
 
 /** Follows a task to its end: a bar or lines, then the final record; exit by its state. */
 async function follow(

@@ -5,6 +5,7 @@
 import type {
   CancelResponse,
   DeadLetterListResponse,
+  DrainResponse,
   EmailTaskRequest,
   MessageResponse,
   ProcessTaskRequest,
@@ -13,6 +14,7 @@ import type {
   ScheduleListResponse,
   ScheduleSpec,
   ScheduleView,
+  ServiceControlResponse,
   TaskCreatedResponse,
   TaskHistoryResponse,
   TaskListResponse,
@@ -21,6 +23,7 @@ import type {
   WorkflowCancelResponse,
   WorkflowCreatedResponse,
   WorkflowRequest,
+  WorkersResponse,
   WorkflowStatusResponse,
 } from '@tasks/contracts';
 import type { z } from 'zod';
@@ -359,6 +362,42 @@ export class TasksClient {
       );
       await response.arrayBuffer().catch(() => undefined);
     },
+  };
+
+  /** Live workers and their control (admin scope). */
+  readonly workers = {
+    /** `GET /workers`: replicas, each service's control state, the latest control actions. */
+    list: (options: CallOptions = {}): Promise<WorkersResponse> =>
+      this.transport.json('GET', '/workers', { signal: options.signal, idempotent: true }),
+    /** `POST /workers/{service}/pause`: running tasks finish, new ones wait until resumed. */
+    pause: (service: string, options: CallOptions = {}): Promise<ServiceControlResponse> =>
+      this.transport.json('POST', `/workers/${encodeURIComponent(service)}/pause`, {
+        signal: options.signal,
+        idempotent: true,
+      }),
+    /** `POST /workers/{service}/resume`: its replicas take tasks again. */
+    resume: (service: string, options: CallOptions = {}): Promise<ServiceControlResponse> =>
+      this.transport.json('POST', `/workers/${encodeURIComponent(service)}/resume`, {
+        signal: options.signal,
+        idempotent: true,
+      }),
+    /** `PATCH /workers/{service}`: tasks each replica runs at once, from now on. */
+    setConcurrency: (
+      service: string,
+      concurrency: number,
+      options: CallOptions = {},
+    ): Promise<ServiceControlResponse> =>
+      this.transport.json('PATCH', `/workers/${encodeURIComponent(service)}`, {
+        body: { concurrency },
+        signal: options.signal,
+        idempotent: true,
+      }),
+    /** `POST /workers/{instance}/drain`: that replica finishes what it holds and exits. */
+    drain: (instance: string, options: CallOptions = {}): Promise<DrainResponse> =>
+      this.transport.json('POST', `/workers/${encodeURIComponent(instance)}/drain`, {
+        signal: options.signal,
+        idempotent: false,
+      }),
   };
 }
 

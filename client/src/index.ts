@@ -2,8 +2,10 @@
 export type {
   CancelResponse,
   DeadLetterListResponse,
+  DrainResponse,
   ScheduleListResponse,
   ScheduleView,
+  ServiceControlResponse,
   TaskCreatedResponse,
   TaskHistoryEvent,
   TaskHistoryResponse,
@@ -11,8 +13,10 @@ export type {
   TaskState,
   TaskStatusResponse,
   ValidationIssue,
+  WorkersResponse,
   WorkflowCreatedResponse,
   WorkflowStatusResponse,
+  WorkerView,
 } from '@tasks/contracts';
 export {
   type CallOptions,

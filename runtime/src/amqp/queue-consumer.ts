@@ -241,7 +241,8 @@ export class QueueConsumer {
       },
       { noAck: this.options.noAck ?? false },
     );
-    if (this.cancelled || this.paused) {
+    // Cancelled or paused meanwhile, or a resume and a channel setup both registered one here.
+    if (this.cancelled || this.paused || this.current?.channel === channel) {
       await channel.cancel(consumerTag).catch(() => undefined);
       return;
     }
