@@ -104,11 +104,22 @@ describe('GET /metrics/series', () => {
       expect(latency!.p50).toBeLessThanOrEqual(latency!.p95);
       expect(latency!.p95).toBeLessThanOrEqual(latency!.max);
     }
-    const last = body.samples.at(-1)!;
-    const workQueue = last.queues.find(
-      (q) => q.name === platform.ns.names.workQueue('processing-worker'),
+    // Queue numbers are read at most every few seconds (QueueStats' cache): a later sample shows
+    // the worker's consumer.
+    const workQueueName = platform.ns.names.workQueue('processing-worker');
+    const last = await waitFor(
+      async () => {
+        const sample = (await series()).samples.at(-1);
+        const queue = sample?.queues.find((q) => q.name === workQueueName);
+        return queue && queue.consumers === 1 ? sample : undefined;
+      },
+      { timeoutMs: 15_000, message: 'a sample shows the work queue consumed' },
     );
-    expect(workQueue).toMatchObject({ ready: 0, consumers: 1, unacked: 0 });
+    expect(last.queues.find((q) => q.name === workQueueName)).toMatchObject({
+      ready: 0,
+      consumers: 1,
+      unacked: 0,
+    });
     expect(last.queue_depth).toBe(last.queues.reduce((sum, q) => sum + q.ready, 0));
     // Oldest first, one interval apart.
     const times = body.samples.map((s) => Date.parse(s.at));
