@@ -187,7 +187,7 @@ const REDIS_USERS = {
     'pttl',
     'zrevrank', // GET /tasks: a page from its cursor's rank (inside its script)
     'zscore',
-    'lrange', // GET /tasks/{id}/history
+    'lrange', // GET /tasks/{id}/history, the worker control audit list
     'rpop', // undoing a failed replay (its timeline entry)
     'lpush', // worker control audit list
     'ltrim',

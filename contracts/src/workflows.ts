@@ -270,6 +270,8 @@ export const WorkflowStepView = z.object({
   status: TaskState,
   result: z.unknown().nullable(),
   error: z.string().nullable(),
+  /** The task ids of the steps this one waits for (the edges of the workflow's graph). */
+  after: z.array(z.string()).max(COLLECTION_LIMITS.listing),
 });
 export type WorkflowStepView = z.infer<typeof WorkflowStepView>;
 

@@ -1,7 +1,8 @@
 /**
  * The dashboard with API keys configured, in a real browser: without a key its calls are
  * refused (401 shown), with the operator's key typed in it submits a task and follows it to
- * SUCCESS (polled: an EventSource cannot send the key), and the key is kept for the tab only.
+ * SUCCESS over the task's event stream (read with fetch, so the key is a header: no request of
+ * the page carries it in its URL), and the key is kept for the tab only.
  */
 import { existsSync } from 'node:fs';
 import { type Browser, chromium, type Page } from 'playwright-core';
@@ -43,19 +44,33 @@ describe('dashboard with API keys', () => {
   }, 60_000);
 
   it('is refused without a key, and works with the operator key', async () => {
+    const urls: string[] = [];
+    const streamKeys: (string | undefined)[] = [];
+    page.on('request', (request) => {
+      urls.push(request.url());
+      if (request.url().endsWith('/events')) streamKeys.push(request.headers().authorization);
+    });
     await page.selectOption('#submit-type', 'process');
-    await page.fill('#submit-body', JSON.stringify({ data: { records: 2 } }));
+    // A second's countdown: the list opens the task's stream while it waits.
+    await page.fill('#submit-body', JSON.stringify({ data: { records: 2 }, countdown: 1 }));
     await page.click('#submit-button');
-    await page.waitForSelector('#submit-result:has-text("401")', { timeout: 10_000 });
+    await page.waitForSelector('#status-line:has-text("401")', { timeout: 10_000 });
 
     await page.fill('#api-key', operator.key);
-    await page.click('#key-form button');
+    await page.press('#api-key', 'Enter');
     await page.click('#submit-button');
-    const row = await page.waitForSelector('#tasks tbody tr.task', { timeout: 10_000 });
-    const id = (await row.getAttribute('data-task-id')) ?? '';
+    const line = await page.waitForSelector('#status-line:text-matches("queued [-0-9a-f]+")', {
+      timeout: 10_000,
+    });
+    const id = /queued (\S+)/.exec((await line.textContent()) ?? '')?.[1] ?? '';
     await page.waitForSelector(`#tasks tr[data-task-id="${id}"][data-status="SUCCESS"]`, {
       timeout: 30_000,
     });
+    expect(streamKeys.length).toBeGreaterThan(0);
+    expect(streamKeys.every((header) => header === `Bearer ${operator.key}`)).toBe(true);
+    await page.click(`#tasks tr[data-task-id="${id}"] a`);
+    await page.waitForSelector('#detail-timeline li[data-state="SUCCESS"]', { timeout: 10_000 });
+    expect(urls.filter((url) => url.includes(operator.key))).toEqual([]);
     /** The page's Web Storage, as the browser holds it (no DOM types in these tests). */
     type Storages = Record<'sessionStorage' | 'localStorage', Record<string, string>>;
     const kept = await page.evaluate(() => {

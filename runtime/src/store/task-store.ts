@@ -132,6 +132,25 @@ end
 return 1
 `;
 
+/**
+ * Forgets a task that never became work (a workflow whose first steps were not confirmed): its
+ * record, its place in the scheduled set and everything the history keeps of it.
+ * KEYS: task hash, scheduled zset. ARGV: task id, history key prefix.
+ */
+const FORGET_TASK_LUA = `
+local cur = redis.call('HMGET', KEYS[1], 'state', 'type', 'owner')
+redis.call('DEL', KEYS[1])
+redis.call('ZREM', KEYS[2], ARGV[1])
+local h, id = ARGV[2], ARGV[1]
+redis.call('ZREM', h .. 'all', id)
+if cur[1] then redis.call('ZREM', h .. 'state:' .. cur[1], id) end
+if cur[2] then redis.call('ZREM', h .. 'type:' .. cur[2], id) end
+if cur[3] then redis.call('ZREM', h .. 'owner:' .. cur[3], id) end
+redis.call('HDEL', h .. 'meta', id)
+redis.call('ZREM', h .. 'expiry', id)
+redis.call('DEL', h .. 'events:' .. id)
+`;
+
 /** What `revokeRecord` did. */
 export type RecordRevocation =
   | { readonly kind: 'revoked'; readonly previous: TaskState }
@@ -394,7 +413,14 @@ export class TaskStore {
 
   /** Removes a record the client was never told about (its command was not confirmed). */
   async forget(taskId: string): Promise<void> {
-    await this.redis.multi().del(this.keys.task(taskId)).zrem(this.keys.scheduled, taskId).exec();
+    await this.redis.eval(
+      FORGET_TASK_LUA,
+      2,
+      this.keys.task(taskId),
+      this.keys.scheduled,
+      taskId,
+      this.keys.historyIndex(''),
+    );
   }
 
   /** Marks a task revoked, so a worker skips it on delivery, across restarts. */

@@ -24,6 +24,11 @@ export const GatewayConfig = ProducerServiceConfig.extend({
   IDEMPOTENCY_TTL_S: envInt()
     .default(86_400)
     .describe('How long an Idempotency-Key is remembered, in seconds'),
+  SERIES_INTERVAL_MS: envInt(0)
+    .default(10_000)
+    .describe(
+      'Sample interval of GET /metrics/series (the dashboard charts, an hour kept in memory); 0 turns the series and its event consumer off',
+    ),
   SSE_HEARTBEAT_MS: envInt(1000)
     .default(15_000)
     .describe('Interval of keep-alive comments on GET /tasks/{id}/events, so proxies keep it open'),

@@ -30,6 +30,7 @@ import { addQueueGauges, QueueStats } from './metrics';
 import { Monitoring } from './monitoring';
 import { Schedules } from './schedules';
 import { TaskEventHub } from './sse/task-event-hub';
+import { TaskSeries } from './task-series';
 import { TaskEventStreams } from './sse/task-event-stream';
 import { TaskCanceller } from './task-canceller';
 import { TaskHistoryReads } from './task-history';
@@ -88,6 +89,17 @@ runService({
       log,
     });
     const removeQueueGauges = addQueueGauges(queueStats);
+    const series =
+      config.SERIES_INTERVAL_MS > 0
+        ? new TaskSeries({
+            connection: consumeConnection,
+            names: broker.names,
+            queueStats,
+            registry,
+            log,
+            intervalMs: config.SERIES_INTERVAL_MS,
+          })
+        : undefined;
     const removeStreamGauge = addGaugeSource(
       { name: 'tasks_gateway_task_streams', help: 'Open GET /tasks/{id}/events streams' },
       (gauge) => gauge.set(taskStreams.size),
@@ -165,6 +177,7 @@ runService({
       // The consume connection too: a task-stream consumer that is not consuming is deaf.
       readiness: () => clientReadiness([connection, consumeConnection], redis),
       queueStats,
+      series,
       security,
       workflows: workflowsOf(config, clients, commands, log, budget),
       workers: new Workers({
@@ -209,7 +222,7 @@ runService({
             () => {
               removeQueueGauges();
               removeStreamGauge();
-              return queueStats.close();
+              return Promise.all([series?.close(), queueStats.close()]).then(() => undefined);
             },
           ],
           ['consume connection', () => consumeConnection.close()],

@@ -110,6 +110,7 @@ export class Workflows {
         status: (record?.state ?? noted?.state ?? 'PENDING') as TaskState,
         result: record ? record.result : (noted?.result ?? null),
         error: record?.error ?? null,
+        after: [...step.after],
       };
     });
     return {

@@ -13,6 +13,7 @@ import type { Schedules } from '../schedules';
 import type { Access } from '../security/access-policy';
 import type { Principal } from '../security/api-keys';
 import type { TaskEventStreams } from '../sse/task-event-stream';
+import type { TaskSeries } from '../task-series';
 import type { TaskCanceller } from '../task-canceller';
 import type { TaskHistoryReads } from '../task-history';
 import type { TaskSubmitter } from '../task-submitter';
@@ -37,6 +38,8 @@ export interface RouteDeps {
   /** `GET /queues`. */
   readonly queueStats: QueueStats;
   readonly workflows: Workflows;
+  /** `GET /metrics/series`; absent when SERIES_INTERVAL_MS is 0. */
+  readonly series?: TaskSeries;
   /** `GET /tasks` and `GET /tasks/{id}/history`. */
   readonly taskHistory: TaskHistoryReads;
   /** `/workers`: live workers and their control. */

@@ -3,8 +3,72 @@ import { HealthResponse } from '@tasks/contracts';
 import { dashboardHandlers } from '../dashboard';
 import { healthSummary } from '../health-summary';
 import type { Route } from '../http/route';
-import { json } from '../http/openapi-parts';
+import { HttpError } from '../http-error';
+import { json, notFound } from '../http/openapi-parts';
 import { livez, metricsHandler, readyz } from '../metrics';
+
+const count = { type: 'integer', minimum: 0 };
+
+/** `GET /metrics/series`'s body (task-series.ts). */
+const SERIES_SCHEMA = {
+  type: 'object',
+  properties: {
+    interval_s: { type: 'number' },
+    window_s: { type: 'number' },
+    samples: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: {
+          at: { type: 'string', format: 'date-time' },
+          succeeded: count,
+          failed: count,
+          retried: count,
+          finished_by_service: { type: 'object', additionalProperties: count },
+          latency_ms: {
+            oneOf: [
+              {
+                type: 'object',
+                properties: {
+                  p50: { type: 'number' },
+                  p95: { type: 'number' },
+                  max: { type: 'number' },
+                },
+                required: ['p50', 'p95', 'max'],
+              },
+              { type: 'null' },
+            ],
+          },
+          queue_depth: count,
+          queues: {
+            type: 'array',
+            items: {
+              type: 'object',
+              properties: {
+                name: { type: 'string' },
+                ready: count,
+                consumers: count,
+                unacked: { oneOf: [count, { type: 'null' }] },
+              },
+              required: ['name', 'ready', 'consumers', 'unacked'],
+            },
+          },
+        },
+        required: [
+          'at',
+          'succeeded',
+          'failed',
+          'retried',
+          'finished_by_service',
+          'latency_ms',
+          'queue_depth',
+          'queues',
+        ],
+      },
+    },
+  },
+  required: ['interval_s', 'window_s', 'samples'],
+};
 
 export const SYSTEM_ROUTES: readonly Route[] = [
   {
@@ -120,6 +184,32 @@ export const SYSTEM_ROUTES: readonly Route[] = [
       json:
         ({ queueStats }) =>
         async () => ({ status: 200, body: { queues: await queueStats.read() } }),
+    },
+  },
+  {
+    method: 'GET',
+    path: '/metrics/series',
+    access: 'admin',
+    operation: {
+      summary:
+        "The last hour in samples (SERIES_INTERVAL_MS): tasks succeeded, failed and retried, run time, queue depths (this replica's memory; the dashboard charts)",
+      operationId: 'metrics_series',
+      responses: {
+        '200': {
+          description:
+            '`{"interval_s", "window_s", "samples": [{"at", "succeeded", "failed", "retried", "finished_by_service", "latency_ms": {"p50", "p95", "max"} | null, "queue_depth", "queues": [{"name", "ready", "consumers", "unacked"}]}]}`, oldest first; counts are of the interval ending at `at`',
+          content: { 'application/json': { schema: SERIES_SCHEMA } },
+        },
+        '404': notFound('The series is off (SERIES_INTERVAL_MS=0)'),
+      },
+    },
+    handler: {
+      json:
+        ({ series }) =>
+        () => {
+          if (!series) throw new HttpError(404, 'The series is off (SERIES_INTERVAL_MS=0)');
+          return Promise.resolve({ status: 200, body: series.read() });
+        },
     },
   },
   {
