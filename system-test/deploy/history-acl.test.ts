@@ -5,53 +5,27 @@
  * its undo of a failed replay, under the production prefix `tasks:`. Redis checks the commands a
  * script calls: a missing one would fail here with NOPERM.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { StateEvent, TaskState } from '@tasks/contracts';
-import {
-  closeRedis,
-  createLogger,
-  createRedis,
-  type Redis,
-  TaskHistory,
-  TaskStore,
-} from '@tasks/runtime';
-import { PrivateRedis, waitFor } from '@tasks/runtime/testing';
-import { REPO_ROOT } from '../support/service-process';
+import { TaskHistory, TaskStore } from '@tasks/runtime';
+import { waitFor } from '@tasks/runtime/testing';
+import { AclRedis } from '../support/acl-redis';
 
-const SECRETS = join(REPO_ROOT, 'deploy', 'secrets.example');
 const PREFIX = 'tasks:';
-const log = createLogger({ service: 'test', level: 'silent' });
 
 describe('Redis ACLs for the task history', () => {
-  let server: PrivateRedis;
-  let aclDir = '';
-  const clients: Redis[] = [];
+  let acl: AclRedis;
 
   beforeAll(async () => {
-    // As workflow-acl.test.ts: CLIENT SETINFO (7.2) dropped for an older local redis-server.
-    const acl = readFileSync(join(SECRETS, 'redis-users.acl'), 'utf8').replaceAll(
-      ' +client|setinfo',
-      '',
-    );
-    aclDir = mkdtempSync(join(tmpdir(), 'acl-'));
-    writeFileSync(join(aclDir, 'users.acl'), acl);
-    server = await PrivateRedis.start({ extraArgs: ['--aclfile', join(aclDir, 'users.acl')] });
+    acl = await AclRedis.start();
   }, 30_000);
 
   afterAll(async () => {
-    await Promise.all(clients.map((c) => closeRedis(c)));
-    await server?.stop();
-    rmSync(aclDir, { recursive: true, force: true });
+    await acl?.stop();
   });
 
   /** A store logged in as the service's user, with the password of its dev URL. */
   const storeOf = (service: string, resultTtlS = 60): TaskStore => {
-    const url = new URL(readFileSync(join(SECRETS, `redis-url-${service}`), 'utf8').trim());
-    url.host = `127.0.0.1:${server.port}`;
-    const client = createRedis({ url: url.toString(), name: service, log });
-    clients.push(client);
+    const client = acl.as(service);
     return new TaskStore(client, { prefix: PREFIX, resultTtlS });
   };
 

@@ -3,51 +3,25 @@
  * private redis-server loads the generated ACL file; the gateway writes a service's control state
  * and the audit list, each worker service reads the state, and may not write it.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { DEFAULT_SERVICE_CONTROL, WORKER_SERVICES } from '@tasks/contracts';
-import {
-  closeRedis,
-  createLogger,
-  createRedis,
-  type Redis,
-  WorkerControlStore,
-} from '@tasks/runtime';
-import { PrivateRedis } from '@tasks/runtime/testing';
-import { REPO_ROOT } from '../support/service-process';
+import { WorkerControlStore } from '@tasks/runtime';
+import { AclRedis } from '../support/acl-redis';
 
-const SECRETS = join(REPO_ROOT, 'deploy', 'secrets.example');
 const PREFIX = 'tasks:';
-const log = createLogger({ service: 'test', level: 'silent' });
 
 describe('Redis ACLs for worker control', () => {
-  let server: PrivateRedis;
-  let aclDir = '';
-  const clients: Redis[] = [];
+  let acl: AclRedis;
 
   beforeAll(async () => {
-    // As in workflow-acl.test.ts: an older local redis-server does not know CLIENT SETINFO.
-    const acl = readFileSync(join(SECRETS, 'redis-users.acl'), 'utf8').replaceAll(
-      ' +client|setinfo',
-      '',
-    );
-    aclDir = mkdtempSync(join(tmpdir(), 'acl-'));
-    writeFileSync(join(aclDir, 'users.acl'), acl);
-    server = await PrivateRedis.start({ extraArgs: ['--aclfile', join(aclDir, 'users.acl')] });
+    acl = await AclRedis.start();
   }, 30_000);
 
   afterAll(async () => {
-    await Promise.all(clients.map((c) => closeRedis(c)));
-    await server?.stop();
-    rmSync(aclDir, { recursive: true, force: true });
+    await acl?.stop();
   });
 
   const as = (service: string): WorkerControlStore => {
-    const url = new URL(readFileSync(join(SECRETS, `redis-url-${service}`), 'utf8').trim());
-    url.host = `127.0.0.1:${server.port}`;
-    const client = createRedis({ url: url.toString(), name: service, log });
-    clients.push(client);
+    const client = acl.as(service);
     return new WorkerControlStore(client, PREFIX);
   };
 

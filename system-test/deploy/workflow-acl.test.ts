@@ -4,61 +4,39 @@
  * workflow paths (Lua scripts included: Redis checks the commands a script calls) under the
  * production prefix `tasks:`. A missing command would fail here with NOPERM.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import {
-  closeRedis,
   type CommandPublisher,
   compileWorkflow,
   type ConfirmPublisher,
   createLogger,
-  createRedis,
   type Redis,
   TaskRevoker,
   TaskStore,
   WorkflowLauncher,
   WorkflowStore,
 } from '@tasks/runtime';
-import { PrivateRedis, TestNamespace } from '@tasks/runtime/testing';
-import { REPO_ROOT } from '../support/service-process';
+import { TestNamespace } from '@tasks/runtime/testing';
+import { AclRedis } from '../support/acl-redis';
 
-const SECRETS = join(REPO_ROOT, 'deploy', 'secrets.example');
 const PREFIX = 'tasks:';
 const log = createLogger({ service: 'test', level: 'silent' });
 const okPublisher = { publish: () => Promise.resolve() } as unknown as CommandPublisher;
 const okBroadcast = { publishJson: () => Promise.resolve() } as unknown as ConfirmPublisher;
 
 describe('Redis ACLs for workflows', () => {
-  let server: PrivateRedis;
-  let aclDir = '';
-  const clients: Redis[] = [];
+  let acl: AclRedis;
 
   beforeAll(async () => {
-    // The local redis-server may predate CLIENT SETINFO (7.2), which the file allows for the
-    // compose image's newer one: dropped from a copy, nothing else changed.
-    const acl = readFileSync(join(SECRETS, 'redis-users.acl'), 'utf8').replaceAll(
-      ' +client|setinfo',
-      '',
-    );
-    aclDir = mkdtempSync(join(tmpdir(), 'acl-'));
-    writeFileSync(join(aclDir, 'users.acl'), acl);
-    server = await PrivateRedis.start({ extraArgs: ['--aclfile', join(aclDir, 'users.acl')] });
+    acl = await AclRedis.start();
   }, 30_000);
 
   afterAll(async () => {
-    await Promise.all(clients.map((c) => closeRedis(c)));
-    await server?.stop();
-    rmSync(aclDir, { recursive: true, force: true });
+    await acl?.stop();
   });
 
   /** A client logged in as the service's user, with the password of its dev URL. */
   const as = (service: string): Redis => {
-    const url = new URL(readFileSync(join(SECRETS, `redis-url-${service}`), 'utf8').trim());
-    url.host = `127.0.0.1:${server.port}`;
-    const client = createRedis({ url: url.toString(), name: service, log });
-    clients.push(client);
-    return client;
+    return acl.as(service);
   };
   const partsOf = (redis: Redis) => {
     const store = new TaskStore(redis, { prefix: PREFIX, resultTtlS: 60 });
