@@ -25,6 +25,10 @@ const PAYLOAD: EmailSendPayload = { email: 'someone@example.test', subject: 'hi'
 /** The tests name their tasks; commands carry UUIDs. */
 const names = new TaskNames();
 
+// Each test starts a worker on the broker and waits for it: more than jest's 5 s when the
+// machine is busy (npm test runs two files at a time).
+jest.setTimeout(30_000);
+
 describe('worker control', () => {
   let ns: TestNamespace;
   let tap: EventTap;
