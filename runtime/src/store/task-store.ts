@@ -89,6 +89,18 @@ export interface RecordSnapshot {
 }
 
 /**
+ * Lua that drops task `id` from the history kept under prefix `h` (every index but the state
+ * sets, its meta entry, expiry and timeline), given the Lua expressions of its type and owner.
+ */
+const dropFromHistoryLua = (type: string, owner: string): string => `
+redis.call('ZREM', h .. 'all', id)
+if ${type} then redis.call('ZREM', h .. 'type:' .. ${type}, id) end
+if ${owner} then redis.call('ZREM', h .. 'owner:' .. ${owner}, id) end
+redis.call('HDEL', h .. 'meta', id)
+redis.call('ZREM', h .. 'expiry', id)
+redis.call('DEL', h .. 'events:' .. id)`;
+
+/**
  * Undoes a reopen, only while the record is still that reopen's PENDING (nothing ran it), and
  * puts the history's indexes back as they were (history-index-script.ts): its state set, its
  * creation time in each set, its timeline without the reopen's PENDING.
@@ -122,12 +134,7 @@ if ARGV[7] ~= '' then
     redis.call('ZADD', h .. 'expiry', now + tonumber(ARGV[2]), id)
   end
 else
-  redis.call('ZREM', h .. 'all', id)
-  if cur[4] then redis.call('ZREM', h .. 'type:' .. cur[4], id) end
-  if cur[5] then redis.call('ZREM', h .. 'owner:' .. cur[5], id) end
-  redis.call('HDEL', h .. 'meta', id)
-  redis.call('ZREM', h .. 'expiry', id)
-  redis.call('DEL', h .. 'events:' .. id)
+${dropFromHistoryLua('cur[4]', 'cur[5]')}
 end
 return 1
 `;
@@ -142,13 +149,8 @@ local cur = redis.call('HMGET', KEYS[1], 'state', 'type', 'owner')
 redis.call('DEL', KEYS[1])
 redis.call('ZREM', KEYS[2], ARGV[1])
 local h, id = ARGV[2], ARGV[1]
-redis.call('ZREM', h .. 'all', id)
 if cur[1] then redis.call('ZREM', h .. 'state:' .. cur[1], id) end
-if cur[2] then redis.call('ZREM', h .. 'type:' .. cur[2], id) end
-if cur[3] then redis.call('ZREM', h .. 'owner:' .. cur[3], id) end
-redis.call('HDEL', h .. 'meta', id)
-redis.call('ZREM', h .. 'expiry', id)
-redis.call('DEL', h .. 'events:' .. id)
+${dropFromHistoryLua('cur[2]', 'cur[3]')}
 `;
 
 /** What `revokeRecord` did. */
