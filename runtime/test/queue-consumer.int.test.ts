@@ -89,7 +89,7 @@ describe('QueueConsumer', () => {
 
     // Had the stale ack reached the new channel, the message would be gone; it is still there.
     await consumer.close();
-    expect(await ns.depth(queue)).toBe(1);
+    await ns.waitForDepth(queue, 1);
     const [left] = await ns.drain(queue);
     expect(left?.properties.messageId).toBe('m1');
   });
@@ -129,7 +129,7 @@ describe('QueueConsumer', () => {
     await consumer.close();
 
     expect(deliveries.every((d) => !d.live)).toBe(true);
-    expect(await ns.depth(queue)).toBe(2);
+    await ns.waitForDepth(queue, 2);
   });
 });
 
@@ -189,7 +189,7 @@ describe('QueueConsumer with coalesced acks', () => {
 
     await consumer.close();
     // m3 and m5 were never acked, m2's redelivery neither: all three are back, nothing else.
-    expect(await ns.depth(queue)).toBe(3);
+    await ns.waitForDepth(queue, 3);
     const left = await ns.drain(queue);
     expect(left.map((m) => m.properties.messageId).sort()).toEqual(['m2', 'm3', 'm5']);
   });

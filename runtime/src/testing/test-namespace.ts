@@ -14,6 +14,7 @@ import * as amqplib from 'amqplib';
 import Redis from 'ioredis';
 import { declareTopology, deleteTopology } from '../amqp/declare-topology';
 import { splitAmqpUrls } from '../config/amqp-urls';
+import { waitFor } from './wait-for';
 
 export const TEST_AMQP_URL = process.env.AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
 export const TEST_REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -155,6 +156,18 @@ export class TestNamespace {
   async depth(queue: string): Promise<number> {
     const { messageCount } = await this.amqp.checkQueue(queue);
     return messageCount;
+  }
+
+  /**
+   * Waits until a queue holds `expected` ready messages. A closed channel's unacked messages go
+   * back to their queue asynchronously: the close returns before the queue has them again.
+   */
+  async waitForDepth(queue: string, expected: number, timeoutMs = 5_000): Promise<void> {
+    let last = -1;
+    await waitFor(async () => (last = await this.depth(queue)) === expected, {
+      timeoutMs,
+      message: `${queue} holding ${expected} (last seen ${last})`,
+    });
   }
 
   /** Takes every message currently in a queue (acking them). */

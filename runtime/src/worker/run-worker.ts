@@ -294,8 +294,10 @@ export class Worker {
     const concurrency = control.concurrency ?? this.options.concurrency;
     if (concurrency !== this.gate.limit) {
       changed = true;
-      this.gate.setConcurrency(concurrency);
+      // The prefetch first: the new limit shows (snapshot, /workers) only once the broker holds
+      // back what it cannot run, so nothing published after it shows is reserved beyond it.
       await Promise.all(this.consumers.map((c) => c.setPrefetch(this.prefetchFor(concurrency))));
+      this.gate.setConcurrency(concurrency);
       log.info('worker concurrency changed', { worker: this.options.name, concurrency });
     }
     if (control.paused && !this.paused) {
