@@ -7,6 +7,7 @@
  * markup. Screenshots of both views.
  */
 import { randomUUID } from 'node:crypto';
+import type { Request } from 'playwright-core';
 import { TASK_TYPES } from '@tasks/contracts';
 import { waitFor } from '@tasks/runtime/testing';
 import { DashboardBrowser } from '../support/dashboard-browser';
@@ -237,4 +238,61 @@ describe('dashboard: tasks and task detail', () => {
       await page.evaluate(() => (globalThis as { injected?: number }).injected),
     ).toBeUndefined();
   }, 20_000);
+
+  /**
+   * Shows `hash`, holds its next read matching `read` until the workers view is shown, and
+   * expects no task stream to open after it nor to stay open from before.
+   */
+  async function leaveWhileReading(hash: string, read: RegExp): Promise<void> {
+    const { page } = dashboard;
+    const isStream = (request: Request) => request.url().endsWith('/events');
+    const open = new Set<Request>();
+    const opened = (request: Request) => isStream(request) && open.add(request);
+    const ended = (request: Request) => open.delete(request);
+    page.on('request', opened);
+    page.on('requestfinished', ended);
+    page.on('requestfailed', ended);
+    let release = (): void => undefined;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    await page.route(read, async (route) => {
+      await released;
+      await route.continue();
+    });
+    try {
+      const held = page.waitForRequest(read, { timeout: 10_000 });
+      await page.goto(`${platform.baseUrl}/dashboard${hash}`);
+      await held;
+      await dashboard.go('workers');
+      const streamOpened = page.waitForRequest(isStream, { timeout: 3_000 }).then(
+        (request) => request.url(),
+        () => null,
+      );
+      const answered = page.waitForResponse(read, { timeout: 10_000 });
+      release();
+      await answered;
+      expect(await streamOpened).toBeNull();
+      await waitFor(() => open.size === 0, {
+        timeoutMs: 5_000,
+        message: `the streams opened by ${hash} closed`,
+      });
+    } finally {
+      release();
+      await page.unroute(read);
+      page.off('request', opened);
+      page.off('requestfinished', ended);
+      page.off('requestfailed', ended);
+    }
+  }
+
+  it('opens no stream for a list read that answers after another view is shown', async () => {
+    const waiting = await platform.submit('process', { data: { records: 1 }, countdown: 60 });
+    await dashboard.page.goto(`${platform.baseUrl}/dashboard#/tasks`);
+    await waitForRow(waiting, 'PENDING', 10_000);
+    await leaveWhileReading('#/tasks', /\/tasks\?/);
+  }, 40_000);
+
+  it("opens no stream for a task's read that answers after another view is shown", async () => {
+    const waiting = await platform.submit('process', { data: { records: 1 }, countdown: 60 });
+    await leaveWhileReading(`#/task/${waiting}`, new RegExp(`/tasks/${waiting}$`));
+  }, 40_000);
 });

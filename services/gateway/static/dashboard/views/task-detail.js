@@ -24,6 +24,8 @@ let view = null;
 let events = [];
 let payload;
 let controller = null;
+/** Counts shows and hides: a read that answers after the next one changes nothing. */
+let showing = 0;
 
 const json = (value) =>
   value === undefined || value === null ? '—' : JSON.stringify(value, null, 2);
@@ -101,17 +103,22 @@ async function loadHistory() {
 }
 
 async function load() {
+  const shown = showing;
   $('detail-error').hidden = true;
   try {
-    view = await api('GET', `/tasks/${encodeURIComponent(taskId)}`);
+    const record = await api('GET', `/tasks/${encodeURIComponent(taskId)}`);
+    if (shown !== showing) return;
+    view = record;
     await loadHistory();
   } catch (err) {
+    if (shown !== showing) return;
     $('detail-error').hidden = false;
     $('detail-error').textContent =
       err instanceof ApiError && err.status === 404
         ? 'unknown task id (never issued, or expired)'
         : err.message;
   }
+  if (shown !== showing) return; // another task or view is shown now: no stream for this one
   render();
   if (view && !TERMINAL.has(view.status)) follow();
 }
@@ -153,6 +160,7 @@ export function init() {
 }
 
 export function show(id) {
+  showing += 1;
   taskId = id;
   view = null;
   events = [];
@@ -162,6 +170,7 @@ export function show(id) {
 }
 
 export function hide() {
+  showing += 1;
   controller?.abort();
   controller = null;
 }

@@ -40,6 +40,8 @@ let shown = new Map();
 /** Open streams by task id. */
 const streams = new Map();
 let stopPolling = null;
+/** False while another view is shown: a list read answering then opens no streams. */
+let visible = false;
 
 function query() {
   const params = new URLSearchParams();
@@ -129,12 +131,12 @@ function render() {
 function followInFlight() {
   for (const [id, controller] of streams) {
     const task = shown.get(id);
-    if (!task || TERMINAL.has(task.status)) {
+    if (!visible || !task || TERMINAL.has(task.status)) {
       controller.abort();
       streams.delete(id);
     }
   }
-  for (const task of shown.values()) {
+  for (const task of visible ? shown.values() : []) {
     if (streams.size >= MAX_STREAMS) break;
     if (TERMINAL.has(task.status) || streams.has(task.task_id)) continue;
     const controller = new AbortController();
@@ -241,10 +243,12 @@ export function prefill(kind, payload) {
 }
 
 export function show() {
+  visible = true;
   restartPolling();
 }
 
 export function hide() {
+  visible = false;
   stopPolling?.();
   stopPolling = null;
   stopStreams();
