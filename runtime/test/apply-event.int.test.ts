@@ -285,6 +285,19 @@ describe('apply-event script', () => {
       expect({ ...other, task_id: single }).toEqual(one);
     });
 
+    it('stores a lone surrogate as U+FFFD through a batch call, as a single call does', async () => {
+      const [single, batched] = [taskId(), taskId()];
+      const at = new Date().toISOString();
+      const terminal = (id: string) =>
+        event(id, 'FAILURE', 1, 1, { error: 'half \ud800 pair \udc00', at });
+      await store.apply(terminal(single));
+      expect(await store.applyAll([terminal(batched)])).toEqual([true]);
+
+      const [one, other] = [await store.get(single), await store.get(batched)];
+      expect(other).toMatchObject({ state: 'FAILURE', error: 'half \ufffd pair \ufffd' });
+      expect({ ...other, task_id: single }).toEqual(one);
+    });
+
     it('applies a batch larger than one script call in order, across the calls', async () => {
       const ids = [taskId(), taskId(), taskId()];
       // 3 tasks × 100 events: each task's stream spans several script calls of the batch.

@@ -116,8 +116,9 @@ local function index_run(task_key, prev_state, list, now)
     end
   end
   if n > 0 then
-    redis.call('RPUSH', events, unpack(entries))
-    redis.call('LTRIM', events, -${HISTORY_EVENTS_CAP}, -1)
+    if redis.call('RPUSH', events, unpack(entries)) > ${HISTORY_EVENTS_CAP} then
+      redis.call('LTRIM', events, -${HISTORY_EVENTS_CAP}, -1)
+    end
   end
   redis.call('EXPIRE', events, ttl)
   return h, prefix

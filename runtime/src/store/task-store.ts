@@ -294,7 +294,8 @@ export class TaskStore {
   }
 
   /**
-   * Applies events in order, a chunk of them per script call, the calls in one pipeline; resolves
+   * Applies each task's events in their order, a chunk of them per script call, the calls in one
+   * pipeline (events of different tasks may be applied in another order than given); resolves
    * once every one was written, with whether each moved its task forward. Always an explicit
    * pipeline, written to the socket before this returns (single commands are auto-pipelined,
    * i.e. sent a tick later): successive calls reach Redis in call order. With replica acks the
@@ -302,12 +303,16 @@ export class TaskStore {
    */
   async applyAll(events: readonly StateEvent[]): Promise<boolean[]> {
     if (events.length === 0) return [];
+    // Each task's events together, in their order: one rule run per task, however a batch
+    // interleaves tasks (a worker's STARTEDs, then their SUCCESSes). Tasks are independent.
+    const order = groupedByTask(events);
     const pipeline = this.redis.pipeline() as unknown as { applyTaskEvents: ApplyEventsCommand };
     let calls = 0;
-    for (let from = 0; from < events.length; from += EVENTS_PER_CALL) {
+    for (let from = 0; from < order.length; from += EVENTS_PER_CALL) {
       const keys: string[] = [];
       const argv: string[] = [];
-      for (const event of events.slice(from, from + EVENTS_PER_CALL)) {
+      for (const at of order.slice(from, from + EVENTS_PER_CALL)) {
+        const event = events[at]!;
         const args = this.applyArgs(event);
         for (let i = 0; i < APPLY_EVENT_KEYS; i += 1) keys.push(args[i]!);
         argv.push(packArgs(args, APPLY_EVENT_KEYS));
@@ -323,10 +328,13 @@ export class TaskStore {
       if (waitErr) throw waitErr;
       this.acks.check(mark, acked);
     }
-    return replies.slice(0, calls).flatMap(([err, applied]) => {
+    const inOrder = replies.slice(0, calls).flatMap(([err, applied]) => {
       if (err) throw err;
       return (applied as number[]).map((a) => a === 1);
     });
+    const result = new Array<boolean>(events.length);
+    order.forEach((at, i) => (result[at] = inOrder[i]!));
+    return result;
   }
 
   private applyArgs(event: StateEvent, reopen = false): [string, string, string, ...string[]] {
@@ -476,6 +484,18 @@ export class TaskStore {
 }
 
 /** One line of a task's timeline (`events`), as the apply script stores it. */
+/** Indexes of `events`, each task's together in their order, tasks by first appearance. */
+function groupedByTask(events: readonly StateEvent[]): number[] {
+  const byTask = new Map<string, number[]>();
+  events.forEach((event, at) => {
+    const own = byTask.get(event.task_id);
+    if (own) own.push(at);
+    else byTask.set(event.task_id, [at]);
+  });
+  if (byTask.size === events.length) return events.map((_, at) => at);
+  return [...byTask.values()].flat();
+}
+
 function historyEntry(event: StateEvent): string {
   const entry: TaskHistoryEvent = {
     state: event.state,
