@@ -156,6 +156,17 @@ export function perTask(byProcess: Record<string, number>, n: number): Record<st
   return Object.fromEntries(Object.entries(byProcess).map(([k, v]) => [k, v / n]));
 }
 
+/** Recipient domains the e-mail workloads spread over. */
+const RECIPIENT_DOMAINS = 200;
+
+/**
+ * The `i`-th e-mail's recipient, on one of RECIPIENT_DOMAINS domains: the e-mail worker paces
+ * each domain at EMAIL_RATE_PER_SECOND (10 by default), so e-mails to one domain would measure
+ * that pacing (5 000 of them take 500 s by design), not the platform.
+ */
+export const benchRecipient = (prefix: string, i: number): string =>
+  `${prefix}${i}@d${i % RECIPIENT_DOMAINS}.example.com`;
+
 /** How a client submits and reads back one task: over HTTP, or straight through a system. */
 export interface Driver {
   readonly label: string;

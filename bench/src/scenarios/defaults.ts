@@ -19,6 +19,7 @@ import { percentiles, spread } from '../support/stats';
 import { HttpConnection } from '../support/http-client';
 import {
   type Ctx,
+  benchRecipient,
   closeAll,
   type Driver,
   endToEndRun,
@@ -40,7 +41,7 @@ const WORKLOADS: readonly Workload[] = [
     name: 'e-mail',
     path: '/tasks/email',
     body: (i) => ({
-      email: `user${i}@example.com`,
+      email: benchRecipient('user', i),
       subject: 'Your weekly summary',
       body: 'Hello,\n\nthis is the benchmark of the platform at its defaults.\n',
     }),

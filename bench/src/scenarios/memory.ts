@@ -17,6 +17,7 @@ import { memoryMb } from '../support/procfs';
 import { spread } from '../support/stats';
 import {
   type Ctx,
+  benchRecipient,
   closeAll,
   directDriver,
   type Driver,
@@ -173,7 +174,7 @@ function mixedDriver(baseUrl: string): Driver {
         i % 2 === 0
           ? await conn!.request('POST', '/tasks/process', { data: { records: 1 } })
           : await conn!.request('POST', '/tasks/email', {
-              email: `bench${i}@example.com`,
+              email: benchRecipient('bench', i),
               subject: 'Benchmark',
               body: 'Hello from the memory benchmark.',
             });
