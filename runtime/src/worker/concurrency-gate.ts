@@ -71,6 +71,11 @@ export class ConcurrencyGate {
     return this.reserved.map((w) => w.delivery);
   }
 
+  /** How many deliveries wait for a slot. */
+  get waitingCount(): number {
+    return this.reserved.length;
+  }
+
   /** Removes and returns every waiting delivery (a drain hands them back). */
   takeWaiting(): Settleable[] {
     const waiting = this.reserved.map((w) => w.delivery);

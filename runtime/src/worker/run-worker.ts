@@ -197,6 +197,7 @@ export class Worker {
       heartbeatMs: options.heartbeatMs,
       snapshot: () => this.snapshot(),
       details: options.details,
+      held: () => this.running.size + this.gate.waitingCount,
     });
   }
 
