@@ -129,6 +129,32 @@ describe('task event streams', () => {
     expect(stream.events.at(-1)?.event).toBe('end');
   }, 30_000);
 
+  it('ends with a terminal state only once GET /tasks/{id} shows it too', async () => {
+    // The worker's SUCCESS reaches the gateway straight from the broker; the status-store,
+    // frozen here, has not written it. A client that reads the task after `end` must find it.
+    const id = await platform.submit('process', { data: { records: 1 }, countdown: 1 });
+    const stream = open(id);
+    await stream.opened;
+    const statusStore = platform.processes.find((p) => p.name === 'status-store')!;
+    statusStore.child.kill('SIGSTOP');
+    try {
+      // Long enough for the five 100 ms steps after the second's countdown, and more.
+      const ended = await within(stream.ended, 4_000, 'ended').then(
+        () => true,
+        () => false,
+      );
+      expect(ended).toBe(false);
+      expect(stream.data<StatusData>('status').map((s) => s.status)).not.toContain('SUCCESS');
+      expect((await platform.task(id)).status).not.toBe('SUCCESS');
+    } finally {
+      statusStore.child.kill('SIGCONT');
+    }
+    await within(stream.ended, 10_000, 'the stream ends once the store has SUCCESS');
+    expect(stream.data<StatusData>('status').at(-1)).toMatchObject({ status: 'SUCCESS' });
+    expect(stream.events.at(-1)?.event).toBe('end');
+    expect((await platform.task(id)).status).toBe('SUCCESS');
+  }, 30_000);
+
   it('answers 404 for an unknown task id', async () => {
     const stream = open(randomUUID());
     await within(stream.ended, 5_000, 'the 404 arrives');

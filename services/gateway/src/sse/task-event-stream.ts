@@ -6,7 +6,9 @@
  * the events exchange (TaskEventHub); the record is also read again now and then
  * ({@link RESYNC_DELAYS_MS}), because an event can miss the stream: it may reach this gateway
  * before the stream subscribed while Redis does not hold it yet, or arrive while the gateway's
- * listener queue is being declared again after a connection cut.
+ * listener queue is being declared again after a connection cut. A terminal state is sent from
+ * the record only ({@link STORED_CHECK_DELAYS_MS}): a client that reads the task after `end`
+ * finds the state the stream ended with.
  *
  *   id: 1.PROGRESS.3
  *   event: status
@@ -52,6 +54,12 @@ export interface TaskEventStreamsOptions {
  * a matter of milliseconds), then less and less often; the last delay repeats.
  */
 export const RESYNC_DELAYS_MS: readonly number[] = [250, 1_000, 3_000, 10_000, 30_000];
+
+/**
+ * How soon a stream reads its record again after hearing a terminal event the record does not
+ * show yet (the status-store writes within milliseconds when it runs); the last delay repeats.
+ */
+export const STORED_CHECK_DELAYS_MS: readonly number[] = [5, 20, 50, 100, 250, 1_000];
 
 /** The open streams of one gateway, and the route that opens them. */
 export class TaskEventStreams {
@@ -172,6 +180,7 @@ class LiveStream implements TaskListener {
   private heartbeat: NodeJS.Timeout | undefined;
   private lifetime: NodeJS.Timeout | undefined;
   private resync: NodeJS.Timeout | undefined;
+  private storedCheck: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly res: ServerResponse,
@@ -219,7 +228,24 @@ class LiveStream implements TaskListener {
       this.pending.push(event);
       return;
     }
-    if (isNewer(this.last, event)) this.show(event, withEvent(this.view, event));
+    if (!isNewer(this.last, event)) return;
+    // The end is announced from the record, so a client that reads the task after `end` finds
+    // that state (the event can arrive here before the status-store has written it).
+    if (isTerminal(event.state)) this.awaitStored(0);
+    else this.show(event, withEvent(this.view, event));
+  }
+
+  /** Reads the record until it moved on (a terminal event was heard), then shows it. */
+  private awaitStored(n: number): void {
+    if (this.done || (this.storedCheck && n === 0)) return;
+    const delayMs = STORED_CHECK_DELAYS_MS[Math.min(n, STORED_CHECK_DELAYS_MS.length - 1)]!;
+    this.storedCheck = setTimeout(() => {
+      void this.refresh().then((moved) => {
+        this.storedCheck = undefined;
+        if (!moved) this.awaitStored(n + 1);
+      });
+    }, delayMs);
+    this.storedCheck.unref();
   }
 
   onRevoke(): void {
@@ -227,17 +253,23 @@ class LiveStream implements TaskListener {
     void this.refresh();
   }
 
-  /** Reads the record and shows it if it moved past what the stream sent. Never throws. */
-  private async refresh(): Promise<void> {
+  /**
+   * Reads the record and shows it if it moved past what the stream sent. True once there is no
+   * more to wait for: the record showed a terminal state, or the stream ended. Never throws.
+   */
+  private async refresh(): Promise<boolean> {
     try {
       const record = await this.deps.store.get(this.taskId);
-      if (this.done || !record || !this.view || !isNewer(this.last, record)) return;
+      if (this.done) return true;
+      if (!record || !this.view || !isNewer(this.last, record)) return false;
       this.show(record, toStatusResponse(record));
+      return isTerminal(record.state);
     } catch (err) {
       this.deps.log.warn('task stream refresh failed', {
         task_id: this.taskId,
         err: describeError(err),
       });
+      return false;
     }
   }
 
@@ -249,6 +281,7 @@ class LiveStream implements TaskListener {
     clearInterval(this.heartbeat);
     clearTimeout(this.lifetime);
     clearTimeout(this.resync);
+    clearTimeout(this.storedCheck);
     this.deps.end(this.last?.state);
   }
 
@@ -267,14 +300,12 @@ function sendStatus(res: ServerResponse, position: EventPosition, view: TaskStat
   res.write(`id: ${positionId(position)}\nevent: status\ndata: ${JSON.stringify(view)}\n\n`);
 }
 
-/** The status view after `event`, as GET /tasks/{id} will show it once the store applied it. */
+/**
+ * The status view after a non-terminal `event`, as GET /tasks/{id} will show it once the store
+ * applied it (a terminal state is shown from the record).
+ */
 function withEvent(view: TaskStatusResponse, event: StateEvent): TaskStatusResponse {
-  const result =
-    event.state === 'PROGRESS'
-      ? (event.progress ?? null)
-      : event.state === 'SUCCESS' && isObject(event.result)
-        ? event.result
-        : null;
+  const result = event.state === 'PROGRESS' ? (event.progress ?? null) : null;
   return {
     ...view,
     status: event.state,
@@ -286,9 +317,5 @@ function withEvent(view: TaskStatusResponse, event: StateEvent): TaskStatusRespo
     next_retry_at: event.next_retry_at ?? null,
     worker: event.worker,
     ...(event.state === 'STARTED' ? { started_at: event.at } : {}),
-    ...(isTerminal(event.state) ? { completed_at: event.at } : {}),
   };
 }
-
-const isObject = (value: unknown): value is Record<string, unknown> =>
-  value !== null && typeof value === 'object' && !Array.isArray(value);
