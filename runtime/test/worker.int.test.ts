@@ -491,6 +491,13 @@ describe('Worker', () => {
               startedAt: performance.now(),
             });
             if (nameOf(ctx.taskId) === 'culprit') {
+              // What a crash now would leave charged to the others: a lone run before this one
+              // must have taken its charge back before anything else started.
+              chargesAtCrash.push(
+                ...(await ns.redis.mget(
+                  ['i1', 'i2', 'i3'].map((id) => store.keys.crashes(idOf(id), 1)),
+                )),
+              );
               dead = true;
               die();
               void connection.close();
@@ -523,7 +530,9 @@ describe('Worker', () => {
         void worker.start().catch(() => undefined);
         return { died };
       };
-      const ids = ['culprit', 'i1', 'i2', 'i3'];
+      // The culprit last: in quarantine the innocents run alone before it, one after another.
+      const ids = ['i1', 'i2', 'i3', 'culprit'];
+      const chargesAtCrash: (string | null)[] = [];
       const ended = (): boolean =>
         ids.every((id) => eventsOf(id).some((e) => ['SUCCESS', 'FAILURE'].includes(e.state)));
 
@@ -556,6 +565,7 @@ describe('Worker', () => {
         for (const id of ['i1', 'i2', 'i3']) {
           expect(await ns.redis.get(store.keys.crashes(idOf(id), 1))).not.toBe('1');
         }
+        expect(chargesAtCrash.filter((charge) => charge !== null && charge !== '0')).toEqual([]);
       } finally {
         for (const release of releases) release();
         for (const p of processes) {

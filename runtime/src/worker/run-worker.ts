@@ -500,7 +500,9 @@ export class Worker {
       charged = charges > 0;
     }
     try {
-      await this.runDecoded(delivery, decoded, span, release);
+      // A lone run keeps its slot until its charge is taken back (launch releases it after
+      // this): were the next lone run to crash the process first, this one would stay charged.
+      await this.runDecoded(delivery, decoded, span, alone ? () => undefined : release);
     } finally {
       // It ended in this process, whatever the outcome: not a crash.
       if (charged) {
