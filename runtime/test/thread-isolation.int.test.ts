@@ -172,7 +172,7 @@ describe('thread-isolated handlers in the worker', () => {
     expect(disconnects).toBe(0);
     expect(statesOf('cpu-1')).toEqual(['STARTED:1', 'SUCCESS:1']);
     // Nothing left to redeliver: the one delivery was acked.
-    await waitFor(async () => (await ns.depth(ns.names.workQueue(SERVICE))) === 0);
+    await ns.waitForDepth(ns.names.workQueue(SERVICE), 0);
   }, 150_000);
 
   it('terminates the thread at the hard time limit: the computation stops, the attempt fails', async () => {
@@ -218,9 +218,7 @@ describe('thread-isolated handlers in the worker', () => {
     // drainTimeoutMs is 2 s: the thread is terminated then, not when its 8 s are over.
     expect(Date.now() - closedAt).toBeLessThan(6000);
     await waitFor(noThreads, { message: 'the thread exited' });
-    await waitFor(async () => (await ns.depth(ns.names.workQueue(SERVICE))) === 1, {
-      message: 'the message is back in the queue',
-    });
+    await ns.waitForDepth(ns.names.workQueue(SERVICE), 1, 'the message is back in the queue');
     expect(statesOf('drain-1')).toEqual(['STARTED:1']);
     await elapse(7000);
     expect(existsSync(markerFile)).toBe(false);

@@ -129,7 +129,7 @@ describe('worker control', () => {
     const w = await startWorker();
     expect(w.snapshot()).toMatchObject({ paused: true });
     await submit('t-queued');
-    await waitFor(async () => (await ns.depth(queue())) === 1, { message: 'command queued' });
+    await ns.waitForDepth(queue(), 1, 'command queued');
     // The worker saw it long enough to have taken it, were it consuming.
     await broadcast(serviceControl(true, 3));
     await waitFor(() => w.snapshot().concurrency === 3, { message: 'concurrency 3 applied' });
@@ -150,7 +150,7 @@ describe('worker control', () => {
     await broadcast(serviceControl(true));
     await waitFor(() => w.snapshot().paused, { message: 'paused' });
     await submit('t-later');
-    await waitFor(async () => (await ns.depth(queue())) === 1, { message: 't-later queued' });
+    await ns.waitForDepth(queue(), 1, 't-later queued');
 
     holding = false;
     for (const release of releases) release();
@@ -185,7 +185,7 @@ describe('worker control', () => {
     await waitFor(() => w.snapshot().concurrency === 1, { message: 'concurrency 1 applied' });
     for (const id of ['p1', 'p2', 'p3']) await submit(id);
     await waitFor(() => started.length === 1, { message: 'one task started' });
-    await waitFor(async () => (await ns.depth(queue())) === 2, { message: 'two left queued' });
+    await ns.waitForDepth(queue(), 2, 'two left queued');
     expect(w.snapshot().reserved).toEqual([]);
 
     holding = false;

@@ -666,9 +666,7 @@ describe('Worker', () => {
       await consumeConnection.manager.connection?.close();
       // The redelivery arrives on the new channel and is held, not run.
       await waitFor(() => worker!.snapshot().active.length === 1 && channels === acks.length);
-      await waitFor(async () => (await ns.depth(queue)) === 0, {
-        message: 'the redelivery taken by the worker',
-      });
+      await ns.waitForDepth(queue, 0, 'the redelivery taken by the worker');
       finish();
 
       await waitForEvent('long', 'SUCCESS');
@@ -993,7 +991,7 @@ describe('Worker', () => {
       expect(publisher.commandTypes).toEqual(['task.command.batch']);
       // A consumer that dies holding it: the broker redelivers the batch, flagged redelivered.
       const dying = await raw.createChannel();
-      await waitFor(async () => (await ns.depth(queue)) === 1);
+      await ns.waitForDepth(queue, 1);
       const held = await dying.get(queue, { noAck: false });
       expect(held && held.properties.type).toBe('task.command.batch');
       await dying.close();
@@ -1028,9 +1026,7 @@ describe('Worker', () => {
       await waitFor(() => calls.length === 1, { message: 'the first command running' });
       await worker!.close();
       // The running one and the two waiting ones, each back in the queue as its own message.
-      await waitFor(async () => (await ns.depth(queue)) === 3, {
-        message: 'three commands back in the queue',
-      });
+      await ns.waitForDepth(queue, 3, 'three commands back in the queue');
       const back = await ns.drain(queue);
       expect(back.map((m) => m.properties.type)).toEqual([EMAIL_SEND, EMAIL_SEND, EMAIL_SEND]);
       expect(back.map((m) => String(nameOf(m.properties.messageId))).sort()).toEqual([

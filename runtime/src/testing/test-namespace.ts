@@ -162,11 +162,10 @@ export class TestNamespace {
    * Waits until a queue holds `expected` ready messages. A closed channel's unacked messages go
    * back to their queue asynchronously: the close returns before the queue has them again.
    */
-  async waitForDepth(queue: string, expected: number, timeoutMs = 5_000): Promise<void> {
-    let last = -1;
-    await waitFor(async () => (last = await this.depth(queue)) === expected, {
-      timeoutMs,
-      message: `${queue} holding ${expected} (last seen ${last})`,
+  async waitForDepth(queue: string, expected: number, what?: string): Promise<void> {
+    const holding = `${queue} holding ${expected} ready messages`;
+    await waitFor(async () => (await this.depth(queue)) === expected, {
+      message: what ? `${what} (${holding})` : holding,
     });
   }
 
