@@ -103,22 +103,22 @@ async function loadHistory() {
 }
 
 async function load() {
-  const shown = showing;
+  const at = showing;
   $('detail-error').hidden = true;
   try {
     const record = await api('GET', `/tasks/${encodeURIComponent(taskId)}`);
-    if (shown !== showing) return;
+    if (at !== showing) return;
     view = record;
     await loadHistory();
   } catch (err) {
-    if (shown !== showing) return;
+    if (at !== showing) return;
     $('detail-error').hidden = false;
     $('detail-error').textContent =
       err instanceof ApiError && err.status === 404
         ? 'unknown task id (never issued, or expired)'
         : err.message;
   }
-  if (shown !== showing) return; // another task or view is shown now: no stream for this one
+  if (at !== showing) return; // another task or view is shown now: no stream for this one
   render();
   if (view && !TERMINAL.has(view.status)) follow();
 }

@@ -40,8 +40,8 @@ let shown = new Map();
 /** Open streams by task id. */
 const streams = new Map();
 let stopPolling = null;
-/** False while another view is shown: a list read answering then opens no streams. */
-let visible = false;
+/** Counts shows and hides: a read that answers after the next one changes nothing. */
+let showing = 0;
 
 function query() {
   const params = new URLSearchParams();
@@ -59,14 +59,17 @@ function query() {
 }
 
 async function load() {
+  const at = showing;
   let page;
   try {
     page = await api('GET', `/tasks?${query()}`);
   } catch (err) {
+    if (at !== showing) return;
     $('tasks-error').hidden = false;
     $('tasks-error').textContent = `The task history could not be read (${err.message}).`;
     return;
   }
+  if (at !== showing) return; // another view is shown now: no streams for this read
   $('tasks-error').hidden = true;
   nextCursor = page.next_cursor;
   shown = new Map(page.tasks.map((task) => [task.task_id, task]));
@@ -131,12 +134,12 @@ function render() {
 function followInFlight() {
   for (const [id, controller] of streams) {
     const task = shown.get(id);
-    if (!visible || !task || TERMINAL.has(task.status)) {
+    if (!task || TERMINAL.has(task.status)) {
       controller.abort();
       streams.delete(id);
     }
   }
-  for (const task of visible ? shown.values() : []) {
+  for (const task of shown.values()) {
     if (streams.size >= MAX_STREAMS) break;
     if (TERMINAL.has(task.status) || streams.has(task.task_id)) continue;
     const controller = new AbortController();
@@ -243,12 +246,12 @@ export function prefill(kind, payload) {
 }
 
 export function show() {
-  visible = true;
+  showing += 1;
   restartPolling();
 }
 
 export function hide() {
-  visible = false;
+  showing += 1;
   stopPolling?.();
   stopPolling = null;
   stopStreams();
