@@ -180,7 +180,8 @@ class LiveStream implements TaskListener {
   private heartbeat: NodeJS.Timeout | undefined;
   private lifetime: NodeJS.Timeout | undefined;
   private resync: NodeJS.Timeout | undefined;
-  private storedCheck: NodeJS.Timeout | undefined;
+  /** The delays the record is read again by: RESYNC_DELAYS_MS, or STORED_CHECK_DELAYS_MS. */
+  private readDelays: readonly number[] = RESYNC_DELAYS_MS;
 
   constructor(
     private readonly res: ServerResponse,
@@ -210,16 +211,25 @@ class LiveStream implements TaskListener {
     this.lifetime.unref();
     this.show(record, toStatusResponse(record));
     for (const event of this.pending.splice(0)) this.onEvent(event);
-    this.scheduleResync(0);
+    this.readAgain(RESYNC_DELAYS_MS, 0);
   }
 
-  private scheduleResync(n: number): void {
+  /** Reads the record again after `delays[n]`, then the next delay (the last repeats). */
+  private readAgain(delays: readonly number[], n: number): void {
     if (this.done) return;
-    const delayMs = RESYNC_DELAYS_MS[Math.min(n, RESYNC_DELAYS_MS.length - 1)]!;
-    this.resync = setTimeout(() => {
-      void this.refresh().finally(() => this.scheduleResync(n + 1));
-    }, delayMs);
-    this.resync.unref();
+    clearTimeout(this.resync);
+    this.readDelays = delays;
+    const timer = setTimeout(
+      () => {
+        void this.refresh().finally(() => {
+          // Unless another schedule took over meanwhile.
+          if (this.resync === timer) this.readAgain(delays, n + 1);
+        });
+      },
+      delays[Math.min(n, delays.length - 1)],
+    );
+    timer.unref();
+    this.resync = timer;
   }
 
   onEvent(event: StateEvent): void {
@@ -231,21 +241,8 @@ class LiveStream implements TaskListener {
     if (!isNewer(this.last, event)) return;
     // The end is announced from the record, so a client that reads the task after `end` finds
     // that state (the event can arrive here before the status-store has written it).
-    if (isTerminal(event.state)) this.awaitStored(0);
-    else this.show(event, withEvent(this.view, event));
-  }
-
-  /** Reads the record until it moved on (a terminal event was heard), then shows it. */
-  private awaitStored(n: number): void {
-    if (this.done || (this.storedCheck && n === 0)) return;
-    const delayMs = STORED_CHECK_DELAYS_MS[Math.min(n, STORED_CHECK_DELAYS_MS.length - 1)]!;
-    this.storedCheck = setTimeout(() => {
-      void this.refresh().then((moved) => {
-        this.storedCheck = undefined;
-        if (!moved) this.awaitStored(n + 1);
-      });
-    }, delayMs);
-    this.storedCheck.unref();
+    if (!isTerminal(event.state)) this.show(event, withEvent(this.view, event));
+    else if (this.readDelays !== STORED_CHECK_DELAYS_MS) this.readAgain(STORED_CHECK_DELAYS_MS, 0);
   }
 
   onRevoke(): void {
@@ -253,23 +250,17 @@ class LiveStream implements TaskListener {
     void this.refresh();
   }
 
-  /**
-   * Reads the record and shows it if it moved past what the stream sent. True once there is no
-   * more to wait for: the record showed a terminal state, or the stream ended. Never throws.
-   */
-  private async refresh(): Promise<boolean> {
+  /** Reads the record and shows it if it moved past what the stream sent. Never throws. */
+  private async refresh(): Promise<void> {
     try {
       const record = await this.deps.store.get(this.taskId);
-      if (this.done) return true;
-      if (!record || !this.view || !isNewer(this.last, record)) return false;
+      if (this.done || !record || !this.view || !isNewer(this.last, record)) return;
       this.show(record, toStatusResponse(record));
-      return isTerminal(record.state);
     } catch (err) {
       this.deps.log.warn('task stream refresh failed', {
         task_id: this.taskId,
         err: describeError(err),
       });
-      return false;
     }
   }
 
@@ -281,7 +272,6 @@ class LiveStream implements TaskListener {
     clearInterval(this.heartbeat);
     clearTimeout(this.lifetime);
     clearTimeout(this.resync);
-    clearTimeout(this.storedCheck);
     this.deps.end(this.last?.state);
   }
 
