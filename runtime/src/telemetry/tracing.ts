@@ -17,8 +17,10 @@ import {
   type Attributes,
   context,
   type Context,
+  INVALID_SPAN_CONTEXT,
   type Link,
   propagation,
+  ProxyTracerProvider,
   ROOT_CONTEXT,
   type Span,
   SpanKind,
@@ -31,6 +33,22 @@ import type { ConsumeMessage } from 'amqplib';
 import { MessagingAttributes, MessagingValues } from './attributes';
 
 const tracer = trace.getTracer('@tasks/runtime');
+
+/** The API's no-op provider: what a provider without a registered SDK delegates to. */
+const NOOP_PROVIDER = new ProxyTracerProvider().getDelegate();
+
+/** The span every call returns while tracing is off (it records nothing). */
+const NOOP_SPAN = trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
+
+/**
+ * True once an SDK registered a tracer provider. Without one, the per-task calls below return
+ * at once instead of building attributes nobody records (bench/README.md: a tenth of the
+ * worker's garbage per task).
+ */
+export function tracingOn(): boolean {
+  const provider = trace.getTracerProvider();
+  return !(provider instanceof ProxyTracerProvider) || provider.getDelegate() !== NOOP_PROVIDER;
+}
 
 type Headers = Record<string, unknown>;
 
@@ -134,6 +152,7 @@ export function startProcessSpan(
   message: ConsumeMessage,
   attributes: Attributes = {},
 ): { readonly span: Span; readonly context: Context } {
+  if (!tracingOn()) return OFF;
   const parent = extractTraceContext(message.properties.headers);
   const span = tracer.startSpan(
     `${queue} process`,
@@ -157,6 +176,8 @@ export function startProcessSpan(
   );
   return { span, context: trace.setSpan(parent, span) };
 }
+
+const OFF = { span: NOOP_SPAN, context: ROOT_CONTEXT } as const;
 
 /** Ends a span, marking it failed with `error` when given. */
 export function endSpan(span: Span, error?: unknown): void {

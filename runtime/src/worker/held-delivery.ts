@@ -8,7 +8,8 @@ import type { ConsumeMessage } from 'amqplib';
 import type { Settleable } from '../amqp/queue-consumer';
 
 export class HeldDelivery implements Settleable {
-  private readonly adopted: Settleable[] = [];
+  /** Made on the first adoption: almost no run ever has one. */
+  private adopted: Settleable[] | undefined;
 
   constructor(private readonly first: Settleable) {}
 
@@ -17,12 +18,12 @@ export class HeldDelivery implements Settleable {
   }
 
   get live(): boolean {
-    return this.first.live || this.adopted.some((d) => d.live);
+    return this.first.live || (this.adopted?.some((d) => d.live) ?? false);
   }
 
   /** Holds another delivery of the same attempt, to settle with this one. */
   adopt(delivery: Settleable): void {
-    this.adopted.push(delivery);
+    (this.adopted ??= []).push(delivery);
   }
 
   ack(): boolean {
@@ -35,7 +36,7 @@ export class HeldDelivery implements Settleable {
 
   private settle(action: (delivery: Settleable) => boolean): boolean {
     let settled = action(this.first);
-    for (const delivery of this.adopted) settled = action(delivery) || settled;
+    for (const delivery of this.adopted ?? []) settled = action(delivery) || settled;
     return settled;
   }
 }

@@ -1,27 +1,39 @@
 /** The work a drain waits for: every delivery being handled, until it is settled. */
 export class InFlight {
-  private readonly work = new Set<Promise<void>>();
+  private count = 0;
+  /** Woken when the count falls to 0. */
+  private whenIdle: (() => void) | undefined;
+  private readonly settleOne = (): void => {
+    this.count -= 1;
+    if (this.count > 0) return;
+    const wake = this.whenIdle;
+    this.whenIdle = undefined;
+    wake?.();
+  };
 
   /** Tracks `work` until it settles; it must not reject (callers catch first). */
   add(work: Promise<void>): void {
-    const tracked = work.finally(() => this.work.delete(tracked));
-    this.work.add(tracked);
+    this.count += 1;
+    // A count, not a set of promises: one `then` per delivery is all it costs.
+    void work.then(this.settleOne, this.settleOne);
   }
 
   get size(): number {
-    return this.work.size;
+    return this.count;
   }
 
-  /** True when everything in flight now settled within `ms`. */
+  /** True when nothing was in flight any more within `ms` (work added meanwhile counts too). */
   async settleWithin(ms: number): Promise<boolean> {
-    const promises = [...this.work];
-    if (promises.length === 0) return true;
+    if (this.count === 0) return true;
     let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<false>((resolve) => {
+    const settled = await new Promise<boolean>((resolve) => {
+      const previous = this.whenIdle;
+      this.whenIdle = () => {
+        previous?.();
+        resolve(true);
+      };
       timer = setTimeout(() => resolve(false), ms);
     });
-    const all = Promise.allSettled(promises).then(() => true as const);
-    const settled = await Promise.race([all, timeout]);
     clearTimeout(timer);
     return settled;
   }

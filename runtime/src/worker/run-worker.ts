@@ -327,7 +327,7 @@ export class Worker {
       active: [...this.running].map((r) => ({
         task_id: r.taskId,
         type: r.type,
-        started_at: r.startedAt,
+        started_at: new Date(r.startedAtMs).toISOString(),
         attempt: r.attempt,
       })),
       reserved: this.gate.waiting.map((d) => ({
@@ -465,18 +465,19 @@ export class Worker {
     alone: boolean,
   ): Promise<void> {
     const decoded = this.decoder.decode(delivery);
-    span.setAttributes({
-      [TaskAttributes.attempt]: decoded.attempt,
-      ...(decoded.ok
-        ? {
-            [TaskAttributes.id]: decoded.command.task_id,
-            [TaskAttributes.type]: decoded.command.type,
-          }
-        : {
-            ...(decoded.taskId ? { [TaskAttributes.id]: decoded.taskId } : {}),
-            ...(decoded.type ? { [TaskAttributes.type]: decoded.type } : {}),
-          }),
-    });
+    if (span.isRecording())
+      span.setAttributes({
+        [TaskAttributes.attempt]: decoded.attempt,
+        ...(decoded.ok
+          ? {
+              [TaskAttributes.id]: decoded.command.task_id,
+              [TaskAttributes.type]: decoded.command.type,
+            }
+          : {
+              ...(decoded.taskId ? { [TaskAttributes.id]: decoded.taskId } : {}),
+              ...(decoded.type ? { [TaskAttributes.type]: decoded.type } : {}),
+            }),
+      });
     if (!decoded.ok) {
       span.setAttribute(TaskAttributes.outcome, 'parked');
       await this.parking.park(delivery, decoded.reason, decoded, 'poison');
@@ -530,7 +531,7 @@ export class Worker {
       taskId,
       type: decoded.command.type,
       attempt: decoded.attempt,
-      startedAt: new Date().toISOString(),
+      startedAtMs: Date.now(),
       controller: new LazyAbort(),
       seq: 0,
     };
@@ -553,7 +554,7 @@ export class Worker {
         delivery.nack(true); // shutdown before it started
         return;
       }
-      if (await this.isDuplicateStep(delivery, decoded)) {
+      if (isWorkflowFirstRun(delivery, decoded) && (await this.isDuplicateStep(decoded))) {
         span.setAttribute(TaskAttributes.outcome, 'skipped');
         delivery.ack();
         return;
@@ -600,11 +601,7 @@ export class Worker {
    * ARCHITECTURE.md "Workflows"): the first fresh delivery of attempt 1 claims the run, a second
    * fresh one is the duplicate. Redeliveries, retries and deferrals are the same command again.
    */
-  private async isDuplicateStep(delivery: Settleable, job: DecodedCommand): Promise<boolean> {
-    const headers = delivery.message.properties.headers ?? {};
-    if (!job.command.workflow || job.attempt !== 1 || deliveredBefore(delivery.message))
-      return false;
-    if (headers[MessageHeaders.deferrals] !== undefined) return false;
+  private async isDuplicateStep(job: DecodedCommand): Promise<boolean> {
     const first = await this.deps.workflows.claimRun(job.command.task_id).catch(() => true);
     if (!first)
       this.deps.log.warn('duplicate workflow step command skipped', {
@@ -689,6 +686,12 @@ export class Worker {
 /** A delivery of the high lane (quorum mode): it starts before the normal lane's. */
 function isUrgent(delivery: Settleable): boolean {
   return isHighLaneKey(delivery.message.fields.routingKey);
+}
+
+/** A workflow step's first fresh delivery of attempt 1: the one that claims the step's run. */
+function isWorkflowFirstRun(delivery: Settleable, job: DecodedCommand): boolean {
+  if (!job.command.workflow || job.attempt !== 1 || deliveredBefore(delivery.message)) return false;
+  return delivery.message.properties.headers?.[MessageHeaders.deferrals] === undefined;
 }
 
 function isRevokedReason(reason: unknown): boolean {

@@ -19,7 +19,7 @@ import type { Context } from '@opentelemetry/api';
 import { domainOf, eventKey, type StateEvent } from '@tasks/contracts';
 import type { ConfirmPublisher } from '../amqp/confirm-publisher';
 import { TaskAttributes } from '../telemetry/attributes';
-import { activeContext, type PublishTrace } from '../telemetry/tracing';
+import { activeContext, type PublishTrace, tracingOn } from '../telemetry/tracing';
 
 /** Routing key of a message that carries several events. */
 export const EVENT_BATCH_KEY = 'task.batch';
@@ -154,7 +154,7 @@ export class StateEventPublisher {
         messageId: single
           ? `${first.event.task_id}:${first.event.attempt}:${first.event.seq}`
           : undefined,
-        trace: batchTrace(first, batch),
+        trace: tracingOn() ? batchTrace(first, batch) : undefined,
       })
       .then(
         () => settles.forEach((p) => p.resolve()),

@@ -4,17 +4,17 @@
  * after every state event of the run was confirmed.
  */
 import type { Span } from '@opentelemetry/api';
-import type { StateEvent, TaskState } from '@tasks/contracts';
 import type { Settleable } from '../amqp/queue-consumer';
 import { describeError, PermanentError } from '../errors';
 import type { Logger } from '../logging/logger';
 import { TaskAttributes } from '../telemetry/attributes';
-import { failSpan, inSpan } from '../telemetry/tracing';
+import { failSpan, inSpan, tracingOn } from '../telemetry/tracing';
 import { classify, type RetryPolicyConfig } from './retry-policy';
 import { RunMetrics } from './run-metrics';
-import { type EncodedEvent, encodeEvent, type StateEventPublisher } from './state-event-publisher';
-import { progressReporter, type TaskContext } from './task-context';
-import { type Emit, outcomeName, type RunOutcome, type TaskOutcomes } from './task-outcome';
+import { RunScope } from './run-scope';
+import type { StateEventPublisher } from './state-event-publisher';
+import { outcomeName, type RunOutcome, type TaskOutcomes } from './task-outcome';
+import type { RegisteredTask } from './task-definition';
 import type { DecodedCommand, TaskRun } from './task-run';
 import type { TaskRunner } from './task-runner';
 
@@ -54,80 +54,40 @@ export class TaskExecutor {
     release: () => void,
   ): Promise<Executed> {
     const { task, attempt } = job;
-    // Made on first use: most runs log nothing, and a child logger per task was 4 % of the CPU.
-    let taskLog: Logger | undefined;
-    const log = (): Logger =>
-      (taskLog ??= this.deps.log.child({
-        task_id: run.taskId,
-        task_type: run.type,
-        attempt,
-      }));
-    const confirms: Promise<void>[] = [];
-    const send = (encoded: EncodedEvent): Promise<void> => {
-      const confirmed = this.deps.events.emitEncoded(encoded);
-      confirms.push(confirmed);
-      return confirmed;
-    };
-    /** The run's next event, written as JSON; its seq is taken only once it could be. */
-    const encode = (state: TaskState, extra: Partial<StateEvent> = {}): EncodedEvent => {
-      const encoded = encodeEvent({
-        v: 1,
-        task_id: run.taskId,
-        type: run.type,
-        state,
-        attempt,
-        seq: run.seq + 1,
-        at: new Date().toISOString(),
-        worker: this.deps.worker,
-        ...extra,
-      });
-      run.seq += 1;
-      return encoded;
-    };
-    // A run's own events are plain data: one that cannot be written rejects its emit.
-    const emit: Emit = async (state, extra) => send(encode(state, extra));
-    const ctx: TaskContext = {
-      taskId: run.taskId,
-      type: run.type,
-      attempt,
-      get signal() {
-        return run.controller.signal;
-      },
-      get log() {
-        return log();
-      },
-      progress: progressReporter((progress) => emit('PROGRESS', { progress })),
-    };
-
-    void emit('STARTED').catch(() => undefined);
+    const scope = new RunScope(run, this.deps.events, this.deps.worker, this.deps.log);
+    void scope.emit('STARTED').catch(() => undefined);
     const metrics = this.metrics.of(run.type);
     metrics.started();
     const started = performance.now();
     let outcome: RunOutcome | Returned;
     let failure: unknown;
     let result: unknown;
-    const policy = (): RetryPolicyConfig => ({ ...this.deps.retry, ...task.retry });
     try {
       const limits = {
         softTimeLimitMs: task.softTimeLimitMs ?? this.deps.softTimeLimitMs,
         timeLimitMs: task.timeLimitMs ?? this.deps.timeLimitMs,
       };
-      result = await inSpan(
-        `${run.type} run`,
-        {
-          [TaskAttributes.id]: run.taskId,
-          [TaskAttributes.type]: run.type,
-          [TaskAttributes.attempt]: attempt,
-        },
-        () => this.deps.runner.run(task, job.payload, ctx, run.controller, limits),
-      );
+      const runHandler = (): Promise<unknown> =>
+        this.deps.runner.run(task, job.payload, scope, run.controller, limits);
+      // Without tracing there is no span to name or describe: nothing is built for it.
+      result = await (tracingOn()
+        ? inSpan(
+            `${run.type} run`,
+            {
+              [TaskAttributes.id]: run.taskId,
+              [TaskAttributes.type]: run.type,
+              [TaskAttributes.attempt]: attempt,
+            },
+            runHandler,
+          )
+        : runHandler());
       outcome = isRevokedReason(run.controller.reason) ? { kind: 'revoked' } : { kind: 'returned' };
     } catch (err) {
       failure = err;
       outcome = classify(
         err,
         attempt,
-        policy(),
+        this.policyOf(task),
         run.controller.aborted ? run.controller.reason : undefined,
       );
     }
@@ -138,13 +98,13 @@ export class TaskExecutor {
       try {
         outcome = {
           kind: 'success',
-          event: encode('SUCCESS', { result: result ?? null, runtime_ms: runtimeMs }),
+          event: scope.encode('SUCCESS', { result: result ?? null, runtime_ms: runtimeMs }),
         };
       } catch (err) {
         failure = new PermanentError(`result cannot be serialised as JSON: ${describeError(err)}`, {
           cause: err,
         });
-        outcome = classify(failure, attempt, policy(), undefined);
+        outcome = classify(failure, attempt, this.policyOf(task), undefined);
       }
     }
     const error = failure === undefined ? undefined : describeError(failure);
@@ -163,21 +123,23 @@ export class TaskExecutor {
       outcome,
       error,
       runtimeMs,
-      emit,
-      send,
-      log,
+      scope,
     });
     if (settled === 'handed-back') {
-      await Promise.allSettled(confirms);
+      await scope.settled();
       delivery.nack(true);
       return 'handed-back';
     }
     // The ack still waits for the confirm; only the slot is given back.
     release();
-    await Promise.all(confirms);
+    await scope.confirmed();
     if (delivery.ack()) return 'acked';
-    log().warn('ack dropped: its channel closed; the broker redelivers');
+    scope.log.warn('ack dropped: its channel closed; the broker redelivers');
     return 'ack-dropped';
+  }
+
+  private policyOf(task: RegisteredTask): RetryPolicyConfig {
+    return { ...this.deps.retry, ...task.retry };
   }
 }
 

@@ -4,24 +4,17 @@
  * permanent failure or used-up retries end it FAILURE, the latter parked; a hand-back (shutdown)
  * nacks it to the queue. The state events go out first; the ack waits for their confirms.
  */
-import type { StateEvent, TaskState } from '@tasks/contracts';
 import type { CommandPublisher } from '../amqp/command-publisher';
 import { MessageHeaders } from '../amqp/message-headers';
 import type { Settleable } from '../amqp/queue-consumer';
-import type { Logger } from '../logging/logger';
 import type { Parking } from './parking';
 import type { EncodedEvent } from './state-event-publisher';
 import type { Outcome } from './retry-policy';
+import type { RunScope } from './run-scope';
 import type { DecodedCommand, TaskRun } from './task-run';
 
 /** A run's outcome: the retry policy's verdict on its error, or its SUCCESS event, written. */
 export type RunOutcome = Outcome | { readonly kind: 'success'; readonly event: EncodedEvent };
-
-/** Emits one state event of the run; resolves on its confirm. */
-export type Emit = (state: TaskState, extra?: Partial<StateEvent>) => Promise<void>;
-
-/** Emits an event of the run already written as JSON; resolves on its confirm. */
-export type SendEncoded = (encoded: EncodedEvent) => Promise<void>;
 
 /** How a run ended, as the outcome settler needs it. */
 export interface FinishedRun {
@@ -32,9 +25,8 @@ export interface FinishedRun {
   /** The handler's error, described; undefined on success. */
   readonly error: string | undefined;
   readonly runtimeMs: number;
-  readonly emit: Emit;
-  readonly send: SendEncoded;
-  readonly log: () => Logger;
+  /** Its events (each resolves on its confirm) and its logger. */
+  readonly scope: RunScope;
 }
 
 export interface TaskOutcomesDeps {
@@ -53,14 +45,16 @@ export class TaskOutcomes {
    * (not confirmed); `handed-back` when the delivery was nacked to the queue instead.
    */
   async settle(finished: FinishedRun): Promise<Settled> {
-    const { delivery, job, run, outcome, error, runtimeMs, emit, send, log } = finished;
+    const { delivery, job, run, outcome, error, runtimeMs, scope } = finished;
     const { command, attempt } = job;
     switch (outcome.kind) {
       case 'success':
-        void send(outcome.event).catch(() => undefined);
+        void scope.send(outcome.event).catch(() => undefined);
         return 'emitted';
       case 'revoked':
-        void emit('REVOKED', { error: 'revoked', runtime_ms: runtimeMs }).catch(() => undefined);
+        void scope
+          .emit('REVOKED', { error: 'revoked', runtime_ms: runtimeMs })
+          .catch(() => undefined);
         return 'emitted';
       case 'retry': {
         const nextAt = new Date(Date.now() + outcome.delayMs).toISOString();
@@ -72,10 +66,10 @@ export class TaskOutcomes {
           delayMs: outcome.delayMs,
           headers: carriedHeaders(delivery),
         });
-        log().warn('task failed; retrying', { err: error, delay_ms: outcome.delayMs });
-        void emit('RETRY', { error, next_retry_at: nextAt, runtime_ms: runtimeMs }).catch(
-          () => undefined,
-        );
+        scope.log.warn('task failed; retrying', { err: error, delay_ms: outcome.delayMs });
+        void scope
+          .emit('RETRY', { error, next_retry_at: nextAt, runtime_ms: runtimeMs })
+          .catch(() => undefined);
         return 'emitted';
       }
       case 'defer': {
@@ -89,7 +83,7 @@ export class TaskOutcomes {
           delayMs: outcome.delayMs,
           headers: { ...headers, [MessageHeaders.deferrals]: deferrals },
         });
-        log().info('task deferred without counting an attempt', {
+        scope.log.info('task deferred without counting an attempt', {
           err: error,
           delay_ms: outcome.delayMs,
         });
@@ -104,8 +98,8 @@ export class TaskOutcomes {
             'exhausted',
           );
         }
-        log().warn('task failed', { err: error, exhausted: outcome.exhausted });
-        void emit('FAILURE', { error, runtime_ms: runtimeMs }).catch(() => undefined);
+        scope.log.warn('task failed', { err: error, exhausted: outcome.exhausted });
+        void scope.emit('FAILURE', { error, runtime_ms: runtimeMs }).catch(() => undefined);
         return 'emitted';
       case 'park':
         await this.deps.parking.publishParked(
@@ -114,7 +108,7 @@ export class TaskOutcomes {
           { taskId: run.taskId, type: run.type, attempt },
           'poison',
         );
-        void emit('FAILURE', { error, runtime_ms: runtimeMs }).catch(() => undefined);
+        void scope.emit('FAILURE', { error, runtime_ms: runtimeMs }).catch(() => undefined);
         return 'emitted';
       case 'requeue':
         return 'handed-back';

@@ -7,7 +7,8 @@ export interface TaskRun {
   readonly taskId: string;
   readonly type: string;
   readonly attempt: number;
-  readonly startedAt: string;
+  /** When it started, ms since the epoch (written as ISO text only when listed). */
+  readonly startedAtMs: number;
   readonly controller: LazyAbort;
   /** Sequence number of the run's last state event. */
   seq: number;

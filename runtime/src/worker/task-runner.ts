@@ -47,6 +47,7 @@ export async function withLimits<T>(
   fn: () => Promise<T>,
 ): Promise<T> {
   const { softTimeLimitMs: softMs, timeLimitMs: hardMs } = limits;
+  if (softMs <= 0 && hardMs <= 0) return fn();
   const timers: NodeJS.Timeout[] = [];
   try {
     if (softMs > 0) {
