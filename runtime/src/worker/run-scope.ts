@@ -89,7 +89,7 @@ export class RunScope implements TaskContext {
     try {
       encoded = this.encode(state, extra);
     } catch (err) {
-      return Promise.reject(err);
+      return Promise.reject(err instanceof Error ? err : new Error(String(err)));
     }
     return this.send(encoded);
   }
