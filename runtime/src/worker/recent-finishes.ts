@@ -3,47 +3,64 @@
  * An ack can be lost with its connection after the work was done: the broker hands the command
  * out again, usually to the same process once it reconnects, and the task record may not show
  * the end yet (the status-store was cut too, or lags behind). Remembering the finish here keeps
- * that redelivery from running the task a second time. Bounded by age and by count, so memory
- * stays flat at any throughput; a redelivery after a cut comes within seconds.
+ * that redelivery from running the task a second time.
+ *
+ * Two generations of task id → highest attempt finished: a finish is remembered for at least
+ * `ttlMs` (a redelivery after a cut comes within seconds), or for the newest `maxEntries / 2`
+ * finishes when they come faster; memory stays under `maxEntries` at any throughput. Nothing is
+ * allocated per finish but the map slot (no timestamp, no key string, no pruning walk).
  */
 
 export interface RecentFinishesOptions {
-  /** How long a finish is remembered, in ms. @default 120000 */
+  /** How long a finish is remembered at least, in ms (at most about twice that). @default 60000 */
   readonly ttlMs?: number;
-  /** Most finishes remembered; the oldest go first. @default 20000 */
+  /** Most finishes remembered. @default 20000 */
   readonly maxEntries?: number;
 }
 
 export class RecentFinishes {
-  /** `<task id>:<attempt>` → when it finished; Map order is insertion order, oldest first. */
-  private readonly finishedAt = new Map<string, number>();
+  private current = new Map<string, number>();
+  private previous = new Map<string, number>();
+  /** When `current` was started. */
+  private since: number;
   private readonly ttlMs: number;
-  private readonly maxEntries: number;
+  private readonly perGeneration: number;
 
-  constructor(options: RecentFinishesOptions = {}) {
-    this.ttlMs = options.ttlMs ?? 120_000;
-    this.maxEntries = options.maxEntries ?? 20_000;
+  constructor(options: RecentFinishesOptions = {}, now = Date.now()) {
+    this.ttlMs = options.ttlMs ?? 60_000;
+    this.perGeneration = Math.max(1, Math.floor((options.maxEntries ?? 20_000) / 2));
+    this.since = now;
   }
 
-  add(key: string, now = Date.now()): void {
-    this.finishedAt.delete(key);
-    this.finishedAt.set(key, now);
-    this.prune(now);
+  add(taskId: string, attempt: number, now = Date.now()): void {
+    this.age(now);
+    if (this.current.size >= this.perGeneration) this.rotate(now);
+    if ((this.current.get(taskId) ?? 0) < attempt) this.current.set(taskId, attempt);
   }
 
-  has(key: string, now = Date.now()): boolean {
-    const at = this.finishedAt.get(key);
-    return at !== undefined && now - at <= this.ttlMs;
+  /** True when this attempt of the task, or a later one, finished here lately. */
+  has(taskId: string, attempt: number, now = Date.now()): boolean {
+    this.age(now);
+    const finished = Math.max(this.current.get(taskId) ?? 0, this.previous.get(taskId) ?? 0);
+    return finished >= attempt;
   }
 
   get size(): number {
-    return this.finishedAt.size;
+    return this.current.size + this.previous.size;
   }
 
-  private prune(now: number): void {
-    for (const [key, at] of this.finishedAt) {
-      if (this.finishedAt.size <= this.maxEntries && now - at <= this.ttlMs) return;
-      this.finishedAt.delete(key);
-    }
+  /** Retires generations older than the time to live. */
+  private age(now: number): void {
+    const elapsed = now - this.since;
+    if (elapsed < this.ttlMs) return;
+    // Both generations are past it once the current one is twice as old.
+    if (elapsed >= 2 * this.ttlMs) this.current = new Map();
+    this.rotate(now);
+  }
+
+  private rotate(now: number): void {
+    this.previous = this.current;
+    this.current = new Map();
+    this.since = now;
   }
 }

@@ -364,8 +364,8 @@ export class Worker {
     }
     const { properties } = delivery.message;
     const messageId = String(properties.messageId ?? '');
-    const key = `${messageId}:${attemptOf(properties.headers)}`;
-    const holder = this.held.get(key);
+    const attempt = attemptOf(properties.headers);
+    const holder = this.held.get(`${messageId}:${attempt}`);
     if (holder) {
       // Handed out again while its run goes on here: settled with that run, not run twice.
       this.deps.log.info('redelivery of a running task held, not run again', {
@@ -374,7 +374,7 @@ export class Worker {
       holder.adopt(delivery);
       return;
     }
-    if (this.finished.has(key)) {
+    if (this.finished.has(messageId, attempt)) {
       // Its ack was lost with its channel after the run ended here: done, not run twice.
       this.deps.log.info('redelivery of a task finished here acked without running', {
         task_id: messageId,
@@ -566,7 +566,7 @@ export class Worker {
       });
       if (executed !== 'handed-back') {
         this.processed += 1;
-        this.finished.add(key);
+        this.finished.add(taskId, decoded.attempt);
       }
     } finally {
       if (this.running.delete(run)) this.presence.changed();
