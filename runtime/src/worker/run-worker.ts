@@ -11,6 +11,7 @@
  *   after the events' confirms, on the channel that delivered it;
  * - presence (worker-presence.ts): heartbeats and the goodbye.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Span } from '@opentelemetry/api';
 import {
   ControlMessage,
@@ -53,6 +54,13 @@ import { InProcessTaskRunner, type TaskRunner } from './task-runner';
 import { WorkerPresence, type WorkerSnapshot } from './worker-presence';
 
 export { defaultWorkerName } from './worker-presence';
+
+/**
+ * How long a worker asks again when Redis does not answer its revocation check: longer than a
+ * Redis restart or a pause of a few seconds (each ask times out after 2 s), short enough that
+ * an outage only delays tasks.
+ */
+export const REVOCATION_CHECK_PATIENCE_MS = 15_000;
 
 export interface WorkerOptions {
   /** The service name, e.g. `email-worker`; its queue is `<service>.tasks`. */
@@ -539,13 +547,7 @@ export class Worker {
     this.presence.changed();
     this.held.set(key, delivery);
     try {
-      const revoked = await this.deps.store.isRevoked(taskId).catch((err: unknown) => {
-        this.deps.log.warn('revocation check failed; running the task', {
-          task_id: taskId,
-          err: describeError(err),
-        });
-        return false;
-      });
+      const revoked = await this.isRevoked(taskId, run);
       if (revoked || isRevokedReason(run.controller.reason)) {
         await this.skipRevoked(delivery, run, span);
         return;
@@ -573,6 +575,31 @@ export class Worker {
       if (this.held.get(key) === delivery) this.held.delete(key);
       // Settled above on every normal path (then a no-op); on a throw, nothing held stays held.
       delivery.nack(true);
+    }
+  }
+
+  /**
+   * Whether the task was revoked. A check Redis does not answer (a restart, a pause longer than
+   * a command's timeout) is asked again for up to REVOCATION_CHECK_PATIENCE_MS, so a cancelled
+   * task is not run because of a short outage; past that the task runs (logged), so a long
+   * outage does not stop the workers. A run aborted meanwhile (shutdown, revoke) stops asking.
+   */
+  private async isRevoked(taskId: string, run: TaskRun): Promise<boolean> {
+    const giveUpAt = Date.now() + REVOCATION_CHECK_PATIENCE_MS;
+    for (let waitMs = 100; ; waitMs = Math.min(2 * waitMs, 2_000)) {
+      try {
+        return await this.deps.store.isRevoked(taskId);
+      } catch (err) {
+        const last = Date.now() + waitMs > giveUpAt || run.controller.aborted;
+        this.deps.log.warn(
+          last
+            ? 'revocation check failed; running the task'
+            : 'revocation check failed; asking again',
+          { task_id: taskId, err: describeError(err) },
+        );
+        if (last) return false;
+        await sleep(waitMs);
+      }
     }
   }
 
