@@ -19,6 +19,7 @@ export {
 export { PrivateRabbitCluster } from './private-rabbit-cluster';
 export { PrivateRedis, type PrivateRedisOptions } from './private-redis';
 export { PrivateRedisSentinel, type PrivateRedisSentinelOptions } from './private-redis-sentinel';
+export { type LoggedLevel, type LoggedLine, recordingLog } from './recording-log';
 export { silentLog } from './silent-log';
 export { type AcceptedMail, SmtpSink } from './smtp-sink';
 export { stateEvent } from './state-event';
