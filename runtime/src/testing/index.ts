@@ -9,6 +9,7 @@ export {
   type FakeTaskContextOptions,
   type ProgressCall,
 } from './fake-task-context';
+export { failureOf } from './failure-of';
 export { type PdfText, pdfText } from './pdf-text';
 export {
   type CtlResult,
@@ -32,6 +33,7 @@ export {
   TestNamespace,
   type TestNamespaceOptions,
 } from './test-namespace';
+export { TestPublisher, type TestPublisherOptions } from './test-publisher';
 export {
   testTaskStore,
   testWorker,
