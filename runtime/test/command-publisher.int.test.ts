@@ -9,21 +9,25 @@
 import { randomUUID } from 'node:crypto';
 import { type CommandEnvelope, EMAIL_SEND } from '@tasks/contracts';
 import { CommandPublisher, errorCode } from '@tasks/runtime';
-import { failureOf, TestNamespace, TestPublisher, waitFor } from '@tasks/runtime/testing';
+import {
+  commandEnvelope,
+  failureOf,
+  TestNamespace,
+  TestPublisher,
+  waitFor,
+} from '@tasks/runtime/testing';
 
 describe('CommandPublisher', () => {
   let ns: TestNamespace;
   let publishing: TestPublisher;
   let commands: CommandPublisher;
 
-  const command = (): CommandEnvelope => ({
-    v: 1,
-    task_id: randomUUID(),
-    type: EMAIL_SEND,
-    payload: { email: 'someone@example.test', subject: 'hi', body: 'hello' },
-    priority: 0,
-    created_at: new Date().toISOString(),
-  });
+  const command = (): CommandEnvelope =>
+    commandEnvelope(randomUUID(), EMAIL_SEND, {
+      email: 'someone@example.test',
+      subject: 'hi',
+      body: 'hello',
+    });
 
   beforeEach(async () => {
     ns = await new TestNamespace().setup();

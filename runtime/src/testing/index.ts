@@ -2,6 +2,7 @@
  * Test helpers: isolated namespaces on the real broker and Redis, private servers for fault
  * tests, condition waits, and the fakes and factories the packages' tests share.
  */
+export { commandEnvelope } from './command-envelope';
 export { EventTap, type TappedEvent } from './event-tap';
 export {
   type FakeTaskContext,

@@ -17,7 +17,7 @@ import {
   TaskHistory,
   TaskStore,
 } from '@tasks/runtime';
-import { TestNamespace, TestPublisher } from '@tasks/runtime/testing';
+import { commandEnvelope, TestNamespace, TestPublisher } from '@tasks/runtime/testing';
 import { DeadLetters } from '../src/dead-letters';
 
 describe('dead-letter replay', () => {
@@ -49,14 +49,12 @@ describe('dead-letter replay', () => {
     const base = { v: 1 as const, task_id: taskId, type: DATA_PROCESS, at, worker: 'w' };
     await store.apply({ ...base, state: 'PENDING', attempt: 0, seq: 0, created_at: at });
     await store.apply({ ...base, state: 'FAILURE', attempt: 1, seq: 1, error: 'parked' });
-    const command = {
-      v: 1,
-      task_id: taskId,
-      type: DATA_PROCESS,
-      payload: { data: { records: 1 } },
-      priority: 0,
-      created_at: at,
-    };
+    const command = commandEnvelope(
+      taskId,
+      DATA_PROCESS,
+      { data: { records: 1 } },
+      { created_at: at },
+    );
     await deadLetters.record({
       task_id: taskId,
       service: 'processing-worker',
