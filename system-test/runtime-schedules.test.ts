@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { DATA_PROCESS } from '@tasks/contracts';
 import { waitFor } from '@tasks/runtime/testing';
 import { apiKeysEnv, bearer, makeKey } from './support/api-keys';
+import { type FiredCommand, recordFiredCommands } from './support/fired-commands';
 import type { ServiceProcess } from './support/service-process';
 import { TestPlatform } from './support/test-platform';
 
@@ -37,13 +38,6 @@ schedules:
     cron: '30 * * * *'
 `;
 
-interface Published {
-  readonly schedule: string;
-  readonly dueMs: number;
-  readonly taskId: string;
-  readonly payload: Record<string, unknown>;
-}
-
 interface Answer {
   readonly status: number;
   readonly body: unknown;
@@ -61,12 +55,12 @@ describe('schedules at runtime', () => {
   let dir: string;
   let file: string;
   let scheduler: ServiceProcess;
-  let consumerTag: string | undefined;
-  const published: Published[] = [];
+  let recording: { stop(): Promise<void> } | undefined;
+  const published: FiredCommand[] = [];
 
   const call = (method: string, path: string, body?: unknown, key = admin): Promise<Answer> =>
     platform.request(method, path, body, bearer(key));
-  const firedBy = (schedule: string): Published[] =>
+  const firedBy = (schedule: string): FiredCommand[] =>
     published.filter((p) => p.schedule === schedule);
   const dues = (schedule: string): number[] =>
     firedBy(schedule)
@@ -96,35 +90,13 @@ describe('schedules at runtime', () => {
         SCHEDULER_TICK_MS: String(TICK_MS),
       },
     });
-    const amqp = platform.ns.amqp;
-    const { queue } = await amqp.assertQueue('', { exclusive: true, autoDelete: true });
-    await amqp.bindQueue(queue, platform.ns.names.tasksExchange, DATA_PROCESS);
-    ({ consumerTag } = await amqp.consume(
-      queue,
-      (message) => {
-        if (!message) return;
-        const command = JSON.parse(message.content.toString('utf8')) as {
-          task_id: string;
-          payload: Record<string, unknown>;
-          schedule?: { name: string; due_at: string };
-        };
-        if (command.schedule) {
-          published.push({
-            schedule: command.schedule.name,
-            dueMs: Date.parse(command.schedule.due_at),
-            taskId: command.task_id,
-            payload: command.payload,
-          });
-        }
-      },
-      { noAck: true },
-    ));
+    recording = await recordFiredCommands(platform.ns, DATA_PROCESS, published);
     scheduler = await platform.startService('scheduler');
     await scheduler.waitForLog('scheduler leads', { timeoutMs: 10_000 });
   }, 60_000);
 
   afterAll(async () => {
-    if (consumerTag) await platform.ns.amqp.cancel(consumerTag).catch(() => undefined);
+    await recording?.stop();
     await platform?.stop();
     await rm(dir, { recursive: true, force: true });
   }, 60_000);

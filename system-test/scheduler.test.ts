@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { DATA_PROCESS } from '@tasks/contracts';
 import { DeadLetterStore, RedisKeys, WorkerRegistry } from '@tasks/runtime';
 import { waitFor } from '@tasks/runtime/testing';
+import { type FiredCommand, recordFiredCommands } from './support/fired-commands';
 import type { LogLine, ServiceProcess } from './support/service-process';
 import { TestPlatform } from './support/test-platform';
 
@@ -45,17 +46,11 @@ schedules:
     enabled: false
 `;
 
-interface Published {
-  readonly schedule: string;
-  readonly dueMs: number;
-  readonly taskId: string;
-}
-
 describe('scheduler', () => {
   let platform: TestPlatform;
   let dir: string;
-  let consumerTag: string | undefined;
-  const published: Published[] = [];
+  let recording: { stop(): Promise<void> } | undefined;
+  const published: FiredCommand[] = [];
   /** The scheduler processes: each test leaves the roles for the next. */
   let leader: ServiceProcess;
   let standby: ServiceProcess;
@@ -100,31 +95,11 @@ describe('scheduler', () => {
         SCHEDULER_LEASE_MS: String(LEASE_MS),
       },
     });
-    const amqp = platform.ns.amqp;
-    const { queue } = await amqp.assertQueue('', { exclusive: true, autoDelete: true });
-    await amqp.bindQueue(queue, platform.ns.names.tasksExchange, DATA_PROCESS);
-    ({ consumerTag } = await amqp.consume(
-      queue,
-      (message) => {
-        if (!message) return;
-        const command = JSON.parse(message.content.toString('utf8')) as {
-          task_id: string;
-          schedule?: { name: string; due_at: string };
-        };
-        if (command.schedule) {
-          published.push({
-            schedule: command.schedule.name,
-            dueMs: Date.parse(command.schedule.due_at),
-            taskId: command.task_id,
-          });
-        }
-      },
-      { noAck: true },
-    ));
+    recording = await recordFiredCommands(platform.ns, DATA_PROCESS, published);
   }, 60_000);
 
   afterAll(async () => {
-    if (consumerTag) await platform.ns.amqp.cancel(consumerTag).catch(() => undefined);
+    await recording?.stop();
     await platform?.stop();
     await rm(dir, { recursive: true, force: true });
   }, 60_000);

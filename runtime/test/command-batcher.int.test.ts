@@ -6,7 +6,7 @@
  */
 import { type CommandEnvelope, EMAIL_SEND, REPORT_GENERATE, TASK_TYPES } from '@tasks/contracts';
 import { AmqpConnection, CommandPublisher, ConfirmPublisher, createLogger } from '@tasks/runtime';
-import { TestNamespace } from '@tasks/runtime/testing';
+import { commandEnvelope, TestNamespace } from '@tasks/runtime/testing';
 import {
   BATCH_PARTS_HEADER,
   COMMAND_BATCH_TYPE,
@@ -33,14 +33,8 @@ describe('command batches within limits', () => {
     await ns.destroy();
   });
 
-  const command = (type: string, i: number, payload: Record<string, unknown>): CommandEnvelope => ({
-    v: 1,
-    task_id: `${type}-${String(i).padStart(6, '0')}-0000-0000-000000000000`,
-    type,
-    payload,
-    priority: 0,
-    created_at: new Date().toISOString(),
-  });
+  const command = (type: string, i: number, payload: Record<string, unknown>): CommandEnvelope =>
+    commandEnvelope(`${type}-${String(i).padStart(6, '0')}-0000-0000-000000000000`, type, payload);
 
   /** Every message in `queue`, commands of batches counted one by one. */
   async function received(queue: string): Promise<{ messages: number; commands: string[] }> {

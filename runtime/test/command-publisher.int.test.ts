@@ -8,54 +8,35 @@
  */
 import { randomUUID } from 'node:crypto';
 import { type CommandEnvelope, EMAIL_SEND } from '@tasks/contracts';
+import { CommandPublisher, errorCode } from '@tasks/runtime';
 import {
-  AmqpConnection,
-  CommandPublisher,
-  ConfirmPublisher,
-  createLogger,
-  errorCode,
-} from '@tasks/runtime';
-import { TEST_AMQP_URL, TestNamespace, waitFor } from '@tasks/runtime/testing';
-
-const log = createLogger({ service: 'test', level: 'silent' });
+  commandEnvelope,
+  failureOf,
+  TestNamespace,
+  TestPublisher,
+  waitFor,
+} from '@tasks/runtime/testing';
 
 describe('CommandPublisher', () => {
   let ns: TestNamespace;
-  let connection: AmqpConnection;
-  let publisher: ConfirmPublisher;
+  let publishing: TestPublisher;
   let commands: CommandPublisher;
 
-  const command = (): CommandEnvelope => ({
-    v: 1,
-    task_id: randomUUID(),
-    type: EMAIL_SEND,
-    payload: { email: 'someone@example.test', subject: 'hi', body: 'hello' },
-    priority: 0,
-    created_at: new Date().toISOString(),
-  });
-  const failureOf = (promise: Promise<unknown>): Promise<unknown> =>
-    promise.then(
-      () => undefined,
-      (err: unknown) => err,
-    );
+  const command = (): CommandEnvelope =>
+    commandEnvelope(randomUUID(), EMAIL_SEND, {
+      email: 'someone@example.test',
+      subject: 'hi',
+      body: 'hello',
+    });
 
   beforeEach(async () => {
     ns = await new TestNamespace().setup();
-    connection = new AmqpConnection({
-      url: TEST_AMQP_URL,
-      name: 'test.publish',
-      heartbeatS: 5,
-      log,
-      topology: ns.topology,
-    });
-    publisher = new ConfirmPublisher(connection, { publishTimeoutMs: 5_000, appId: 'test', log });
-    commands = new CommandPublisher(publisher, ns.names, ns.topologyOptions);
-    await publisher.waitForReady();
+    publishing = await TestPublisher.open(ns, { name: 'test' });
+    commands = new CommandPublisher(publishing.publisher, ns.names, ns.topologyOptions);
   });
 
   afterEach(async () => {
-    await publisher.close();
-    await connection.close();
+    await publishing.close();
     await ns.destroy();
   });
 

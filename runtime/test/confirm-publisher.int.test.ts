@@ -7,13 +7,13 @@
  * Needs RabbitMQ at AMQP_URL (default amqp://guest:guest@127.0.0.1:5672) and Redis (TestNamespace).
  */
 import {
-  AmqpConnection,
-  ConfirmPublisher,
+  type AmqpConnection,
+  type ConfirmPublisher,
   createLogger,
   errorCode,
   QueueConsumer,
 } from '@tasks/runtime';
-import { TEST_AMQP_URL, TestNamespace, waitFor } from '@tasks/runtime/testing';
+import { failureOf, TestNamespace, TestPublisher, waitFor } from '@tasks/runtime/testing';
 
 const log = createLogger({ service: 'test', level: 'silent' });
 
@@ -21,6 +21,7 @@ jest.setTimeout(30_000);
 
 describe('ConfirmPublisher', () => {
   let ns: TestNamespace;
+  let publishing: TestPublisher;
   let connection: AmqpConnection;
   let publisher: ConfirmPublisher;
   let queue: string;
@@ -28,34 +29,19 @@ describe('ConfirmPublisher', () => {
   const body = (id: string): Buffer => Buffer.from(JSON.stringify({ id }));
   const publishTask = (id: string): Promise<void> =>
     publisher.publish(ns.names.tasksExchange, 'task.email.send', body(id), { messageId: id });
-  const failureOf = async (promise: Promise<unknown>): Promise<unknown> =>
-    promise.then(
-      () => undefined,
-      (err: unknown) => err,
-    );
 
   beforeEach(async () => {
     ns = await new TestNamespace().setup();
     queue = ns.names.workQueue('email-worker');
-    connection = new AmqpConnection({
-      url: TEST_AMQP_URL,
-      name: 'test.publish',
-      heartbeatS: 5,
-      log,
-      topology: ns.topology,
-    });
-    publisher = new ConfirmPublisher(connection, {
-      publishTimeoutMs: 5_000,
-      appId: 'test',
-      log,
+    publishing = await TestPublisher.open(ns, {
+      name: 'test',
       mandatoryExchanges: [ns.names.tasksExchange],
     });
-    await publisher.waitForReady();
+    ({ connection, publisher } = publishing);
   });
 
   afterEach(async () => {
-    await publisher.close();
-    await connection.close();
+    await publishing.close();
     await ns.destroy();
   });
 

@@ -14,6 +14,7 @@ import { randomUUID } from 'node:crypto';
 import { EMAIL_SEND, EmailSendPayload } from '@tasks/contracts';
 import { CommandPublisher, createLogger, defineTask, type Worker } from '@tasks/runtime';
 import {
+  commandEnvelope,
   EventTap,
   PrivateRabbit,
   TestConnections,
@@ -105,14 +106,11 @@ describe('progress without a broker round trip per step', () => {
     await worker.start();
     const taskId = randomUUID();
     await new CommandPublisher(connections.publisher, ns.names, DELAY).publish(
-      {
-        v: 1,
-        task_id: taskId,
-        type: EMAIL_SEND,
-        payload: { email: 'someone@example.test', subject: 'hi', body: 'hello' },
-        priority: 0,
-        created_at: new Date().toISOString(),
-      },
+      commandEnvelope(taskId, EMAIL_SEND, {
+        email: 'someone@example.test',
+        subject: 'hi',
+        body: 'hello',
+      }),
       { attempt: 1 },
     );
     await waitFor(() => reachedGate, { timeoutMs: 20_000, message: 'handler started' });

@@ -9,14 +9,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { DATA_PROCESS } from '@tasks/contracts';
-import {
-  AmqpConnection,
-  ConfirmPublisher,
-  createLogger,
-  TaskRevoker,
-  TaskStore,
-} from '@tasks/runtime';
-import { PrivateRedis, TEST_AMQP_URL, TestNamespace } from '@tasks/runtime/testing';
+import { type ConfirmPublisher, createLogger, TaskRevoker, TaskStore } from '@tasks/runtime';
+import { PrivateRedis, TestNamespace, TestPublisher } from '@tasks/runtime/testing';
 import Redis from 'ioredis';
 
 const log = createLogger({ service: 'test', level: 'silent' });
@@ -24,7 +18,7 @@ const log = createLogger({ service: 'test', level: 'silent' });
 describe('TaskRevoker', () => {
   let redis: PrivateRedis;
   let ns: TestNamespace;
-  let connection: AmqpConnection;
+  let publishing: TestPublisher;
   let publisher: ConfirmPublisher;
   let store: TaskStore;
   const clients: Redis[] = [];
@@ -32,22 +26,14 @@ describe('TaskRevoker', () => {
   beforeAll(async () => {
     redis = await PrivateRedis.start();
     ns = await new TestNamespace({ redisUrl: redis.url }).setup();
-    connection = new AmqpConnection({
-      url: TEST_AMQP_URL,
-      name: 'test-revoker.publish',
-      heartbeatS: 5,
-      log,
-      topology: ns.topology,
-    });
-    publisher = new ConfirmPublisher(connection, { publishTimeoutMs: 5000, appId: 'test', log });
-    await publisher.waitForReady();
+    publishing = await TestPublisher.open(ns, { name: 'test-revoker' });
+    publisher = publishing.publisher;
     store = new TaskStore(ns.redis, { prefix: ns.redisPrefix, resultTtlS: 600 });
   }, 30_000);
 
   afterAll(async () => {
     await Promise.all(clients.map((c) => c.quit().catch(() => undefined)));
-    await publisher.close();
-    await connection.close();
+    await publishing.close();
     await ns.destroy();
     await redis.stop();
   });

@@ -20,15 +20,17 @@ import {
   type RetryPolicyConfig,
   type TaskHandler,
   TaskRevoker,
-  TaskStore,
+  type TaskStore,
   threadCounts,
   type Worker,
 } from '@tasks/runtime';
 import {
+  commandEnvelope,
   EventTap,
   TaskNames,
   TestConnections,
   TestNamespace,
+  testTaskStore,
   testWorker,
   waitFor,
 } from '@tasks/runtime/testing';
@@ -45,9 +47,7 @@ const HEARTBEAT_S = 1;
 const noThreads = (): boolean => threadCounts().busy + threadCounts().idle === 0;
 
 /** The tests name their tasks; commands carry UUIDs. */
-const tasks = new TaskNames();
-const idOf = (name: string): string => tasks.idOf(name);
-const nameOf = (id: string): string => tasks.nameOf(id);
+const { idOf, nameOf } = new TaskNames();
 
 describe('thread-isolated handlers in the worker', () => {
   let ns: TestNamespace;
@@ -75,7 +75,7 @@ describe('thread-isolated handlers in the worker', () => {
     for (const connection of [connections.consume, connections.publish]) {
       connection.manager.on('disconnect', () => (disconnects += 1));
     }
-    store = new TaskStore(ns.redis, { prefix: ns.redisPrefix, resultTtlS: 3600 });
+    store = testTaskStore(ns);
     commands = new CommandPublisher(connections.publisher, ns.names, DELAY);
   });
 
@@ -123,14 +123,8 @@ describe('thread-isolated handlers in the worker', () => {
     return worker;
   }
 
-  const command = (taskId: string): CommandEnvelope => ({
-    v: 1,
-    task_id: idOf(taskId),
-    type: DATA_PROCESS,
-    payload: { data: {} },
-    priority: 0,
-    created_at: new Date().toISOString(),
-  });
+  const command = (taskId: string): CommandEnvelope =>
+    commandEnvelope(idOf(taskId), DATA_PROCESS, { data: {} });
 
   /** Submits a command and records it PENDING, as the gateway would. */
   async function submit(taskId: string): Promise<void> {

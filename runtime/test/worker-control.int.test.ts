@@ -4,7 +4,6 @@
  * broadcast on the control exchange, and a drain request for this replica only.
  */
 import {
-  type CommandEnvelope,
   type ControlMessage,
   DEFAULT_SERVICE_CONTROL,
   EMAIL_SEND,
@@ -12,6 +11,7 @@ import {
 } from '@tasks/contracts';
 import { CommandPublisher, defineTask, type Worker, WorkerControlStore } from '@tasks/runtime';
 import {
+  commandEnvelope,
   EventTap,
   TaskNames,
   TestConnections,
@@ -97,15 +97,9 @@ describe('worker control', () => {
   }
 
   const submit = async (taskId: string): Promise<void> => {
-    const command: CommandEnvelope = {
-      v: 1,
-      task_id: names.idOf(taskId),
-      type: EMAIL_SEND,
-      payload: PAYLOAD,
-      priority: 0,
-      created_at: new Date().toISOString(),
-    };
-    await commands.publish(command, { attempt: 1 });
+    await commands.publish(commandEnvelope(names.idOf(taskId), EMAIL_SEND, PAYLOAD), {
+      attempt: 1,
+    });
   };
 
   const broadcast = (message: ControlMessage): Promise<void> =>

@@ -29,17 +29,19 @@ import {
   type RetryPolicyConfig,
   ShutdownError,
   type TaskContext,
-  TaskStore,
+  type TaskStore,
   type Worker,
   type WorkerOptions,
 } from '@tasks/runtime';
 import {
+  commandEnvelope,
   EventTap,
   type TappedEvent,
   TaskNames,
   TEST_AMQP_URL,
   TestConnections,
   TestNamespace,
+  testTaskStore,
   testWorker,
   waitFor,
 } from '@tasks/runtime/testing';
@@ -53,9 +55,7 @@ const PAYLOAD: EmailSendPayload = { email: 'someone@example.test', subject: 'hi'
 const DELAY_SLACK_MS = 400;
 
 /** The tests name their tasks; commands carry UUIDs. */
-const tasks = new TaskNames();
-const idOf = (name: string): string => tasks.idOf(name);
-const nameOf = (id: string | undefined): string | undefined => id && tasks.nameOf(id);
+const { idOf, nameOf } = new TaskNames();
 
 interface Call {
   readonly taskId: string;
@@ -135,7 +135,7 @@ describe('Worker', () => {
     });
     consumeConnection = connections.consume;
     publisher = connections.publisher;
-    store = new TaskStore(ns.redis, { prefix: ns.redisPrefix, resultTtlS: 3600 });
+    store = testTaskStore(ns);
     commands = new CommandPublisher(publisher, ns.names, DELAY);
 
     const ack = Delivery.prototype.ack;
@@ -207,14 +207,8 @@ describe('Worker', () => {
     return worker;
   }
 
-  const command = (taskId: string, payload: unknown = PAYLOAD): CommandEnvelope => ({
-    v: 1,
-    task_id: idOf(taskId),
-    type: EMAIL_SEND,
-    payload: payload as CommandEnvelope['payload'],
-    priority: 0,
-    created_at: new Date().toISOString(),
-  });
+  const command = (taskId: string, payload: unknown = PAYLOAD): CommandEnvelope =>
+    commandEnvelope(idOf(taskId), EMAIL_SEND, payload);
 
   /** Publishes a command through the platform's CommandPublisher; resolves on its confirm. */
   const submit = (taskId: string, delayMs?: number): Promise<void> =>

@@ -2,6 +2,7 @@
  * Test helpers: isolated namespaces on the real broker and Redis, private servers for fault
  * tests, condition waits, and the fakes and factories the packages' tests share.
  */
+export { commandEnvelope } from './command-envelope';
 export { EventTap, type TappedEvent } from './event-tap';
 export {
   type FakeTaskContext,
@@ -9,6 +10,7 @@ export {
   type FakeTaskContextOptions,
   type ProgressCall,
 } from './fake-task-context';
+export { failureOf } from './failure-of';
 export { type PdfText, pdfText } from './pdf-text';
 export {
   type CtlResult,
@@ -19,6 +21,7 @@ export {
 export { PrivateRabbitCluster } from './private-rabbit-cluster';
 export { PrivateRedis, type PrivateRedisOptions } from './private-redis';
 export { PrivateRedisSentinel, type PrivateRedisSentinelOptions } from './private-redis-sentinel';
+export { type LoggedLevel, type LoggedLine, recordingLog } from './recording-log';
 export { silentLog } from './silent-log';
 export { type AcceptedMail, SmtpSink } from './smtp-sink';
 export { stateEvent } from './state-event';
@@ -31,6 +34,7 @@ export {
   TestNamespace,
   type TestNamespaceOptions,
 } from './test-namespace';
+export { TestPublisher, type TestPublisherOptions } from './test-publisher';
 export {
   testTaskStore,
   testWorker,

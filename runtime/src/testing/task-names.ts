@@ -8,14 +8,13 @@ import { createHash } from 'node:crypto';
 export class TaskNames {
   private readonly names = new Map<string, string>();
 
-  idOf(name: string): string {
+  // Bound, so a test can take them apart: `const { idOf, nameOf } = new TaskNames()`.
+  readonly idOf = (name: string): string => {
     const hex = createHash('sha256').update(name).digest('hex');
     const id = `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-8${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
     this.names.set(id, name);
     return id;
-  }
+  };
 
-  nameOf(id: string): string {
-    return this.names.get(id) ?? id;
-  }
+  readonly nameOf = (id: string): string => this.names.get(id) ?? id;
 }

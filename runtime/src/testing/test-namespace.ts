@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import {
   buildTopology,
+  type DelayOptions,
   type Topology,
   type TopologyOptions,
   TopologyNames,
@@ -66,6 +67,11 @@ export class TestNamespace {
     this.amqpUrl = options.amqpUrl ?? TEST_AMQP_URL;
     this.redisUrl = options.redisUrl ?? TEST_REDIS_URL;
     this.redisSentinel = options.redisSentinel;
+  }
+
+  /** The delay levels of this namespace's topology, as a command publisher takes them. */
+  get delay(): DelayOptions {
+    return { unitMs: this.topologyOptions.unitMs, levels: this.topologyOptions.levels };
   }
 
   /** Environment for services started in this namespace. */

@@ -39,7 +39,7 @@ export function testWorker(
       deadLetters: deps.deadLetters ?? new DeadLetterStore(ns.redis, ns.redisPrefix),
       workflows: deps.workflows ?? new WorkflowStore(ns.redis, ns.redisPrefix, 3600),
       names: deps.names ?? ns.names,
-      delay: deps.delay ?? { unitMs: ns.topologyOptions.unitMs, levels: ns.topologyOptions.levels },
+      delay: deps.delay ?? ns.delay,
       log: deps.log ?? silentLog,
       runner: deps.runner,
     },

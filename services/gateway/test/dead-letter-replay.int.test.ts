@@ -11,48 +11,32 @@
 import { randomUUID } from 'node:crypto';
 import { DATA_PROCESS, type TaskState } from '@tasks/contracts';
 import {
-  AmqpConnection,
   BrokerUnavailableError,
   CommandPublisher,
-  ConfirmPublisher,
-  createLogger,
   DeadLetterStore,
   TaskHistory,
   TaskStore,
 } from '@tasks/runtime';
-import { TEST_AMQP_URL, TestNamespace } from '@tasks/runtime/testing';
+import { commandEnvelope, TestNamespace, TestPublisher } from '@tasks/runtime/testing';
 import { DeadLetters } from '../src/dead-letters';
-
-const log = createLogger({ service: 'test', level: 'silent' });
 
 describe('dead-letter replay', () => {
   let ns: TestNamespace;
-  let connection: AmqpConnection;
-  let publisher: ConfirmPublisher;
+  let gateway: TestPublisher;
   let commands: CommandPublisher;
   let store: TaskStore;
   let deadLetters: DeadLetterStore;
 
   beforeAll(async () => {
     ns = await new TestNamespace().setup();
-    connection = new AmqpConnection({
-      url: TEST_AMQP_URL,
-      name: 'test-gateway.publish',
-      heartbeatS: 5,
-      log,
-      topology: ns.topology,
-    });
-    publisher = new ConfirmPublisher(connection, { publishTimeoutMs: 5000, appId: 'gateway', log });
-    await publisher.waitForReady();
-    const delay = { unitMs: ns.topologyOptions.unitMs, levels: ns.topologyOptions.levels };
-    commands = new CommandPublisher(publisher, ns.names, delay);
+    gateway = await TestPublisher.open(ns, { name: 'test-gateway', appId: 'gateway' });
+    commands = new CommandPublisher(gateway.publisher, ns.names, ns.delay);
     store = new TaskStore(ns.redis, { prefix: ns.redisPrefix, resultTtlS: 600 });
     deadLetters = new DeadLetterStore(ns.redis, ns.redisPrefix);
   });
 
   afterAll(async () => {
-    await publisher.close();
-    await connection.close();
+    await gateway.close();
     await ns.destroy();
   });
 
@@ -65,14 +49,12 @@ describe('dead-letter replay', () => {
     const base = { v: 1 as const, task_id: taskId, type: DATA_PROCESS, at, worker: 'w' };
     await store.apply({ ...base, state: 'PENDING', attempt: 0, seq: 0, created_at: at });
     await store.apply({ ...base, state: 'FAILURE', attempt: 1, seq: 1, error: 'parked' });
-    const command = {
-      v: 1,
-      task_id: taskId,
-      type: DATA_PROCESS,
-      payload: { data: { records: 1 } },
-      priority: 0,
-      created_at: at,
-    };
+    const command = commandEnvelope(
+      taskId,
+      DATA_PROCESS,
+      { data: { records: 1 } },
+      { created_at: at },
+    );
     await deadLetters.record({
       task_id: taskId,
       service: 'processing-worker',

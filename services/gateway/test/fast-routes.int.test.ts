@@ -10,15 +10,8 @@
  */
 import { createServer, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import {
-  AmqpConnection,
-  CommandPublisher,
-  ConfirmPublisher,
-  createLogger,
-  TaskEnqueuer,
-  TaskStore,
-} from '@tasks/runtime';
-import { TEST_AMQP_URL, TestNamespace } from '@tasks/runtime/testing';
+import { CommandPublisher, createLogger, TaskEnqueuer, TaskStore } from '@tasks/runtime';
+import { TestNamespace, TestPublisher } from '@tasks/runtime/testing';
 import { type AppDeps, createApp } from '../src/app';
 import { withFastRoutes } from '../src/http/fast-routes';
 import { ROUTES } from '../src/routes/route-table';
@@ -39,38 +32,30 @@ interface Answer {
 
 describe('fast task routes', () => {
   let ns: TestNamespace;
-  let connection: AmqpConnection;
-  let publisher: ConfirmPublisher;
+  let gateway: TestPublisher;
   let store: TaskStore;
   let submitter: TaskSubmitter;
   const servers: Server[] = [];
 
   beforeAll(async () => {
     ns = await new TestNamespace().setup();
-    connection = new AmqpConnection({
-      url: TEST_AMQP_URL,
-      name: 'test-gateway.publish',
-      heartbeatS: 5,
-      log,
-      topology: ns.topology,
-    });
-    publisher = new ConfirmPublisher(connection, { publishTimeoutMs: 5000, appId: 'gateway', log });
-    await publisher.waitForReady();
+    gateway = await TestPublisher.open(ns, { name: 'test-gateway', appId: 'gateway' });
     store = new TaskStore(ns.redis, { prefix: ns.redisPrefix, resultTtlS: 600 });
-    const delay = { unitMs: ns.topologyOptions.unitMs, levels: ns.topologyOptions.levels };
     submitter = new TaskSubmitter({
       store,
       redis: ns.redis,
-      enqueuer: new TaskEnqueuer(store, new CommandPublisher(publisher, ns.names, delay)),
-      delay,
+      enqueuer: new TaskEnqueuer(
+        store,
+        new CommandPublisher(gateway.publisher, ns.names, ns.delay),
+      ),
+      delay: ns.delay,
       idempotencyTtlS: 600,
     });
   });
 
   afterAll(async () => {
     await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))));
-    await publisher.close();
-    await connection.close();
+    await gateway.close();
     await ns.destroy();
   });
 

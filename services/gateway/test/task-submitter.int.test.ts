@@ -49,7 +49,7 @@ describe('TaskSubmitter when the broker refuses', () => {
       store,
       redis: ns.redis,
       enqueuer: new TaskEnqueuer(store, publisher as unknown as CommandPublisher),
-      delay: { unitMs: ns.topologyOptions.unitMs, levels: ns.topologyOptions.levels },
+      delay: ns.delay,
       idempotencyTtlS: 600,
     });
   });

@@ -23,14 +23,15 @@ import {
   createRedis,
   Delivery,
   EVENT_BATCH_KEY,
-  type Logger,
   type Redis,
   type ReplicaAckOptions,
   TaskStore,
   WorkerRegistry,
 } from '@tasks/runtime';
 import {
+  type LoggedLine,
   PrivateRedis,
+  recordingLog,
   stateEvent,
   TestConnections,
   TestNamespace,
@@ -46,14 +47,14 @@ describe('EventApplier', () => {
   let store: TaskStore;
   let registry: WorkerRegistry;
   let applier: EventApplier | undefined;
-  let logged: string[];
+  let logged: LoggedLine[];
   let acks: { at: number; taskIds: string[]; acked: boolean }[];
 
   beforeEach(async () => {
     ns = await new TestNamespace().setup();
     logged = [];
     acks = [];
-    const log = recordingLogger(logged);
+    const log = recordingLog(logged);
     connections = await TestConnections.open(ns, {
       name: 'test-status-store',
       appId: 'status-store',
@@ -81,7 +82,7 @@ describe('EventApplier', () => {
     redis: Redis = ns.redis,
     replicaAcks?: ReplicaAckOptions,
   ): Promise<EventApplier> {
-    const log = recordingLogger(logged);
+    const log = recordingLog(logged);
     store = new TaskStore(redis, { prefix: ns.redisPrefix, resultTtlS: 3600, replicaAcks });
     registry = new WorkerRegistry(redis, ns.redisPrefix);
     applier = new EventApplier(
@@ -274,9 +275,12 @@ describe('EventApplier', () => {
 
       privateRedis.freeze();
       const ids = await publishTenTasks();
-      await waitFor(() => logged.filter((m) => m === 'event write failed; retrying').length >= 2, {
-        message: 'two failed write attempts',
-      });
+      await waitFor(
+        () => logged.filter((l) => l.msg === 'event write failed; retrying').length >= 2,
+        {
+          message: 'two failed write attempts',
+        },
+      );
       // Every event was delivered to the applier, none acked: all held, none lost.
       expect(await ns.depth(ns.names.statusEventsQueue)).toBe(0);
       expect(acks).toHaveLength(0);
@@ -311,7 +315,7 @@ describe('EventApplier', () => {
         await closeRedis(admin);
       }
       const ids = await publishTenTasks();
-      await waitFor(() => logged.includes('event write failed; retrying'), {
+      await waitFor(() => logged.some((l) => l.msg === 'event write failed; retrying'), {
         message: 'a failed write attempt',
       });
       expect(acks).toHaveLength(0);
@@ -356,7 +360,7 @@ describe('EventApplier', () => {
       let thawedAt: number;
       try {
         await publishEvents(event('r-1', 'SUCCESS', 1, 3, { result: 'r-1' }));
-        await waitFor(() => logged.includes('event write failed; retrying'), {
+        await waitFor(() => logged.some((l) => l.msg === 'event write failed; retrying'), {
           message: 'a write the replica did not confirm',
         });
         // Written on the master, yet held: a failover now would not lose it.
@@ -388,28 +392,4 @@ function taskIdsIn(content: Buffer): string[] {
   } catch {
     return [];
   }
-}
-
-/** A silent logger that also records every message, so tests can wait on what was logged. */
-function recordingLogger(messages: string[]): Logger {
-  const wrap = (inner: Logger): Logger => {
-    const record =
-      (level: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal') =>
-      (msg: string, fields?: Record<string, unknown>): void => {
-        messages.push(msg);
-        inner[level](msg, fields);
-      };
-    return {
-      trace: record('trace'),
-      debug: record('debug'),
-      info: record('info'),
-      warn: record('warn'),
-      error: record('error'),
-      fatal: record('fatal'),
-      child: (bindings) => wrap(inner.child(bindings)),
-      isLevelEnabled: (level) => inner.isLevelEnabled(level),
-      flush: () => inner.flush(),
-    };
-  };
-  return wrap(createLogger({ service: 'test', level: 'silent' }));
 }

@@ -15,24 +15,28 @@ import {
   createLogger,
   createRedis,
   EVENT_BATCH_KEY,
-  type Logger,
   type Redis,
   TaskStore,
   WorkerRegistry,
 } from '@tasks/runtime';
-import { PrivateRedis, TestConnections, TestNamespace, waitFor } from '@tasks/runtime/testing';
+import {
+  type LoggedLine,
+  PrivateRedis,
+  recordingLog,
+  TestConnections,
+  TestNamespace,
+  waitFor,
+} from '@tasks/runtime/testing';
 import { EventApplier } from '../src/event-applier';
 
 const TYPE = 'task.email.send';
-
-type Level = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal';
 
 describe('EventApplier with events that cannot be written', () => {
   let ns: TestNamespace;
   let connections: TestConnections;
   let store: TaskStore;
   let applier: EventApplier | undefined;
-  let logged: { level: Level; msg: string }[];
+  let logged: LoggedLine[];
 
   beforeEach(async () => {
     ns = await new TestNamespace().setup();
@@ -61,7 +65,7 @@ describe('EventApplier with events that cannot be written', () => {
         store,
         registry: new WorkerRegistry(redis, ns.redisPrefix),
         names: ns.names,
-        log: recordingLogger(logged),
+        log: recordingLog(logged),
       },
       { prefetch: 100, batchMax: 10, pipelines: 2 },
     );
@@ -172,27 +176,3 @@ describe('EventApplier with events that cannot be written', () => {
     }, 60_000);
   });
 });
-
-/** A silent logger that records each message with its level. */
-function recordingLogger(lines: { level: Level; msg: string }[]): Logger {
-  const wrap = (inner: Logger): Logger => {
-    const record =
-      (level: Level) =>
-      (msg: string, fields?: Record<string, unknown>): void => {
-        lines.push({ level, msg });
-        inner[level](msg, fields);
-      };
-    return {
-      trace: record('trace'),
-      debug: record('debug'),
-      info: record('info'),
-      warn: record('warn'),
-      error: record('error'),
-      fatal: record('fatal'),
-      child: (bindings) => wrap(inner.child(bindings)),
-      isLevelEnabled: (level) => inner.isLevelEnabled(level),
-      flush: () => inner.flush(),
-    };
-  };
-  return wrap(createLogger({ service: 'test', level: 'silent' }));
-}
