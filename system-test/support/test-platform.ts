@@ -1,12 +1,18 @@
 /**
  * The whole platform as real processes in an isolated namespace (fresh AMQP prefix and Redis key
  * prefix, deleted in `stop()`), driven over HTTP as a client would. The gateway listens on port 0;
- * its URL is read from its "gateway listening" log line.
+ * its URL is read from its "gateway listening" log line. With `events: true` it also owns an
+ * `EventTap` on the namespace, so a test need not start and close one of its own.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { TestNamespace, type TestNamespaceOptions, waitFor } from '@tasks/runtime/testing';
+import {
+  EventTap,
+  TestNamespace,
+  type TestNamespaceOptions,
+  waitFor,
+} from '@tasks/runtime/testing';
 import { SERVICE_NAMES, type ServiceName, ServiceProcess, specOf } from './service-process';
 
 export interface TestPlatformOptions extends TestNamespaceOptions {
@@ -18,6 +24,8 @@ export interface TestPlatformOptions extends TestNamespaceOptions {
   readonly root?: string;
   /** Ready log lines of services `root` has and this checkout's manifest does not. */
   readonly readyLogs?: Record<string, string>;
+  /** Tap the namespace's state events once the services are up: read them as `events`. */
+  readonly events?: boolean;
 }
 
 /** Small, fast settings so tests run the real code quickly. */
@@ -46,6 +54,7 @@ export interface TaskBody {
 export class TestPlatform {
   readonly processes: ServiceProcess[] = [];
   baseUrl = '';
+  private tap: EventTap | undefined;
 
   private constructor(
     readonly ns: TestNamespace,
@@ -68,11 +77,22 @@ export class TestPlatform {
     const platform = new TestPlatform(ns, workDir, env, options);
     try {
       for (const name of options.services ?? SERVICE_NAMES) await platform.startService(name);
+      if (options.events) platform.tap = await EventTap.start(ns);
     } catch (err) {
       await platform.stop();
       throw err;
     }
     return platform;
+  }
+
+  /** Every state event published since the services started; needs `events: true`. */
+  get events(): EventTap {
+    if (!this.tap) {
+      throw new Error(
+        'platform.events: no event tap (start the platform with { events: true }; stop() closes it)',
+      );
+    }
+    return this.tap;
   }
 
   /** Starts one more process of a service (a replica, or a replacement). */
@@ -165,8 +185,10 @@ export class TestPlatform {
     );
   }
 
-  /** SIGTERM to every process, then deletes the namespace and the work folder. */
+  /** Closes the event tap, SIGTERM to every process, then deletes the namespace and work folder. */
   async stop(): Promise<void> {
+    await this.tap?.close();
+    this.tap = undefined;
     await Promise.all(this.processes.map((p) => p.stop('SIGTERM')));
     await this.ns.destroy();
     await rm(this.workDir, { recursive: true, force: true });
