@@ -3,7 +3,7 @@
  * within 500 ms of its worker receiving it (waiting for a slot), and leaves within 500 ms of
  * ending, whatever the heartbeat interval (5 s here, the default).
  */
-import { EventTap, waitFor } from '@tasks/runtime/testing';
+import { waitFor } from '@tasks/runtime/testing';
 import { report } from './support/fault-checks';
 import { TestPlatform } from './support/test-platform';
 
@@ -16,11 +16,9 @@ interface ActiveList {
 
 describe('the active list', () => {
   let platform: TestPlatform;
-  let events: EventTap;
 
   beforeAll(async () => {
-    platform = await TestPlatform.start({ services: ['status-store', 'gateway'] });
-    events = await EventTap.start(platform.ns);
+    platform = await TestPlatform.start({ services: ['status-store', 'gateway'], events: true });
     // One slot, two deliveries held: the second waits, reserved. Each task runs 3 s.
     await platform.startService('processing-worker', {
       CONCURRENCY: '1',
@@ -32,7 +30,6 @@ describe('the active list', () => {
   }, 60_000);
 
   afterAll(async () => {
-    await events?.close();
     await platform?.stop();
   }, 60_000);
 
@@ -73,20 +70,23 @@ describe('the active list', () => {
       const secondSentAt = Date.now();
       const second = await platform.submit('process', { data: { records: 2 } });
 
-      const startedAt = await waitFor(() => events.of(first, 'STARTED')[0]?.receivedAt, {
+      const startedAt = await waitFor(() => platform.events.of(first, 'STARTED')[0]?.receivedAt, {
         timeoutMs: 10_000,
       });
       const activeAt = await watch.firstTime((l) => listed(l.active, first));
       const reservedAt = await watch.firstTime((l) => listed(l.reserved, second));
-      const endedAt = await waitFor(() => events.of(first, 'SUCCESS')[0]?.receivedAt, {
+      const endedAt = await waitFor(() => platform.events.of(first, 'SUCCESS')[0]?.receivedAt, {
         timeoutMs: 20_000,
       });
       const goneAt = await watch.firstTime(
         (l) => !listed(l.active, first) && !listed(l.reserved, first) && listed(l.active, second),
       );
-      const secondEndedAt = await waitFor(() => events.of(second, 'SUCCESS')[0]?.receivedAt, {
-        timeoutMs: 20_000,
-      });
+      const secondEndedAt = await waitFor(
+        () => platform.events.of(second, 'SUCCESS')[0]?.receivedAt,
+        {
+          timeoutMs: 20_000,
+        },
+      );
       const emptyAt = await watch.firstTime(
         (l) => !listed(l.active, second) && !listed(l.reserved, second),
       );

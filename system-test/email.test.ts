@@ -11,7 +11,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { EMAIL_SEND } from '@tasks/contracts';
-import { EventTap, SmtpSink, waitFor } from '@tasks/runtime/testing';
+import { SmtpSink, waitFor } from '@tasks/runtime/testing';
 import { report, stateCount } from './support/fault-checks';
 import type { ServiceProcess } from './support/service-process';
 import { type TaskBody, TestPlatform } from './support/test-platform';
@@ -33,7 +33,6 @@ interface EmailWorkerDetails {
 describe('email worker', () => {
   let sink: SmtpSink;
   let platform: TestPlatform;
-  let events: EventTap;
   const started: ServiceProcess[] = [];
 
   beforeAll(async () => {
@@ -50,13 +49,12 @@ describe('email worker', () => {
         RETRY_JITTER: '0',
         EMAIL_RATE_PER_SECOND: '0',
       },
+      events: true,
     });
-    events = await EventTap.start(platform.ns);
   }, 60_000);
 
   afterAll(async () => {
     try {
-      await events?.close();
       await platform?.stop();
     } finally {
       await sink?.close();
@@ -180,10 +178,13 @@ describe('email worker', () => {
         },
       );
       await platform.ns.amqp.waitForConfirms();
-      const again = await waitFor(() => events.of(a, 'SUCCESS').find((e) => e.attempt === 2), {
-        timeoutMs: 10_000,
-        message: 'the repeated command ends SUCCESS',
-      });
+      const again = await waitFor(
+        () => platform.events.of(a, 'SUCCESS').find((e) => e.attempt === 2),
+        {
+          timeoutMs: 10_000,
+          message: 'the repeated command ends SUCCESS',
+        },
+      );
       // The stored result: same message_id and sent_at, and nothing sent.
       expect(again.result).toEqual(ta?.result);
       expect(deliveries([a, b])).toEqual([1, 1]);
@@ -244,7 +245,7 @@ describe('email worker', () => {
       const done = await platform.waitForTask(id, 'SUCCESS');
       expect(done.result?.attempt).toBeGreaterThanOrEqual(2);
       expect(deliveries([id])).toEqual([1]);
-      const states = events.of(id).map((e) => e.state);
+      const states = platform.events.of(id).map((e) => e.state);
       expect(states.indexOf('RETRY')).toBeLessThan(states.lastIndexOf('SUCCESS'));
     }, 30_000);
 
@@ -262,7 +263,7 @@ describe('email worker', () => {
       expect(task.result).toBeNull();
       expect(task.attempt).toBe(1);
       expect(sink.refused - refusedBefore).toBe(1);
-      expect(events.of(id, 'RETRY')).toEqual([]);
+      expect(platform.events.of(id, 'RETRY')).toEqual([]);
     }, 30_000);
   });
 

@@ -4,7 +4,6 @@
  * broker redelivers what was unacked. Either way the task ends exactly once.
  */
 import { randomUUID } from 'node:crypto';
-import { EventTap } from '@tasks/runtime/testing';
 import { gatewayConnected, waitForStatusStore } from './support/probes';
 import type { ServiceProcess } from './support/service-process';
 import { TestPlatform } from './support/test-platform';
@@ -15,17 +14,14 @@ const TERMINAL = ['SUCCESS', 'FAILURE', 'REVOKED'];
 
 describe('graceful shutdown', () => {
   let platform: TestPlatform;
-  let tap: EventTap;
 
   beforeAll(async () => {
     // Processing workers are started by each test, with their own names and timings.
-    platform = await TestPlatform.start({ services: ['status-store', 'gateway'] });
+    platform = await TestPlatform.start({ services: ['status-store', 'gateway'], events: true });
     await gatewayConnected(platform);
-    tap = await EventTap.start(platform.ns);
   }, 60_000);
 
   afterAll(async () => {
-    await tap?.close();
     await platform?.stop();
   }, 60_000);
 
@@ -58,7 +54,7 @@ describe('graceful shutdown', () => {
     expect(done).toMatchObject({ status: 'SUCCESS', worker, error: null });
     expect(done.result).toMatchObject({ status: 'completed', records_processed: 10 });
     await waitForStatusStore(platform, `marker-${randomUUID()}`);
-    const terminal = tap.of(id).filter((e) => TERMINAL.includes(e.state));
+    const terminal = platform.events.of(id).filter((e) => TERMINAL.includes(e.state));
     expect(terminal.map((e) => [e.state, e.worker])).toEqual([['SUCCESS', worker]]);
     expect(await platform.task(id)).toEqual(done);
   }
@@ -74,7 +70,7 @@ describe('graceful shutdown', () => {
       expect.objectContaining({ msg: 'worker stopped', processed: 1 }),
     );
     await expectEndedOnce(id, 'pw-finishes');
-    expect(tap.of(id).filter((e) => e.state === 'STARTED')).toHaveLength(1);
+    expect(platform.events.of(id).filter((e) => e.state === 'STARTED')).toHaveLength(1);
   });
 
   it('waits past 30 s for a task when SHUTDOWN_GRACE_MS allows it, then exits 0', async () => {

@@ -7,7 +7,7 @@
  * worker fails the first two attempts of every message.
  */
 import { randomUUID } from 'node:crypto';
-import { EventTap, waitFor } from '@tasks/runtime/testing';
+import { waitFor } from '@tasks/runtime/testing';
 import {
   gatewayConnected,
   mailFiles,
@@ -92,7 +92,6 @@ function countOf(rows: string[][], taskType: string, column: 'succeeded' | 'fail
 
 describe('HTTP contract', () => {
   let platform: TestPlatform;
-  let tap: EventTap;
 
   beforeAll(async () => {
     // Every service but the scheduler, whose default daily report would add to the counts the
@@ -100,13 +99,12 @@ describe('HTTP contract', () => {
     platform = await TestPlatform.start({
       services: ['status-store', 'gateway', 'email-worker', 'processing-worker', 'report-worker'],
       env: { PROCESS_STEPS: '20', PROCESS_STEP_MS: '100' },
+      events: true,
     });
     await gatewayConnected(platform);
-    tap = await EventTap.start(platform.ns);
   }, 60_000);
 
   afterAll(async () => {
-    await tap?.close();
     await platform?.stop();
   }, 60_000);
 
@@ -390,7 +388,7 @@ describe('HTTP contract', () => {
       });
       expect(String(done.result?.sent_at)).toMatch(ISO_8601);
       expect(seen.map((t) => t.status)).not.toContain('PROGRESS');
-      expect(tap.of(id).map((e) => e.state)).not.toContain('PROGRESS');
+      expect(platform.events.of(id).map((e) => e.state)).not.toContain('PROGRESS');
       expect(await mailFiles(platform, id)).toHaveLength(1);
     });
 
@@ -423,7 +421,7 @@ describe('HTTP contract', () => {
       const ranks = states.map((s) => order.indexOf(s));
       expect(ranks).toEqual([...ranks].sort((a, b) => a - b));
       // The worker said STARTED before its first progress, then every step in order.
-      const events = tap.of(id);
+      const events = platform.events.of(id);
       expect(events.map((e) => e.state)).toEqual([
         'STARTED',
         ...Array.from({ length: 20 }, () => 'PROGRESS'),
@@ -624,7 +622,7 @@ describe('HTTP contract', () => {
       await waitUntilHandled(platform, 'email-worker', target, pending.eta as string);
       expect((await platform.task(target)).status).toBe('REVOKED');
       expect(await mailFiles(platform, target)).toEqual([]);
-      expect(tap.of(target).map((e) => e.state)).not.toContain('STARTED');
+      expect(platform.events.of(target).map((e) => e.state)).not.toContain('STARTED');
       expect(await mailFiles(platform, neighbour)).toHaveLength(1);
     });
 
@@ -635,7 +633,7 @@ describe('HTTP contract', () => {
         (t) => t.status === 'PROGRESS' && (t.result as { current: number }).current >= 2,
       );
       const cancel = await platform.request('DELETE', `/tasks/${id}`);
-      const cancelledAt = tap.of(id).length;
+      const cancelledAt = platform.events.of(id).length;
       expect(cancel.status).toBe(200);
       expect(['STARTED', 'PROGRESS']).toContain(
         (cancel.body as { previous_status: string }).previous_status,
@@ -643,13 +641,16 @@ describe('HTTP contract', () => {
       expect((await platform.task(id)).status).toBe('REVOKED');
 
       // The worker's own REVOKED event says the handler stopped; at most one more step ran.
-      await waitFor(() => tap.of(id).some((e) => e.state === 'REVOKED' && e.worker !== 'gateway'), {
-        message: 'the worker reports the run revoked',
-      });
-      const after = tap.of(id).slice(cancelledAt);
+      await waitFor(
+        () => platform.events.of(id).some((e) => e.state === 'REVOKED' && e.worker !== 'gateway'),
+        {
+          message: 'the worker reports the run revoked',
+        },
+      );
+      const after = platform.events.of(id).slice(cancelledAt);
       expect(after.filter((e) => e.state === 'PROGRESS').length).toBeLessThanOrEqual(1);
-      expect(tap.of(id).map((e) => e.state)).not.toContain('SUCCESS');
-      const steps = tap
+      expect(platform.events.of(id).map((e) => e.state)).not.toContain('SUCCESS');
+      const steps = platform.events
         .of(id)
         .filter((e) => e.state === 'PROGRESS')
         .map((e) => e.progress!.current);

@@ -11,7 +11,7 @@ import { request as httpRequest } from 'node:http';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { bucketUpperMs, durationBucket } from '@tasks/runtime';
-import { EventTap, pdfText } from '@tasks/runtime/testing';
+import { pdfText } from '@tasks/runtime/testing';
 import { publishEvents, type RawEvent, waitForStatusStore } from './support/probes';
 import { type TaskBody, TestPlatform } from './support/test-platform';
 
@@ -64,7 +64,6 @@ const upper = (ms: number): string => String(Math.round(bucketUpperMs(durationBu
 
 describe('reports', () => {
   let platform: TestPlatform;
-  let tap: EventTap;
   const yesterday = isoDay(Date.now() - 86_400_000);
   /** Reports of this test that succeeded so far: a report counts the ones before it. */
   let reportsDone = 0;
@@ -88,8 +87,8 @@ describe('reports', () => {
     platform = await TestPlatform.start({
       services: ['status-store', 'gateway', 'email-worker', 'processing-worker', 'report-worker'],
       env: { EMAIL_FAIL_FIRST_ATTEMPTS: '1', PROCESS_STEPS: '3' },
+      events: true,
     });
-    tap = await EventTap.start(platform.ns);
 
     // Today: 3 e-mails sent on their second attempt (3 retries), 1 revoked while it waited,
     // 2 processing tasks (3 + 4 records), 1 report that fails on a bad date.
@@ -149,7 +148,6 @@ describe('reports', () => {
   }, 180_000);
 
   afterAll(async () => {
-    await tap?.close();
     await platform?.stop();
   });
 
@@ -188,7 +186,7 @@ describe('reports', () => {
 
   it('reports progress while it builds', async () => {
     const { task } = await report('tasks_summary', { format: 'csv' });
-    const progress = tap
+    const progress = platform.events
       .of(task.task_id)
       .filter((e) => e.state === 'PROGRESS')
       .map((e) => [e.progress?.current, e.progress?.total]);

@@ -3,7 +3,7 @@
  * its work, and a queue drained by several replicas loses nothing and runs nothing twice. How
  * much faster the replicas drain it is measured in bench/ (scenario `scaling`), not here.
  */
-import { EventTap, waitFor } from '@tasks/runtime/testing';
+import { waitFor } from '@tasks/runtime/testing';
 import { TestPlatform } from './support/test-platform';
 
 const TASKS = 24;
@@ -11,7 +11,6 @@ const REPLICAS = 4;
 
 describe('worker scaling', () => {
   let platform: TestPlatform;
-  let tap: EventTap;
 
   beforeAll(async () => {
     platform = await TestPlatform.start({
@@ -19,13 +18,12 @@ describe('worker scaling', () => {
       // I/O-bound (one 200 ms step) and one task at a time per replica: a replica holding more
       // than its share would show.
       env: { PROCESS_STEPS: '1', PROCESS_STEP_MS: '200', CONCURRENCY: '1' },
+      events: true,
     });
     for (let i = 1; i < REPLICAS; i += 1) await platform.startService('processing-worker');
-    tap = await EventTap.start(platform.ns);
   }, 90_000);
 
   afterAll(async () => {
-    await tap?.close();
     await platform?.stop();
   }, 60_000);
 
@@ -43,10 +41,10 @@ describe('worker scaling', () => {
     );
 
     for (const id of ids) {
-      expect(tap.of(id, 'STARTED')).toHaveLength(1);
-      expect(tap.of(id, 'SUCCESS')).toHaveLength(1);
+      expect(platform.events.of(id, 'STARTED')).toHaveLength(1);
+      expect(platform.events.of(id, 'SUCCESS')).toHaveLength(1);
     }
-    const workers = new Set(ids.map((id) => tap.of(id, 'SUCCESS')[0]!.worker));
+    const workers = new Set(ids.map((id) => platform.events.of(id, 'SUCCESS')[0]!.worker));
     expect(workers.size).toBe(REPLICAS);
   }, 120_000);
 });

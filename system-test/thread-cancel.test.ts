@@ -4,23 +4,21 @@
  * terminates the running attempt's thread, one without asks the handler through its signal, as
  * before. A value terminate cannot mean is a 422 naming the query field.
  */
-import { EventTap, waitFor } from '@tasks/runtime/testing';
+import { waitFor } from '@tasks/runtime/testing';
 import { TestPlatform } from './support/test-platform';
 
 describe('cancel with terminate', () => {
   let platform: TestPlatform;
-  let tap: EventTap;
 
   beforeAll(async () => {
     platform = await TestPlatform.start({
       services: ['gateway', 'status-store', 'processing-worker'],
       env: { TASK_ISOLATION: 'task.data.process=thread', PROCESS_STEP_MS: '3000' },
+      events: true,
     });
-    tap = await EventTap.start(platform.ns);
   }, 60_000);
 
   afterAll(async () => {
-    await tap?.close();
     await platform?.stop();
   }, 60_000);
 
@@ -38,10 +36,13 @@ describe('cancel with terminate', () => {
   }
 
   const workerRevoked = (id: string): Promise<unknown> =>
-    waitFor(() => tap.of(id).some((e) => e.state === 'REVOKED' && e.worker !== 'gateway'), {
-      timeoutMs: 5000,
-      message: `the worker reports ${id} revoked`,
-    });
+    waitFor(
+      () => platform.events.of(id).some((e) => e.state === 'REVOKED' && e.worker !== 'gateway'),
+      {
+        timeoutMs: 5000,
+        message: `the worker reports ${id} revoked`,
+      },
+    );
 
   it('terminates the running thread: REVOKED at once, the run ended within seconds', async () => {
     const id = await running();
@@ -55,7 +56,7 @@ describe('cancel with terminate', () => {
       expect.objectContaining({ terminate: true }),
     ]);
     expect(workerLines(id, 'handler thread terminated')).toHaveLength(1);
-    expect(tap.of(id).map((e) => e.state)).not.toContain('SUCCESS');
+    expect(platform.events.of(id).map((e) => e.state)).not.toContain('SUCCESS');
   }, 60_000);
 
   it('asks the handler without terminate: it stops through its signal, its thread kept', async () => {
@@ -70,7 +71,7 @@ describe('cancel with terminate', () => {
       expect.objectContaining({ terminate: false }),
     ]);
     expect(workerLines(id, 'handler thread terminated')).toEqual([]);
-    expect(tap.of(id).map((e) => e.state)).not.toContain('SUCCESS');
+    expect(platform.events.of(id).map((e) => e.state)).not.toContain('SUCCESS');
   }, 60_000);
 
   it('answers 422 naming the query field for a terminate value it cannot read', async () => {

@@ -5,7 +5,7 @@
  * admin scope may look or act, and each action names its key.
  */
 import type { ServiceControlResponse, WorkersResponse, WorkerView } from '@tasks/contracts';
-import { EventTap, waitFor } from '@tasks/runtime/testing';
+import { waitFor } from '@tasks/runtime/testing';
 import { apiKeysEnv, bearer, makeKey } from './support/api-keys';
 import { gatewayConnected } from './support/probes';
 import type { ServiceProcess } from './support/service-process';
@@ -28,16 +28,13 @@ async function holdsFor(ms: number, check: () => Promise<void>): Promise<void> {
 
 describe('workers and their control', () => {
   let platform: TestPlatform;
-  let tap: EventTap;
 
   beforeAll(async () => {
-    platform = await TestPlatform.start({ services: ['status-store', 'gateway'] });
+    platform = await TestPlatform.start({ services: ['status-store', 'gateway'], events: true });
     await gatewayConnected(platform);
-    tap = await EventTap.start(platform.ns);
   }, 60_000);
 
   afterAll(async () => {
-    await tap?.close();
     await platform?.stop();
   }, 60_000);
 
@@ -166,8 +163,8 @@ describe('workers and their control', () => {
       await Promise.all(ids.map((id) => platform.waitForTask(id, 'SUCCESS')));
       const spans = ids
         .map((id) => ({
-          started: Date.parse(tap.of(id, 'STARTED')[0]!.at),
-          ended: Date.parse(tap.of(id, 'SUCCESS')[0]!.at),
+          started: Date.parse(platform.events.of(id, 'STARTED')[0]!.at),
+          ended: Date.parse(platform.events.of(id, 'SUCCESS')[0]!.at),
         }))
         .sort((a, b) => a.started - b.started);
       expect(spans[1]!.started).toBeGreaterThanOrEqual(spans[0]!.ended);

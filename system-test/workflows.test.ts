@@ -8,7 +8,7 @@
  * (EMAIL_FAIL_FIRST_ATTEMPTS=1), so every e-mail step is retried once.
  */
 import type { StateEvent } from '@tasks/contracts';
-import { EventTap, waitFor } from '@tasks/runtime/testing';
+import { waitFor } from '@tasks/runtime/testing';
 import { TestPlatform } from './support/test-platform';
 
 interface WorkflowBody {
@@ -95,7 +95,6 @@ const runsOf = (events: readonly StateEvent[], taskId: string) =>
 
 describe('workflows', () => {
   let platform: TestPlatform;
-  let events: EventTap;
   let commands: TappedCommand[];
 
   beforeAll(async () => {
@@ -114,13 +113,12 @@ describe('workflows', () => {
         EMAIL_FAIL_FIRST_ATTEMPTS: '1',
         CONCURRENCY: '4',
       },
+      events: true,
     });
-    events = await EventTap.start(platform.ns);
     commands = await tapCommands(platform);
   }, 90_000);
 
   afterAll(async () => {
-    await events?.close();
     await platform?.stop();
   }, 60_000);
 
@@ -165,7 +163,8 @@ describe('workflows', () => {
     expect(reportUrl).toMatch(/^\/reports\//);
     expect(email!.subject).toBe(`Report ready: ${reportUrl}`);
     // Steps ran in order: each started after the one before succeeded.
-    const at = (id: string, state: string) => Date.parse(events.of(id, state as never)[0]!.at);
+    const at = (id: string, state: string) =>
+      Date.parse(platform.events.of(id, state as never)[0]!.at);
     expect(at(reportId!, 'STARTED')).toBeGreaterThanOrEqual(at(processId!, 'SUCCESS'));
     expect(at(emailId!, 'STARTED')).toBeGreaterThanOrEqual(at(reportId!, 'SUCCESS'));
   }, 120_000);
@@ -179,13 +178,13 @@ describe('workflows', () => {
       Array.from({ length: 20 }, (_, i) => i),
     );
 
-    const successes = workflow.task_ids.map((id) => events.of(id, 'SUCCESS')[0]!);
+    const successes = workflow.task_ids.map((id) => platform.events.of(id, 'SUCCESS')[0]!);
     const workers = new Set(successes.map((e) => e.worker));
     expect(workers.size).toBe(2);
     // Parallel: the most runs under way at one moment, from the STARTED/SUCCESS times.
     const spans = workflow.task_ids.map((id) => [
-      Date.parse(events.of(id, 'STARTED')[0]!.at),
-      Date.parse(events.of(id, 'SUCCESS')[0]!.at),
+      Date.parse(platform.events.of(id, 'STARTED')[0]!.at),
+      Date.parse(platform.events.of(id, 'SUCCESS')[0]!.at),
     ]);
     const overlap = Math.max(
       ...spans.map(([start]) => spans.filter(([s, e]) => s! <= start! && start! < e!).length),
@@ -221,7 +220,7 @@ describe('workflows', () => {
     const bodyId = workflow.task_ids[50]!;
     const emails = header.filter((_, i) => i % 5 === 4);
     // The 10 e-mail members failed once and were retried.
-    for (const id of emails) expect(events.of(id, 'RETRY')).toHaveLength(1);
+    for (const id of emails) expect(platform.events.of(id, 'RETRY')).toHaveLength(1);
     // The callback fired once: one run (of as many commands as were published), after the last
     // member's SUCCESS.
     // (A republished body may reach the tap after its first run already succeeded.)
@@ -233,9 +232,13 @@ describe('workflows', () => {
       { timeoutMs: 30_000, message: `the body is published ${bodyPublishes} time(s)` },
     );
     expect(bodyCommands).toHaveLength(bodyPublishes);
-    expect(runsOf(events.events, bodyId)).toBe(1);
-    const lastMember = Math.max(...header.map((id) => Date.parse(events.of(id, 'SUCCESS')[0]!.at)));
-    expect(Date.parse(events.of(bodyId, 'STARTED')[0]!.at)).toBeGreaterThanOrEqual(lastMember);
+    expect(runsOf(platform.events.events, bodyId)).toBe(1);
+    const lastMember = Math.max(
+      ...header.map((id) => Date.parse(platform.events.of(id, 'SUCCESS')[0]!.at)),
+    );
+    expect(Date.parse(platform.events.of(bodyId, 'STARTED')[0]!.at)).toBeGreaterThanOrEqual(
+      lastMember,
+    );
     // With the 50 results, in header order.
     const results = bodyCommands[0]!.payload.results as Record<string, unknown>[];
     expect(results).toHaveLength(50);
@@ -254,7 +257,8 @@ describe('workflows', () => {
   it('fires a chord callback exactly once when the status-store is killed and restarted in the middle', async () => {
     const workflow = await submitWorkflow(platform, chordOf50());
     const header = workflow.task_ids.slice(0, 50);
-    const succeeded = () => header.filter((id) => events.of(id, 'SUCCESS').length > 0).length;
+    const succeeded = () =>
+      header.filter((id) => platform.events.of(id, 'SUCCESS').length > 0).length;
     await waitFor(() => succeeded() >= 5, { timeoutMs: 60_000, message: '5 members succeed' });
     const [store] = platform.running('status-store');
     await store!.stop('SIGKILL');
@@ -299,7 +303,7 @@ describe('workflows', () => {
           message: 'the duplicate is skipped',
         });
         expect(skipped()).toHaveLength(1);
-        expect(runsOf(events.events, bodyId)).toBe(1);
+        expect(runsOf(platform.events.events, bodyId)).toBe(1);
       }
     },
     180_000,
@@ -332,9 +336,9 @@ describe('workflows', () => {
     expect(failed.steps[1]!.error).toMatch(/previous\.report_url/);
     expect(failed.error).toContain(emailId);
     // The e-mail failed at once (no retry of a permanent error), the report never ran.
-    expect(events.of(emailId!, 'RETRY')).toHaveLength(0);
+    expect(platform.events.of(emailId!, 'RETRY')).toHaveLength(0);
     expect(commands.filter((c) => c.task_id === reportId)).toHaveLength(0);
-    expect(events.of(reportId!)).toHaveLength(0);
+    expect(platform.events.of(reportId!)).toHaveLength(0);
   }, 120_000);
 
   it('answers 422 with the path of a bad step, and bounds size and depth', async () => {
@@ -366,18 +370,16 @@ describe('workflows', () => {
 
 describe('workflow cancellation', () => {
   let platform: TestPlatform;
-  let events: EventTap;
 
   beforeAll(async () => {
     platform = await TestPlatform.start({
       services: ['status-store', 'gateway', 'processing-worker'],
       env: { PROCESS_STEPS: '20', PROCESS_STEP_MS: '250', CONCURRENCY: '2' },
+      events: true,
     });
-    events = await EventTap.start(platform.ns);
   }, 90_000);
 
   afterAll(async () => {
-    await events?.close();
     await platform?.stop();
   }, 60_000);
 
@@ -412,18 +414,20 @@ describe('workflow cancellation', () => {
       'REVOKED',
     ]);
     // The running step stops (the worker reports it); the later ones never start.
-    await waitFor(() => events.of(first!, 'REVOKED').length > 0, {
+    await waitFor(() => platform.events.of(first!, 'REVOKED').length > 0, {
       timeoutMs: 10_000,
       message: 'the first step stops',
     });
     await waitFor(
-      () => events.events.length > 0 && Date.now() - events.events.at(-1)!.receivedAt > 1500,
+      () =>
+        platform.events.events.length > 0 &&
+        Date.now() - platform.events.events.at(-1)!.receivedAt > 1500,
       {
         timeoutMs: 15_000,
         message: 'the platform goes quiet',
       },
     );
-    for (const id of later) expect(events.of(id)).toHaveLength(0);
+    for (const id of later) expect(platform.events.of(id)).toHaveLength(0);
     expect((await platform.request('DELETE', `/workflows/${workflow.workflow_id}`)).status).toBe(
       400,
     );

@@ -7,7 +7,7 @@
  * published, beyond the record (which is terminal from the moment of the cancel).
  */
 import { DATA_PROCESS } from '@tasks/contracts';
-import { EventTap, waitFor } from '@tasks/runtime/testing';
+import { waitFor } from '@tasks/runtime/testing';
 import { report, waitForIdleWorker } from '../support/fault-checks';
 import { TestPlatform } from '../support/test-platform';
 
@@ -15,18 +15,16 @@ const STEP_MS = 500;
 
 describe('cancellation', () => {
   let platform: TestPlatform;
-  let events: EventTap;
 
   beforeAll(async () => {
     platform = await TestPlatform.start({
       services: ['status-store', 'gateway'],
       env: { PROCESS_STEPS: '20', PROCESS_STEP_MS: String(STEP_MS) },
+      events: true,
     });
-    events = await EventTap.start(platform.ns);
   }, 60_000);
 
   afterAll(async () => {
-    await events?.close();
     await platform?.stop();
   }, 60_000);
 
@@ -46,7 +44,7 @@ describe('cancellation', () => {
     expect((await platform.task(id)).status).toBe('REVOKED');
 
     // The worker itself reports the stop, within one step.
-    const stopped = await waitFor(() => events.of(id, 'REVOKED')[0], {
+    const stopped = await waitFor(() => platform.events.of(id, 'REVOKED')[0], {
       timeoutMs: 5_000,
       message: 'the worker reports REVOKED',
     });
@@ -57,11 +55,11 @@ describe('cancellation', () => {
       timeoutMs: 5_000,
       message: 'two steps pass',
     });
-    const later = events.of(id).filter((e) => Date.parse(e.at) > Date.parse(stopped.at));
+    const later = platform.events.of(id).filter((e) => Date.parse(e.at) > Date.parse(stopped.at));
     expect(later).toEqual([]);
-    const progress = events.of(id, 'PROGRESS').map((e) => Number(e.progress?.current));
+    const progress = platform.events.of(id, 'PROGRESS').map((e) => Number(e.progress?.current));
     expect(Math.max(...progress)).toBeLessThanOrEqual(currentAtCancel + 1);
-    expect(events.of(id, 'SUCCESS')).toEqual([]);
+    expect(platform.events.of(id, 'SUCCESS')).toEqual([]);
 
     await waitForIdleWorker(platform, worker, stopped.receivedAt);
     expect(await platform.task(id)).toMatchObject({ status: 'REVOKED', error: 'Task was revoked' });
@@ -101,7 +99,7 @@ describe('cancellation', () => {
     });
     // Never started: the worker only says it skipped it (REVOKED), so a cancel whose own
     // REVOKED was lost half-way still ends the task.
-    expect(events.of(id).map((e) => e.state)).toEqual(['REVOKED']);
-    expect(events.of(sentinel, 'STARTED')).toHaveLength(1);
+    expect(platform.events.of(id).map((e) => e.state)).toEqual(['REVOKED']);
+    expect(platform.events.of(sentinel, 'STARTED')).toHaveLength(1);
   }, 60_000);
 });

@@ -4,7 +4,7 @@
  * keeps waiting for those confirms instead of handing the tasks back: all four end SUCCESS once
  * it clears, each after exactly one run (one STARTED event), and none is parked.
  */
-import { EventTap, PrivateRabbit, waitFor } from '@tasks/runtime/testing';
+import { PrivateRabbit, waitFor } from '@tasks/runtime/testing';
 import { report, stopAfterBrokerFaults } from '../support/fault-checks';
 import { type TaskBody, TestPlatform } from '../support/test-platform';
 
@@ -13,13 +13,13 @@ const ALARM_MS = 40_000;
 describe('memory alarm over running tasks (private node)', () => {
   let rabbit: PrivateRabbit | undefined;
   let platform: TestPlatform | undefined;
-  let tap: EventTap | undefined;
 
   beforeAll(async () => {
     rabbit = await PrivateRabbit.start();
     platform = await TestPlatform.start({
       amqpUrl: rabbit.amqpUrl,
       services: ['status-store', 'gateway'],
+      events: true,
     });
     await platform.startService('processing-worker', {
       CONCURRENCY: '4',
@@ -27,12 +27,10 @@ describe('memory alarm over running tasks (private node)', () => {
       PROCESS_STEP_MS: '500',
       MAX_DELIVERIES: '1',
     });
-    tap = await EventTap.start(platform.ns);
   }, 150_000);
 
   afterAll(async () => {
     try {
-      await tap?.close();
       await stopAfterBrokerFaults(platform);
     } finally {
       await rabbit?.stop();
@@ -73,7 +71,7 @@ describe('memory alarm over running tasks (private node)', () => {
     // Each task's events as the worker published them: one run each, never handed back and
     // started again (the record keeps only the latest state, so it cannot tell).
     const runs = (id: string): string[] =>
-      tap!
+      p.events
         .of(id)
         .filter((e) => e.state === 'STARTED' || e.state === 'SUCCESS')
         .map((e) => `${e.state}#${e.attempt}`);

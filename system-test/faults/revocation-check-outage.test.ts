@@ -6,7 +6,7 @@
  *
  * Private Redis (it is frozen); the broker is shared, under the namespace's prefix.
  */
-import { EventTap, PrivateRedis, waitFor } from '@tasks/runtime/testing';
+import { PrivateRedis, waitFor } from '@tasks/runtime/testing';
 import { TestPlatform } from '../support/test-platform';
 
 /** Longer than a Redis command's timeout (2 s), shorter than the worker's patience. */
@@ -15,7 +15,6 @@ const FROZEN_MS = 4_000;
 describe('revocation check during a Redis outage (private Redis)', () => {
   let redis: PrivateRedis | undefined;
   let platform: TestPlatform | undefined;
-  let events: EventTap | undefined;
 
   beforeAll(async () => {
     redis = await PrivateRedis.start();
@@ -23,13 +22,12 @@ describe('revocation check during a Redis outage (private Redis)', () => {
       redisUrl: redis.url,
       services: ['status-store', 'gateway', 'processing-worker'],
       env: { PROCESS_STEPS: '1', PROCESS_STEP_MS: '0' },
+      events: true,
     });
-    events = await EventTap.start(platform.ns);
   }, 60_000);
 
   afterAll(async () => {
     if (redis?.running) redis.thaw();
-    await events?.close();
     try {
       await platform?.stop();
     } finally {
@@ -60,13 +58,13 @@ describe('revocation check during a Redis outage (private Redis)', () => {
     });
     redis!.thaw();
 
-    await waitFor(() => events!.of(id)[0], {
+    await waitFor(() => p.events.of(id)[0], {
       timeoutMs: 20_000,
       message: 'the worker handles the cancelled task',
     });
     // Once more a task after it: anything of the cancelled one would have come first.
     const after = await p.submit('process', { data: { records: 1 } });
     await p.waitForTask(after, 'SUCCESS');
-    expect(events!.of(id).map((e) => e.state)).toEqual(['REVOKED']);
+    expect(p.events.of(id).map((e) => e.state)).toEqual(['REVOKED']);
   }, 90_000);
 });

@@ -6,7 +6,7 @@
  * Shared broker and Redis, own namespace: killing our own worker process harms no one else.
  */
 import { DATA_PROCESS, EMAIL_SEND } from '@tasks/contracts';
-import { EventTap, SmtpSink, waitFor } from '@tasks/runtime/testing';
+import { SmtpSink, waitFor } from '@tasks/runtime/testing';
 import { report, stateCount, waitForIdleWorker } from '../support/fault-checks';
 import type { ServiceProcess } from '../support/service-process';
 import { type TaskBody, TestPlatform } from '../support/test-platform';
@@ -16,7 +16,6 @@ const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
 describe('worker SIGKILL mid-run', () => {
   let platform: TestPlatform;
   let sink: SmtpSink;
-  let events: EventTap;
   const started: ServiceProcess[] = [];
 
   beforeAll(async () => {
@@ -25,13 +24,12 @@ describe('worker SIGKILL mid-run', () => {
       services: ['status-store', 'gateway'],
       // Reservation TTL of the e-mail ledger is 3 × SMTP_TIMEOUT_MS: 3 s.
       env: { SMTP_URL: sink.url, SMTP_TIMEOUT_MS: '1000' },
+      events: true,
     });
-    events = await EventTap.start(platform.ns);
   }, 60_000);
 
   afterAll(async () => {
     try {
-      await events?.close();
       await platform?.stop();
     } finally {
       await sink?.close();
@@ -108,10 +106,10 @@ describe('worker SIGKILL mid-run', () => {
 
     // The replacement really ran them again (executions > effects is the at-least-once half).
     const rerun = ids.filter((id) =>
-      events.of(id, 'SUCCESS').some((e) => e.worker.endsWith(`-${replacement.pid}`)),
+      platform.events.of(id, 'SUCCESS').some((e) => e.worker.endsWith(`-${replacement.pid}`)),
     );
     expect(rerun.length).toBe(20);
-    const afterKill = events.events.filter((e) => Date.parse(e.at) > killedAt);
+    const afterKill = platform.events.events.filter((e) => Date.parse(e.at) > killedAt);
     expect(afterKill.filter((e) => e.worker.endsWith(`-${victim.pid}`))).toEqual([]);
     const firstRedelivered = Math.min(...afterKill.map((e) => e.receivedAt));
     report('worker SIGKILL, processing', {
