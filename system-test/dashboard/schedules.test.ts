@@ -5,9 +5,7 @@
  * API names. A screenshot of the view.
  */
 import { waitFor } from '@tasks/runtime/testing';
-import { DashboardBrowser } from '../support/dashboard-browser';
-import { gatewayConnected } from '../support/probes';
-import { TestPlatform } from '../support/test-platform';
+import { dashboardSuite } from '../support/dashboard-suite';
 
 interface ScheduleView {
   readonly name: string;
@@ -18,48 +16,35 @@ interface ScheduleView {
 }
 
 describe('dashboard: schedules', () => {
-  let platform: TestPlatform;
-  let dashboard: DashboardBrowser;
+  const suite = dashboardSuite({
+    platform: {
+      services: ['gateway', 'status-store', 'scheduler', 'processing-worker', 'report-worker'],
+    },
+    view: 'schedules',
+  });
 
   const schedule = async (name: string): Promise<ScheduleView | undefined> =>
     (
-      (await platform.request('GET', '/schedules')).body as { schedules: ScheduleView[] }
+      (await suite.platform.request('GET', '/schedules')).body as { schedules: ScheduleView[] }
     ).schedules.find((s) => s.name === name);
   const row = (name: string) => `#schedules tr[data-schedule="${name}"]`;
 
-  beforeAll(async () => {
-    platform = await TestPlatform.start({
-      services: ['gateway', 'status-store', 'scheduler', 'processing-worker', 'report-worker'],
-    });
-    await gatewayConnected(platform);
-    dashboard = await DashboardBrowser.open(platform, 'schedules');
-  }, 90_000);
-
-  afterAll(async () => {
-    await dashboard?.close();
-    await platform?.stop();
-  }, 60_000);
-
-  afterEach(() => {
-    expect(dashboard.problems).toEqual([]);
-  });
-
   it('fires a schedule with "Run now" and links the task it published', async () => {
-    const { page } = dashboard;
+    const { page } = suite.dashboard;
     await page.click(`${row('cleanup')} button[data-action="run"]`);
-    const line = await dashboard.statusLine(/schedule cleanup fired \S+/);
+    const line = await suite.dashboard.statusLine(/schedule cleanup fired \S+/);
     const id = /fired (\S+)/.exec(line)?.[1] ?? '';
-    await platform.waitForTask(id, 'SUCCESS', 20_000);
+    await suite.platform.waitForTask(id, 'SUCCESS', 20_000);
   }, 30_000);
 
   it('creates a schedule from the form, which the scheduler fires', async () => {
-    const { page } = dashboard;
+    const { page } = suite.dashboard;
     await page.fill('#schedule-name', 'dashboard-every-2s');
     await page.selectOption('#schedule-task', 'task.data.process');
     await page.fill('#schedule-every', '2s');
     await page.fill('#schedule-payload', JSON.stringify({ data: { records: 1 } }));
     await page.click('#schedule-save');
-    await dashboard.statusLine(/dashboard-every-2s created/);
+    await suite.dashboard.statusLine(/dashboard-every-2s created/);
     await page.waitForSelector(row('dashboard-every-2s'));
     expect(await page.textContent(row('dashboard-every-2s'))).toContain('every 2s');
     // Fired by the scheduler: its last run becomes a link to the task.
@@ -67,12 +52,16 @@ describe('dashboard: schedules', () => {
       timeout: 20_000,
     });
     const href = (await link.getAttribute('href')) ?? '';
-    await platform.waitForTask(decodeURIComponent(href.replace('#/task/', '')), 'SUCCESS', 20_000);
-    await dashboard.screenshot('dashboard-schedules');
+    await suite.platform.waitForTask(
+      decodeURIComponent(href.replace('#/task/', '')),
+      'SUCCESS',
+      20_000,
+    );
+    await suite.dashboard.screenshot('dashboard-schedules');
   }, 45_000);
 
   it('edits a schedule in the form', async () => {
-    const { page } = dashboard;
+    const { page } = suite.dashboard;
     await page.click(`${row('dashboard-every-2s')} button[data-action="edit"]`);
     expect(await page.inputValue('#schedule-name')).toBe('dashboard-every-2s');
     expect(await page.isDisabled('#schedule-name')).toBe(true);
@@ -82,7 +71,7 @@ describe('dashboard: schedules', () => {
     await page.fill('#schedule-every', '1h');
     await page.fill('#schedule-payload', JSON.stringify({ data: { records: 2 } }));
     await page.press('#schedule-every', 'Enter');
-    await dashboard.statusLine(/dashboard-every-2s saved/);
+    await suite.dashboard.statusLine(/dashboard-every-2s saved/);
     await page.waitForSelector(`${row('dashboard-every-2s')} >> text=every 1h`);
     expect(await schedule('dashboard-every-2s')).toMatchObject({
       every: '1h',
@@ -92,7 +81,7 @@ describe('dashboard: schedules', () => {
   }, 30_000);
 
   it('disables and enables a schedule', async () => {
-    const { page } = dashboard;
+    const { page } = suite.dashboard;
     await page.click(`${row('dashboard-every-2s')} button[data-action="disable"]`);
     await page.waitForSelector(`${row('dashboard-every-2s')}[data-enabled="false"]`);
     expect((await schedule('dashboard-every-2s'))?.enabled).toBe(false);
@@ -103,19 +92,19 @@ describe('dashboard: schedules', () => {
   }, 30_000);
 
   it('names the bad field of a refused definition', async () => {
-    const { page } = dashboard;
+    const { page } = suite.dashboard;
     await page.fill('#schedule-name', 'Bad Name');
     await page.fill('#schedule-every', '2s');
     await page.click('#schedule-save');
-    await dashboard.statusLine(/created failed: 422: .*name/);
+    await suite.dashboard.statusLine(/created failed: 422: .*name/);
     expect(await page.$(row('Bad Name'))).toBeNull();
     await page.click('#schedule-reset');
   }, 30_000);
 
   it('deletes a schedule after confirming', async () => {
-    const { page } = dashboard;
+    const { page } = suite.dashboard;
     await page.click(`${row('dashboard-every-2s')} button[data-action="delete"]`);
-    await dashboard.statusLine(/dashboard-every-2s deleted/);
+    await suite.dashboard.statusLine(/dashboard-every-2s deleted/);
     await page.waitForSelector(row('dashboard-every-2s'), { state: 'detached' });
     await waitFor(async () => (await schedule('dashboard-every-2s')) === undefined, {
       timeoutMs: 5_000,

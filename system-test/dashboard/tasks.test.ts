@@ -10,34 +10,12 @@ import { randomUUID } from 'node:crypto';
 import type { Request } from 'playwright-core';
 import { TASK_TYPES } from '@tasks/contracts';
 import { waitFor } from '@tasks/runtime/testing';
-import { DashboardBrowser } from '../support/dashboard-browser';
+import { dashboardSuite } from '../support/dashboard-suite';
 import { parkCommand } from '../support/dead-letter-fixtures';
-import { gatewayConnected } from '../support/probes';
-import { TestPlatform } from '../support/test-platform';
 
 describe('dashboard: tasks and task detail', () => {
-  let platform: TestPlatform;
-  let dashboard: DashboardBrowser;
-
-  const mail = { email: 'a@example.com', subject: 'Hi', body: 'from the tasks view test' };
-  const rowIds = () =>
-    dashboard.page.$$eval('#tasks tbody tr.task', (rows) =>
-      rows.map((row) => row.getAttribute('data-task-id') ?? ''),
-    );
-  const waitForRow = (taskId: string, status: string, timeoutMs = 20_000) =>
-    dashboard.page.waitForSelector(`#tasks tr[data-task-id="${taskId}"][data-status="${status}"]`, {
-      timeout: timeoutMs,
-    });
-  const submitFromPage = async (body: unknown): Promise<string> => {
-    await dashboard.page.selectOption('#submit-type', 'process');
-    await dashboard.page.fill('#submit-body', JSON.stringify(body));
-    await dashboard.page.click('#submit-button');
-    const line = await dashboard.statusLine(/queued \S+/);
-    return /queued (\S+)/.exec(line)?.[1] ?? '';
-  };
-
-  beforeAll(async () => {
-    platform = await TestPlatform.start({
+  const suite = dashboardSuite({
+    platform: {
       services: ['gateway', 'status-store', 'processing-worker', 'email-worker'],
       // An e-mail fails its two attempts (then FAILURE); a third, replayed, is sent.
       env: {
@@ -46,25 +24,36 @@ describe('dashboard: tasks and task detail', () => {
         MAX_RETRIES: '1',
         EMAIL_FAIL_FIRST_ATTEMPTS: '2',
       },
-    });
-    await gatewayConnected(platform);
-    dashboard = await DashboardBrowser.open(platform, 'tasks');
+    },
+    view: 'tasks',
+  });
+
+  const mail = { email: 'a@example.com', subject: 'Hi', body: 'from the tasks view test' };
+  const rowIds = () =>
+    suite.dashboard.page.$$eval('#tasks tbody tr.task', (rows) =>
+      rows.map((row) => row.getAttribute('data-task-id') ?? ''),
+    );
+  const waitForRow = (taskId: string, status: string, timeoutMs = 20_000) =>
+    suite.dashboard.page.waitForSelector(
+      `#tasks tr[data-task-id="${taskId}"][data-status="${status}"]`,
+      { timeout: timeoutMs },
+    );
+  const submitFromPage = async (body: unknown): Promise<string> => {
+    await suite.dashboard.page.selectOption('#submit-type', 'process');
+    await suite.dashboard.page.fill('#submit-body', JSON.stringify(body));
+    await suite.dashboard.page.click('#submit-button');
+    const line = await suite.dashboard.statusLine(/queued \S+/);
+    return /queued (\S+)/.exec(line)?.[1] ?? '';
+  };
+
+  beforeAll(async () => {
     // Set once: still there at the end means the page was never reloaded.
-    await dashboard.page.evaluate(() => Object.assign(globalThis, { loadedOnce: true }));
-  }, 90_000);
-
-  afterAll(async () => {
-    await dashboard?.close();
-    await platform?.stop();
-  }, 60_000);
-
-  afterEach(() => {
-    expect(dashboard.problems).toEqual([]);
+    await suite.dashboard.page.evaluate(() => Object.assign(globalThis, { loadedOnce: true }));
   });
 
   it('serves the page and Chart.js with a policy that allows only its own origin', async () => {
     for (const path of ['/dashboard', '/dashboard/vendor/chart.umd.min.js', '/dashboard/app.js']) {
-      const response = await fetch(`${platform.baseUrl}${path}`);
+      const response = await fetch(`${suite.platform.baseUrl}${path}`);
       expect(response.status).toBe(200);
       const csp = response.headers.get('content-security-policy') ?? '';
       expect(csp).toContain("default-src 'none'");
@@ -72,10 +61,10 @@ describe('dashboard: tasks and task detail', () => {
       expect(csp).toContain("connect-src 'self'");
       expect(csp).not.toContain('unsafe-inline');
     }
-    const chart = await fetch(`${platform.baseUrl}/dashboard/vendor/chart.umd.min.js`);
+    const chart = await fetch(`${suite.platform.baseUrl}/dashboard/vendor/chart.umd.min.js`);
     expect(chart.headers.get('content-type')).toMatch(/javascript/);
     expect(await chart.text()).toContain('Chart');
-    expect((await fetch(`${platform.baseUrl}/dashboard/vendor/chart.js`)).status).toBe(404);
+    expect((await fetch(`${suite.platform.baseUrl}/dashboard/vendor/chart.js`)).status).toBe(404);
   });
 
   it('shows a task submitted from the page go from PENDING to SUCCESS live', async () => {
@@ -85,20 +74,22 @@ describe('dashboard: tasks and task detail', () => {
     const row = await waitForRow(id, 'SUCCESS');
     expect(await row.$eval('.state', (node) => node.textContent)).toBe('SUCCESS');
     expect(
-      await dashboard.page.evaluate(() => (globalThis as { loadedOnce?: boolean }).loadedOnce),
+      await suite.dashboard.page.evaluate(
+        () => (globalThis as { loadedOnce?: boolean }).loadedOnce,
+      ),
     ).toBe(true);
   }, 30_000);
 
   it('filters by state and type, searches by id prefix and pages with the cursor', async () => {
-    const { page } = dashboard;
-    const failed = await platform.submit('email', mail);
+    const { page } = suite.dashboard;
+    const failed = await suite.platform.submit('email', mail);
     const many = await Promise.all(
       Array.from({ length: 27 }, (_, i) =>
-        platform.submit('process', { data: { records: i % 3 } }),
+        suite.platform.submit('process', { data: { records: i % 3 } }),
       ),
     );
-    await platform.waitForTask(failed, 'FAILURE');
-    await Promise.all(many.map((id) => platform.waitForTask(id, 'SUCCESS', 30_000)));
+    await suite.platform.waitForTask(failed, 'FAILURE');
+    await Promise.all(many.map((id) => suite.platform.waitForTask(id, 'SUCCESS', 30_000)));
 
     await page.selectOption('#filter-state', 'FAILURE');
     await waitFor(async () => (await rowIds()).join() === failed, {
@@ -145,22 +136,24 @@ describe('dashboard: tasks and task detail', () => {
       timeoutMs: 10_000,
       message: 'a full first page again',
     });
-    await dashboard.screenshot('dashboard-tasks');
+    await suite.dashboard.screenshot('dashboard-tasks');
   }, 60_000);
 
   it('cancels a running task from the list', async () => {
     const id = await submitFromPage({ data: { records: 3 } });
-    await dashboard.page.waitForSelector(
+    await suite.dashboard.page.waitForSelector(
       `#tasks tr[data-task-id="${id}"]:is([data-status="STARTED"], [data-status="PROGRESS"])`,
       { timeout: 20_000 },
     );
-    await dashboard.page.click(`#tasks tr[data-task-id="${id}"] button[data-action="cancel"]`);
+    await suite.dashboard.page.click(
+      `#tasks tr[data-task-id="${id}"] button[data-action="cancel"]`,
+    );
     await waitForRow(id, 'REVOKED', 10_000);
-    expect((await platform.task(id)).status).toBe('REVOKED');
+    expect((await suite.platform.task(id)).status).toBe('REVOKED');
   }, 30_000);
 
   it("shows a task's timeline, payload and result, and runs it again", async () => {
-    const { page } = dashboard;
+    const { page } = suite.dashboard;
     const body = { data: { records: 2 }, description: 'detail view' };
     const id = await submitFromPage(body);
     await waitForRow(id, 'SUCCESS');
@@ -178,7 +171,7 @@ describe('dashboard: tasks and task detail', () => {
     expect(JSON.parse((await page.textContent('#detail-payload')) ?? '')).toEqual(body);
     expect(await page.textContent('#detail-result')).toContain('"records_processed"');
     expect(await page.isHidden('#detail-cancel')).toBe(true);
-    await dashboard.screenshot('dashboard-task');
+    await suite.dashboard.screenshot('dashboard-task');
 
     await page.click('#detail-again');
     await page.waitForSelector('#view-tasks:not([hidden])');
@@ -187,36 +180,36 @@ describe('dashboard: tasks and task detail', () => {
       await page.$eval('#submit-body', (node) => node === node.ownerDocument.activeElement),
     ).toBe(true);
     await page.click('#submit-button');
-    const again = /queued (\S+)/.exec(await dashboard.statusLine(/queued \S+/))?.[1] ?? '';
+    const again = /queued (\S+)/.exec(await suite.dashboard.statusLine(/queued \S+/))?.[1] ?? '';
     expect(again).not.toBe(id);
     await waitForRow(again, 'SUCCESS');
   }, 45_000);
 
   it('cancels a running task from its detail', async () => {
     const id = await submitFromPage({ data: { records: 3 } });
-    await dashboard.page.goto(`${platform.baseUrl}/dashboard#/task/${id}`);
-    await dashboard.page.waitForSelector(
+    await suite.dashboard.page.goto(`${suite.platform.baseUrl}/dashboard#/task/${id}`);
+    await suite.dashboard.page.waitForSelector(
       '#detail-facts .state:is([data-status="STARTED"], [data-status="PROGRESS"])',
       { timeout: 20_000 },
     );
-    await dashboard.page.click('#detail-cancel');
-    await dashboard.page.waitForSelector('#detail-facts .state[data-status="REVOKED"]', {
+    await suite.dashboard.page.click('#detail-cancel');
+    await suite.dashboard.page.waitForSelector('#detail-facts .state[data-status="REVOKED"]', {
       timeout: 10_000,
     });
-    expect((await platform.task(id)).status).toBe('REVOKED');
+    expect((await suite.platform.task(id)).status).toBe('REVOKED');
   }, 30_000);
 
   it('replays the dead letter of a failed task from its detail', async () => {
-    const { page } = dashboard;
-    const id = await platform.submit('email', mail);
-    await platform.waitForTask(id, 'FAILURE');
+    const { page } = suite.dashboard;
+    const id = await suite.platform.submit('email', mail);
+    await suite.platform.waitForTask(id, 'FAILURE');
     // Its command parked, as a worker does after a crash loop.
-    await parkCommand(platform, TASK_TYPES.email, id, mail);
-    await page.goto(`${platform.baseUrl}/dashboard#/task/${id}`);
+    await parkCommand(suite.platform, TASK_TYPES.email, id, mail);
+    await page.goto(`${suite.platform.baseUrl}/dashboard#/task/${id}`);
     await page.waitForSelector('#detail-facts .state[data-status="FAILURE"]');
     expect(await page.textContent('#detail-failure')).toContain('simulated transient');
     await page.click('#detail-replay');
-    await dashboard.statusLine(/replayed .* \(attempt 3\)/);
+    await suite.dashboard.statusLine(/replayed .* \(attempt 3\)/);
     await page.waitForSelector('#detail-facts .state[data-status="SUCCESS"]', { timeout: 20_000 });
     const timeline = await page.$$eval('#detail-timeline li', (items) =>
       items.map((item) => item.getAttribute('data-state')),
@@ -226,9 +219,9 @@ describe('dashboard: tasks and task detail', () => {
   }, 45_000);
 
   it('writes what it shows as text, never as markup', async () => {
-    const { page } = dashboard;
+    const { page } = suite.dashboard;
     const hostile = `<img src=x onerror="window.injected=1">${randomUUID()}`;
-    await page.goto(`${platform.baseUrl}/dashboard#/tasks`);
+    await page.goto(`${suite.platform.baseUrl}/dashboard#/tasks`);
     await page.fill('#open-id', hostile);
     await page.press('#open-id', 'Enter');
     await page.waitForSelector('#detail-error:text("unknown task id")', { timeout: 10_000 });
@@ -244,7 +237,7 @@ describe('dashboard: tasks and task detail', () => {
    * expects no task stream to open after it nor to stay open from before.
    */
   async function leaveWhileReading(hash: string, read: RegExp): Promise<void> {
-    const { page } = dashboard;
+    const { page } = suite.dashboard;
     const isStream = (request: Request) => request.url().endsWith('/events');
     const open = new Set<Request>();
     const opened = (request: Request) => isStream(request) && open.add(request);
@@ -260,9 +253,9 @@ describe('dashboard: tasks and task detail', () => {
     });
     try {
       const held = page.waitForRequest(read, { timeout: 10_000 });
-      await page.goto(`${platform.baseUrl}/dashboard${hash}`);
+      await page.goto(`${suite.platform.baseUrl}/dashboard${hash}`);
       await held;
-      await dashboard.go('workers');
+      await suite.dashboard.go('workers');
       const streamOpened = page.waitForRequest(isStream, { timeout: 3_000 }).then(
         (request) => request.url(),
         () => null,
@@ -285,14 +278,14 @@ describe('dashboard: tasks and task detail', () => {
   }
 
   it('opens no stream for a list read that answers after another view is shown', async () => {
-    const waiting = await platform.submit('process', { data: { records: 1 }, countdown: 60 });
-    await dashboard.page.goto(`${platform.baseUrl}/dashboard#/tasks`);
+    const waiting = await suite.platform.submit('process', { data: { records: 1 }, countdown: 60 });
+    await suite.dashboard.page.goto(`${suite.platform.baseUrl}/dashboard#/tasks`);
     await waitForRow(waiting, 'PENDING', 10_000);
     await leaveWhileReading('#/tasks', /\/tasks\?/);
   }, 40_000);
 
   it("opens no stream for a task's read that answers after another view is shown", async () => {
-    const waiting = await platform.submit('process', { data: { records: 1 }, countdown: 60 });
+    const waiting = await suite.platform.submit('process', { data: { records: 1 }, countdown: 60 });
     await leaveWhileReading(`#/task/${waiting}`, new RegExp(`/tasks/${waiting}$`));
   }, 40_000);
 });

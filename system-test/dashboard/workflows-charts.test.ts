@@ -7,36 +7,21 @@
  * ring, a label for every field.
  */
 import { waitFor } from '@tasks/runtime/testing';
-import { DashboardBrowser } from '../support/dashboard-browser';
-import { gatewayConnected } from '../support/probes';
-import { TestPlatform } from '../support/test-platform';
+import { dashboardSuite } from '../support/dashboard-suite';
 
 describe('dashboard: workflows and charts', () => {
-  let platform: TestPlatform;
-  let dashboard: DashboardBrowser;
-
-  beforeAll(async () => {
-    platform = await TestPlatform.start({
+  const suite = dashboardSuite({
+    platform: {
       services: ['gateway', 'status-store', 'processing-worker', 'report-worker'],
       env: { SERIES_INTERVAL_MS: '1000' },
-    });
-    await gatewayConnected(platform);
-    dashboard = await DashboardBrowser.open(platform, 'workflows');
-  }, 90_000);
-
-  afterAll(async () => {
-    await dashboard?.close();
-    await platform?.stop();
-  }, 60_000);
-
-  afterEach(() => {
-    expect(dashboard.problems).toEqual([]);
+    },
+    view: 'workflows',
   });
 
   it('draws a workflow started from the page as a graph that follows its steps', async () => {
-    const { page } = dashboard;
+    const { page } = suite.dashboard;
     await page.click('#workflow-submit');
-    const line = await dashboard.statusLine(/workflow \S+ started with 4 steps/);
+    const line = await suite.dashboard.statusLine(/workflow \S+ started with 4 steps/);
     const workflowId = /workflow (\S+) started/.exec(line)?.[1] ?? '';
     await page.waitForSelector(`#workflow-detail-id:text("${workflowId}")`);
     // chain [a, group [b, c], d]: b and c wait for a, d for both.
@@ -50,7 +35,7 @@ describe('dashboard: workflows and charts', () => {
       nodes.map((node) => node.getAttribute('data-status')),
     );
     expect(states).toEqual(['SUCCESS', 'SUCCESS', 'SUCCESS', 'SUCCESS']);
-    const view = (await platform.request('GET', `/workflows/${workflowId}`)).body as {
+    const view = (await suite.platform.request('GET', `/workflows/${workflowId}`)).body as {
       steps: { task_id: string; after: string[] }[];
     };
     const [first, left, right, last] = view.steps.map((s) => s.task_id);
@@ -60,7 +45,7 @@ describe('dashboard: workflows and charts', () => {
     expect(edges.sort()).toEqual(
       [`${first}>${left}`, `${first}>${right}`, `${left}>${last}`, `${right}>${last}`].sort(),
     );
-    await dashboard.screenshot('dashboard-workflow');
+    await suite.dashboard.screenshot('dashboard-workflow');
 
     // Each node is a link to its step's task, reachable by keyboard.
     await page.focus(`#workflow-graph a.node[data-task-id="${last}"]`);
@@ -69,9 +54,9 @@ describe('dashboard: workflows and charts', () => {
   }, 60_000);
 
   it('charts throughput, failures, run time and queue depth with Chart.js', async () => {
-    const { page } = dashboard;
-    for (let i = 0; i < 5; i += 1) await platform.submit('process', { data: { records: 2 } });
-    await dashboard.go('charts');
+    const { page } = suite.dashboard;
+    for (let i = 0; i < 5; i += 1) await suite.platform.submit('process', { data: { records: 2 } });
+    await suite.dashboard.go('charts');
     await waitFor(
       async () => Number(await page.getAttribute('#view-charts', 'data-finished')) >= 5,
       { timeoutMs: 20_000, message: 'the charts count the finished tasks' },
@@ -95,12 +80,12 @@ describe('dashboard: workflows and charts', () => {
       return Chart.getChart('chart-latency')?.data.datasets[0]?.data.filter((v) => v !== null);
     });
     expect(latency?.length).toBeGreaterThan(0);
-    await dashboard.screenshot('dashboard-charts');
+    await suite.dashboard.screenshot('dashboard-charts');
   }, 60_000);
 
   it('is usable by keyboard, with a visible focus and a label for every field', async () => {
-    const { page } = dashboard;
-    await page.goto(`${platform.baseUrl}/dashboard#/tasks`);
+    const { page } = suite.dashboard;
+    await page.goto(`${suite.platform.baseUrl}/dashboard#/tasks`);
     await page.reload(); // a fresh page: the focus starts at its top
     await page.waitForSelector('#view-tasks:not([hidden])');
     await page.keyboard.press('Tab');
