@@ -483,7 +483,6 @@ export class TaskStore {
   }
 }
 
-/** One line of a task's timeline (`events`), as the apply script stores it. */
 /** Indexes of `events`, each task's together in their order, tasks by first appearance. */
 function groupedByTask(events: readonly StateEvent[]): number[] {
   const byTask = new Map<string, number[]>();
@@ -496,6 +495,7 @@ function groupedByTask(events: readonly StateEvent[]): number[] {
   return [...byTask.values()].flat();
 }
 
+/** One line of a task's timeline (`events`), as the apply script stores it. */
 function historyEntry(event: StateEvent): string {
   const entry: TaskHistoryEvent = {
     state: event.state,

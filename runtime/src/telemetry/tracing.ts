@@ -40,6 +40,9 @@ const NOOP_PROVIDER = new ProxyTracerProvider().getDelegate();
 /** The span every call returns while tracing is off (it records nothing). */
 const NOOP_SPAN = trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
 
+/** What startProcessSpan returns while tracing is off. */
+const OFF = { span: NOOP_SPAN, context: ROOT_CONTEXT } as const;
+
 /**
  * True once an SDK registered a tracer provider. Without one, the per-task calls below return
  * at once instead of building attributes nobody records (bench/README.md: a tenth of the
@@ -176,8 +179,6 @@ export function startProcessSpan(
   );
   return { span, context: trace.setSpan(parent, span) };
 }
-
-const OFF = { span: NOOP_SPAN, context: ROOT_CONTEXT } as const;
 
 /** Ends a span, marking it failed with `error` when given. */
 export function endSpan(span: Span, error?: unknown): void {

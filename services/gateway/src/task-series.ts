@@ -70,7 +70,6 @@ export function percentile(sorted: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length, Math.max(1, rank)) - 1] ?? 0;
 }
 
-/** Counts of the interval under way. */
 /** What a sample counts of an event. */
 interface CountedEvent {
   readonly state: string;
@@ -90,6 +89,7 @@ function countedFields(raw: unknown): CountedEvent | undefined {
   return valid ? { state, type, runtime_ms: runtime } : { state, type };
 }
 
+/** Counts of the interval under way. */
 class Interval {
   succeeded = 0;
   failed = 0;
